@@ -1,0 +1,31 @@
+"""chainrule: deep learning from first principles on NumPy.
+
+    >>> import chainrule as cr
+    >>> x, y, z = (cr.tensor(v, requires_grad=True) for v in (-2.0, 5.0, -4.0))
+    >>> f = (x + y) * z
+    >>> f.backward()
+    >>> x.grad.item(), y.grad.item(), z.grad.item()
+    (-4.0, -4.0, 3.0)
+"""
+
+# The engine (autograd) is imported before the tensor module: they refer to each other, and
+# this order lets each finish defining its names before the other asks for them.
+from .autograd import (  # noqa: I001
+    Function,
+    detect_anomaly,
+    enable_grad,
+    gradcheck,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .tensor import Tensor, tensor, float16, float32, float64, int32, int64, bool_
+from .errors import AnomalyError, GradcheckError, ShapeError
+from .functional import (
+    abs, arange, cat, clamp, clip, concatenate, exp, from_numpy, full, log, matmul, max,
+    maximum, mean, min, minimum, ones, ones_like, permute, reshape, sqrt, stack, sum, transpose,
+    where, zeros, zeros_like,
+)
+from .random import manual_seed, rand, randn
+
+__version__ = "0.1.0"

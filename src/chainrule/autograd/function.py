@@ -1,0 +1,153 @@
+"""``Function``: one differentiable op, a node of the computational graph.
+
+A Function is a "gate" from the notes: ``forward`` computes the output from the inputs, and
+``backward`` gets the *upstream* gradient dL/d(output) and returns, for each input, the *local*
+gradient times the upstream one (the chain rule). The two sit side by side in one small class::
+
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad          # local gradient 2x times upstream gradient
+
+    y = Square.apply(t)
+
+As in ``torch.autograd.Function`` the ctx is the node itself. Unlike torch, ``forward`` and
+``backward`` receive and return raw arrays (NumPy today): inside a gate you do plain array math, and
+no graph is recorded there. Non-tensor arguments (Python numbers, axes, flags) pass through to
+``forward`` unchanged and get no gradient; ``backward`` returns one gradient (or None) per
+positional argument. Gradients of broadcast inputs may keep the broadcast shape: the engine sums
+them back to each input's shape in one place.
+"""
+
+import weakref
+
+import numpy as np
+
+from ..errors import ShapeError
+from .anomaly import AnomalyMode, check_finite
+from .grad_mode import GradMode
+
+_ndarray = np.ndarray
+
+
+class Function:
+    """Base class of every op. Subclass it, write ``forward`` and ``backward``, call ``apply``."""
+
+    __slots__ = ("inputs", "_saved", "_output_ref", "_freed", "_retain_output_grad", "__dict__",
+                 "__weakref__")
+
+    # -- the two methods an op writes -------------------------------------------------------
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad_output)")
+
+    # -- running an op ----------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run the op on tensors (or numbers/arrays) and record it in the graph if needed."""
+        ctx = _new(cls)
+        arrays = []
+        needs_graph = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                if a.requires_grad:
+                    needs_graph = True
+            else:
+                arrays.append(a)
+        record = needs_graph and GradMode.enabled
+        ctx._saved = ()
+        try:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        except ValueError as e:
+            if isinstance(e, ShapeError):
+                raise
+            shapes = ", ".join(str(tuple(getattr(a, "shape", ()))) for a in arrays)
+            raise ShapeError(f"{cls.__name__} cannot take inputs of shapes {shapes}: {e}") from None
+        if type(out) is not _ndarray:
+            out = np.asarray(out) if not hasattr(out, "__cuda_array_interface__") else out
+        if AnomalyMode.enabled:
+            check_finite(out, cls.__name__, "forward")
+        result = _new(Tensor)
+        result.data = out
+        result.grad = None
+        result._retains_grad = False
+        if record:
+            ctx.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
+            ctx._freed = False
+            ctx._retain_output_grad = False
+            ctx._output_ref = weakref.ref(result)
+            result.requires_grad = True
+            result.grad_fn = ctx
+        else:
+            result.requires_grad = False
+            result.grad_fn = None
+        return result
+
+    # -- the ctx API used inside forward/backward -------------------------------------------
+    def save_for_backward(self, *arrays):
+        """Keep the arrays ``backward`` needs; they are freed after backward (unless retained)."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(
+                f"{self.name}: its saved values were freed by an earlier backward(); "
+                "call backward(retain_graph=True) the first time to backward twice"
+            )
+        return self._saved
+
+    @property
+    def needs_input_grad(self):
+        """One flag per positional input: does that input want a gradient?"""
+        return tuple(t is not None and t.requires_grad for t in self.inputs)
+
+    # -- introspection (used by trace, viz and learners walking the graph) ------------------
+    @property
+    def name(self) -> str:
+        """The op's readable name, e.g. ``Add`` or ``MatMul``."""
+        return type(self).__name__
+
+    @property
+    def output(self):
+        """The tensor this node made, or None once that tensor is gone."""
+        return self._output_ref()
+
+    @property
+    def saved_values(self):
+        """What the node keeps for backward: saved arrays and any attributes it set on ctx."""
+        if self._freed:
+            return {}
+        values = {f"saved_{i}": a for i, a in enumerate(self._saved)}
+        values.update(self.__dict__)
+        return values
+
+    @property
+    def next_functions(self):
+        """The nodes that made this node's inputs (None for leaves and constants)."""
+        return tuple(None if t is None else t.grad_fn for t in self.inputs)
+
+    def release(self):
+        """Free what backward needed; the graph's shape stays so a second backward can say why."""
+        self._saved = ()
+        self.__dict__.clear()
+        self._freed = True
+
+    def __repr__(self):
+        return f"<{self.name} node>"
+
+
+_new = object.__new__
+
+from ..tensor import Tensor  # noqa: E402  (Tensor's methods call Functions: this closes the cycle)

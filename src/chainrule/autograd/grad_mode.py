@@ -1,0 +1,69 @@
+"""Switching graph recording on and off: ``no_grad`` and ``enable_grad``.
+
+Inside ``no_grad`` an op computes its value and nothing else: no node, no saved inputs. That is
+what evaluation and optimizer updates want, and it is cheaper than recording.
+"""
+
+import functools
+
+
+class GradMode:
+    """Process-wide switch read by every op (a class attribute: the cheapest lookup we have)."""
+
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return GradMode.enabled
+
+
+class _SetGradMode:
+    """A context manager and decorator that sets ``GradMode.enabled`` and restores it after."""
+
+    mode = True
+
+    def __enter__(self):
+        self._previous = GradMode.enabled
+        GradMode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        GradMode.enabled = self._previous
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_SetGradMode):  # noqa: N801 - torch's name
+    """Build no graph inside this block (``with chainrule.no_grad():``) or decorated function."""
+
+    mode = False
+
+
+class enable_grad(_SetGradMode):  # noqa: N801 - torch's name
+    """Record the graph again, even inside ``no_grad``."""
+
+    mode = True
+
+
+class set_grad_enabled(_SetGradMode):  # noqa: N801 - torch's name
+    """Record the graph or not, as ``mode`` says."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper

@@ -1,0 +1,151 @@
+"""Tensor functions callable as ``chainrule.exp(x)`` as well as ``x.exp()``.
+
+Arguments may be tensors, NumPy arrays or Python numbers: non-tensors are constants of the graph.
+"""
+
+import numpy as np
+
+from .ops.elementwise import Abs, Exp, Log, Maximum, Minimum, Sqrt, Where
+from .ops.matmul import MatMul
+from .ops.shape import Concatenate, Stack
+from .tensor import Tensor, _as_array
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else Tensor(_as_array(x))
+
+
+def exp(x):
+    return Exp.apply(_t(x))
+
+
+def log(x):
+    return Log.apply(_t(x))
+
+
+def sqrt(x):
+    return Sqrt.apply(_t(x))
+
+
+def abs(x):  # noqa: A001 - torch's name
+    return Abs.apply(_t(x))
+
+
+def clip(x, min=None, max=None):  # noqa: A002 - torch's argument names
+    return _t(x).clip(min, max)
+
+
+clamp = clip
+
+
+def maximum(a, b):
+    return Maximum.apply(a, b)
+
+
+def minimum(a, b):
+    return Minimum.apply(a, b)
+
+
+def where(condition, a, b):
+    """Elements of ``a`` where ``condition`` holds, of ``b`` elsewhere (gradients follow)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    return Where.apply(cond, a, b)
+
+
+def matmul(a, b):
+    return MatMul.apply(a, b)
+
+
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
+    return _t(x).sum(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    return _t(x).mean(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
+    return _t(x).max(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
+    return _t(x).min(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def reshape(x, *shape):
+    return _t(x).reshape(*shape)
+
+
+def transpose(x, *dims):
+    return _t(x).transpose(*dims)
+
+
+def permute(x, *dims):
+    return _t(x).permute(*dims)
+
+
+def _sequence(op, tensors):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op} needs at least one tensor")
+    return tensors
+
+
+def concatenate(tensors, axis=0, *, dim=None):
+    """Join tensors along an existing axis (``torch.cat``)."""
+    axis = axis if dim is None else dim
+    return Concatenate.apply(axis, *_sequence("concatenate", tensors))
+
+
+cat = concatenate
+
+
+def stack(tensors, axis=0, *, dim=None):
+    """Join tensors along a new axis."""
+    axis = axis if dim is None else dim
+    return Stack.apply(axis, *_sequence("stack", tensors))
+
+
+# -- constructors --------------------------------------------------------------------------------
+def _dtype(dtype):
+    return np.float32 if dtype is None else dtype
+
+
+def _shape(shape):
+    return tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
+
+
+def zeros(*shape, dtype=None, requires_grad=False):
+    return Tensor(np.zeros(_shape(shape), dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def ones(*shape, dtype=None, requires_grad=False):
+    return Tensor(np.ones(_shape(shape), dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def full(shape, fill_value, dtype=None, requires_grad=False):
+    return Tensor(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def zeros_like(t, dtype=None):
+    return Tensor(np.zeros_like(_as_array(t), dtype=dtype))
+
+
+def ones_like(t, dtype=None):
+    return Tensor(np.ones_like(_as_array(t), dtype=dtype))
+
+
+def arange(*args, dtype=None):
+    arr = np.arange(*args)
+    if dtype is not None:
+        arr = arr.astype(dtype)
+    elif arr.dtype == np.float64:
+        arr = arr.astype(np.float32)
+    return Tensor(arr)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with ``array`` (no copy), as ``torch.from_numpy``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a NumPy array, got {type(array).__name__}")
+    return Tensor(array)

@@ -1,0 +1,123 @@
+"""+ − × ÷, negation, powers and dtype casts.
+
+Gradients keep the broadcast shape; the engine sums them back to each input's shape.
+"""
+
+from ..autograd.function import Function
+from ..backend import get_array_module
+
+
+def _wants(ctx, i):
+    t = ctx.inputs[i]
+    return t is not None and t.requires_grad
+
+
+class Add(Function):
+    """z = a + b;  dz/da = 1, dz/db = 1: the upstream gradient passes through unchanged."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Function):
+    """z = a − b;  dz/da = 1, dz/db = −1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (-g if _wants(ctx, 1) else None)
+
+
+class Mul(Function):
+    """z = a·b;  dz/da = b, dz/db = a (each input's gradient is the *other* input times g)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return (g * b if _wants(ctx, 0) else None), (g * a if _wants(ctx, 1) else None)
+
+
+class Div(Function):
+    """z = a / b;  dz/da = 1/b, dz/db = −a/b²."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = g / b
+        gb = -ga * a / b if _wants(ctx, 1) else None
+        return ga if _wants(ctx, 0) else None, gb
+
+
+class Neg(Function):
+    """z = −a;  dz/da = −1."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Pow(Function):
+    """z = aᵇ;  dz/da = b·aᵇ⁻¹, dz/db = aᵇ·ln a (only asked for when b is a tensor)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a**b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        ga = g * b * a ** (b - 1) if _wants(ctx, 0) else None
+        gb = None
+        if _wants(ctx, 1):
+            xp = get_array_module(out)
+            with xp.errstate(divide="ignore", invalid="ignore"):  # ln a is NaN/−inf for a ≤ 0
+                gb = g * out * xp.log(a)
+        return ga, gb
+
+
+class Cast(Function):
+    """z = a as another dtype;  the gradient is cast back to a's dtype by the engine."""
+
+    @staticmethod
+    def forward(ctx, a, dtype):
+        return a.astype(dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+class Identity(Function):
+    """y = x;  dy/dx = 1. A copy that stays in the graph (``clone``, the identity activation)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g

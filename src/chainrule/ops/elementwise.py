@@ -1,0 +1,143 @@
+"""Elementwise functions: exp, log, sqrt, abs, clip, maximum, minimum, where.
+
+Each local gradient is the derivative of the function at the input, multiplied by the upstream g.
+"""
+
+from ..autograd.function import Function
+from ..backend import get_array_module
+
+
+def _wants(ctx, i):
+    t = ctx.inputs[i]
+    return t is not None and t.requires_grad
+
+
+class Exp(Function):
+    """y = eˣ;  dy/dx = eˣ = y (the output is saved, not recomputed)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = get_array_module(x).exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+class Log(Function):
+    """y = ln x;  dy/dx = 1/x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / x
+
+
+class Sqrt(Function):
+    """y = √x;  dy/dx = 1/(2√x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = get_array_module(x).sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g / (2 * y)
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x), taken as 0 at x = 0 (as torch does)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * get_array_module(x).sign(x)
+
+
+class Clip(Function):
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else 0 (torch's clamp)."""
+
+    @staticmethod
+    def forward(ctx, x, lo=None, hi=None):
+        inside = True
+        if lo is not None:
+            inside = x >= lo
+        if hi is not None:
+            inside = inside & (x <= hi)
+        ctx.save_for_backward(inside)
+        return get_array_module(x).clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        (inside,) = ctx.saved_tensors
+        return g * inside, None, None
+
+
+class Maximum(Function):
+    """y = max(a, b) elementwise;  the larger input gets g, a tie splits it half and half."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = get_array_module(a)
+        ctx.save_for_backward(a, b)
+        return xp.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        share_a = (a > b) + 0.5 * (a == b)
+        ga = g * share_a if _wants(ctx, 0) else None
+        gb = g * (1 - share_a) if _wants(ctx, 1) else None
+        return ga, gb
+
+
+class Minimum(Function):
+    """y = min(a, b) elementwise;  the smaller input gets g, a tie splits it half and half."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = get_array_module(a)
+        ctx.save_for_backward(a, b)
+        return xp.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        share_a = (a < b) + 0.5 * (a == b)
+        ga = g * share_a if _wants(ctx, 0) else None
+        gb = g * (1 - share_a) if _wants(ctx, 1) else None
+        return ga, gb
+
+
+class Where(Function):
+    """y = a where cond else b;  g flows to a where cond holds and to b elsewhere."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        xp = get_array_module(a if hasattr(a, "shape") else cond)
+        cond = xp.asarray(cond, dtype=bool)
+        ctx.save_for_backward(cond)
+        return xp.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        (cond,) = ctx.saved_tensors
+        ga = g * cond if _wants(ctx, 1) else None
+        gb = g * ~cond if _wants(ctx, 2) else None
+        return None, ga, gb

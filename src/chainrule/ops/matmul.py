@@ -1,0 +1,38 @@
+"""Matrix product ``a @ b`` with NumPy's rules: 2-D, batched with broadcasting, and vectors.
+
+For C = A·B the chain rule gives dL/dA = G·Bᵀ and dL/dB = Aᵀ·G, where G = dL/dC.
+A 1-D operand is treated as a matrix with a 1 inserted (row for ``a``, column for ``b``) and that
+axis is dropped again from its gradient.
+"""
+
+from ..autograd.function import Function
+
+
+class MatMul(Function):
+    """C = A @ B;  dA = G @ Bᵀ, dB = Aᵀ @ G (batch axes that were broadcast are summed)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        a_inputs, b_inputs = ctx.inputs
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if a.ndim == 1:
+            g = g[..., None, :]
+        if b.ndim == 1:
+            g = g[..., None]
+        ga = gb = None
+        if a_inputs is not None and a_inputs.requires_grad:
+            ga = g @ b2.swapaxes(-1, -2)
+            if a.ndim == 1:
+                ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
+        if b_inputs is not None and b_inputs.requires_grad:
+            gb = a2.swapaxes(-1, -2) @ g
+            if b.ndim == 1:
+                gb = gb.reshape(gb.shape[:-1])
+        return ga, gb

@@ -1,0 +1,93 @@
+"""Reductions: sum, mean, max, min over all elements or over some axes.
+
+Backward spreads the upstream gradient back over the reduced axes: every summed element gets g,
+every averaged element g/n, and the maximum (or minimum) element gets it all (ties share it evenly).
+"""
+
+from ..autograd.function import Function
+from ..backend import get_array_module
+
+
+def normalize_axis(axis, ndim):
+    """A tuple of non-negative axes (None means all), checked against ``ndim``."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(a % ndim if ndim else 0)
+    return tuple(out)
+
+
+def _expand(g, shape, axes, keepdims):
+    """Put the reduced axes back into g (as size 1) so it broadcasts against the input."""
+    if not keepdims and axes:
+        g = g.reshape([1 if i in axes else n for i, n in enumerate(shape)])
+    return g
+
+
+class Sum(Function):
+    """y = Σ x;  dy/dx = 1: every element that was summed receives the upstream gradient."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.shape = x.shape
+        ctx.axes = normalize_axis(axis, x.ndim)
+        ctx.keepdims = keepdims
+        return x.sum(axis=ctx.axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, g):
+        g = _expand(g, ctx.shape, ctx.axes, ctx.keepdims)
+        return get_array_module(g).broadcast_to(g, ctx.shape)
+
+
+class Mean(Function):
+    """y = (1/n) Σ x;  dy/dx = 1/n."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.shape = x.shape
+        ctx.axes = normalize_axis(axis, x.ndim)
+        ctx.keepdims = keepdims
+        return x.mean(axis=ctx.axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, g):
+        n = 1
+        for a in ctx.axes:
+            n *= ctx.shape[a]
+        g = _expand(g, ctx.shape, ctx.axes, ctx.keepdims) / n
+        return get_array_module(g).broadcast_to(g, ctx.shape)
+
+
+class Max(Function):
+    """y = max x;  dy/dx = 1 at the maximum (shared evenly by ties), 0 elsewhere."""
+
+    pick = "max"
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        axes = normalize_axis(axis, x.ndim)
+        if x.size == 0:
+            raise ValueError(f"{type(ctx).__name__.lower()} of an empty tensor has no value")
+        y = getattr(x, ctx.pick)(axis=axes, keepdims=True)
+        ctx.save_for_backward(x, y)
+        ctx.axes = axes
+        return y if keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        g = _expand(g, x.shape, ctx.axes, False) if g.ndim != x.ndim else g
+        hit = x == y
+        count = hit.sum(axis=ctx.axes, keepdims=True)
+        return g * hit / count
+
+
+class Min(Max):
+    """y = min x;  dy/dx = 1 at the minimum (shared evenly by ties), 0 elsewhere."""
+
+    pick = "min"

@@ -1,0 +1,508 @@
+"""``Tensor``: an array that remembers how it was computed.
+
+A tensor holds its numbers in ``.data`` (a NumPy array). If it requires a gradient, every op on it
+records a node (``.grad_fn``) that links the result to its inputs: that chain of nodes is the
+computational graph, and ``backward()`` walks it from the loss to the leaves, filling ``.grad``.
+
+Dtypes follow torch: Python floats become float32, Python ints int64, NumPy arrays keep theirs.
+"""
+
+import numbers
+
+import numpy as np
+
+from .autograd.grad_mode import GradMode
+
+float16, float32, float64 = np.float16, np.float32, np.float64
+int32, int64, bool_ = np.int32, np.int64, np.bool_
+
+
+def _as_array(data, dtype=None, copy=False):
+    """Turn ``data`` into an array with torch's dtype rules for Python numbers and lists."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
+        arr = data
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+    if isinstance(data, np.generic):
+        return np.array(data, dtype=dtype)
+    arr = np.array(data, dtype=dtype)
+    if dtype is None and arr.dtype == np.float64:
+        arr = arr.astype(np.float32)  # Python floats are float32, torch's default dtype
+    elif arr.dtype == object:
+        raise TypeError(f"cannot make a tensor from {type(data).__name__}: {data!r:.60}")
+    return arr
+
+
+def tensor(data, dtype=None, requires_grad=False):
+    """A new leaf tensor holding a copy of ``data`` (a number, nested list, array or tensor)."""
+    return Tensor(_as_array(data, dtype, copy=True), requires_grad=requires_grad)
+
+
+def _unwrap_index(index):
+    """Tensors inside an index become their arrays; lists become integer or boolean arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    if isinstance(index, tuple):
+        return tuple(_unwrap_index(i) for i in index)
+    return index
+
+
+def _dims(dims):
+    """Accept both ``permute(1, 0)`` and ``permute((1, 0))``."""
+    if len(dims) == 1 and not isinstance(dims[0], numbers.Integral):
+        return tuple(dims[0])
+    return tuple(dims)
+
+
+def _axis(axis, dim):
+    """NumPy's ``axis`` and torch's ``dim`` name the same thing; accept either."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give axis or dim, not both")
+        return dim
+    return axis
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation."""
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_retains_grad", "__weakref__")
+    __array_priority__ = 100  # so ndarray + Tensor calls Tensor.__radd__
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self.data = _as_array(data, dtype)
+        self.grad = None
+        self.grad_fn = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # -- what it is -------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def size(self, dim=None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self):
+        return self.data.ndim
+
+    def numel(self):
+        return self.data.size
+
+    @property
+    def is_leaf(self):
+        """Made by the user (or not requiring grad), not by an op: ``.grad`` is filled here."""
+        return self.grad_fn is None
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        extras = []
+        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # -- leaving the graph --------------------------------------------------------------------
+    def numpy(self):
+        """The underlying array (shared, not copied), as ``torch.Tensor.numpy``."""
+        if self.requires_grad:
+            raise RuntimeError("numpy() on a tensor that requires grad: call .detach().numpy()")
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape "
+                             f"{tuple(self.data.shape)}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError("the truth value of a tensor with more than one element is "
+                             "ambiguous: use .any() or .all()")
+        return bool(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def detach(self):
+        """The same numbers, cut from the graph (shares memory, requires no grad)."""
+        return Tensor(self.data)
+
+    def clone(self):
+        return Identity.apply(self) if self.requires_grad else Tensor(self.data.copy())
+
+    # -- gradients ----------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only floating point tensors can require gradients, this one is {self.dtype}"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_(False) on a non-leaf: use detach() instead")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this intermediate tensor too (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            self._retains_grad = True
+            self.grad_fn._retain_output_grad = True
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def backward(self, gradient=None, retain_graph=False):
+        """Fill ``.grad`` of every leaf this tensor depends on with d(self)/d(leaf).
+
+        For a scalar (a loss) ``gradient`` defaults to 1. For anything else pass dL/d(self).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input it was computed "
+                "from has requires_grad=True (or it was computed inside no_grad)"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() needs a gradient argument for a tensor of shape "
+                    f"{tuple(self.shape)}: only a scalar's gradient defaults to 1"
+                )
+            grad = np.ones_like(self.data)
+        else:
+            grad = _as_array(gradient, self.data.dtype)
+            if grad.shape != self.data.shape:
+                from .errors import ShapeError
+
+                raise ShapeError(f"backward(): gradient of shape {tuple(grad.shape)} does not "
+                                 f"match the tensor's shape {tuple(self.shape)}")
+        if self.grad_fn is None:
+            self.grad = Tensor(grad.copy()) if self.grad is None else Tensor(self.grad.data + grad)
+            return
+        run_backward(self, grad, retain_graph=retain_graph)
+
+    def zero_(self):
+        self.data[...] = 0
+        return self
+
+    # -- dtype ---------------------------------------------------------------------------------
+    def to(self, dtype):
+        dtype = np.dtype(dtype)
+        return self if dtype == self.dtype else Cast.apply(self, dtype)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def long(self):
+        return Tensor(self.data.astype(np.int64))
+
+    def int(self):
+        return Tensor(self.data.astype(np.int32))
+
+    def bool(self):
+        return Tensor(self.data.astype(bool))
+
+    # -- arithmetic ------------------------------------------------------------------------------
+    def __add__(self, other):
+        return Add.apply(self, other)
+
+    def __radd__(self, other):
+        return Add.apply(other, self)
+
+    def __sub__(self, other):
+        return Sub.apply(self, other)
+
+    def __rsub__(self, other):
+        return Sub.apply(other, self)
+
+    def __mul__(self, other):
+        return Mul.apply(self, other)
+
+    def __rmul__(self, other):
+        return Mul.apply(other, self)
+
+    def __truediv__(self, other):
+        return Div.apply(self, other)
+
+    def __rtruediv__(self, other):
+        return Div.apply(other, self)
+
+    def __pow__(self, exponent):
+        return Pow.apply(self, exponent)
+
+    def __rpow__(self, base):
+        return Pow.apply(base, self)
+
+    def __neg__(self):
+        return Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __matmul__(self, other):
+        return MatMul.apply(self, other)
+
+    def __rmatmul__(self, other):
+        return MatMul.apply(other, self)
+
+    def matmul(self, other):
+        return MatMul.apply(self, other)
+
+    # In-place arithmetic works on leaves that need no gradient (e.g. optimizer bookkeeping).
+    def _inplace(self, op, other):
+        if self.requires_grad and GradMode.enabled:
+            raise RuntimeError(
+                "in-place change of a tensor that requires grad: wrap it in chainrule.no_grad()"
+            )
+        op(self.data, other.data if isinstance(other, Tensor) else other, out=self.data,
+           casting="same_kind")
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(np.add, other)
+
+    def __isub__(self, other):
+        return self._inplace(np.subtract, other)
+
+    def __imul__(self, other):
+        return self._inplace(np.multiply, other)
+
+    def __itruediv__(self, other):
+        return self._inplace(np.true_divide, other)
+
+    # -- comparisons (no gradient: their output is a boolean) ----------------------------------
+    def _compare(self, op, other):
+        return Tensor(op(self.data, other.data if isinstance(other, Tensor) else other))
+
+    def __eq__(self, other):
+        return self._compare(np.equal, other)
+
+    def __ne__(self, other):
+        return self._compare(np.not_equal, other)
+
+    def __lt__(self, other):
+        return self._compare(np.less, other)
+
+    def __le__(self, other):
+        return self._compare(np.less_equal, other)
+
+    def __gt__(self, other):
+        return self._compare(np.greater, other)
+
+    def __ge__(self, other):
+        return self._compare(np.greater_equal, other)
+
+    __hash__ = object.__hash__  # tensors are identified by object (e.g. as dict keys)
+
+    # -- elementwise functions -------------------------------------------------------------------
+    def exp(self):
+        return Exp.apply(self)
+
+    def log(self):
+        return Log.apply(self)
+
+    def sqrt(self):
+        return Sqrt.apply(self)
+
+    def abs(self):
+        return Abs.apply(self)
+
+    def clip(self, min=None, max=None):  # noqa: A002 - torch's argument names
+        if min is None and max is None:
+            raise ValueError("clip needs min or max")
+        return Clip.apply(self, min, max)
+
+    clamp = clip
+
+    def maximum(self, other):
+        return Maximum.apply(self, other)
+
+    def minimum(self, other):
+        return Minimum.apply(self, other)
+
+    def sigmoid(self):
+        return Sigmoid.apply(self)
+
+    def tanh(self):
+        return Tanh.apply(self)
+
+    def relu(self):
+        return ReLU.apply(self)
+
+    def softmax(self, dim=-1):
+        return Softmax.apply(self, dim=dim)
+
+    def log_softmax(self, dim=-1):
+        return LogSoftmax.apply(self, dim=dim)
+
+    # -- reductions ------------------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return Sum.apply(self, _axis(axis, dim), keepdims or bool(keepdim))
+
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return Mean.apply(self, _axis(axis, dim), keepdims or bool(keepdim))
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """NumPy style (``axis=``) gives the values; torch style (``dim=``) gives
+        ``(values, indices)`` as ``torch.max(x, dim)`` does."""
+        keep = keepdims or bool(keepdim)
+        values = Max.apply(self, _axis(axis, dim), keep)
+        if dim is None:
+            return values
+        return MaxResult(values, self.argmax(dim, keepdim=keep))
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Like ``max``: values for ``axis=``, ``(values, indices)`` for ``dim=``."""
+        keep = keepdims or bool(keepdim)
+        values = Min.apply(self, _axis(axis, dim), keep)
+        if dim is None:
+            return values
+        return MaxResult(values, self.argmin(dim, keepdim=keep))
+
+    def argmax(self, axis=None, keepdim=False, *, dim=None):
+        axis = _axis(axis, dim)
+        return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdim).astype(np.int64))
+
+    def argmin(self, axis=None, keepdim=False, *, dim=None):
+        axis = _axis(axis, dim)
+        return Tensor(np.argmin(self.data, axis=axis, keepdims=keepdim).astype(np.int64))
+
+    def all(self):
+        return Tensor(self.data.all())
+
+    def any(self):
+        return Tensor(self.data.any())
+
+    # -- shape -----------------------------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = _dims(shape)
+        if shape == self.data.shape:
+            return self
+        return Reshape.apply(self, shape)
+
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        shape = self.data.shape
+        if not shape:
+            return self.reshape(1)
+        end = end_dim % len(shape)
+        new = shape[:start_dim] + (-1,) + shape[end + 1:]
+        return self.reshape(new)
+
+    def squeeze(self, dim=None):
+        shape = self.data.shape
+        if dim is None:
+            new = tuple(n for n in shape if n != 1)
+        else:
+            dim = dim % len(shape)
+            new = shape[:dim] + shape[dim + 1:] if shape[dim] == 1 else shape
+        return self.reshape(new)
+
+    def unsqueeze(self, dim):
+        shape = self.data.shape
+        dim = dim % (len(shape) + 1)
+        return self.reshape(shape[:dim] + (1,) + shape[dim:])
+
+    def permute(self, *dims):
+        return Permute.apply(self, _dims(dims))
+
+    def transpose(self, *dims):
+        """``transpose(d0, d1)`` swaps two axes (torch); ``transpose()`` reverses them all and
+        ``transpose(axes)`` with one tuple permutes them (NumPy)."""
+        ndim = self.data.ndim
+        if not dims:
+            return Permute.apply(self, tuple(range(ndim - 1, -1, -1)))
+        if len(dims) == 2 and all(isinstance(d, numbers.Integral) for d in dims):
+            axes = list(range(ndim))
+            a, b = dims[0] % ndim, dims[1] % ndim
+            axes[a], axes[b] = axes[b], axes[a]
+            return Permute.apply(self, tuple(axes))
+        return Permute.apply(self, _dims(dims))
+
+    @property
+    def T(self):  # noqa: N802 - the array world's name
+        return Permute.apply(self, tuple(range(self.data.ndim - 1, -1, -1)))
+
+    def expand(self, *shape):
+        return BroadcastTo.apply(self, _dims(shape))
+
+    broadcast_to = expand
+
+    def __getitem__(self, index):
+        return GetItem.apply(self, _unwrap_index(index))
+
+    def __setitem__(self, index, value):
+        if self.requires_grad and GradMode.enabled:
+            raise RuntimeError("item assignment on a tensor that requires grad: "
+                               "wrap it in chainrule.no_grad() or build a new tensor with where()")
+        self.data[_unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+
+class MaxResult(tuple):
+    """``(values, indices)`` from ``max(dim=...)``, with torch's attribute names."""
+
+    __slots__ = ()
+
+    def __new__(cls, values, indices):
+        return super().__new__(cls, (values, indices))
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+
+# Tensor's methods run Functions, and Functions make Tensors: these imports close that cycle.
+from .autograd.engine import run_backward  # noqa: E402
+from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: E402
+from .ops.arithmetic import Add, Cast, Div, Identity, Mul, Neg, Pow, Sub  # noqa: E402
+from .ops.elementwise import Abs, Clip, Exp, Log, Maximum, Minimum, Sqrt  # noqa: E402
+from .ops.matmul import MatMul  # noqa: E402
+from .ops.reduction import Max, Mean, Min, Sum  # noqa: E402
+from .ops.shape import BroadcastTo, GetItem, Permute, Reshape  # noqa: E402

@@ -1,3 +1,4 @@
 """Neural-network building blocks."""
 
-from . import functional  # noqa: F401
+from . import functional
+from .parameter import Parameter

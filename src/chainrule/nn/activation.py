@@ -1,0 +1,107 @@
+"""Activation layers: the function a neuron applies to its weighted sum.
+
+Each wraps one op from ``chainrule.ops.activation``, where the formula and its derivative live.
+"""
+
+from ..ops.activation import ELU as _ELU
+from ..ops.activation import LeakyReLU as _LeakyReLU
+from ..ops.activation import LogSoftmax as _LogSoftmax
+from ..ops.activation import ReLU as _ReLU
+from ..ops.activation import Sigmoid as _Sigmoid
+from ..ops.activation import Softmax as _Softmax
+from ..ops.activation import Step as _Step
+from ..ops.activation import Tanh as _Tanh
+from .layers import Identity  # noqa: F401 - the identity activation lives with the layers
+from .module import Module
+
+
+class _Elementwise(Module):
+    op = None
+
+    def forward(self, x):
+        return self.op.apply(x)
+
+    def config(self):
+        return {}
+
+
+class Step(_Elementwise):
+    """1 if x > 0 else 0 — the perceptron's activation; no gradient flows through it."""
+
+    op = _Step
+
+
+class Sigmoid(_Elementwise):
+    """σ(x) = 1/(1 + e⁻ˣ): squashes to (0, 1); saturates, so deep stacks of it vanish gradients."""
+
+    op = _Sigmoid
+
+
+class Tanh(_Elementwise):
+    """tanh(x): squashes to (−1, 1), centred at 0; saturates like the sigmoid."""
+
+    op = _Tanh
+
+
+class ReLU(_Elementwise):
+    """max(0, x): does not saturate for x > 0; a unit stuck at x ≤ 0 for all inputs is 'dead'."""
+
+    op = _ReLU
+
+
+class LeakyReLU(Module):
+    """x if x > 0 else slope·x: a small slope keeps dead units alive."""
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return _LeakyReLU.apply(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+    def config(self):
+        return {"negative_slope": self.negative_slope}
+
+
+class ELU(Module):
+    """x if x > 0 else α(eˣ − 1): smooth, and negative outputs keep the mean near zero."""
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x):
+        return _ELU.apply(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+    def config(self):
+        return {"alpha": self.alpha}
+
+
+class Softmax(Module):
+    """Turns scores into probabilities that sum to 1 along ``dim``."""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return _Softmax.apply(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+    def config(self):
+        return {"dim": self.dim}
+
+
+class LogSoftmax(Softmax):
+    """log of softmax along ``dim``, computed stably (pair with NLLLoss)."""
+
+    def forward(self, x):
+        return _LogSoftmax.apply(x, self.dim)

@@ -1,0 +1,173 @@
+"""``Module``: the base of every layer and network.
+
+A module owns parameters (its weights and biases) and child modules, found by attribute
+assignment (``self.fc = Linear(2, 3)``), kept in insertion order so ``parameters()`` and
+``state_dict()`` always list them the same way. ``model(x)`` calls ``forward(x)``.
+"""
+
+from collections import OrderedDict
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..tensor import Tensor
+from .parameter import Parameter
+
+
+class Module:
+    """Base class for layers and models, with torch's ``nn.Module`` interface."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # Parameters and children are plain attributes too, so reading them costs nothing extra.
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
+                               "before assigning attributes")
+        params, modules = self._parameters, self._modules
+        params.pop(name, None)
+        modules.pop(name, None)
+        if isinstance(value, Parameter):
+            params[name] = value
+        elif isinstance(value, Module):
+            modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (or None, for an absent bias) under ``name``."""
+        if param is None:
+            self._parameters.pop(name, None)
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
+
+    def add_module(self, name, module):
+        setattr(self, name, module)
+
+    # -- running ----------------------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def train(self, mode=True):
+        """Training mode (dropout active); ``eval()`` switches it off. Returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    # -- walking the tree ---------------------------------------------------------------------------
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        yield from self._modules.items()
+
+    def children(self):
+        yield from self._modules.values()
+
+    def named_parameters(self, prefix="", recurse=True):
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_prefix, module in modules:
+            for name, p in module._parameters.items():
+                if id(p) in seen:
+                    continue  # a shared weight is listed once
+                seen.add(id(p))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.data[...] = 0
+
+    def apply(self, fn):
+        for m in self.modules():
+            fn(m)
+        return self
+
+    def num_parameters(self, trainable_only=False):
+        return sum(p.data.size for p in self.parameters()
+                   if p.requires_grad or not trainable_only)
+
+    # -- saving and loading weights ----------------------------------------------------------------
+    def state_dict(self):
+        """Parameter name -> tensor sharing the parameter's data, named as torch names them."""
+        return OrderedDict((name, Tensor(p.data)) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy weights in from tensors or arrays (a torch state_dict's values work too).
+
+        With ``strict`` every key must match; shapes must always match. Returns the missing and
+        unexpected keys, as torch does.
+        """
+        own = dict(self.named_parameters())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            raise KeyError(f"load_state_dict for {type(self).__name__}: missing keys {missing}, "
+                           f"unexpected keys {unexpected}")
+        for name, p in own.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            if isinstance(value, Tensor):
+                value = value.data
+            elif hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+                value = value.detach().cpu().numpy()
+            value = np.asarray(value)
+            if value.shape != p.data.shape:
+                raise ShapeError(f"load_state_dict: {name} has shape {tuple(p.data.shape)} in "
+                                 f"the model but {tuple(value.shape)} in the state dict")
+            p.data[...] = value
+        return missing, unexpected
+
+    # -- describing itself ---------------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        if not self._modules:
+            return lines[0] + ")"
+        for name, child in self._modules.items():
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join(lines) + "\n)"
+
+    def config(self):
+        """The constructor arguments that rebuild this layer (used to save an architecture)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not describe its architecture; save its state_dict "
+            "and rebuild it in code, or build the model from chainrule.nn layers in a Sequential"
+        )
+
+    def summary(self, input_shape, print_fn=print):
+        """Keras-like table of layers, output shapes and parameter counts."""
+        from .summary import summary
+
+        return summary(self, input_shape, print_fn=print_fn)

@@ -1,0 +1,22 @@
+"""Gradient utilities used in training loops."""
+
+import math
+
+import numpy as np
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
+    """Scale all gradients together so their global norm is at most ``max_norm``; returns the
+    norm before clipping (as torch). Guards against exploding gradients."""
+    grads = [p.grad.data for p in parameters if p.grad is not None]
+    if not grads:
+        return 0.0
+    if norm_type == math.inf:
+        total = max(float(np.abs(g).max()) for g in grads)
+    else:
+        total = float(sum(float((np.abs(g) ** norm_type).sum()) for g in grads)) ** (1 / norm_type)
+    scale = max_norm / (total + 1e-6)
+    if scale < 1:
+        for g in grads:
+            g *= scale
+    return total

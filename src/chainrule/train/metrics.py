@@ -1,0 +1,74 @@
+"""Metrics reported during training: accuracy for classes and yes/no, MAE for numbers.
+
+They read network outputs as arrays (no graph) and accumulate over batches, so the epoch's value
+is exact, not an average of batch averages.
+"""
+
+import numpy as np
+
+
+class Metric:
+    name = "metric"
+
+    def reset(self):
+        self.total = 0.0
+        self.count = 0
+
+    def result(self):
+        return self.total / self.count if self.count else float("nan")
+
+
+class Accuracy(Metric):
+    """Fraction of correct predictions.
+
+    Scores of shape (N, C) with C > 1: the predicted class is the argmax. A single output per
+    sample (yes/no): predicted 1 when the output passes ``threshold`` (0 for logits, 0.5 for
+    probabilities after a sigmoid).
+    """
+
+    name = "accuracy"
+
+    def __init__(self, threshold=0.5):
+        self.threshold = threshold
+        self.reset()
+
+    def update(self, output, target):
+        if output.ndim >= 2 and output.shape[1] > 1:
+            predicted = output.argmax(axis=1)
+            target = target.reshape(predicted.shape)
+        else:
+            predicted = (output.reshape(-1) > self.threshold)
+            target = target.reshape(-1) > 0.5
+        self.total += float((predicted == target).sum())
+        self.count += target.size
+
+
+class MeanAbsoluteError(Metric):
+    """mean |y − t| for regression."""
+
+    name = "mae"
+
+    def __init__(self):
+        self.reset()
+
+    def update(self, output, target):
+        self.total += float(np.abs(output - target.reshape(output.shape)).sum())
+        self.count += output.size
+
+
+def make_metrics(names, loss_fn=None):
+    """Metric objects for names like 'accuracy' or 'mae' (a Metric instance passes through)."""
+    from ..nn.loss import BCEWithLogitsLoss, CrossEntropyLoss
+
+    out = []
+    for m in names or ():
+        if isinstance(m, Metric):
+            out.append(m)
+        elif m in ("accuracy", "acc"):
+            logits = isinstance(loss_fn, (BCEWithLogitsLoss, CrossEntropyLoss))
+            out.append(Accuracy(threshold=0.0 if logits else 0.5))
+        elif m in ("mae", "mean_absolute_error"):
+            out.append(MeanAbsoluteError())
+        else:
+            raise ValueError(f"unknown metric {m!r}: use 'accuracy', 'mae' or a Metric instance")
+    return out

@@ -1,0 +1,174 @@
+"""The training loop: forward propagation, loss, backpropagation, a weight update — repeated over
+mini-batches, then over epochs, with validation after each epoch.
+
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+                  (X_train, y_train), val=0.3, epochs=10, batch_size=20)
+"""
+
+import sys
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
+from .callbacks import Callback
+from .history import History
+from .metrics import make_metrics
+
+
+def _as_loader(data, batch_size, shuffle, seed=None):
+    """Accept a DataLoader, a Dataset, or an (X, y) pair of arrays/tensors."""
+    from ..data import DataLoader, Dataset, TensorDataset
+
+    if isinstance(data, DataLoader):
+        return data
+    if isinstance(data, Dataset):
+        return DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return DataLoader(TensorDataset(*data), batch_size=batch_size, shuffle=shuffle,
+                          seed=seed)
+    raise TypeError(f"training data must be a DataLoader, a Dataset or an (X, y) pair, "
+                    f"got {type(data).__name__}")
+
+
+def _split_off(train, fraction, seed):
+    """Keras' validation_split: hold out the *last* fraction of (X, y) for validation."""
+    if not (isinstance(train, (tuple, list)) and len(train) == 2):
+        raise TypeError("val as a fraction needs train given as an (X, y) pair")
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"a validation fraction must be between 0 and 1, got {fraction}")
+    X, y = train
+    n = len(X)
+    cut = n - int(round(n * fraction))
+    if cut <= 0 or cut >= n:
+        raise ValueError(f"validation fraction {fraction} leaves no data on one side of {n}")
+    return (X[:cut], y[:cut]), (X[cut:], y[cut:])
+
+
+def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
+    """One pass over ``loader``; trains when an optimizer is given. Returns the epoch's logs."""
+    total_loss = 0.0
+    seen = 0
+    for m in metrics:
+        m.reset()
+    for step, (xb, yb) in enumerate(loader, 1):
+        if optimizer is not None:
+            optimizer.zero_grad()
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            loss.backward()
+            optimizer.step()
+        else:
+            out = model(xb)
+            loss = loss_fn(out, yb)
+        n = len(xb)
+        total_loss += float(loss.data) * n
+        seen += n
+        target = yb.data if isinstance(yb, Tensor) else np.asarray(yb)
+        for m in metrics:
+            m.update(out.data, target)
+        if progress is not None:
+            progress.update(step, loss=total_loss / seen, **{m.name: m.result() for m in metrics})
+    if seen == 0:
+        raise ValueError("the data loader produced no batches (is the dataset empty, or "
+                         "drop_last=True with fewer samples than one batch?)")
+    logs = {"loss": total_loss / seen}
+    logs.update({m.name: m.result() for m in metrics})
+    return logs
+
+
+def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size=256):
+    """Loss and metrics of ``model`` on ``data``, in eval mode, with no graph built."""
+    loader = _as_loader(data, batch_size, shuffle=False)
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            return _run_epoch(model, loss_fn, loader, make_metrics(metrics, loss_fn))
+    finally:
+        model.train(was_training)
+
+
+def predict(model, X, batch_size=256):
+    """The model's outputs for inputs ``X`` as a NumPy array (eval mode, no graph)."""
+    X = X.data if isinstance(X, Tensor) else np.asarray(X)
+    if X.dtype == np.float64 and next(iter(model.parameters()), None) is not None:
+        X = X.astype(next(iter(model.parameters())).dtype)
+    was_training = model.training
+    model.eval()
+    outputs = []
+    try:
+        with no_grad():
+            for start in range(0, len(X), batch_size):
+                outputs.append(model(Tensor(X[start:start + batch_size])).data)
+    finally:
+        model.train(was_training)
+    return np.concatenate(outputs) if outputs else np.empty((0,))
+
+
+def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32, scheduler=None,
+        metrics=("accuracy",), callbacks=(), shuffle=True, seed=None, verbose=1, stream=None):
+    """Train ``model`` and return a ``History`` of per-epoch loss and metrics.
+
+    ``train`` and ``val`` are DataLoaders, Datasets or (X, y) pairs; ``val`` may also be a
+    fraction of ``train`` to hold out. ``scheduler`` is stepped once per epoch;
+    ``ReduceLROnPlateau`` is fed the validation loss (the training loss without validation).
+    Ctrl-C stops training cleanly after the current batch: the history so far is returned and
+    callbacks (e.g. ModelCheckpoint's best file) keep what they saved.
+    """
+    from ..optim.lr_scheduler import ReduceLROnPlateau
+
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    if isinstance(val, float):
+        train, val = _split_off(train, val, seed)
+    train_loader = _as_loader(train, batch_size, shuffle, seed)
+    val_loader = _as_loader(val, max(batch_size, 256), False) if val is not None else None
+    metric_objs = make_metrics(metrics, loss_fn)
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")
+        cb.on_train_begin(model)
+    stream = stream or sys.stdout
+    history = History()
+    logs = {}
+    try:
+        for epoch in range(1, epochs + 1):
+            bar = _progress_bar(len(train_loader), epoch, epochs, stream, verbose)
+            model.train()
+            logs = _run_epoch(model, loss_fn, train_loader, metric_objs, optimizer, bar)
+            if val_loader is not None:
+                model.eval()
+                with no_grad():
+                    val_logs = _run_epoch(model, loss_fn, val_loader, metric_objs)
+                model.train()
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            logs["lr"] = optimizer.param_groups[0]["lr"]
+            if bar is not None:
+                bar.close(**{k: v for k, v in logs.items() if k != "lr"})
+            history.append(epoch, logs)
+            if scheduler is not None:
+                if isinstance(scheduler, ReduceLROnPlateau):
+                    scheduler.step(logs.get("val_loss", logs["loss"]))
+                else:
+                    scheduler.step()
+            for cb in callbacks:
+                cb.on_epoch_end(epoch, logs)
+            if any(cb.stop_training for cb in callbacks):
+                break
+    except KeyboardInterrupt:
+        history.interrupted = True
+        if verbose:
+            print(f"\nTraining interrupted after {len(history)} complete epoch(s).", file=stream)
+    for cb in callbacks:
+        cb.on_train_end(logs)
+    return history
+
+
+def _progress_bar(steps, epoch, epochs, stream, verbose):
+    if not verbose:
+        return None
+    from ..progress import ProgressBar
+
+    return ProgressBar(steps, stream=stream, prefix=f"Epoch {epoch}/{epochs}")

@@ -52,7 +52,7 @@ class Module:
     def add_module(self, name, module):
         setattr(self, name, module)
 
-    # -- running ----------------------------------------------------------------------------------
+    # -- running ----------
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
@@ -68,7 +68,7 @@ class Module:
     def eval(self):
         return self.train(False)
 
-    # -- walking the tree ---------------------------------------------------------------------------
+    # -- walking the tree ----------
     def named_modules(self, prefix=""):
         yield prefix, self
         for name, child in self._modules.items():
@@ -114,7 +114,7 @@ class Module:
         return sum(p.data.size for p in self.parameters()
                    if p.requires_grad or not trainable_only)
 
-    # -- saving and loading weights ----------------------------------------------------------------
+    # -- saving and loading weights ----------
     def state_dict(self):
         """Parameter name -> tensor sharing the parameter's data, named as torch names them."""
         return OrderedDict((name, Tensor(p.data)) for name, p in self.named_parameters())
@@ -146,7 +146,7 @@ class Module:
             p.data[...] = value
         return missing, unexpected
 
-    # -- describing itself ---------------------------------------------------------------------------
+    # -- describing itself ----------
     def extra_repr(self):
         return ""
 

@@ -1,0 +1,111 @@
+"""What every benchmark here shares: thread pinning, interleaved timing, medians, tables.
+
+The rules the scripts follow (see docs/benchmarks.md): one process measures every compared
+system, their runs interleaved so load on a shared machine hits them alike; warm-up runs are
+discarded; each figure is the median of several repetitions; BLAS and torch use the same,
+stated, number of threads.
+"""
+
+import contextlib
+import statistics
+import time
+
+
+@contextlib.contextmanager
+def threads(n):
+    """Run NumPy's BLAS and torch with ``n`` threads inside the block."""
+    from threadpoolctl import threadpool_limits
+
+    torch = _torch_or_none()
+    before = torch.get_num_threads() if torch is not None else None
+    with threadpool_limits(limits=n):
+        if torch is not None:
+            torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            if torch is not None:
+                torch.set_num_threads(before)
+
+
+def _torch_or_none():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def interleaved(runs, repeats, warmup=1):
+    """Time each ``runs[name]()`` ``repeats`` times, rotating the order every round.
+
+    Returns name -> list of seconds per call. The first ``warmup`` rounds are not kept.
+    """
+    names = list(runs)
+    times = {name: [] for name in names}
+    for r in range(warmup + repeats):
+        shift = r % len(names)  # rotate so no system always runs first (or right after GC)
+        for name in names[shift:] + names[:shift]:
+            t0 = time.perf_counter()
+            runs[name]()
+            elapsed = time.perf_counter() - t0
+            if r >= warmup:
+                times[name].append(elapsed)
+    return times
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+def spread(xs):
+    """Relative half-range of the repetitions, to show how noisy a median is."""
+    m = statistics.median(xs)
+    return (max(xs) - min(xs)) / (2 * m) if m else 0.0
+
+
+def calibrate(fn, target_seconds, start=1, limit=1_000_000):
+    """How many calls of ``fn`` take about ``target_seconds`` (doubling until long enough)."""
+    n = start
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        elapsed = time.perf_counter() - t0
+        if elapsed >= target_seconds / 4 or n >= limit:
+            return max(1, min(limit, int(n * target_seconds / max(elapsed, 1e-9))))
+        n *= 2
+
+
+def table(headers, rows):
+    """Format rows as a Markdown table (paste-able into docs/benchmarks.md)."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = []
+    for k, row in enumerate(cells):
+        lines.append("| " + " | ".join(c.rjust(w) for c, w in zip(row, widths)) + " |")
+        if k == 0:
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def describe_environment(n_threads):
+    """One line naming versions and thread counts, printed above every table."""
+    import platform
+
+    import numpy as np
+
+    parts = [f"python {platform.python_version()}", f"numpy {np.__version__}"]
+    torch = _torch_or_none()
+    if torch is not None:
+        parts.append(f"torch {torch.__version__}")
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = sorted({f"{i['internal_api']} {i.get('version')}" for i in threadpool_info()
+                       if i.get("user_api") == "blas"})
+        parts.append("BLAS: " + ", ".join(blas))
+    except ImportError:
+        pass
+    parts.append(f"threads: {n_threads}")
+    return "; ".join(parts)

@@ -29,3 +29,19 @@ from .functional import (
 from .random import manual_seed, rand, randn
 
 __version__ = "0.1.0"
+
+_SUBMODULES = ("nn", "optim", "data", "train", "trace", "viz", "rules", "diagnostics", "demos",
+               "datasets", "io", "plotting", "progress")
+
+
+def __getattr__(name):
+    """``chainrule.nn`` etc. are imported on first use, so ``import chainrule`` stays fast."""
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    if name in ("save", "load"):
+        from . import serialization
+
+        return getattr(serialization, name)
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

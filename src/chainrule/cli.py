@@ -1,0 +1,158 @@
+"""The ``chainrule`` command: train, evaluate, predict, demo.
+
+``chainrule train`` with no arguments trains a small network on the bundled 8×8 digits in a few
+seconds and prints its test accuracy.
+"""
+
+import argparse
+import sys
+
+
+def _hidden(text):
+    text = text.strip()
+    if text in ("", "none", "0"):
+        return ()
+    try:
+        sizes = tuple(int(h) for h in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--hidden takes widths like 64,32, got {text!r}")
+    if any(h <= 0 for h in sizes):
+        raise argparse.ArgumentTypeError(f"--hidden widths must be positive, got {text!r}")
+    return sizes
+
+
+def _fraction(text):
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"--val-split must be in [0, 1), got {text}")
+    return value
+
+
+def _parser():
+    from .datasets import NAMES
+    from .train.run import ACTIVATIONS, OPTIMIZERS, SCHEDULERS
+
+    p = argparse.ArgumentParser(prog="chainrule", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command")
+
+    t = sub.add_parser("train", help="train a multilayer perceptron and write a run directory")
+    t.add_argument("--dataset", default="digits", choices=NAMES,
+                   help="data set (default: the bundled 8x8 digits, no download)")
+    t.add_argument("--hidden", type=_hidden, default=(64, 32),
+                   help="hidden layer widths, e.g. 64,32 (default) or none")
+    t.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS))
+    t.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS))
+    t.add_argument("--lr", type=float, default=None, help="learning rate (default per optimizer)")
+    t.add_argument("--scheduler", default="none", choices=SCHEDULERS)
+    t.add_argument("--epochs", type=int, default=20)
+    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--val-split", type=_fraction, default=0.2)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", default="runs/latest", help="run directory (default runs/latest)")
+    t.add_argument("--loss", default="auto",
+                   help="override the loss: bce, cross_entropy, mse or sse (default follows "
+                        "the problem)")
+    t.add_argument("--task", default="auto", choices=("auto", "binary", "multiclass",
+                                                      "regression"))
+    t.add_argument("--samples", type=int, default=1000, help="size of synthetic data sets")
+    t.add_argument("--noise", type=float, default=0.0, help="noise of synthetic data sets")
+    t.add_argument("--data-dir", default=None, help="where MNIST files are (or go)")
+    t.add_argument("--diagnostics", action="store_true",
+                   help="record per-layer gradient flow and warn about vanishing gradients")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("evaluate", help="test loss and accuracy of a saved run")
+    e.add_argument("run", help="run directory written by chainrule train")
+    e.add_argument("--data-dir", default=None)
+
+    r = sub.add_parser("predict", help="predictions of a saved run for inputs in a file")
+    r.add_argument("run", help="run directory written by chainrule train")
+    r.add_argument("--input", required=True, help=".npy or .csv file, one sample per row")
+
+    d = sub.add_parser("demo", help="write a figure that shows backpropagation at work")
+    d.add_argument("name", nargs="?", help="demo name (omit to list them)")
+    d.add_argument("--out", default="demos", help="directory for the PNG (default demos/)")
+    return p
+
+
+def _train(args):
+    from .train.run import train_run
+
+    result = train_run(dataset=args.dataset, hidden=args.hidden, activation=args.activation,
+                       optimizer=args.optimizer, lr=args.lr, scheduler=args.scheduler,
+                       epochs=args.epochs, batch_size=args.batch_size, val_split=args.val_split,
+                       seed=args.seed, out=args.out, loss=args.loss, task=args.task,
+                       samples=args.samples, noise=args.noise, data_dir=args.data_dir,
+                       verbose=0 if args.quiet else 1, diagnostics=args.diagnostics)
+    print()
+    print(result["summary"])
+    test = result["test"]
+    shown = " - ".join(f"{k}: {v:.4f}" for k, v in test.items())
+    print(f"Test ({args.dataset}): {shown}")
+    if "accuracy" in test:
+        print(f"Test accuracy: {100 * test['accuracy']:.2f}%")
+    print(f"Run written to {result['out']}/ (model.safetensors, history.csv, summary.txt"
+          + (", curves.png" if result["curves"] else "; install chainrule[viz] for curves.png")
+          + ")")
+    if result["diagnostics"] is not None:
+        print(result["diagnostics"].report())
+    return 0
+
+
+def _evaluate(args):
+    from .train.run import evaluate_run
+
+    test = evaluate_run(args.run, data_dir=args.data_dir)
+    print(" - ".join(f"{k}: {v:.4f}" for k, v in test.items()))
+    return 0
+
+
+def _read_inputs(path):
+    import numpy as np
+
+    if path.endswith(".npy"):
+        return np.load(path, allow_pickle=False)
+    return np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+
+
+def _predict(args):
+    from .train.run import predict_run
+
+    result = predict_run(args.run, _read_inputs(args.input))
+    if "values" in result:
+        for row in result["values"]:
+            print(",".join(f"{v:.6g}" for v in row.reshape(-1)))
+    else:
+        for c, p in zip(result["classes"], result["probabilities"]):
+            print(f"{int(c)}\t{p[int(c)]:.4f}")
+    return 0
+
+
+def _demo(args):
+    from .demos import DEMOS
+
+    if not args.name:
+        print("demos: " + ", ".join(sorted(DEMOS)))
+        return 0
+    if args.name not in DEMOS:
+        print(f"chainrule demo: unknown demo {args.name!r}; choose from "
+              f"{', '.join(sorted(DEMOS))}", file=sys.stderr)
+        return 2
+    print(DEMOS[args.name](args.out))
+    return 0
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        args = _parser().parse_args(["train", *(argv or [])])
+    handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "demo": _demo}
+    try:
+        return handlers[args.command](args)
+    except (ValueError, FileNotFoundError, OSError, ImportError, KeyError) as e:
+        print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

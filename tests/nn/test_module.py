@@ -1,0 +1,117 @@
+"""nn.Module: registration, traversal, modes, state_dict round trips with torch."""
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+from chainrule import nn
+
+
+class TwoLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(3, 4)
+        self.act = nn.Tanh()
+        self.fc2 = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+def test_parameters_are_registered_in_assignment_order():
+    names = [n for n, _ in TwoLayer().named_parameters()]
+    assert names == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+
+
+def test_children_and_modules_walk_the_tree():
+    m = TwoLayer()
+    assert [n for n, _ in m.named_children()] == ["fc1", "act", "fc2"]
+    assert len(list(m.modules())) == 4
+
+
+def test_reassigning_an_attribute_replaces_the_parameter():
+    m = TwoLayer()
+    m.fc1 = nn.Linear(3, 5)
+    assert dict(m.named_parameters())["fc1.weight"].shape == (5, 3)
+    del m.fc2
+    assert "fc2.weight" not in dict(m.named_parameters())
+
+
+def test_shared_parameter_is_listed_once():
+    m = TwoLayer()
+    m.fc3 = m.fc1
+    assert len(list(m.parameters())) == 4
+
+
+def test_forgetting_super_init_says_so():
+    class Broken(nn.Module):
+        def __init__(self):
+            self.fc = nn.Linear(1, 1)
+
+    with pytest.raises(RuntimeError, match="super"):
+        Broken()
+
+
+def test_train_and_eval_set_every_submodule():
+    m = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+    m.eval()
+    assert not any(x.training for x in m.modules())
+    m.train()
+    assert all(x.training for x in m.modules())
+
+
+def test_zero_grad_sets_grads_to_none_or_zero():
+    m = TwoLayer()
+    m(cr.randn(5, 3)).sum().backward()
+    m.zero_grad(set_to_none=False)
+    assert all(np.all(p.grad.data == 0) for p in m.parameters())
+    m.zero_grad()
+    assert all(p.grad is None for p in m.parameters())
+
+
+def test_state_dict_keys_match_torch_sequential():
+    ours = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_weights_from_torch_give_torch_outputs():
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    ours = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    ours.load_state_dict(theirs.state_dict())  # torch tensors accepted
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    expected = theirs(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(ours(cr.tensor(x)).data, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_state_dict_round_trip_with_numpy_arrays():
+    a, b = TwoLayer(), TwoLayer()
+    b.load_state_dict({k: v.numpy() for k, v in a.state_dict().items()})
+    for (_, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_load_state_dict_names_missing_and_unexpected_keys():
+    m = TwoLayer()
+    state = m.state_dict()
+    state.pop("fc2.bias")
+    state["extra"] = cr.zeros(1)
+    with pytest.raises(KeyError, match="fc2.bias.*extra"):
+        m.load_state_dict(state)
+    missing, unexpected = m.load_state_dict(state, strict=False)
+    assert missing == ["fc2.bias"] and unexpected == ["extra"]
+
+
+def test_load_state_dict_shape_mismatch_names_the_key():
+    m = TwoLayer()
+    state = m.state_dict()
+    state["fc1.weight"] = np.zeros((2, 2))
+    with pytest.raises(cr.ShapeError, match=r"fc1.weight.*\(4, 3\).*\(2, 2\)"):
+        m.load_state_dict(state)
+
+
+def test_repr_lists_children_like_torch():
+    text = repr(nn.Sequential(nn.Linear(2, 3), nn.ReLU()))
+    assert "(0): Linear(in_features=2, out_features=3, bias=True)" in text
+    assert "(1): ReLU()" in text

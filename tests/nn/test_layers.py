@@ -68,7 +68,8 @@ def test_dropout_is_identity_in_eval_and_scales_in_train():
 @pytest.mark.parametrize("ours,theirs", [
     (nn.Sigmoid(), torch.nn.Sigmoid()), (nn.Tanh(), torch.nn.Tanh()), (nn.ReLU(), torch.nn.ReLU()),
     (nn.LeakyReLU(0.1), torch.nn.LeakyReLU(0.1)), (nn.ELU(0.7), torch.nn.ELU(0.7)),
-    (nn.Softmax(dim=1), torch.nn.Softmax(dim=1)), (nn.LogSoftmax(dim=1), torch.nn.LogSoftmax(dim=1)),
+    (nn.Softmax(dim=1), torch.nn.Softmax(dim=1)),
+    (nn.LogSoftmax(dim=1), torch.nn.LogSoftmax(dim=1)),
     (nn.Identity(), torch.nn.Identity()),
 ])
 def test_activation_modules_match_torch(ours, theirs):
@@ -95,7 +96,8 @@ def test_loss_modules_match_torch(reduction):
     cases = [
         (nn.MSELoss(reduction), torch.nn.MSELoss(reduction=reduction), z, t),
         (nn.CrossEntropyLoss(reduction), torch.nn.CrossEntropyLoss(reduction=reduction), z, c),
-        (nn.NLLLoss(reduction), torch.nn.NLLLoss(reduction=reduction), np.log(p / p.sum(1, keepdims=True)), c),
+        (nn.NLLLoss(reduction), torch.nn.NLLLoss(reduction=reduction),
+         np.log(p / p.sum(1, keepdims=True)), c),
         (nn.BCELoss(reduction), torch.nn.BCELoss(reduction=reduction), p, (t > 0.5) * 1.0),
         (nn.BCEWithLogitsLoss(reduction), torch.nn.BCEWithLogitsLoss(reduction=reduction), z, t),
     ]

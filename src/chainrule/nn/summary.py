@@ -8,12 +8,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-
-
-def _leaf_modules(model):
-    """The modules that do the work (no children), with their dotted names."""
-    leaves = [(name, m) for name, m in model.named_modules() if not m._modules]
-    return leaves or [("", model)]
+from .recording import record_outputs
 
 
 def summary(model, input_shape, print_fn=print, dtype=np.float32):
@@ -21,29 +16,17 @@ def summary(model, input_shape, print_fn=print, dtype=np.float32):
 
     ``input_shape`` excludes the batch axis (Keras' convention): ``summary(model, (28, 28))``.
     """
-    records = []
-    leaves = _leaf_modules(model)
-    originals = {}
-    for name, module in leaves:
-        def recording_forward(*args, _module=module, _name=name, _forward=module.forward):
-            out = _forward(*args)
-            records.append((_name, _module, tuple(out.shape)))
-            return out
-
-        originals[id(module)] = module
-        module.forward = recording_forward  # an instance attribute: removed again below
     was_training = model.training
     try:
         model.eval()
-        with no_grad():
+        with no_grad(), record_outputs(model) as records:
             model(Tensor(np.zeros((1, *tuple(input_shape)), dtype=dtype)))
     finally:
-        for module in originals.values():
-            del module.__dict__["forward"]
         model.train(was_training)
 
     rows = []
-    for name, module, shape in records:
+    for name, module, out in records:
+        shape = tuple(out.shape)
         params = sum(p.data.size for p in module.parameters())
         rows.append((f"{name} ({type(module).__name__})", "(None, " + ", ".join(
             str(n) for n in shape[1:]) + ")", f"{params:,}"))

@@ -22,10 +22,11 @@ class MatMul(Function):
         a_inputs, b_inputs = ctx.inputs
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        if a.ndim == 1:
-            g = g[..., None, :]
+        # b's axis first: for vector @ vector g is 0-d and needs an axis before a's can go in
         if b.ndim == 1:
             g = g[..., None]
+        if a.ndim == 1:
+            g = g[..., None, :]
         ga = gb = None
         if a_inputs is not None and a_inputs.requires_grad:
             ga = g @ b2.swapaxes(-1, -2)

@@ -1,0 +1,369 @@
+"""Every differentiable op: its gradient passes the finite-difference check and its value and
+gradients match PyTorch (float64, relative error <= 1e-9), on shapes drawn fresh by hypothesis.
+"""
+
+import numpy as np
+import pytest
+import torch
+from helpers import (
+    away_from,
+    broadcast_shapes,
+    check_op,
+    compare_with_torch,
+    distinct,
+    normal,
+    positive,
+    seeds,
+    shapes,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+import chainrule as cr
+
+
+# -- arithmetic with broadcasting ------------------------------------------------------------------
+@given(broadcast_shapes(), seeds)
+def test_add_broadcasts_and_matches_torch(s, seed):
+    check_op(lambda a, b: a + b, [normal(seed, s[0]), normal(seed + 1, s[1])])
+
+
+@given(broadcast_shapes(), seeds)
+def test_sub_broadcasts_and_matches_torch(s, seed):
+    check_op(lambda a, b: a - b, [normal(seed, s[0]), normal(seed + 1, s[1])])
+
+
+@given(broadcast_shapes(), seeds)
+def test_mul_broadcasts_and_matches_torch(s, seed):
+    check_op(lambda a, b: a * b, [normal(seed, s[0]), normal(seed + 1, s[1])])
+
+
+@given(broadcast_shapes(), seeds)
+def test_div_broadcasts_and_matches_torch(s, seed):
+    check_op(lambda a, b: a / b, [normal(seed, s[0]), away_from(seed + 1, s[1], gap=0.5)])
+
+
+@given(broadcast_shapes(), seeds)
+def test_pow_with_tensor_base_and_exponent(s, seed):
+    check_op(lambda a, b: a**b, [positive(seed, s[0]), normal(seed + 1, s[1])])
+
+
+@given(shapes(), seeds, st.sampled_from([2, 3, 0.5, -1.5, 2.0]))
+def test_pow_with_number_exponent(shape, seed, exponent):
+    check_op(lambda a: a**exponent, [positive(seed, shape)])
+
+
+@given(shapes(), seeds)
+def test_number_to_the_power_of_tensor(shape, seed):
+    check_op(lambda a: 2.5**a, [normal(seed, shape)])
+
+
+@given(shapes(), seeds)
+def test_neg(shape, seed):
+    check_op(lambda a: -a, [normal(seed, shape)])
+
+
+@given(shapes(min_dims=1), seeds)
+def test_python_numbers_as_operands_on_either_side(shape, seed):
+    check_op(lambda a: (2.0 - a) * 3 + 1.5 / (a * a + 1) - a / 4, [normal(seed, shape)])
+
+
+@given(broadcast_shapes(), seeds)
+def test_numpy_arrays_as_constant_operands(s, seed):
+    const = normal(seed + 1, s[1])
+    assert cr.gradcheck(lambda a: const * a + a / (const * const + 1) - const, cr.tensor(
+        normal(seed, s[0]), requires_grad=True))
+    # Both orders: ndarray on the left must defer to the tensor's reflected operator.
+    compare_with_torch(lambda a, c: c * a + a / (c * c + 1) - c,
+                       [normal(seed, s[0]), const], grad=[True, False])
+    out = const + cr.tensor(normal(seed, s[0]), requires_grad=True)
+    assert isinstance(out, cr.Tensor) and out.requires_grad
+
+
+# -- matrix product -------------------------------------------------------------------------------
+sides = st.integers(1, 4)
+
+
+@given(sides, sides, sides, seeds)
+def test_matmul_2d(n, k, m, seed):
+    check_op(lambda a, b: a @ b, [normal(seed, (n, k)), normal(seed + 1, (k, m))])
+
+
+@given(broadcast_shapes(max_dims=2, max_side=3), sides, sides, sides, seeds)
+def test_matmul_batched_with_broadcast_batch_axes(batch, n, k, m, seed):
+    a = normal(seed, (*batch[0], n, k))
+    b = normal(seed + 1, (*batch[1], k, m))
+    check_op(lambda a, b: a @ b, [a, b])
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [
+    ((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (2, 3, 4)), ((2, 4, 3), (3,)),
+])
+def test_matmul_with_vectors(a_shape, b_shape, rng):
+    check_op(cr.matmul, [rng.standard_normal(a_shape), rng.standard_normal(b_shape)],
+             torch_fn=torch.matmul)
+
+
+# -- elementwise functions ------------------------------------------------------------------------
+@given(shapes(), seeds)
+def test_exp(shape, seed):
+    check_op(lambda a: a.exp(), [normal(seed, shape)])
+
+
+@given(shapes(), seeds)
+def test_log(shape, seed):
+    check_op(lambda a: a.log(), [positive(seed, shape)])
+
+
+@given(shapes(), seeds)
+def test_sqrt(shape, seed):
+    check_op(lambda a: a.sqrt(), [positive(seed, shape)])
+
+
+@given(shapes(), seeds)
+def test_abs_away_from_zero(shape, seed):
+    check_op(lambda a: a.abs(), [away_from(seed, shape)])
+
+
+def test_abs_gradient_at_zero_is_zero_as_in_torch():
+    compare_with_torch(lambda a: a.abs(), [np.array([-1.0, 0.0, 2.0])])
+
+
+@given(shapes(), seeds, st.sampled_from([(-0.5, 0.5), (None, 0.3), (-0.2, None)]))
+def test_clip_away_from_the_bounds(shape, seed, bounds):
+    lo, hi = bounds
+    x = away_from(seed, shape, kink=lo if lo is not None else hi)
+    if lo is not None and hi is not None:  # keep clear of the upper bound as well
+        x = np.where(np.abs(x - hi) < 0.1, x + 0.25, x)
+    check_op(lambda a: a.clip(lo, hi), [x], torch_fn=lambda a: a.clamp(lo, hi))
+
+
+def _never_tied(seed, s):
+    """a and b on interleaved grids (a near k + 1/4, b near k - 1/4): every broadcast pair is at
+    least 0.4 apart, so no finite-difference step crosses a tie."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-3, 3, s[0]) + 0.25 + rng.uniform(-0.05, 0.05, s[0])
+    b = rng.integers(-3, 3, s[1]) - 0.25 + rng.uniform(-0.05, 0.05, s[1])
+    return [a, b]
+
+
+@given(broadcast_shapes(), seeds)
+def test_maximum_without_ties(s, seed):
+    check_op(cr.maximum, _never_tied(seed, s), torch_fn=torch.maximum)
+
+
+@given(broadcast_shapes(), seeds)
+def test_minimum_without_ties(s, seed):
+    check_op(cr.minimum, _never_tied(seed, s), torch_fn=torch.minimum)
+
+
+def test_maximum_and_minimum_split_a_tie_as_torch_does():
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0])
+    compare_with_torch(cr.maximum, [a, b], torch_fn=torch.maximum)
+    compare_with_torch(cr.minimum, [a, b], torch_fn=torch.minimum)
+
+
+@given(broadcast_shapes(num_shapes=3), seeds)
+def test_where_sends_the_gradient_to_the_chosen_side(s, seed):
+    cond = np.random.default_rng(seed).random(s[0]) > 0.5
+    check_op(lambda a, b: cr.where(cond, a, b), [normal(seed, s[1]), normal(seed + 1, s[2])],
+             torch_fn=lambda a, b: torch.where(torch.from_numpy(np.asarray(cond)), a, b))
+
+
+# -- reductions -----------------------------------------------------------------------------------
+@st.composite
+def shape_and_axis(draw, min_dims=1):
+    """A shape and an axis argument for it: None, one axis (maybe negative) or a tuple of axes."""
+    shape = draw(shapes(min_dims=min_dims))
+    ndim = len(shape)
+    kind = draw(st.sampled_from(["none", "one", "tuple"]))
+    if kind == "none":
+        return shape, None
+    if kind == "one":
+        return shape, draw(st.integers(-ndim, ndim - 1))
+    axes = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
+    return shape, tuple(axes)
+
+
+def _torch_dim(axis, ndim):
+    return tuple(range(ndim)) if axis is None else axis
+
+
+@given(shape_and_axis(), st.booleans(), seeds)
+def test_sum_over_axes(shape_axis, keepdims, seed):
+    shape, axis = shape_axis
+    check_op(lambda a: a.sum(axis=axis, keepdims=keepdims), [normal(seed, shape)],
+             torch_fn=lambda a: a.sum(dim=_torch_dim(axis, a.ndim), keepdim=keepdims))
+
+
+@given(shape_and_axis(), st.booleans(), seeds)
+def test_mean_over_axes(shape_axis, keepdims, seed):
+    shape, axis = shape_axis
+    check_op(lambda a: a.mean(axis=axis, keepdims=keepdims), [normal(seed, shape)],
+             torch_fn=lambda a: a.mean(dim=_torch_dim(axis, a.ndim), keepdim=keepdims))
+
+
+@given(shape_and_axis(), st.booleans(), seeds)
+def test_max_over_axes(shape_axis, keepdims, seed):
+    shape, axis = shape_axis
+    check_op(lambda a: a.max(axis=axis, keepdims=keepdims), [distinct(seed, shape)],
+             torch_fn=lambda a: a.amax(dim=_torch_dim(axis, a.ndim), keepdim=keepdims))
+
+
+@given(shape_and_axis(), st.booleans(), seeds)
+def test_min_over_axes(shape_axis, keepdims, seed):
+    shape, axis = shape_axis
+    check_op(lambda a: a.min(axis=axis, keepdims=keepdims), [distinct(seed, shape)],
+             torch_fn=lambda a: a.amin(dim=_torch_dim(axis, a.ndim), keepdim=keepdims))
+
+
+def test_max_shares_the_gradient_evenly_between_ties_as_torch_amax():
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    compare_with_torch(lambda a: a.max(axis=1), [x], torch_fn=lambda a: a.amax(dim=1))
+    compare_with_torch(lambda a: a.max(), [x], torch_fn=lambda a: a.max())
+
+
+def test_torch_style_dim_gives_values_and_indices(rng):
+    x = distinct(0, (3, 4))
+    values, indices = cr.tensor(x).max(dim=1)
+    expected = torch.tensor(x).max(dim=1)
+    np.testing.assert_array_equal(values.data, expected.values.numpy())
+    np.testing.assert_array_equal(indices.data, expected.indices.numpy())
+    compare_with_torch(lambda a: a.min(dim=0, keepdim=True).values, [x])
+
+
+def test_sum_and_mean_accept_torch_dim_and_keepdim(rng):
+    x = rng.standard_normal((2, 3, 4))
+    compare_with_torch(lambda a: a.sum(dim=(0, 2), keepdim=True), [x])
+    compare_with_torch(lambda a: a.mean(dim=-1), [x])
+
+
+# -- moving numbers around ------------------------------------------------------------------------
+@given(shapes(max_dims=4), seeds, st.data())
+def test_reshape(shape, seed, data):
+    n = int(np.prod(shape))
+    first = data.draw(st.sampled_from([d for d in range(1, n + 1) if n % d == 0]))
+    new = (first, -1) if data.draw(st.booleans()) else (first, n // first)
+    check_op(lambda a: a.reshape(*new), [normal(seed, shape)])
+
+
+@given(shapes(min_dims=2), seeds, st.data())
+def test_transpose_swaps_two_axes(shape, seed, data):
+    ndim = len(shape)
+    d0, d1 = data.draw(st.integers(-ndim, ndim - 1)), data.draw(st.integers(-ndim, ndim - 1))
+    check_op(lambda a: a.transpose(d0, d1), [normal(seed, shape)])
+
+
+@given(shapes(min_dims=2, max_dims=2), seeds)
+def test_T_of_a_matrix(shape, seed):
+    check_op(lambda a: a.T, [normal(seed, shape)])
+
+
+@given(shapes(min_dims=1, max_dims=4), seeds, st.data())
+def test_permute(shape, seed, data):
+    order = tuple(data.draw(st.permutations(range(len(shape)))))
+    check_op(lambda a: a.permute(*order), [normal(seed, shape)])
+
+
+@st.composite
+def basic_index(draw, shape):
+    """A NumPy basic index for ``shape``: ints and slices with steps (torch has no negative
+    steps; reversed slices are checked on their own below)."""
+    index = []
+    for n in shape[: draw(st.integers(1, len(shape)))]:
+        if draw(st.booleans()):
+            index.append(draw(st.integers(-n, n - 1)))
+        else:
+            start = draw(st.none() | st.integers(-n, n))
+            stop = draw(st.none() | st.integers(-n, n))
+            step = draw(st.sampled_from([None, 1, 2, 3]))
+            index.append(slice(start, stop, step))
+    return tuple(index)
+
+
+@given(shapes(min_dims=1), seeds, st.data())
+def test_indexing_with_ints_and_slices(shape, seed, data):
+    index = data.draw(basic_index(shape))
+    check_op(lambda a: a[index], [normal(seed, shape)])
+
+
+@given(shapes(min_dims=1), seeds)
+def test_indexing_with_a_reversed_slice(shape, seed):
+    check_op(lambda a: a[::-2], [normal(seed, shape)],
+             torch_fn=lambda a: a.flip(0)[::2])
+
+
+@given(shapes(min_dims=1), seeds, st.data())
+def test_indexing_with_integer_arrays_accumulates_repeats(shape, seed, data):
+    n = shape[0]
+    picks = data.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=8))
+    idx = np.array(picks)
+    check_op(lambda a: a[idx], [normal(seed, shape)],
+             torch_fn=lambda a: a[torch.from_numpy(idx)])
+
+
+def test_repeated_integer_index_gradient_is_the_count():
+    x = cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64, requires_grad=True)
+    x[np.array([0, 2, 0, 0])].sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 1.0])
+
+
+@given(shapes(min_dims=2, max_dims=3), seeds)
+def test_indexing_with_two_integer_arrays(shape, seed):
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, shape[0], 6)
+    cols = rng.integers(0, shape[1], 6)
+    check_op(lambda a: a[rows, cols], [normal(seed, shape)],
+             torch_fn=lambda a: a[torch.from_numpy(rows), torch.from_numpy(cols)])
+
+
+@given(shapes(min_dims=1), seeds)
+def test_indexing_with_a_boolean_mask(shape, seed):
+    mask = np.random.default_rng(seed).random(shape) > 0.4
+    check_op(lambda a: a[mask], [normal(seed, shape)],
+             torch_fn=lambda a: a[torch.from_numpy(mask)])
+
+
+@given(shapes(min_dims=2), seeds)
+def test_indexing_with_a_boolean_row_mask_and_a_slice(shape, seed):
+    mask = np.random.default_rng(seed).random(shape[0]) > 0.4
+    check_op(lambda a: a[mask, 1:], [normal(seed, shape)],
+             torch_fn=lambda a: a[torch.from_numpy(mask), 1:])
+
+
+@given(shapes(min_dims=1), st.lists(st.integers(1, 3), min_size=1, max_size=3), seeds, st.data())
+def test_concatenate(shape, sizes, seed, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    arrays = []
+    for i, n in enumerate(sizes):
+        s = list(shape)
+        s[axis] = n
+        arrays.append(normal(seed + i, s))
+    check_op(lambda *xs: cr.concatenate(xs, axis=axis), arrays,
+             torch_fn=lambda *xs: torch.cat(xs, dim=axis))
+
+
+@given(shapes(), st.integers(1, 3), seeds, st.data())
+def test_stack(shape, count, seed, data):
+    axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    arrays = [normal(seed + i, shape) for i in range(count)]
+    check_op(lambda *xs: cr.stack(xs, axis=axis), arrays,
+             torch_fn=lambda *xs: torch.stack(xs, dim=axis))
+
+
+def test_concatenate_passes_gradient_only_to_inputs_that_require_it(rng):
+    a = cr.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    b = cr.tensor(rng.standard_normal((1, 3)))
+    (cr.concatenate([a, b]) * 2).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, np.full((2, 3), 2.0))
+    assert b.grad is None
+
+
+def test_a_composite_expression_matches_torch(rng):
+    def f(x, w, b):
+        h = (x @ w + b).clip(-1.0, 1.0)
+        return (h.exp() / h.exp().sum(axis=1, keepdims=True)).log().mean()
+
+    compare_with_torch(f, [rng.standard_normal((4, 3)) * 0.3, rng.standard_normal((3, 5)) * 0.3,
+                           rng.standard_normal(5) * 0.1],
+                       torch_fn=lambda x, w, b: (x @ w + b).clamp(-1.0, 1.0).log_softmax(1).mean())

@@ -1,0 +1,118 @@
+"""Datasets: anything with a length that hands out samples by index.
+
+``TensorDataset`` keeps whole arrays (one row per sample) and exposes them as ``.arrays`` so the
+``DataLoader`` can cut a batch with one slice or gather instead of a Python loop over samples.
+"""
+
+import numbers
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Dataset:
+    """The protocol: ``len(ds)`` samples, ``ds[i]`` is sample i (usually an ``(x, y)`` pair)."""
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+
+def _as_array(x, position):
+    if isinstance(x, Tensor):
+        return x.data  # shares memory: a dataset view, not a copy
+    if isinstance(x, np.ndarray):
+        return x
+    if np.isscalar(x) or x is None:
+        raise TypeError(f"TensorDataset: argument {position} is a scalar ({x!r}); every "
+                        f"argument needs one row per sample")
+    arr = np.asarray(x)
+    if arr.dtype == np.float64:
+        arr = arr.astype(np.float32)  # Python floats become float32, as in cr.tensor
+    return arr
+
+
+class TensorDataset(Dataset):
+    """Samples are rows of equally long arrays: ``TensorDataset(X, y)[i] == (X[i], y[i])``.
+
+    Accepts tensors, arrays or lists. Arrays are kept as given (no copy, dtype unchanged).
+    """
+
+    def __init__(self, *arrays):
+        if not arrays:
+            raise ValueError("TensorDataset needs at least one array")
+        arrays = tuple(_as_array(a, i) for i, a in enumerate(arrays))
+        for i, a in enumerate(arrays):
+            if a.ndim == 0:
+                raise ValueError(f"TensorDataset: argument {i} is 0-dimensional; every argument "
+                                 f"needs one row per sample")
+        lengths = [len(a) for a in arrays]
+        if len(set(lengths)) > 1:
+            shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
+            raise ValueError(f"TensorDataset: all arrays need the same first dimension (one row "
+                             f"per sample), got shapes {shapes}")
+        self.arrays = arrays
+
+    def __len__(self):
+        return len(self.arrays[0])
+
+    def __getitem__(self, index):
+        return tuple(Tensor(a[index]) for a in self.arrays)
+
+    def __repr__(self):
+        shapes = ", ".join(f"{tuple(a.shape)} {a.dtype}" for a in self.arrays)
+        return f"TensorDataset({shapes})"
+
+
+def _check_indices(indices, n, who):
+    idx = np.asarray(indices)
+    if idx.size == 0:
+        return idx.astype(np.int64).reshape(0)
+    if idx.ndim != 1 or idx.dtype.kind not in "iu":
+        raise TypeError(f"{who}: indices must be a 1-D sequence of integers, got "
+                        f"{idx.dtype} with shape {idx.shape}")
+    if idx.min() < -n or idx.max() >= n:
+        raise IndexError(f"{who}: indices must lie in [{-n}, {n}) for a dataset of {n} "
+                         f"samples, got range [{idx.min()}, {idx.max()}]")
+    return np.where(idx < 0, idx + n, idx).astype(np.int64)
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order (nothing is copied)."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = _check_indices(indices, len(dataset), "Subset")
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, index):
+        if isinstance(index, numbers.Integral):
+            return self.dataset[int(self.indices[index])]
+        return self.dataset[self.indices[index]]
+
+    def __repr__(self):
+        return f"Subset({len(self)} of {len(self.dataset)} samples)"
+
+
+def array_source(dataset):
+    """``(arrays, rows)`` if ``dataset`` is backed by whole arrays, else ``None``.
+
+    ``rows`` maps the dataset's indices to rows of ``arrays`` (``None``: the identity). Any dataset
+    with an ``arrays`` attribute qualifies, and so do Subsets of one.
+    """
+    if isinstance(dataset, Subset):
+        inner = array_source(dataset.dataset)
+        if inner is None:
+            return None
+        arrays, rows = inner
+        return arrays, dataset.indices if rows is None else rows[dataset.indices]
+    arrays = getattr(dataset, "arrays", None)
+    if isinstance(arrays, (tuple, list)) and arrays and all(
+            isinstance(a, np.ndarray) for a in arrays):
+        return tuple(arrays), None
+    return None

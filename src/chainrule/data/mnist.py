@@ -1,4 +1,4 @@
-"""MNIST and Fashion-MNIST: 28×28 grey images of digits (or clothes), 60 000 to train, 10 000 to test.
+"""MNIST and Fashion-MNIST: 28×28 grey images of digits (or clothes), 60 000 train, 10 000 test.
 
 ``load_mnist`` reads the standard IDX files (gzipped or not) or Keras' ``mnist.npz``, from a path
 or from a cache directory, and downloads them there if they are missing. Downloads go to a temp
@@ -86,8 +86,9 @@ def read_idx(path, ndim=None):
     """
     raw = _read_bytes(path)
     if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in _IDX_TYPES:
-        raise ValueError(f"{path} is not an IDX file: its magic number is {raw[:4].hex() or 'empty'}"
-                         f", expected 0000 then a type code (08 for uint8) and the dimension count")
+        magic = raw[:4].hex() or "empty"
+        raise ValueError(f"{path} is not an IDX file: its magic number is {magic}, expected "
+                         f"0000 then a type code (08 for uint8) and the dimension count")
     rank = raw[3]
     if ndim is not None and rank != ndim:
         raise ValueError(f"{path}: expected an IDX file with {ndim} dimensions, this one has "

@@ -1,0 +1,74 @@
+"""Adagrad: each weight's step shrinks with the sum of its squared gradients so far.
+
+Weights with large or frequent gradients slow down, rare ones keep learning; since the sum only
+grows, the effective learning rate only falls (RMSprop's fix: forget old gradients).
+"""
+
+import numpy as np
+
+from .optimizer import Optimizer, _check_nonnegative, _evaluate
+
+
+def adagrad_update(param, grad, state, *, lr, lr_decay=0.0, weight_decay=0.0,
+                   initial_accumulator_value=0.0, eps=1e-10, maximize=False):
+    """One Adagrad step on the array ``param`` in place (torch.optim.Adagrad's equations).
+
+        t ← t + 1;   g ← ±∇ + λ·θ
+        η_t = η / (1 + (t − 1)·lr_decay)
+        G ← G + g²                     (G starts at initial_accumulator_value)
+        θ ← θ − η_t · g / (√G + ε)
+    """
+    lr, lr_decay, weight_decay, eps = float(lr), float(lr_decay), float(weight_decay), float(eps)
+    if not state:
+        state["step"] = 0
+        state["sum"] = np.full_like(param, initial_accumulator_value)
+    state["step"] += 1
+
+    g = np.negative(grad) if maximize else grad  # the caller's grad is never written
+    if weight_decay:
+        g = g + weight_decay * param
+    clr = lr / (1 + (state["step"] - 1) * lr_decay)
+
+    total = state["sum"]
+    scratch = np.multiply(g, g)
+    total += scratch
+    std = np.sqrt(total, out=scratch)
+    std += eps
+    step = np.divide(g, std, out=scratch)
+    step *= clr
+    param -= step
+
+
+class Adagrad(Optimizer):
+    """Adagrad (adaptive gradient).
+
+        G ← G + g²
+        θ ← θ − η·g / (√G + ε)
+
+    ``lr_decay`` divides η by 1 + (t − 1)·lr_decay at step t; ``weight_decay`` λ adds λ·θ to g.
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, *, maximize=False):
+        defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, eps=eps,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, group):
+        super()._check_hyperparameters(group)
+        _check_nonnegative(group, "lr_decay", "lr_decay")
+        _check_nonnegative(group, "weight_decay", "weight_decay")
+        _check_nonnegative(group, "initial_accumulator_value", "initial_accumulator_value")
+        _check_nonnegative(group, "eps", "epsilon")
+
+    def step(self, closure=None):
+        """Take one step for every parameter with a gradient; returns ``closure()``'s loss."""
+        loss = _evaluate(closure)
+        for group in self.param_groups:
+            for param, grad, state in self._params_with_grad(group):
+                adagrad_update(param, grad, state, lr=group["lr"], lr_decay=group["lr_decay"],
+                               weight_decay=group["weight_decay"],
+                               initial_accumulator_value=group["initial_accumulator_value"],
+                               eps=group["eps"], maximize=group["maximize"])
+        return loss

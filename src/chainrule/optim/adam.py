@@ -1,0 +1,123 @@
+"""Adam and AdamW: momentum on the gradient, scaled per weight by its recent magnitude.
+
+Adam keeps two running averages per weight, of the gradient (m, the direction) and of its square
+(v, the scale), corrects both for starting at zero, and steps by m / √v: every weight moves about
+η per step whatever the size of its gradient. AdamW decays the weights directly instead of adding
+λ·θ to the gradient, so the decay is not rescaled by √v.
+"""
+
+import numpy as np
+
+from .optimizer import Optimizer, _check_nonnegative, _evaluate
+
+
+def adam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                amsgrad=False, maximize=False, decoupled_weight_decay=False):
+    """One Adam (or AdamW) step on the array ``param`` in place (torch.optim.Adam's equations).
+
+        t ← t + 1;   g ← ±∇ (+ λ·θ for Adam);   θ ← θ·(1 − η·λ) first for AdamW
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²                 (v̂ ← max(v̂, v) with amsgrad, used for v below)
+        θ ← θ − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+
+    ε is added after the bias correction of √v, as torch does.
+    """
+    lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
+    weight_decay = float(weight_decay)
+    if not state:
+        state["step"] = 0
+        state["exp_avg"] = np.zeros_like(param)
+        state["exp_avg_sq"] = np.zeros_like(param)
+        if amsgrad:
+            state["max_exp_avg_sq"] = np.zeros_like(param)
+    state["step"] += 1
+    t = state["step"]
+
+    g = np.negative(grad) if maximize else grad  # the caller's grad is never written
+    if weight_decay:
+        if decoupled_weight_decay:
+            param *= 1 - lr * weight_decay
+        else:
+            g = g + weight_decay * param
+
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    scratch = np.subtract(g, m)  # m moves the fraction (1 − β₁) of the way to g
+    scratch *= 1 - beta1
+    m += scratch
+    v *= beta2
+    np.multiply(g, g, out=scratch)
+    scratch *= 1 - beta2
+    v += scratch
+    if amsgrad:
+        v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+
+    bias_correction1 = 1 - beta1**t
+    bias_correction2 = 1 - beta2**t
+    denom = np.sqrt(v, out=scratch)
+    denom /= bias_correction2**0.5
+    denom += eps
+    step = np.divide(m, denom, out=scratch)
+    step *= lr / bias_correction1
+    param -= step
+
+
+class Adam(Optimizer):
+    """Adam (adaptive moment estimation).
+
+        m ← β₁·m + (1 − β₁)·g          running mean of the gradient
+        v ← β₂·v + (1 − β₂)·g²         running mean of its square
+        m̂ = m/(1 − β₁ᵗ),  v̂ = v/(1 − β₂ᵗ)   (corrects the start at zero)
+        θ ← θ − η·m̂ / (√v̂ + ε)
+
+    ``weight_decay`` λ adds λ·θ to g (L2); ``amsgrad`` divides by the largest v̂ so far.
+    """
+
+    _decoupled_weight_decay = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, maximize=False):
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, group):
+        super()._check_hyperparameters(group)
+        _check_nonnegative(group, "eps", "epsilon")
+        _check_nonnegative(group, "weight_decay", "weight_decay")
+        betas = group["betas"]
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta} "
+                                 "(must be in [0, 1))")
+
+    def step(self, closure=None):
+        """Take one step for every parameter with a gradient; returns ``closure()``'s loss."""
+        loss = _evaluate(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for param, grad, state in self._params_with_grad(group):
+                adam_update(param, grad, state, lr=group["lr"], beta1=beta1, beta2=beta2,
+                            eps=group["eps"], weight_decay=group["weight_decay"],
+                            amsgrad=group["amsgrad"], maximize=group["maximize"],
+                            decoupled_weight_decay=self._decoupled_weight_decay)
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter).
+
+        θ ← θ − η·λ·θ                  decay the weights directly...
+        θ ← θ − η·m̂ / (√v̂ + ε)         ...then the Adam step on the plain gradient
+
+    Unlike Adam's L2 term, the decay is not divided by √v̂, so every weight decays at the same
+    rate. ``weight_decay`` defaults to 1e-2.
+    """
+
+    _decoupled_weight_decay = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize)

@@ -1,0 +1,97 @@
+"""RMSprop: divide each weight's step by a running root-mean-square of its recent gradients.
+
+Like Adagrad, but the squared gradients are averaged with exponential forgetting (α), so the
+step size adapts to the recent scale of the gradient instead of shrinking forever.
+"""
+
+import numpy as np
+
+from .optimizer import Optimizer, _check_nonnegative, _evaluate
+
+
+def rmsprop_update(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0,
+                   momentum=0.0, centered=False, maximize=False):
+    """One RMSprop step on the array ``param`` in place (torch.optim.RMSprop's equations).
+
+        g ← ±∇ + λ·θ
+        s ← α·s + (1 − α)·g²
+        d ← √s + ε,  or with centered: ḡ ← α·ḡ + (1 − α)·g,  d ← √(s − ḡ²) + ε
+        b ← μ·b + g/d,  θ ← θ − η·b      (momentum μ > 0)
+        θ ← θ − η·g/d                     (otherwise)
+    """
+    lr, alpha, eps = float(lr), float(alpha), float(eps)
+    weight_decay, momentum = float(weight_decay), float(momentum)
+    if not state:
+        state["step"] = 0
+        state["square_avg"] = np.zeros_like(param)
+        if momentum > 0:
+            state["momentum_buffer"] = np.zeros_like(param)
+        if centered:
+            state["grad_avg"] = np.zeros_like(param)
+    state["step"] += 1
+
+    g = np.negative(grad) if maximize else grad  # the caller's grad is never written
+    if weight_decay:
+        g = g + weight_decay * param
+
+    square_avg = state["square_avg"]
+    square_avg *= alpha
+    scratch = np.multiply(g, g)
+    scratch *= 1 - alpha
+    square_avg += scratch
+    if centered:
+        grad_avg = state["grad_avg"]
+        np.subtract(g, grad_avg, out=scratch)  # ḡ moves the fraction (1 − α) of the way to g
+        scratch *= 1 - alpha
+        grad_avg += scratch
+        np.multiply(grad_avg, grad_avg, out=scratch)
+        np.subtract(square_avg, scratch, out=scratch)  # the variance of g, not its raw 2nd moment
+        denom = np.sqrt(scratch, out=scratch)
+    else:
+        denom = np.sqrt(square_avg, out=scratch)
+    denom += eps
+
+    step = np.divide(g, denom, out=scratch)
+    if momentum > 0:
+        buf = state["momentum_buffer"]
+        buf *= momentum
+        buf += step
+        step = np.multiply(buf, lr, out=scratch)
+    else:
+        step *= lr
+    param -= step
+
+
+class RMSprop(Optimizer):
+    """RMSprop (root mean square propagation).
+
+        s ← α·s + (1 − α)·g²
+        θ ← θ − η·g / (√s + ε)
+
+    ``centered`` divides by the running standard deviation √(s − ḡ²) instead; ``momentum`` μ
+    accumulates the scaled steps in a buffer; ``weight_decay`` λ adds λ·θ to g.
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, *, maximize=False):
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                        momentum=momentum, centered=centered, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, group):
+        super()._check_hyperparameters(group)
+        _check_nonnegative(group, "alpha", "alpha")
+        _check_nonnegative(group, "eps", "epsilon")
+        _check_nonnegative(group, "momentum", "momentum")
+        _check_nonnegative(group, "weight_decay", "weight_decay")
+
+    def step(self, closure=None):
+        """Take one step for every parameter with a gradient; returns ``closure()``'s loss."""
+        loss = _evaluate(closure)
+        for group in self.param_groups:
+            for param, grad, state in self._params_with_grad(group):
+                rmsprop_update(param, grad, state, lr=group["lr"], alpha=group["alpha"],
+                               eps=group["eps"], weight_decay=group["weight_decay"],
+                               momentum=group["momentum"], centered=group["centered"],
+                               maximize=group["maximize"])
+        return loss

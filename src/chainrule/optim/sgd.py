@@ -1,0 +1,82 @@
+"""Stochastic gradient descent: step against the gradient, θ ← θ − η·g.
+
+With momentum the step follows a running sum of past gradients instead, so directions that
+agree from step to step speed up and ones that flip sign cancel out.
+"""
+
+import numpy as np
+
+from .optimizer import Optimizer, _check_nonnegative, _evaluate
+
+
+def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
+               nesterov=False, maximize=False):
+    """One SGD step on the array ``param`` in place (torch.optim.SGD's equations).
+
+        g ← ±∇ + λ·θ                      (− when maximizing; λ = weight_decay)
+        v ← g on the first step, then v ← μ·v + (1 − dampening)·g      (if μ = momentum > 0)
+        g ← g + μ·v  (nesterov)   or   g ← v
+        θ ← θ − η·g
+    """
+    lr, momentum, weight_decay = float(lr), float(momentum), float(weight_decay)
+    if weight_decay:
+        g = np.multiply(param, weight_decay)
+        if maximize:
+            np.subtract(g, grad, out=g)
+        else:
+            np.add(g, grad, out=g)
+    elif maximize:
+        g = np.negative(grad)
+    else:
+        g = grad  # the caller's array: read, never written
+
+    if momentum:
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            # the first step starts the buffer at g itself, not at μ·0 + (1 − dampening)·g
+            buf = state["momentum_buffer"] = np.array(g, copy=True)
+        else:
+            buf *= momentum
+            if dampening:
+                buf += (1 - dampening) * g
+            else:
+                buf += g
+        if nesterov:
+            g = g + momentum * buf
+        else:
+            g = buf
+    param -= lr * g
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with momentum: θ ← θ − η·g.
+
+    With ``momentum`` μ > 0 it keeps a velocity v ← μ·v + g and steps θ ← θ − η·v; with
+    ``nesterov=True`` it steps θ ← θ − η·(g + μ·v), looking ahead along the velocity.
+    ``weight_decay`` λ adds λ·θ to the gradient (L2 regularisation); ``maximize`` climbs.
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, group):
+        super()._check_hyperparameters(group)
+        _check_nonnegative(group, "momentum", "momentum")
+        _check_nonnegative(group, "weight_decay", "weight_decay")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening "
+                             f"(got momentum={group['momentum']}, "
+                             f"dampening={group['dampening']})")
+
+    def step(self, closure=None):
+        """Take one step for every parameter with a gradient; returns ``closure()``'s loss."""
+        loss = _evaluate(closure)
+        for group in self.param_groups:
+            for param, grad, state in self._params_with_grad(group):
+                sgd_update(param, grad, state, lr=group["lr"], momentum=group["momentum"],
+                           dampening=group["dampening"], weight_decay=group["weight_decay"],
+                           nesterov=group["nesterov"], maximize=group["maximize"])
+        return loss

@@ -1,0 +1,405 @@
+"""Trace a backward pass: the CS231n worksheet, written out node by node.
+
+For every node, in the order backpropagation visits them, the trace shows the op, its input and
+output values, the *upstream* gradient df/d(output) it receives, its *local* gradient
+d(output)/d(input), and what it sends to each input — their product, the chain rule::
+
+    >>> import chainrule as cr
+    >>> from chainrule import trace
+    >>> x, y, z = (cr.tensor(v, requires_grad=True) for v in (-2.0, 5.0, -4.0))
+    >>> tr = trace.trace(lambda: (x + y) * z, names={"x": x, "y": y, "z": z})
+    >>> print(tr.steps[1].chain_rule(0))
+    df/dx = df/dq · dq/dx = -4 · 1 = -4
+
+The local gradient is computed exactly, not guessed from sent/upstream: while the engine tells its
+observers about a node, the node still holds its saved values, so the trace runs the node's own
+``backward`` once more with an upstream gradient of ones. For ops where each input element reaches
+one output element (elementwise ops, reductions, reshapes) that gives d(output)/d(input) element by
+element. For ops that mix elements (matmul, softmax) the local gradient is a Jacobian matrix: the
+trace shows the op's rule and the vector-Jacobian product that was sent instead.
+"""
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from .autograd.engine import observe_backward, sum_to
+
+__all__ = ["Step", "Trace", "name", "trace"]
+
+# -- naming tensors ---------------------------------------------------------------------------
+# Tensor has __slots__ (no room for a name) and defines elementwise ==, so names live here,
+# keyed by id() and dropped by a weakref callback when the tensor dies (before its id is reused).
+_names = {}
+
+
+def name(tensor, label: str):
+    """Give ``tensor`` a name that traces and graph pictures use (``name(x, "x")``); returns it."""
+    if not isinstance(label, str) or not label:
+        raise TypeError(f"trace.name: the label must be a non-empty string, got {label!r}")
+    key = id(tensor)
+
+    def forget(ref, key=key):
+        if _names.get(key, (None,))[0] is ref:
+            del _names[key]
+
+    _names[key] = (weakref.ref(tensor, forget), label)
+    return tensor
+
+
+def name_of(tensor):
+    """The name given with ``name()``, or None."""
+    entry = _names.get(id(tensor))
+    if entry is not None and entry[0]() is tensor:
+        return entry[1]
+    return None
+
+
+# -- what one step of the worksheet holds --------------------------------------------------------
+@dataclass
+class Step:
+    """One node of the backward pass, with every number the chain rule used there.
+
+    ``local_grads[i]`` is d(output)/d(input i) element by element, or None where it is not
+    elementwise (a Jacobian, see ``elementwise``) or the input takes no gradient.
+    ``sent[i] = upstream · local_grads[i]`` (summed back to the input's shape) is df/d(input i).
+    """
+
+    op: str
+    rule: str
+    output_name: str
+    output: np.ndarray
+    input_names: tuple
+    inputs: tuple
+    upstream: np.ndarray
+    local_grads: tuple
+    sent: tuple
+    elementwise: bool
+    root_name: str = "f"
+    max_elements: int = 6
+
+    def chain_rule(self, i: int) -> str:
+        """``df/dx = df/dq · dq/dx = -4 · 1 = -4`` for input ``i`` (or why there is none)."""
+        f, q, x = self.root_name, self.output_name, self.input_names[i]
+        if self.sent[i] is None:
+            return f"d{f}/d{x}: none ({x} does not require grad)"
+        fmt = lambda a: _fmt(a, self.max_elements)  # noqa: E731
+        head = f"d{f}/d{x} = d{f}/d{q} · d{q}/d{x} = {fmt(self.upstream)} · "
+        local = self.local_grads[i]
+        if local is None:
+            return head + f"(Jacobian of {self.op}) = {fmt(self.sent[i])}"
+        product = np.asarray(self.upstream) * local
+        summed = product.shape != self.sent[i].shape
+        note = "  (summed over the broadcast axes)" if summed and product.size > 1 else ""
+        return head + f"{fmt(local)} = {fmt(self.sent[i])}{note}"
+
+
+# -- recording ------------------------------------------------------------------------------------
+class _Record:
+    """What the observer copies out of a node before the engine frees its saved values."""
+
+    __slots__ = ("node", "inputs", "input_values", "output", "output_value", "upstream",
+                 "local", "sent", "elementwise")
+
+
+# Ops where every input element reaches exactly one output element, so backward with an upstream
+# of ones returns d(output)/d(input) element by element. Others (MatMul, Linear, Softmax, ...)
+# mix elements; for them this holds only when the output is a single number.
+PER_ELEMENT_OPS = frozenset({
+    "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Cast", "Identity", "Exp", "Log", "Sqrt", "Abs",
+    "Clip", "Maximum", "Minimum", "Where", "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU",
+    "Sum", "Mean", "Max", "Min", "Reshape", "Permute", "BroadcastTo", "GetItem", "Concatenate",
+    "Stack", "Dropout",
+})
+
+
+def _copy(a):
+    return None if a is None else np.array(a, copy=True)
+
+
+def _local_gradients(node, upstream):
+    """d(output)/d(input) per input, from the node's own backward run on an upstream of ones."""
+    out = node.output
+    elementwise = node.name in PER_ELEMENT_OPS or (out is not None and out.data.size == 1)
+    if not elementwise:
+        return None, False
+    try:
+        grads = node.backward(node, np.ones_like(upstream))
+    except Exception:  # a user-defined op may not accept this upstream: show no local gradient
+        return None, False
+    if not isinstance(grads, (tuple, list)):
+        grads = (grads,)
+    local = []
+    for i, t in enumerate(node.inputs):
+        g = grads[i] if i < len(grads) else None
+        if t is None or g is None or not t.requires_grad:
+            local.append(None)
+        else:
+            local.append(np.array(getattr(g, "data", g), copy=True))
+    return tuple(local), True
+
+
+def constant_input(node, i):
+    """The value of a constant (a number, not a tensor) that arithmetic node ``node`` took as
+    input ``i``, or None when it cannot be told. Lets ``1 + e`` print as ``1 + e``."""
+    op, saved = node.name, node.saved_values
+    if op in ("Mul", "Div", "Pow") and f"saved_{i}" in saved:
+        return np.asarray(saved[f"saved_{i}"])
+    out = node.output
+    other = node.inputs[1 - i] if op in ("Add", "Sub") and len(node.inputs) == 2 else None
+    if out is None or other is None:
+        return None
+    if op == "Add":
+        return out.data - other.data
+    return other.data - out.data if i == 1 else out.data + other.data  # Sub: out = a − b
+
+
+class Trace:
+    """Record every backward pass run inside ``with Trace() as tr:``; then ``print(tr)``.
+
+    ``names`` maps names to tensors (``{"x": x}``); tensors named with ``trace.name`` are known
+    too, and the rest get q, r, s, ... (intermediates) and a, b, c, ... (inputs) in forward
+    order. The output of the pass is called f. Arrays with more than ``max_elements`` elements
+    are printed as their shape and norm.
+    """
+
+    def __init__(self, names=None, max_elements: int = 6):
+        self._given = {}
+        for label, t in (names or {}).items():
+            if not hasattr(t, "grad_fn"):
+                raise TypeError(f"Trace: names[{label!r}] must be a tensor, got "
+                                f"{type(t).__name__}")
+            self._given[id(t)] = label
+        self.max_elements = max_elements
+        self._records = []
+        self._steps = None
+        self._named = None
+        self._observer = None
+
+    def __enter__(self):
+        self._observer = observe_backward(self._observe)
+        self._observer.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._observer.__exit__(*exc)
+        return False
+
+    def _observe(self, step):
+        node = step.node
+        r = _Record()
+        r.node = node
+        r.inputs = node.inputs
+        r.input_values = tuple(
+            _copy(t.data) if t is not None else _copy(constant_input(node, i))
+            for i, t in enumerate(node.inputs)
+        )
+        r.output = node.output  # kept alive: the trace names it and shows its value
+        r.output_value = _copy(r.output.data) if r.output is not None else None
+        r.upstream = _copy(step.grad_output)
+        r.sent = tuple(_copy(g) for g in step.grad_inputs)
+        r.local, r.elementwise = _local_gradients(node, step.grad_output)
+        if r.local is None:
+            r.local = (None,) * len(node.inputs)
+        self._records.append(r)
+        self._steps = self._named = None
+
+    # -- names --------------------------------------------------------------------------------
+    def _assign_names(self):
+        if self._named is None:
+            self._named = self._name_tensors()
+        return self._named
+
+    def _name_tensors(self):
+        taken = set(self._given.values())
+        named = dict(self._given)
+        for r in self._records:
+            for t in (*r.inputs, r.output):
+                if t is not None and id(t) not in named and name_of(t) is not None:
+                    named[id(t)] = name_of(t)
+                    taken.add(named[id(t)])
+        if self._records and self._records[0].output is not None:
+            root = self._records[0].output
+            if id(root) not in named:
+                named[id(root)] = _fresh("f", ["f", "out"], taken)
+        inner = iter(_letters("qrstuvw", "h", taken))
+        outer = iter(_letters("abcdeg", "in", taken))
+        for r in reversed(self._records):  # reversed backward order is a forward order
+            for t in r.inputs:
+                if t is not None and id(t) not in named:
+                    named[id(t)] = next(inner if t.grad_fn is not None else outer)
+            if r.output is not None and id(r.output) not in named:
+                named[id(r.output)] = next(inner)
+        return named
+
+    def name_of(self, tensor):
+        """The name this trace uses for ``tensor`` (None if it is not in the trace)."""
+        return self._assign_names().get(id(tensor))
+
+    # -- the worksheet -------------------------------------------------------------------------
+    @property
+    def steps(self):
+        """The backward pass as a list of ``Step``, in the order the engine visited the nodes."""
+        if self._steps is None:
+            named = self._assign_names()
+            root = self._records[0].output if self._records else None
+            root_name = named.get(id(root), "f")
+            self._steps = []
+            for r in self._records:
+                labels = tuple(
+                    named[id(t)] if t is not None else _fmt(v, 3) if v is not None else "const"
+                    for t, v in zip(r.inputs, r.input_values)
+                )
+                self._steps.append(Step(
+                    op=r.node.name, rule=_rule(r.node), output_name=named.get(id(r.output), "?"),
+                    output=r.output_value, input_names=labels, inputs=r.input_values,
+                    upstream=r.upstream, local_grads=r.local, sent=r.sent,
+                    elementwise=r.elementwise, root_name=root_name,
+                    max_elements=self.max_elements,
+                ))
+        return self._steps
+
+    def gradient(self, tensor):
+        """df/d(tensor) summed over every path in this trace (None if no gradient reached it).
+
+        Works for intermediates too, whose ``.grad`` the engine does not keep.
+        """
+        if self._records and self._records[0].output is tensor:
+            return self._records[0].upstream
+        parts = self.contributions(tensor)
+        return sum(parts[1:], parts[0]) if parts else None
+
+    def contributions(self, tensor):
+        """The gradients each consumer sent to ``tensor``: several paths, added up."""
+        return [g for r in self._records for t, g in zip(r.inputs, r.sent)
+                if t is tensor and g is not None]
+
+    def render(self) -> str:
+        """The worksheet as text: forward pass, backward pass, gradients at the leaves."""
+        steps = self.steps
+        if not steps:
+            return "(empty trace: no backward pass ran inside it)"
+        m = self.max_elements
+        root = steps[0].root_name
+        lines = ["forward pass"]
+        for s in reversed(steps):
+            lines.append(f"  {s.output_name} = {_expression(s, names=True)}"
+                         f" = {_expression(s, names=False)} = {_fmt(s.output, m)}")
+        lines += ["", "backward pass (sent = upstream · local: the chain rule)"]
+        for s, r in zip(steps, self._records):
+            lines.append(f"  {s.output_name} = {_expression(s, names=True)}    [{s.op}] {s.rule}")
+            parts = self.contributions(r.output)
+            if r is self._records[0]:
+                up = f"d{root}/d{root} = {_fmt(s.upstream, m)}"
+            elif len(parts) > 1:
+                added = " + ".join(_fmt(p, m) for p in parts)
+                up = (f"d{root}/d{s.output_name} = {added} = {_fmt(s.upstream, m)}"
+                      f"  ({len(parts)} paths meet: their gradients add)")
+            else:
+                up = f"d{root}/d{s.output_name} = {_fmt(s.upstream, m)}"
+            lines.append(f"    upstream  {up}")
+            for i, t in enumerate(r.inputs):
+                if t is not None:
+                    lines.append("    " + s.chain_rule(i))
+        leaves = {}  # by id: Tensor's == is elementwise
+        for r in reversed(self._records):  # forward order: the first used comes first
+            for t in r.inputs:
+                if t is not None and t.grad_fn is None and t.requires_grad:
+                    leaves.setdefault(id(t), t)
+        leaves = list(leaves.values())
+        if leaves:
+            lines += ["", "gradients at the leaves"]
+            for t in leaves:
+                n = self.name_of(t)
+                parts = self.contributions(t)
+                total = _fmt(self.gradient(t), m)
+                if len(parts) > 1:
+                    added = " + ".join(_fmt(p, m) for p in parts)
+                    lines.append(f"  d{root}/d{n} = {added} = {total}  ({len(parts)} paths add)")
+                else:
+                    lines.append(f"  d{root}/d{n} = {total}")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.render()
+
+    def __repr__(self):
+        return f"<Trace of {len(self._records)} backward steps>"
+
+
+def trace(fn, names=None, gradient=None, max_elements: int = 6) -> Trace:
+    """Run ``fn()`` (which builds a tensor) and its backward pass, and return the ``Trace``.
+
+    ``tr = trace(lambda: (x + y) * z, names={"x": x, "y": y, "z": z}); print(tr)``.
+    ``gradient`` is passed to ``backward`` (needed when ``fn()`` is not a scalar).
+    """
+    with Trace(names=names, max_elements=max_elements) as tr:
+        out = fn()
+        if not hasattr(out, "backward"):
+            raise TypeError(f"trace: fn() must return a tensor, it returned {type(out).__name__}")
+        if not out.requires_grad:
+            raise RuntimeError("trace: fn() returned a tensor that does not require grad; give "
+                               "at least one input requires_grad=True")
+        out.backward(gradient)
+    tr.output = out
+    return tr
+
+
+# -- formatting -------------------------------------------------------------------------------------
+_INFIX = {"Add": "+", "Sub": "-", "Mul": "·", "Div": "/", "Pow": "**", "MatMul": "@"}
+
+
+def _fmt(a, max_elements=6) -> str:
+    """A number as ``-4``/``0.1966``, a small array in full, a big one as its shape and norm."""
+    if a is None:
+        return "—"
+    a = np.asarray(a)
+    if a.size == 1:
+        return f"{a.item():.4g}"
+    if a.size <= max_elements:
+        text = np.array2string(a, separator=", ", max_line_width=10**6,
+                               formatter={"float_kind": lambda v: f"{v:.4g}"})
+        return text.replace("\n", "")
+    return f"<shape {tuple(a.shape)}, norm {float(np.linalg.norm(a.astype(np.float64))):.4g}>"
+
+
+def _expression(step, names=True) -> str:
+    """``x + y`` (names) or ``-2 + 5`` (values); ``sigmoid(s)`` for other ops."""
+    if names:
+        args = [n for n, v in zip(step.input_names, step.inputs) if v is not None]
+    else:
+        args = [_fmt(v, step.max_elements) for v in step.inputs if v is not None]
+    if step.op in _INFIX and len(args) == 2:
+        return f"{args[0]} {_INFIX[step.op]} {args[1]}"
+    if step.op == "Neg" and len(args) == 1:
+        return f"-{args[0]}" if names else f"-({args[0]})"
+    return f"{step.op.lower()}({', '.join(args)})"
+
+
+def _rule(node) -> str:
+    doc = (type(node).__doc__ or "").strip()
+    return doc.splitlines()[0].strip() if doc else node.name
+
+
+def _fresh(prefix, candidates, taken):
+    for c in candidates:
+        if c not in taken:
+            taken.add(c)
+            return c
+    return next(iter(_letters("", prefix, taken)))
+
+
+def _letters(letters, prefix, taken):
+    """Yield unused names: the given letters first, then prefix1, prefix2, ..."""
+    for c in letters:
+        if c not in taken:
+            taken.add(c)
+            yield c
+    k = 1
+    while True:
+        c = f"{prefix}{k}"
+        k += 1
+        if c not in taken:
+            taken.add(c)
+            yield c

@@ -87,7 +87,7 @@ def _stratified_test_rows(labels, n_test, rng):
     counts = np.bincount(inverse)
     if counts.min() < 2:
         rare = classes[counts.argmin()]
-        raise ValueError(f"train_test_split: class {rare!r} has only {counts.min()} sample; "
+        raise ValueError(f"train_test_split: class {rare} has only {counts.min()} sample; "
                          f"stratify needs at least 2 per class")
     exact = counts * n_test / len(labels)
     take = np.floor(exact).astype(np.int64)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .autograd.engine import observe_backward, sum_to
+from .autograd.engine import observe_backward
 
 __all__ = ["Step", "Trace", "name", "trace"]
 
@@ -176,6 +176,7 @@ class Trace:
         self._steps = None
         self._named = None
         self._observer = None
+        self.output = None  # set by trace(): the tensor fn() returned
 
     def __enter__(self):
         self._observer = observe_backward(self._observe)
@@ -346,7 +347,7 @@ def trace(fn, names=None, gradient=None, max_elements: int = 6) -> Trace:
     return tr
 
 
-# -- formatting -------------------------------------------------------------------------------------
+# -- formatting ---------------------------------------------------------------------------------
 _INFIX = {"Add": "+", "Sub": "-", "Mul": "·", "Div": "/", "Pow": "**", "MatMul": "@"}
 
 

@@ -322,13 +322,17 @@ def numpy_trainer(work, weights, batches):
 TRAINERS = {"chainrule": chainrule_trainer, "torch": torch_trainer, "numpy": numpy_trainer}
 
 
+def _scalar(loss):
+    return loss if isinstance(loss, float) else loss.item()
+
+
 def check_same_losses(work, batch, n_steps=3):
     """All three systems must follow the same trajectory, or the timings compare nothing."""
     weights, batches = work.initial_weights(), work.data(batch)
     losses = {}
     for name, make in TRAINERS.items():
         step = make(work, weights, batches)
-        losses[name] = [step().item() for _ in range(n_steps)]
+        losses[name] = [_scalar(step()) for _ in range(n_steps)]
     ref = np.array(losses["torch"])
     for name in ("chainrule", "numpy"):
         if not np.allclose(losses[name], ref, rtol=2e-4, atol=1e-6):

@@ -1,0 +1,95 @@
+"""The chainrule command: train writes a run directory that evaluate and predict can use."""
+
+import json
+
+import numpy as np
+import pytest
+
+from chainrule.cli import main
+from chainrule.datasets import load_bundled_digits
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    assert main(["train", "--epochs", "3", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_train_writes_model_history_summary_and_run_info(digits_run, capsys):
+    names = {p.name for p in digits_run.iterdir()}
+    assert {"model.safetensors", "history.csv", "summary.txt", "run.json"} <= names
+    info = json.loads((digits_run / "run.json").read_text())
+    assert info["task"] == "multiclass" and info["loss"] == "CrossEntropyLoss"
+    assert len((digits_run / "history.csv").read_text().splitlines()) == 4
+
+
+def test_train_prints_the_test_accuracy(tmp_path, capsys):
+    assert main(["train", "--epochs", "2", "--out", str(tmp_path), "--quiet"]) == 0
+    assert "Test accuracy:" in capsys.readouterr().out
+
+
+def test_evaluate_reproduces_the_test_result(digits_run, capsys):
+    info = json.loads((digits_run / "run.json").read_text())
+    assert main(["evaluate", str(digits_run)]) == 0
+    assert f"accuracy: {info['test']['accuracy']:.4f}" in capsys.readouterr().out
+
+
+def test_predict_reads_a_npy_file_and_prints_classes(digits_run, tmp_path, capsys):
+    X, y = load_bundled_digits()
+    np.save(tmp_path / "x.npy", X[:20])
+    assert main(["predict", str(digits_run), "--input", str(tmp_path / "x.npy")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    predicted = np.array([int(line.split()[0]) for line in lines])
+    assert len(predicted) == 20 and (predicted == y[:20]).mean() >= 0.7
+
+
+def test_two_classes_get_one_sigmoid_unit_and_binary_cross_entropy(tmp_path):
+    assert main(["train", "--dataset", "circle", "--hidden", "8", "--epochs", "2",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    info = json.loads((tmp_path / "run.json").read_text())
+    assert info["task"] == "binary" and info["loss"] == "BCEWithLogitsLoss"
+    assert "(None, 1)" in (tmp_path / "summary.txt").read_text()
+
+
+def test_numbers_get_an_identity_output_and_mse(tmp_path):
+    assert main(["train", "--dataset", "plane", "--epochs", "2", "--out", str(tmp_path),
+                 "--quiet"]) == 0
+    info = json.loads((tmp_path / "run.json").read_text())
+    assert info["task"] == "regression" and info["loss"] == "MSELoss"
+    assert "mae" in info["test"]
+
+
+def test_the_loss_can_be_overridden(tmp_path):
+    assert main(["train", "--dataset", "xor", "--loss", "mse", "--epochs", "2",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    info = json.loads((tmp_path / "run.json").read_text())
+    assert info["loss"] == "MSELoss" and info["output"] == "probabilities"
+
+
+def test_a_loss_that_does_not_fit_the_problem_is_an_error(tmp_path, capsys):
+    assert main(["train", "--dataset", "plane", "--loss", "bce", "--out", str(tmp_path),
+                 "--quiet"]) == 1
+    assert "does not fit a regression problem" in capsys.readouterr().err
+
+
+def test_bad_hidden_sizes_are_rejected(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--hidden", "64,x"])
+    assert "--hidden" in capsys.readouterr().err
+
+
+def test_evaluate_of_a_directory_without_a_run_says_so(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path)]) == 1
+    assert "not a run directory" in capsys.readouterr().err
+
+
+def test_mnist_without_files_or_network_says_where_to_put_them(tmp_path, capsys, monkeypatch):
+    import urllib.request
+
+    def offline(*args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--quiet"]) == 1
+    assert "mnist.npz" in capsys.readouterr().err

@@ -1,0 +1,187 @@
+"""fit / evaluate / predict, callbacks, schedulers in the loop, and parity with a torch loop."""
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+from chainrule import nn, optim
+from chainrule.data import DataLoader, TensorDataset, logic_gate
+from chainrule.train import Callback, EarlyStopping, ModelCheckpoint, evaluate, fit, predict
+
+
+def _blobs(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    X = (rng.standard_normal((n, 2)) * 0.5 + np.array([[0, 0], [3, 0], [0, 3]])[y])
+    return X.astype(np.float32), y.astype(np.int64)
+
+
+def _mlp(n_in=2, n_out=3):
+    cr.manual_seed(0)
+    return nn.Sequential(nn.Linear(n_in, 16), nn.ReLU(), nn.Linear(16, n_out))
+
+
+def test_fit_records_one_row_per_epoch_with_validation():
+    X, y = _blobs()
+    model = _mlp()
+    history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.05),
+                  (X, y), val=0.25, epochs=5, batch_size=16, verbose=0)
+    assert history.epoch == [1, 2, 3, 4, 5]
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr"}
+    assert history["loss"][-1] < history["loss"][0]
+    assert history["val_accuracy"][-1] > 0.9
+
+
+def test_evaluate_and_predict_agree_with_the_model():
+    X, y = _blobs()
+    model = _mlp()
+    fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.05), (X, y),
+        epochs=3, verbose=0)
+    out = predict(model, X, batch_size=7)
+    assert out.shape == (200, 3)
+    logs = evaluate(model, nn.CrossEntropyLoss(), (X, y))
+    assert logs["accuracy"] == pytest.approx((out.argmax(1) == y).mean())
+    expected = nn.CrossEntropyLoss()(cr.tensor(out), y).item()
+    assert logs["loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_single_layer_cannot_learn_xor_but_a_2_4_1_mlp_can():
+    X, y = logic_gate("xor")
+    t = y.astype(np.float32).reshape(-1, 1)
+    cr.manual_seed(0)
+    single = nn.Sequential(nn.Linear(2, 1))
+    fit(single, nn.BCEWithLogitsLoss(), optim.Adam(single.parameters(), lr=0.1), (X, t),
+        epochs=300, batch_size=4, verbose=0)
+    single_acc = evaluate(single, nn.BCEWithLogitsLoss(), (X, t))["accuracy"]
+    cr.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+    fit(mlp, nn.BCEWithLogitsLoss(), optim.Adam(mlp.parameters(), lr=0.1), (X, t),
+        epochs=300, batch_size=4, verbose=0)
+    mlp_acc = evaluate(mlp, nn.BCEWithLogitsLoss(), (X, t))["accuracy"]
+    assert single_acc <= 0.75  # a line cannot separate XOR: at most 3 of 4 points
+    assert mlp_acc == 1.0
+
+
+def test_regression_reports_mae():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((100, 2)).astype(np.float32)
+    y = (X @ np.array([[1.5], [-2.0]], np.float32) + 0.5).astype(np.float32)
+    model = nn.Sequential(nn.Linear(2, 1))
+    history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+                  epochs=30, batch_size=10, metrics=("mae",), verbose=0)
+    assert history["mae"][-1] < 0.05
+
+
+def test_early_stopping_stops_and_restores_the_best_weights():
+    X, y = _blobs()
+    model = _mlp()
+    stopper = EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
+    # a learning rate this large makes the validation loss stop improving quickly
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=5.0), (X, y),
+                  val=0.3, epochs=40, callbacks=[stopper], verbose=0)
+    assert len(history) < 40 and stopper.stopped_epoch == len(history)
+    best = min(history["val_loss"])
+    X_val, y_val = X[140:], y[140:]
+    assert evaluate(model, nn.CrossEntropyLoss(), (X_val, y_val))["loss"] == pytest.approx(
+        best, rel=1e-5)
+
+
+def test_early_stopping_names_a_missing_metric():
+    X, y = _blobs()
+    model = _mlp()
+    with pytest.raises(KeyError, match="val_loss"):
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+            epochs=2, callbacks=[EarlyStopping()], verbose=0)
+
+
+class _InterruptAt(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_keyboard_interrupt_stops_cleanly_and_keeps_the_best_checkpoint(tmp_path):
+    X, y = _blobs()
+    model = _mlp()
+    path = tmp_path / "best.safetensors"
+    checkpoint = ModelCheckpoint(path, monitor="val_accuracy")
+    history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.05), (X, y),
+                  val=0.3, epochs=50, callbacks=[checkpoint, _InterruptAt(4)], verbose=0)
+    assert history.interrupted and len(history) == 4
+    assert checkpoint.saved_epochs  # the best epoch so far is on disk
+    best = cr.load(path)
+    X_val, y_val = X[140:], y[140:]
+    acc = evaluate(best, nn.CrossEntropyLoss(), (X_val, y_val))["accuracy"]
+    assert acc == pytest.approx(max(history["val_accuracy"][:4]))
+
+
+def test_reduce_lr_on_plateau_is_fed_the_validation_loss():
+    X, y = _blobs()
+    model = _mlp()
+    # the optimizer holds a weight outside the model: the model never moves, the loss plateaus
+    opt = optim.SGD([nn.Parameter(np.zeros(1, np.float32))], lr=0.1)
+    sched = optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
+    history = fit(model, nn.CrossEntropyLoss(), opt, (X, y), val=0.3, epochs=6,
+                  scheduler=sched, verbose=0)
+    # epoch 1 sets the best; epochs 2-3 do not improve (patience 1): cut at the end of epoch 3
+    assert history["lr"] == pytest.approx([0.1, 0.1, 0.1, 0.05, 0.05, 0.025])
+
+
+def test_an_epoch_scheduler_is_stepped_once_per_epoch():
+    X, y = _blobs()
+    model = _mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    history = fit(model, nn.CrossEntropyLoss(), opt, (X, y), epochs=5, scheduler=sched,
+                  verbose=0)
+    assert history["lr"] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
+
+
+def test_history_csv_has_a_row_per_epoch(tmp_path):
+    X, y = _blobs()
+    model = _mlp()
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+                  epochs=3, verbose=0)
+    history.to_csv(tmp_path / "h.csv")
+    lines = (tmp_path / "h.csv").read_text().splitlines()
+    assert lines[0] == "epoch,loss,accuracy,lr" and len(lines) == 4
+
+
+def test_bad_training_data_is_named():
+    model = _mlp()
+    with pytest.raises(TypeError, match="DataLoader, a Dataset or an"):
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), "data",
+            verbose=0)
+    with pytest.raises(ValueError, match="epochs"):
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+            _blobs(), epochs=0, verbose=0)
+
+
+def test_training_an_mlp_with_adam_ends_with_torchs_weights():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((64, 4))
+    y = rng.integers(0, 3, 64)
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 8),
+                                 torch.nn.ReLU(), torch.nn.Linear(8, 3)).double()
+    ours = nn.Sequential(nn.Linear(4, 8, dtype=np.float64), nn.Tanh(),
+                         nn.Linear(8, 8, dtype=np.float64), nn.ReLU(),
+                         nn.Linear(8, 3, dtype=np.float64))
+    ours.load_state_dict(theirs.state_dict())  # torch-exported weights
+    opt_t = torch.optim.Adam(theirs.parameters(), lr=0.01, weight_decay=1e-3)
+    for _ in range(5):
+        for i in range(0, 64, 16):
+            opt_t.zero_grad()
+            torch.nn.functional.cross_entropy(
+                theirs(torch.from_numpy(X[i:i + 16])), torch.from_numpy(y[i:i + 16])).backward()
+            opt_t.step()
+    loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=False)
+    fit(ours, nn.CrossEntropyLoss(), optim.Adam(ours.parameters(), lr=0.01, weight_decay=1e-3),
+        loader, epochs=5, verbose=0)
+    for name, value in theirs.state_dict().items():
+        expected = value.numpy()
+        got = ours.state_dict()[name].data
+        assert np.abs(got - expected).max() <= 1e-8 * np.abs(expected).max(), name

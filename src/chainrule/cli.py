@@ -15,7 +15,8 @@ def _hidden(text):
     try:
         sizes = tuple(int(h) for h in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--hidden takes widths like 64,32, got {text!r}")
+        message = f"--hidden takes widths like 64,32, got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
     if any(h <= 0 for h in sizes):
         raise argparse.ArgumentTypeError(f"--hidden widths must be positive, got {text!r}")
     return sizes

@@ -46,6 +46,8 @@ class Adagrad(Optimizer):
         θ ← θ − η·g / (√G + ε)
 
     ``lr_decay`` divides η by 1 + (t − 1)·lr_decay at step t; ``weight_decay`` λ adds λ·θ to g.
+    A parameter group's own ``initial_accumulator_value`` is honoured (torch uses the
+    constructor's value for every group).
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,

@@ -276,6 +276,19 @@ class Trace:
         return [g for r in self._records for t, g in zip(r.inputs, r.sent)
                 if t is tensor and g is not None]
 
+    def leaves(self):
+        """The leaf tensors that took a gradient in this trace, in forward order."""
+        found = {}  # by id: Tensor's == is elementwise
+        for r in reversed(self._records):  # forward order: the first used comes first
+            for t in r.inputs:
+                if t is not None and t.grad_fn is None and t.requires_grad:
+                    found.setdefault(id(t), t)
+        return list(found.values())
+
+    def leaf_gradients(self):
+        """``{name: df/d(leaf)}`` for every leaf, summed over paths, in forward order."""
+        return {self.name_of(t): self.gradient(t) for t in self.leaves()}
+
     def render(self) -> str:
         """The worksheet as text: forward pass, backward pass, gradients at the leaves."""
         steps = self.steps
@@ -303,12 +316,7 @@ class Trace:
             for i, t in enumerate(r.inputs):
                 if t is not None:
                     lines.append("    " + s.chain_rule(i))
-        leaves = {}  # by id: Tensor's == is elementwise
-        for r in reversed(self._records):  # forward order: the first used comes first
-            for t in r.inputs:
-                if t is not None and t.grad_fn is None and t.requires_grad:
-                    leaves.setdefault(id(t), t)
-        leaves = list(leaves.values())
+        leaves = self.leaves()
         if leaves:
             lines += ["", "gradients at the leaves"]
             for t in leaves:

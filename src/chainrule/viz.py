@@ -269,6 +269,7 @@ def draw_graph(tensor, path=None, ax=None, title=None, show_values=True, show_gr
     ys = 1.5
     columns = 1 + max(c for c, _ in pos.values())
     rows = max(1, max(sum(1 for c2, _ in pos.values() if c2 == c) for c in range(columns)))
+    fontsize = 9 if columns <= 8 else 7  # long chains get smaller nodes on the same page
     own = ax is None
     if own:
         # a bare Figure, not pyplot: no global state and no display backend to choose
@@ -293,7 +294,7 @@ def draw_graph(tensor, path=None, ax=None, title=None, show_values=True, show_gr
                 "value") else "black"
             weight = "bold" if i == 0 and not line.startswith(("value", "grad", "shape")) else None
             ax.text(x, y + 0.15 * (len(e.lines) - 1) - 0.3 * i, line, ha="center", va="center",
-                    fontsize=9, color=colour, fontweight=weight)
+                    fontsize=fontsize, color=colour, fontweight=weight)
         for src in e.inputs:
             sc, sr = pos[src]
             gap = 0.85 if kinds[src] == "op" else 0.3 if kinds[src] == "const" else 1.25

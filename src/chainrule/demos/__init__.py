@@ -1,0 +1,24 @@
+"""Demos: each one computes something with the engine, draws it, and explains it in numbers.
+
+``DEMOS[name](out_dir)`` writes a PNG into ``out_dir`` and returns the text to print (what the
+figure shows, with the real numbers). ``chainrule demo NAME`` on the command line runs one.
+Matplotlib is imported only when a demo runs.
+"""
+
+from collections.abc import Callable
+
+from . import activations, graph, losses, rules
+
+DEMOS: dict[str, Callable[[str], str]] = {
+    "graph": graph.demo,
+    "activations": activations.demo,
+    "losses": losses.demo,
+    "rules": rules.demo,
+}
+
+
+def run(name: str, out_dir: str) -> str:
+    """Run the demo called ``name``, writing its figure into ``out_dir``; returns its text."""
+    if name not in DEMOS:
+        raise KeyError(f"no demo called {name!r}; the demos are: {', '.join(sorted(DEMOS))}")
+    return DEMOS[name](out_dir)

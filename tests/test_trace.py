@@ -1,0 +1,169 @@
+"""chainrule.trace: the backward pass as a CS231n worksheet."""
+
+import math
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import trace
+from chainrule.autograd import engine
+from chainrule.nn import functional as F
+
+
+def scalars(*values):
+    return [cr.tensor(v, requires_grad=True) for v in values]
+
+
+def add_mul():
+    x, y, z = scalars(-2.0, 5.0, -4.0)
+    return trace.trace(lambda: (x + y) * z, names={"x": x, "y": y, "z": z})
+
+
+def test_cs231n_example_gradients_are_minus4_minus4_3():
+    grads = add_mul().leaf_gradients()
+    assert {k: float(v) for k, v in grads.items()} == {"x": -4.0, "y": -4.0, "z": 3.0}
+
+
+def test_steps_are_in_backward_order_with_upstream_local_and_sent():
+    mul, add = add_mul().steps
+    assert (mul.op, add.op) == ("Mul", "Add")
+    assert float(mul.upstream) == 1.0
+    # Mul's local gradients are the other input: dq·z/dq = z = -4, d/dz = q = 3
+    assert [float(g) for g in mul.local_grads] == [-4.0, 3.0]
+    assert float(add.upstream) == -4.0
+    assert [float(g) for g in add.local_grads] == [1.0, 1.0]
+    assert [float(g) for g in add.sent] == [-4.0, -4.0]
+
+
+def test_chain_rule_line_shows_the_product():
+    add = add_mul().steps[1]
+    assert add.chain_rule(0) == "df/dx = df/dq · dq/dx = -4 · 1 = -4"
+
+
+def test_intermediates_are_named_q_and_output_f():
+    mul, add = add_mul().steps
+    assert add.output_name == "q" and mul.output_name == "f"
+    assert add.input_names == ("x", "y") and mul.input_names == ("q", "z")
+
+
+def test_render_shows_forward_backward_and_leaves():
+    text = add_mul().render()
+    assert "q = x + y = -2 + 5 = 3" in text
+    assert "f = q · z = 3 · -4 = -12" in text
+    assert "df/dz = df/df · df/dz = 1 · 3 = 3" in text
+    assert "gradients at the leaves" in text
+
+
+def test_sigmoid_gate_gives_the_cs231n_numbers():
+    w0, x0, w1, x1, w2 = scalars(2.0, -1.0, -3.0, -2.0, -3.0)
+    tr = trace.trace(lambda: 1 / (1 + cr.exp(-(w0 * x0 + w1 * x1 + w2))),
+                     names={"w0": w0, "x0": x0, "w1": w1, "x1": x1, "w2": w2})
+    s = 1 / (1 + math.exp(-1.0))  # w·x + b = 2·-1 + -3·-2 - 3 = 1
+    ddot = s * (1 - s)
+    expected = {"w0": -1 * ddot, "x0": 2 * ddot, "w1": -2 * ddot, "x1": -3 * ddot, "w2": ddot}
+    got = {k: float(v) for k, v in tr.leaf_gradients().items()}
+    assert got == pytest.approx(expected, rel=1e-5)
+    assert float(tr.steps[0].output) == pytest.approx(s, rel=1e-6)
+
+
+def test_sigmoid_node_local_gradient_is_s_times_one_minus_s():
+    (a,) = scalars(1.0)
+    tr = trace.trace(lambda: F.sigmoid(a))
+    s = 1 / (1 + math.exp(-1.0))
+    assert float(tr.steps[0].local_grads[0]) == pytest.approx(s * (1 - s), rel=1e-6)
+
+
+def test_constant_operand_is_shown_by_value():
+    (a,) = scalars(3.0)
+    tr = trace.trace(lambda: 1 + a * 2, names={"a": a})
+    add, mul = tr.steps
+    assert add.input_names[0] == "1"
+    assert mul.input_names[1] == "2"
+    assert "q = a · 2 = 3 · 2 = 6" in tr.render()
+
+
+def test_gradients_from_two_paths_are_listed_and_added():
+    (x,) = scalars(3.0)
+    tr = trace.trace(lambda: x * x, names={"x": x})
+    assert [float(g) for g in tr.contributions(x)] == [3.0, 3.0]
+    assert float(tr.gradient(x)) == 6.0
+    assert "3 + 3 = 6  (2 paths add)" in tr.render()
+
+
+def test_intermediate_gradient_is_available_though_engine_drops_it():
+    x, y, z = scalars(-2.0, 5.0, -4.0)
+    with trace.Trace() as tr:
+        q = x + y
+        f = q * z
+        f.backward()
+    assert q.grad is None
+    assert float(tr.gradient(q)) == -4.0
+
+
+def test_user_name_function_labels_a_tensor():
+    (a,) = scalars(2.0)
+    trace.name(a, "weight")
+    tr = trace.trace(lambda: a * a)
+    assert tr.steps[0].input_names == ("weight", "weight")
+
+
+def test_broadcast_gradient_is_summed_back_and_said_so():
+    a = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    b = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    g = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    tr = trace.trace(lambda: a + b, names={"a": a, "b": b}, gradient=g)
+    step = tr.steps[0]
+    np.testing.assert_array_equal(step.sent[1], g.sum(axis=0))
+    assert "summed over the broadcast axes" in step.chain_rule(1)
+
+
+def test_matmul_has_no_elementwise_local_gradient_but_sends_the_vjp():
+    a = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    b = cr.tensor([[0.5], [-1.0]], requires_grad=True)
+    g = np.array([[1.0], [2.0]])
+    tr = trace.trace(lambda: a @ b, gradient=g)
+    step = tr.steps[0]
+    assert not step.elementwise and step.local_grads == (None, None)
+    np.testing.assert_allclose(step.sent[0], g @ b.data.T)
+    np.testing.assert_allclose(step.sent[1], a.data.T @ g)
+    assert "Jacobian of MatMul" in step.chain_rule(0)
+
+
+def test_big_tensors_are_summarised_by_shape_and_norm():
+    w = cr.tensor(np.ones((10, 10)), requires_grad=True)
+    text = trace.trace(lambda: (w * 2).sum()).render()
+    assert "<shape (10, 10), norm 10>" in text  # ‖ones(10, 10)‖ = √100
+
+
+def test_trace_does_not_change_the_gradients():
+    x1, y1, z1 = scalars(-2.0, 5.0, -4.0)
+    ((x1 + y1) * z1).backward()
+    x2, y2, z2 = scalars(-2.0, 5.0, -4.0)
+    trace.trace(lambda: (x2 + y2) * z2)
+    assert [t.grad.item() for t in (x2, y2, z2)] == [t.grad.item() for t in (x1, y1, z1)]
+
+
+def test_observer_is_removed_after_the_block():
+    before = list(engine._observers)
+    tr = add_mul()
+    assert engine._observers == before
+    x, y = scalars(1.0, 2.0)
+    (x * y).backward()
+    assert len(tr.steps) == 2
+
+
+def test_fn_returning_a_non_tensor_is_a_clear_error():
+    with pytest.raises(TypeError, match="must return a tensor"):
+        trace.trace(lambda: 3.0)
+
+
+def test_fn_returning_a_constant_tensor_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        trace.trace(lambda: cr.tensor(1.0) * 2)
+
+
+def test_empty_trace_says_so():
+    with trace.Trace() as tr:
+        pass
+    assert "empty trace" in tr.render()

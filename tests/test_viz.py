@@ -1,0 +1,99 @@
+"""chainrule.viz: the computational graph as DOT text and pictures."""
+
+import re
+import shutil
+
+import pytest
+
+import chainrule as cr
+from chainrule import nn, trace, viz
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def add_mul():
+    x, y, z = (cr.tensor(v, requires_grad=True) for v in (-2.0, 5.0, -4.0))
+    tr = trace.trace(lambda: (x + y) * z, names={"x": x, "y": y, "z": z})
+    return tr.output, tr
+
+
+def nodes(dot, shape):
+    return re.findall(rf"\[label=\"([^\"]*)\", shape={shape}", dot)
+
+
+def test_variables_are_ellipses_and_ops_are_boxes():
+    f, tr = add_mul()
+    dot = viz.to_dot(f, trace=tr)
+    assert len(nodes(dot, "ellipse")) == 5  # x, y, q, z, f
+    assert sorted(nodes(dot, "box")) == ["Add", "Mul"]
+    assert len(re.findall(r"->", dot)) == 6
+
+
+def test_labels_carry_values_and_gradients():
+    f, tr = add_mul()
+    labels = nodes(viz.to_dot(f, trace=tr), "ellipse")
+    assert r"x\nvalue -2\ngrad -4" in labels
+    assert r"q\nvalue 3\ngrad -4" in labels  # an intermediate: its gradient comes from the trace
+    assert r"f\nvalue -12\ngrad 1" in labels
+
+
+def test_without_trace_leaves_show_their_grad():
+    x = cr.tensor(2.0, requires_grad=True)
+    f = x * x
+    f.backward()
+    assert "grad 4" in viz.to_dot(f)
+
+
+def test_values_and_grads_can_be_hidden():
+    f, tr = add_mul()
+    dot = viz.to_dot(f, show_values=False, show_grads=False, trace=tr)
+    assert "value" not in dot and "grad" not in dot
+
+
+def test_to_dot_rejects_a_non_tensor():
+    with pytest.raises(TypeError, match="expected a chainrule Tensor"):
+        viz.to_dot([1.0, 2.0])
+
+
+def test_render_without_graphviz_names_the_install_commands(monkeypatch, tmp_path):
+    monkeypatch.setattr(viz.shutil, "which", lambda name: None)
+    f, _ = add_mul()
+    with pytest.raises(viz.GraphvizNotFoundError) as info:
+        viz.render(f, tmp_path / "g.png")
+    assert "apt-get install graphviz" in str(info.value)
+    assert "pip install graphviz" in str(info.value)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_render_writes_png_and_svg(tmp_path):
+    f, tr = add_mul()
+    viz.render(f, tmp_path / "g.png", trace=tr)
+    viz.render(f, tmp_path / "g.svg", trace=tr)
+    assert (tmp_path / "g.png").read_bytes().startswith(PNG_MAGIC)
+    assert "<svg" in (tmp_path / "g.svg").read_text()
+
+
+def test_draw_graph_writes_png_without_graphviz(tmp_path):
+    f, tr = add_mul()
+    viz.draw_graph(f, tmp_path / "g.png", trace=tr)
+    assert (tmp_path / "g.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_layout_places_inputs_left_of_their_op():
+    f, tr = add_mul()
+    elements = viz._graph(f, True, True, None, tr, 4)
+    pos = viz._layout(elements)
+    for e in elements:
+        for src in e.inputs:
+            assert pos[src][0] < pos[e.key][0]
+
+
+def test_module_to_dot_has_one_box_per_layer_with_shapes_and_parameters():
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+    dot = viz.module_to_dot(model, (2,))
+    boxes = nodes(dot, "box")
+    assert len(boxes) == 3
+    assert "output (N, 4)" in boxes[0] and "12 parameters" in boxes[0]  # 2·4 weights + 4 biases
+    assert "Tanh" in boxes[1] and "0 parameters" in boxes[1]
+    assert "output (N, 1)" in boxes[2] and "5 parameters" in boxes[2]  # 4·1 + 1
+    assert "forward" not in model[0].__dict__  # the recording hook is removed again

@@ -108,4 +108,15 @@ def describe_environment(n_threads):
     except ImportError:
         pass
     parts.append(f"threads: {n_threads}")
+    parts.append(load_average())
     return "; ".join(parts)
+
+
+def load_average():
+    """The machine's 1-minute load average: above ~0.2 on an idle box, others are running too."""
+    import os
+
+    try:
+        return f"load average {os.getloadavg()[0]:.2f} (1 min)"
+    except OSError:
+        return "load average unknown"

@@ -18,7 +18,15 @@ from functools import partial
 
 import numpy as np
 import torch
-from _harness import describe_environment, interleaved, median, spread, table, threads
+from _harness import (
+    describe_environment,
+    interleaved,
+    load_average,
+    median,
+    spread,
+    table,
+    threads,
+)
 
 import chainrule as cr
 
@@ -168,6 +176,7 @@ def main(argv=None):
         rows += bench_chain(x, a, b, repeats, chain_calls)
     print(table(["case", "numpy µs/op", "chainrule µs/op", "torch µs/op", "chainrule/numpy",
                  "chainrule/torch", "spread"], rows))
+    print(f"after the runs: {load_average()}")
     print("\nchainrule/numpy and chainrule/torch are time ratios: above 1x means chainrule is "
           "slower. numpy does only the forward math, so the fwd+bwd row compares chainrule's "
           "forward and backward with numpy's forward alone.")

@@ -171,6 +171,7 @@ class Trace:
                 raise TypeError(f"Trace: names[{label!r}] must be a tensor, got "
                                 f"{type(t).__name__}")
             self._given[id(t)] = label
+        self._keep = list((names or {}).values())  # so no other tensor can take a named one's id
         self.max_elements = max_elements
         self._records = []
         self._steps = None

@@ -163,7 +163,7 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     if diagnostics:
         from ..diagnostics import GradientFlow
 
-        monitor = GradientFlow(model)
+        monitor = GradientFlow(model, probe=train[0][:256])
         callbacks.append(monitor)
     history = fit(model, loss_fn, opt, train, val, epochs=epochs, batch_size=batch_size,
                   scheduler=sched, metrics=metrics, callbacks=callbacks, seed=seed,

@@ -43,7 +43,10 @@ class History:
         """Loss and metrics per epoch, train vs validation, to a PNG (needs matplotlib)."""
         from ..plotting import plot_history
 
-        return plot_history(self.history, path, title=title)
+        shown = dict(self.history)
+        if len(set(shown.get("lr", []))) <= 1:
+            shown.pop("lr", None)  # a constant learning rate is not worth a panel
+        return plot_history(shown, path, title=title)
 
     def __repr__(self):
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"

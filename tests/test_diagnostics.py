@@ -86,3 +86,4 @@ def test_train_command_with_diagnostics_writes_the_gradient_flow(tmp_path):
                  "--quiet"]) == 0
     lines = (tmp_path / "gradient_flow.csv").read_text().splitlines()
     assert lines[0] == "epoch,1,3,5" and len(lines) == 3
+    assert (tmp_path / "gradient_flow.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -138,10 +138,10 @@ class GradientFlow(Callback):
 
 def plot_gradient_norms(flow, path, title="Gradient norm per layer"):
     """Per-layer gradient norms over epochs, log scale, input layer first."""
-    from .plotting import _pyplot, _save_figure
+    from .plotting import new_figure, save_figure
 
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = new_figure(6, 4, layout="constrained")
+    ax = fig.subplots()
     names = list(flow.grad_norms[-1])
     for name in names:
         ax.plot(flow.epochs, [g.get(name, np.nan) for g in flow.grad_norms], marker="o",
@@ -151,5 +151,5 @@ def plot_gradient_norms(flow, path, title="Gradient norm per layer"):
     ax.set_ylabel("‖∂L/∂W‖")
     ax.set_title(title)
     ax.legend(fontsize=8)
-    _save_figure(fig, path)
+    save_figure(fig, path)
     return path

@@ -7,6 +7,7 @@ plotting never switches the backend of a notebook or GUI session that imported c
 
 import math
 import numbers
+import os
 
 from .io.atomic import atomic_write
 
@@ -14,9 +15,22 @@ from .io.atomic import atomic_write
 def plot_history(history, path, title=None, dpi=100):
     """Save the curves of ``history`` (``{'loss': [...], 'val_loss': [...], ...}`` or a
     ``History``) as a PNG at ``path``, written atomically. Returns ``path``."""
-    figure = history_figure(history, title=title)
+    return save_figure(history_figure(history, title=title), path, dpi=dpi)
+
+
+def new_figure(width, height, **kwargs):
+    """A matplotlib ``Figure`` of ``width`` × ``height`` inches on the Agg canvas (no pyplot)."""
+    Figure, FigureCanvasAgg, _ = _matplotlib()
+    figure = Figure(figsize=(width, height), **kwargs)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def save_figure(figure, path, dpi=100):
+    """Write ``figure`` to ``path`` atomically; the format comes from the suffix (PNG default)."""
+    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
     with atomic_write(path, "wb") as f:
-        figure.savefig(f, format="png", dpi=dpi)
+        figure.savefig(f, format=fmt, dpi=dpi)
     return path
 
 

@@ -10,11 +10,11 @@ does not keep. ``module_to_dot(model, input_shape)`` draws a network one box per
 import os
 import shutil
 import subprocess
-import tempfile
 
 import numpy as np
 
 from .autograd.graph import walk
+from .io.atomic import atomic_write_bytes
 from .trace import _fmt, constant_input, name_of
 
 __all__ = ["GraphvizNotFoundError", "draw_graph", "module_to_dot", "render", "to_dot"]
@@ -197,7 +197,7 @@ def render_dot(dot_text, path, format=None):  # noqa: A002 - Graphviz's name
     if result.returncode != 0:
         raise RuntimeError(f"viz.render: Graphviz's dot failed making {fmt!r} for {path!r}: "
                            f"{result.stderr.decode(errors='replace').strip()}")
-    _write_atomically(path, result.stdout)
+    atomic_write_bytes(path, result.stdout)
     return path
 
 
@@ -206,17 +206,6 @@ def render(tensor, path, format=None, **kwargs):  # noqa: A002
     return render_dot(to_dot(tensor, **kwargs), path, format=format)
 
 
-def _write_atomically(path, data: bytes):
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 # -- drawing with matplotlib ---------------------------------------------------------------------
@@ -316,10 +305,6 @@ def draw_graph(tensor, path=None, ax=None, title=None, show_values=True, show_gr
 
 def save_figure(fig, path, dpi=120):
     """Save a matplotlib figure atomically (the format comes from ``path``'s suffix)."""
-    import io
+    from .plotting import save_figure as _save
 
-    buffer = io.BytesIO()
-    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
-    fig.savefig(buffer, format=fmt, dpi=dpi)
-    _write_atomically(os.fspath(path), buffer.getvalue())
-    return path
+    return _save(fig, path, dpi=dpi)

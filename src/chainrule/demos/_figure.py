@@ -5,12 +5,9 @@ import os
 
 def new_figure(width, height):
     """A matplotlib Figure of ``width`` × ``height`` inches."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError("the demos draw with matplotlib: pip install matplotlib "
-                          "(or pip install chainrule[viz])") from None
-    return Figure(figsize=(width, height))
+    from ..plotting import new_figure as _new
+
+    return _new(width, height)
 
 
 def save(fig, out_dir, filename):

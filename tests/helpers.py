@@ -32,7 +32,7 @@ def assert_close(actual, expected, what, rtol=RTOL):
                                atol=rtol * 1e-3 * max(scale, 1.0), err_msg=what)
 
 
-def compare_with_torch(fn, inputs, torch_fn=None, grad=None, seed=0):
+def compare_with_torch(fn, inputs, torch_fn=None, grad=None, seed=0, rtol=RTOL):
     """Run ``fn`` on chainrule tensors and ``torch_fn`` (default: ``fn``) on torch tensors made
     from the same ``inputs`` (float64 arrays); assert the values and every input's gradient agree.
 
@@ -50,7 +50,7 @@ def compare_with_torch(fn, inputs, torch_fn=None, grad=None, seed=0):
     out = fn(*ours)
     expected = torch_fn(*theirs)
     assert out.dtype == np.float64, f"output dtype {out.dtype}, expected float64"
-    assert_close(out.data, expected.detach().numpy(), "forward value")
+    assert_close(out.data, expected.detach().numpy(), "forward value", rtol)
     if not any(grad):
         return out
 
@@ -62,7 +62,7 @@ def compare_with_torch(fn, inputs, torch_fn=None, grad=None, seed=0):
             continue
         assert a.grad is not None, f"input {i} got no gradient"
         assert a.grad.dtype == np.float64, f"input {i}'s gradient is {a.grad.dtype}"
-        assert_close(a.grad.data, b.grad.numpy(), f"gradient of input {i}")
+        assert_close(a.grad.data, b.grad.numpy(), f"gradient of input {i}", rtol)
     return out
 
 

@@ -33,6 +33,7 @@ from _harness import (
 
 import chainrule as cr
 import chainrule.nn as crnn
+import chainrule.optim as cr_optim
 
 LR, BETAS, EPS = 1e-3, (0.9, 0.999), 1e-8
 N_BATCHES = 4
@@ -77,45 +78,6 @@ WORKLOADS = [
 
 
 # -- chainrule ---------------------------------------------------------------------------------
-def chainrule_adam():
-    """``chainrule.optim.Adam`` once it exists; until then the stand-in below."""
-    try:
-        from chainrule.optim import Adam
-    except ImportError:
-        return TemporaryAdam, "TemporaryAdam (in this benchmark; chainrule.optim not yet there)"
-    return Adam, "chainrule.optim.Adam"
-
-
-class TemporaryAdam:
-    """TEMPORARY stand-in for chainrule.optim.Adam, to be deleted when it lands.
-
-    The same update as torch.optim.Adam (no weight decay, no amsgrad), in place on ``p.data``.
-    """
-
-    def __init__(self, params, lr=LR, betas=BETAS, eps=EPS):
-        self.params = list(params)
-        self.lr, (self.b1, self.b2), self.eps = lr, betas, eps
-        self.m = [np.zeros_like(p.data) for p in self.params]
-        self.v = [np.zeros_like(p.data) for p in self.params]
-        self.t = 0
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    def step(self):
-        self.t += 1
-        c1, c2 = 1 - self.b1 ** self.t, 1 - self.b2 ** self.t
-        for p, m, v in zip(self.params, self.m, self.v):
-            g = p.grad.data
-            m *= self.b1
-            m += (1 - self.b1) * g
-            v *= self.b2
-            v += (1 - self.b2) * g * g
-            denom = np.sqrt(v) / math.sqrt(c2) + self.eps
-            p.data -= (self.lr / c1) * m / denom
-
-
 def chainrule_trainer(work, weights, batches):
     activation = {"relu": crnn.ReLU, "tanh": crnn.Tanh, "sigmoid": crnn.Sigmoid}[work.activation]
     layers = []
@@ -129,8 +91,7 @@ def chainrule_trainer(work, weights, batches):
     model = crnn.Sequential(*layers)
     criterion = {"cross_entropy": crnn.CrossEntropyLoss, "bce_logits": crnn.BCEWithLogitsLoss,
                  "mse": crnn.MSELoss}[work.loss]()
-    adam, _ = chainrule_adam()
-    opt = adam(model.parameters(), lr=LR)
+    opt = cr_optim.Adam(model.parameters(), lr=LR)
     data = [(cr.tensor(x), cr.tensor(t)) for x, t in batches]
     counter = [0]
 
@@ -375,8 +336,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     repeats, target = (3, 0.03) if args.quick else (5, 0.3)
 
-    _, adam_name = chainrule_adam()
-    print(f"chainrule optimizer: {adam_name}")
     for work in WORKLOADS:
         for batch in work.batches:
             check_same_losses(work, batch)

@@ -178,7 +178,8 @@ def run_backward(root, grad, retain_graph=False):
                 if prev is None:
                     pending[fn] = gi
                 elif fn in owned:
-                    prev += gi
+                    prev += gi  # in place for arrays; a NumPy scalar (0-d result) is rebound,
+                    pending[fn] = prev  # so the sum must be stored back
                 else:
                     pending[fn] = prev + gi
                     owned.add(fn)

@@ -77,6 +77,19 @@ WORKLOADS = [
 ]
 
 
+class Phases:
+    """One system's training step in its three phases; calling it runs a whole step."""
+
+    def __init__(self, forward_loss, backward, update):
+        self.forward_loss, self.backward, self.update = forward_loss, backward, update
+
+    def __call__(self):
+        loss = self.forward_loss()
+        self.backward(loss)
+        self.update()
+        return loss
+
+
 # -- chainrule ---------------------------------------------------------------------------------
 def chainrule_trainer(work, weights, batches):
     activation = {"relu": crnn.ReLU, "tanh": crnn.Tanh, "sigmoid": crnn.Sigmoid}[work.activation]
@@ -95,16 +108,16 @@ def chainrule_trainer(work, weights, batches):
     data = [(cr.tensor(x), cr.tensor(t)) for x, t in batches]
     counter = [0]
 
-    def step():
+    def forward_loss():
         x, t = data[counter[0] % N_BATCHES]
         counter[0] += 1
-        loss = criterion(model(x), t)
+        return criterion(model(x), t)
+
+    def backward(loss):
         opt.zero_grad()
         loss.backward()
-        opt.step()
-        return loss
 
-    return step
+    return Phases(forward_loss, backward, opt.step)
 
 
 # -- PyTorch eager -------------------------------------------------------------------------------
@@ -127,16 +140,16 @@ def torch_trainer(work, weights, batches):
     data = [(torch.from_numpy(x), torch.from_numpy(t)) for x, t in batches]
     counter = [0]
 
-    def step():
+    def forward_loss():
         x, t = data[counter[0] % N_BATCHES]
         counter[0] += 1
-        loss = criterion(model(x), t)
+        return criterion(model(x), t)
+
+    def backward(loss):
         opt.zero_grad()
         loss.backward()
-        opt.step()
-        return loss
 
-    return step
+    return Phases(forward_loss, backward, opt.step)
 
 
 # -- hand-fused NumPy ----------------------------------------------------------------------------
@@ -226,12 +239,6 @@ class FusedNumpyMLP:
         g *= 2 / z.size
         return loss
 
-    def step(self, x, t):
-        loss = self.forward_and_loss_grad(x, t)
-        self.backward(x)
-        self._adam()
-        return loss
-
     def forward_and_loss_grad(self, x, t):
         last = len(self.W) - 1
         a = x
@@ -255,7 +262,7 @@ class FusedNumpyMLP:
                 np.matmul(g, self.W[i], out=self.g[i - 1])
                 self._activation_backward(self.g[i - 1], self.h[i - 1], i - 1)
 
-    def _adam(self):
+    def adam(self):
         self.t += 1
         b1, b2 = BETAS
         step_size = LR / (1 - b1 ** self.t)
@@ -280,12 +287,15 @@ def numpy_trainer(work, weights, batches):
     mlp = FusedNumpyMLP(work, weights, batches[0][0].shape[0])
     counter = [0]
 
-    def step():
+    def forward_loss():
         x, t = batches[counter[0] % N_BATCHES]
         counter[0] += 1
-        return mlp.step(x, t)
+        return mlp.forward_and_loss_grad(x, t)
 
-    return step
+    def backward(loss):
+        mlp.backward(batches[(counter[0] - 1) % N_BATCHES][0])
+
+    return Phases(forward_loss, backward, mlp.adam)
 
 
 TRAINERS = {"chainrule": chainrule_trainer, "torch": torch_trainer, "numpy": numpy_trainer}
@@ -328,11 +338,48 @@ def measure(work, batch, repeats, target_seconds):
     return rate, noise
 
 
+def measure_phases(work, batch, repeats, target_seconds):
+    """µs per step of each phase per system: forward + loss, backward, optimizer update.
+
+    Backward is timed as (forward + loss + backward) minus (forward + loss).
+    """
+    weights, batches = work.initial_weights(), work.data(batch)
+    runs = {}
+    for name, make in TRAINERS.items():
+        phases = make(work, weights, batches)
+        n = calibrate(phases, target_seconds)
+
+        def forward(p=phases, n=n):
+            for _ in range(n):
+                p.forward_loss()
+
+        def forward_backward(p=phases, n=n):
+            for _ in range(n):
+                p.backward(p.forward_loss())
+
+        def update(p=phases, n=n):
+            for _ in range(n):
+                p.update()
+
+        runs.update({(name, "fwd", n): forward, (name, "fwd_bwd", n): forward_backward,
+                     (name, "update", n): update})
+    times = interleaved(runs, repeats)
+    us = {(name, phase): median(t) / n * 1e6 for (name, phase, n), t in times.items()}
+    rows = []
+    for name in TRAINERS:
+        fwd, fwd_bwd, upd = us[name, "fwd"], us[name, "fwd_bwd"], us[name, "update"]
+        rows.append([work.name, batch, name, f"{fwd:.1f}", f"{fwd_bwd - fwd:.1f}", f"{upd:.1f}",
+                     f"{fwd_bwd + upd:.1f}"])
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1],
                         help="BLAS/torch thread counts to measure at (default: 1)")
     parser.add_argument("--quick", action="store_true", help="a smoke run, well under 20 s")
+    parser.add_argument("--phases", action="store_true",
+                        help="instead of samples/s, time forward+loss, backward and update")
     args = parser.parse_args(argv)
     repeats, target = (3, 0.03) if args.quick else (5, 0.3)
 
@@ -340,6 +387,8 @@ def main(argv=None):
         for batch in work.batches:
             check_same_losses(work, batch)
     print("same losses for the first 3 steps in all three systems: checked\n")
+    if args.phases:
+        return print_phases(args.threads, repeats, target / 3)
 
     for n_threads in args.threads:
         rows = []
@@ -357,6 +406,21 @@ def main(argv=None):
                      "chainrule/torch", "chainrule/numpy", "spread"], rows))
         print(f"after this table: {load_average()}\n")
     print("ratios are throughput ratios: above 1x means chainrule trains faster.")
+    return 0
+
+
+def print_phases(thread_counts, repeats, target):
+    for n_threads in thread_counts:
+        rows = []
+        with threads(n_threads):
+            print(describe_environment(n_threads))
+            for work in WORKLOADS:
+                for batch in work.batches:
+                    rows += measure_phases(work, batch, repeats, target)
+        print(f"median of {repeats} interleaved repetitions after warm-up; µs per step\n")
+        print(table(["workload", "batch", "system", "forward+loss", "backward", "Adam update",
+                     "total"], rows))
+        print(f"after this table: {load_average()}\n")
     return 0
 
 

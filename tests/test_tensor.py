@@ -1,0 +1,193 @@
+"""``Tensor`` itself: how data becomes a tensor, which dtype it gets (torch's rules), which dtype
+ops and gradients keep, and the ways of leaving the graph.
+"""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn.functional as F
+
+
+# -- making tensors -------------------------------------------------------------------------------
+def test_python_floats_become_float32():
+    assert cr.tensor(1.5).dtype == np.float32
+    assert cr.tensor([1.0, 2.0]).dtype == np.float32
+    assert cr.tensor([[1, 2.5]]).dtype == np.float32
+
+
+def test_python_ints_become_int64_and_bools_bool():
+    assert cr.tensor(3).dtype == np.int64
+    assert cr.tensor([1, 2]).dtype == np.int64
+    assert cr.tensor([True, False]).dtype == np.bool_
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.int32, np.int64])
+def test_numpy_arrays_keep_their_dtype(dtype):
+    assert cr.tensor(np.zeros(3, dtype=dtype)).dtype == dtype
+    assert cr.from_numpy(np.zeros(3, dtype=dtype)).dtype == dtype
+
+
+def test_an_explicit_dtype_wins():
+    assert cr.tensor(1.5, dtype=cr.float64).dtype == np.float64
+    assert cr.tensor(np.zeros(2, dtype=np.float64), dtype=cr.float32).dtype == np.float32
+
+
+def test_tensor_copies_its_data_but_from_numpy_shares_it():
+    a = np.zeros(3)
+    copied, shared = cr.tensor(a), cr.from_numpy(a)
+    a[0] = 7.0
+    assert copied.data[0] == 0.0
+    assert shared.data[0] == 7.0
+
+
+def test_a_tensor_made_from_a_tensor_is_an_independent_leaf():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = cr.tensor(x)
+    assert y.is_leaf and not y.requires_grad
+    y.data[0] = 5.0
+    assert x.data[0] == 1.0
+
+
+def test_shape_and_size_information():
+    x = cr.zeros(2, 3, 4)
+    assert x.shape == (2, 3, 4) and x.ndim == 3 and x.numel() == 24
+    assert x.size() == (2, 3, 4) and x.size(1) == 3 and len(x) == 2
+
+
+def test_constructors_default_to_float32():
+    for t in (cr.zeros(2), cr.ones(2), cr.full((2,), 3.0), cr.randn(2), cr.rand(2),
+              cr.arange(0.0, 1.0, 0.5)):
+        assert t.dtype == np.float32
+    assert cr.arange(3).dtype == np.int64
+
+
+def test_manual_seed_makes_randn_repeatable():
+    cr.manual_seed(42)
+    a = cr.randn(5)
+    cr.manual_seed(42)
+    np.testing.assert_array_equal(a.data, cr.randn(5).data)
+
+
+# -- dtypes through ops and gradients -------------------------------------------------------------
+def _float32_cases():
+    """(name, function of two float32 tensors of shape (3, 4) and (4,)) pairs."""
+    t = np.array([0, 3, 1])
+    return {
+        "arithmetic with python numbers": lambda x, b: (2.0 * x - 1.5) / 3.0 + x**2 - (-x),
+        "broadcast arithmetic": lambda x, b: x * b + x / (b * b + 1.0),
+        "exp log sqrt abs": lambda x, b: (x.exp() + 1.0).log() + (x * x + 1.0).sqrt() + x.abs(),
+        "clip maximum minimum where": lambda x, b: (
+            x.clip(-0.5, 0.5) + cr.maximum(x, b) + cr.minimum(x, 0.0) + cr.where(x.data > 0, x, b)
+        ),
+        "reductions": lambda x, b: x.sum(axis=0) + x.mean(axis=0) + x.max(axis=0) + x.min(),
+        "shapes and indexing": lambda x, b: (
+            x.T.reshape(3, 4) + x.permute(1, 0).transpose(0, 1)[[0, 0, 2]]
+            + cr.concatenate([x[:, :2], x[:, 2:]], axis=1) + cr.stack([x, x]).sum(axis=0)
+        ),
+        "matmul": lambda x, b: x @ b + (x @ x.T).sum(),
+        "activations": lambda x, b: (
+            F.sigmoid(x) + F.tanh(x) + F.relu(x) + F.leaky_relu(x) + F.elu(x)
+            + F.softmax(x) + F.log_softmax(x, 0) + F.step(x)
+        ),
+        "linear and dropout": lambda x, b: F.dropout(
+            F.linear(x, x, b[:3]), 0.5, generator=np.random.default_rng(0)),
+        "losses": lambda x, b: (
+            F.sse(x, x * 0.5) + F.mse_loss(x, np.zeros((3, 4), np.float32))
+            + F.cross_entropy(x, t) + F.cross_entropy(x, F.softmax(x).detach())
+            + F.nll_loss(F.log_softmax(x), t)
+            + F.binary_cross_entropy(F.sigmoid(x), np.ones((3, 4), np.float32))
+            + F.binary_cross_entropy_with_logits(x, np.ones((3, 4), np.float32), pos_weight=2.0)
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(_float32_cases()))
+def test_float32_ops_stay_float32_including_gradients(case, rng):
+    fn = _float32_cases()[case]
+    x = cr.tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+    b = cr.tensor(rng.standard_normal(4).astype(np.float32), requires_grad=True)
+    out = fn(x, b)
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert x.grad.dtype == np.float32
+    if b.grad is not None:
+        assert b.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("case", list(_float32_cases()))
+def test_float64_stays_float64_end_to_end(case, rng):
+    fn = _float32_cases()[case]
+    x = cr.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    b = cr.tensor(rng.standard_normal(4), requires_grad=True)
+    out = fn(x, b)
+    assert out.dtype == np.float64
+    out.sum().backward()
+    assert x.grad.dtype == np.float64
+
+
+def test_ops_accept_python_numbers_and_numpy_arrays_as_operands():
+    x = cr.tensor([1.0, 2.0], dtype=cr.float64, requires_grad=True)
+    a = np.array([10.0, 20.0])
+    y = 1 + x * 2 - a / x + a @ x + 2.0**x + np.float64(3.0) * x
+    assert isinstance(y, cr.Tensor) and y.requires_grad
+    y.sum().backward()
+    # a @ x is a scalar added to both elements of y, so it counts twice in the sum
+    expected = 2 + a / x.data**2 + 2 * a + np.log(2.0) * 2.0**x.data + 3.0
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
+
+
+def test_cast_to_another_float_dtype_casts_the_gradient_back():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x.double() * 3.0
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+# -- leaving the graph ----------------------------------------------------------------------------
+def test_detach_shares_data_and_requires_no_grad():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    d = (x * 2.0).detach()
+    assert d.grad_fn is None and not d.requires_grad
+    x2 = x.detach()
+    x2.data[0] = 9.0
+    assert x.data[0] == 9.0
+
+
+def test_numpy_refuses_a_tensor_that_requires_grad():
+    x = cr.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        x.numpy()
+    assert x.detach().numpy() is x.data
+
+
+def test_item_tolist_and_float():
+    assert cr.tensor([[2.5]]).item() == 2.5
+    assert cr.tensor([[1, 2]]).tolist() == [[1, 2]]
+    assert float(cr.tensor(0.5)) == 0.5
+    with pytest.raises(ValueError, match="one element"):
+        cr.tensor([1.0, 2.0]).item()
+
+
+def test_comparisons_give_boolean_tensors_outside_the_graph():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    mask = x > 1.5
+    assert mask.dtype == np.bool_ and mask.grad_fn is None and not mask.requires_grad
+    assert mask.tolist() == [False, True, True]
+
+
+def test_in_place_change_of_a_tensor_that_requires_grad_is_refused_outside_no_grad():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w -= 0.5
+    with cr.no_grad():
+        w -= 0.5
+    np.testing.assert_array_equal(w.data, [0.5, 1.5])
+    assert w.is_leaf and w.requires_grad
+
+
+def test_repr_shows_the_grad_fn_name():
+    y = cr.tensor([1.0], requires_grad=True) * 2.0
+    assert "grad_fn=<Mul>" in repr(y)

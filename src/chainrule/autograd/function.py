@@ -72,7 +72,7 @@ class Function:
         except ValueError as e:
             if isinstance(e, ShapeError):
                 raise
-            shapes = ", ".join(str(tuple(getattr(a, "shape", ()))) for a in arrays)
+            shapes = ", ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
             raise ShapeError(f"{cls.__name__} cannot take inputs of shapes {shapes}: {e}") from None
         if type(out) is not _ndarray:
             out = np.asarray(out) if not hasattr(out, "__cuda_array_interface__") else out

@@ -16,6 +16,7 @@ from ..ops.loss import (
     BCEWithLogits,
     CrossEntropy,
     NLLLoss,
+    check_probabilities,
     check_reduction,
 )
 from ..random import default_generator
@@ -123,6 +124,7 @@ def binary_cross_entropy(input, target, reduction="mean"):  # noqa: A002
     """BCE on probabilities (after a sigmoid); logs are clamped at −100 as in torch."""
     check_reduction(reduction)
     input = _tensor(input)
+    check_probabilities("binary_cross_entropy", input.data)
     return BCE.apply(input, _target(target, input), reduction)
 
 

@@ -25,6 +25,17 @@ def check_reduction(reduction):
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
+def check_probabilities(op, p):
+    """BCE's input must be probabilities. Checked before the node runs: a ValueError raised
+    inside ``forward`` would be reported as a shape problem."""
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise ValueError(
+            f"{op}: input must hold probabilities in [0, 1] "
+            f"(got values from {float(p.min()):g} to {float(p.max()):g}); "
+            "pass logits to binary_cross_entropy_with_logits instead"
+        )
+
+
 def check_same_shape(op, y, t):
     if y.shape != t.shape:
         raise ShapeError(
@@ -218,12 +229,6 @@ class BCE(Function):
     def forward(ctx, p, t, reduction="mean"):
         xp = get_array_module(p)
         check_same_shape("binary_cross_entropy", p, t)
-        if p.size and (p.min() < 0 or p.max() > 1):
-            raise ValueError(
-                "binary_cross_entropy: input must hold probabilities in [0, 1] "
-                f"(got values from {float(p.min()):g} to {float(p.max()):g}); "
-                "pass logits to binary_cross_entropy_with_logits instead"
-            )
         with xp.errstate(divide="ignore"):
             log_p = xp.maximum(xp.log(p), -100)
             log_1mp = xp.maximum(xp.log1p(-p), -100)

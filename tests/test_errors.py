@@ -1,0 +1,158 @@
+"""Bad input gets a clear error that names what was wrong: the op, the shapes, the class, the
+argument. ``detect_anomaly`` names the op whose forward or backward made NaN or inf.
+"""
+
+import re
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn.functional as F
+
+
+def shape_error(*fragments):
+    """``pytest.raises(ShapeError)`` whose message contains every fragment, in order."""
+    return pytest.raises(cr.ShapeError, match=".*".join(map(re.escape, fragments)))
+
+
+def test_shape_error_is_a_value_error():
+    assert issubclass(cr.ShapeError, ValueError)
+
+
+# -- shapes that do not fit -----------------------------------------------------------------------
+def test_add_of_shapes_that_do_not_broadcast():
+    with shape_error("Add", "(2, 3)", "(4, 3)"):
+        cr.ones(2, 3) + cr.ones(4, 3)
+
+
+def test_matmul_of_inner_sizes_that_differ():
+    with shape_error("MatMul", "(2, 3)", "(4, 3)"):
+        cr.ones(2, 3) @ cr.ones(4, 3)
+    with shape_error("MatMul", "(3,)", "(4,)"):
+        cr.matmul(cr.ones(3), cr.ones(4))
+
+
+def test_linear_with_the_wrong_number_of_features():
+    with shape_error("linear", "(2, 3)", "(2, 4)"):
+        F.linear(cr.ones(2, 3), cr.ones(2, 4))
+    with shape_error("linear", "bias", "(3,)", "out_features=2"):
+        F.linear(cr.ones(2, 3), cr.ones(2, 3), cr.ones(3))
+
+
+@pytest.mark.parametrize("loss", [
+    F.sse, F.mse_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits,
+    F.cross_entropy,
+])
+def test_losses_refuse_input_and_target_of_different_shapes(loss):
+    name = loss.__name__
+    with shape_error(name, "(2, 3)", "(4, 3)"):
+        loss(cr.full((2, 3), 0.5), cr.full((4, 3), 0.5))
+
+
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss])
+def test_class_index_targets_of_the_wrong_shape(loss):
+    with shape_error(loss.__name__, "(2, 3)", "(2,)", "(3,)"):
+        loss(cr.ones(2, 3), np.array([0, 1, 2]))
+
+
+def test_concatenate_and_stack_name_the_input_shapes():
+    with shape_error("Concatenate", "(2, 3), (2, 2)"):
+        cr.concatenate([cr.ones(2, 3), cr.ones(2, 2)], axis=0)
+    with shape_error("Stack", "(2, 3), (4, 3)"):
+        cr.stack([cr.ones(2, 3), cr.ones(4, 3)])
+
+
+def test_reshape_to_a_different_size():
+    with shape_error("Reshape", "(2, 3)"):
+        cr.ones(2, 3).reshape(5)
+
+
+def test_backward_with_a_gradient_of_the_wrong_shape():
+    y = cr.tensor([1.0, 2.0], requires_grad=True) * 2.0
+    with shape_error("backward", "(3,)", "(2,)"):
+        y.backward(np.ones(3))
+
+
+# -- gradients that cannot exist ------------------------------------------------------------------
+def test_requires_grad_on_an_integer_tensor():
+    with pytest.raises(RuntimeError, match="floating point.*int64"):
+        cr.tensor([1, 2], requires_grad=True)
+
+
+def test_backward_on_a_tensor_that_does_not_require_grad():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (cr.tensor([1.0]) * 2.0).sum().backward()
+
+
+def test_backward_on_a_result_computed_inside_no_grad():
+    x = cr.tensor(1.0, requires_grad=True)
+    with cr.no_grad():
+        y = x * 2.0
+    with pytest.raises(RuntimeError, match="no_grad"):
+        y.backward()
+
+
+def test_backward_on_a_non_scalar_without_a_gradient():
+    y = cr.tensor([1.0, 2.0], requires_grad=True) * 2.0
+    with pytest.raises(RuntimeError, match=r"gradient argument.*\(2,\)"):
+        y.backward()
+
+
+# -- targets and values out of range --------------------------------------------------------------
+@pytest.mark.parametrize("bad", [3, -1, 7])
+def test_cross_entropy_with_an_out_of_range_class_names_the_class(bad):
+    with pytest.raises(IndexError, match=f"class {bad} .*3 classes"):
+        F.cross_entropy(cr.ones(2, 3), np.array([0, bad]))
+
+
+def test_nll_loss_with_an_out_of_range_class_names_the_class():
+    with pytest.raises(IndexError, match="class 4"):
+        F.nll_loss(cr.ones(2, 3), np.array([4, 0]))
+
+
+def test_class_index_targets_must_be_integers():
+    with pytest.raises(TypeError, match="integers"):
+        F.nll_loss(cr.ones(2, 3), np.array([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("value", [1.5, -0.5])
+def test_binary_cross_entropy_outside_zero_one(value):
+    p = cr.tensor([0.5, value])
+    with pytest.raises(ValueError, match=r"binary_cross_entropy.*\[0, 1\]") as info:
+        F.binary_cross_entropy(p, cr.tensor([1.0, 0.0]))
+    assert not isinstance(info.value, cr.ShapeError)
+
+
+def test_an_unknown_reduction():
+    with pytest.raises(ValueError, match="reduction.*'avg'"):
+        F.mse_loss(cr.ones(2), cr.ones(2), reduction="avg")
+
+
+def test_a_reduction_axis_out_of_range():
+    with pytest.raises(IndexError, match="axis 3.*2 dimensions"):
+        cr.ones(2, 3).sum(axis=3)
+
+
+# -- detect_anomaly -------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_detect_anomaly_names_the_op_whose_forward_makes_nan():
+    x = cr.tensor([1.0, -1.0], requires_grad=True)
+    with cr.detect_anomaly(), pytest.raises(cr.AnomalyError, match="Log.*NaN.*forward"):
+        x.log()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_detect_anomaly_names_the_op_whose_backward_makes_inf():
+    x = cr.tensor([0.0, 1.0], requires_grad=True)
+    y = x.sqrt().sum()  # √0 is fine; its slope 1/(2√0) is not
+    with cr.detect_anomaly(), pytest.raises(cr.AnomalyError, match="Sqrt.*inf.*backward"):
+        y.backward()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_without_detect_anomaly_nan_passes_silently_and_the_mode_is_restored():
+    x = cr.tensor([1.0, -1.0], requires_grad=True)
+    with cr.detect_anomaly():
+        pass
+    assert np.isnan(x.log().data[1])

@@ -22,6 +22,11 @@ class _SetGradMode:
 
     mode = True
 
+    def __new__(cls, fn=None, *args):
+        # ``@no_grad`` without parentheses hands us the function itself, as torch allows
+        self = super().__new__(cls)
+        return self(fn) if callable(fn) else self
+
     def __enter__(self):
         self._previous = GradMode.enabled
         GradMode.enabled = self.mode

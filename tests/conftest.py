@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 settings.register_profile(
     "chainrule",
-    max_examples=15,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

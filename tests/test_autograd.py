@@ -333,6 +333,21 @@ def test_no_grad_as_a_decorator():
     assert cr.is_grad_enabled()
 
 
+def test_no_grad_and_enable_grad_as_decorators_without_parentheses():
+    @cr.no_grad
+    def frozen(t):
+        return t * 2.0
+
+    @cr.enable_grad
+    def recorded(t):
+        return t * 2.0
+
+    x = leaf([1.0])
+    assert frozen(x).grad_fn is None
+    with cr.no_grad():
+        assert recorded(x).grad_fn is not None
+
+
 def test_set_grad_enabled_switches_recording():
     x = leaf(1.0)
     with cr.set_grad_enabled(False):

@@ -64,7 +64,9 @@ class Function:
                 if a.requires_grad:
                     needs_graph = True
             else:
-                arrays.append(a)
+                # a NumPy scalar (np.sqrt(2.0)) counts as a Python number, as a 0-d tensor does
+                # in torch: it must not promote a float32 tensor to float64
+                arrays.append(a.item() if isinstance(a, np.generic) else a)
         record = needs_graph and GradMode.enabled
         ctx._saved = ()
         try:

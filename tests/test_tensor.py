@@ -137,6 +137,22 @@ def test_ops_accept_python_numbers_and_numpy_arrays_as_operands():
     np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
 
 
+def test_numpy_scalars_do_not_promote_float32_like_python_numbers():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x / np.sqrt(2.0) + np.float64(1.0) * x - x ** np.float64(2.0)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_a_float64_array_operand_promotes_as_in_torch():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * np.array([1.0, 2.0])  # a float64 tensor in torch: float32 * float64 -> float64
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert x.grad.dtype == np.float32  # each gradient has its own input's dtype
+
+
 def test_cast_to_another_float_dtype_casts_the_gradient_back():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = x.double() * 3.0

@@ -404,7 +404,12 @@ def main(argv=None):
               "samples/s (higher is better)\n")
         print(table(["workload", "batch", "chainrule", "torch", "numpy (fused)",
                      "chainrule/torch", "chainrule/numpy", "spread"], rows))
-        print(f"after this table: {load_average()}\n")
+        print(f"after this table: {load_average()}")
+        noisy = [f"{r[0]} batch {r[1]}" for r in rows if float(r[-1].strip("±%")) > 20]
+        if noisy:
+            print(f"NOISY (spread > 20%): {', '.join(noisy)}; other processes were probably "
+                  "competing for the cores: rerun on an idle machine before quoting these")
+        print()
     print("ratios are throughput ratios: above 1x means chainrule trains faster.")
     return 0
 

@@ -7,7 +7,9 @@ import math
 
 import numpy as np
 import pytest
-from helpers import compare_with_torch
+from helpers import compare_with_torch, normal, seeds
+from hypothesis import given
+from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule.autograd import leaves, observe_backward, register_backward_observer, walk
@@ -135,6 +137,17 @@ def test_observe_backward_on_the_sigmoid_neuron_follows_the_notes_step_by_step()
     assert math.isclose(float(neg.grad_inputs[0]), -d_neg, rel_tol=1e-12)
     assert math.isclose(-d_neg, _sigma_prime(), rel_tol=1e-12)
     assert math.isclose(-d_neg, 0.196612, rel_tol=1e-5)
+
+
+def test_observed_gradients_are_reduced_to_each_inputs_shape():
+    a, b = leaf(np.ones((2, 3))), leaf(np.ones(3))
+    with observe_backward() as steps:
+        (a + b).sum().backward()
+    add = steps[-1]
+    assert add.node.name == "Add"
+    assert add.grad_output.shape == (2, 3)
+    assert [g.shape for g in add.grad_inputs] == [(2, 3), (3,)]
+    np.testing.assert_array_equal(add.grad_inputs[1], [2.0, 2.0, 2.0])
 
 
 def test_a_registered_observer_runs_until_removed():
@@ -369,3 +382,38 @@ def test_detach_cuts_the_graph():
     z = y.detach() * x  # d/dx treats y as the constant 9
     z.backward()
     assert x.grad.item() == 9.0
+
+
+# -- random graphs --------------------------------------------------------------------------------
+UNARY = {
+    "tanh": lambda v: v.tanh(),
+    "sigmoid": lambda v: v.sigmoid(),
+    "scale": lambda v: v * 0.7 - 0.1,
+    "square": lambda v: v * v,
+}
+BINARY = {
+    "add": lambda u, v: u + v,
+    "sub": lambda u, v: u - v,
+    "mul": lambda u, v: u * v,
+    "div": lambda u, v: u / (v * v + 1.0),
+}
+steps_strategy = st.lists(
+    st.tuples(st.sampled_from(sorted(UNARY) + sorted(BINARY)), st.integers(0, 99),
+              st.integers(0, 99)),
+    min_size=1, max_size=12,
+)
+
+
+@given(steps_strategy, seeds)
+def test_random_graphs_with_branches_and_broadcasting_match_torch(program, seed):
+    """Each step applies an op to earlier values (so values are reused along many paths); the
+    output sums every value, so every path carries gradient back to the two leaves."""
+
+    def run(x, b):
+        values = [x, b]
+        for op, i, j in program:
+            u, v = values[i % len(values)], values[j % len(values)]
+            values.append(UNARY[op](u) if op in UNARY else BINARY[op](u, v))
+        return sum(v.sum() for v in values)
+
+    compare_with_torch(run, [normal(seed, (3, 4)), normal(seed + 1, (4,))])

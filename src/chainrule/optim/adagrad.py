@@ -68,7 +68,7 @@ class Adagrad(Optimizer):
         """Take one step for every parameter with a gradient; returns ``closure()``'s loss."""
         loss = _evaluate(closure)
         for group in self.param_groups:
-            for param, grad, state in self._params_with_grad(group):
+            for param, grad, state in self._updates(group):
                 adagrad_update(param, grad, state, lr=group["lr"], lr_decay=group["lr_decay"],
                                weight_decay=group["weight_decay"],
                                initial_accumulator_value=group["initial_accumulator_value"],

@@ -97,7 +97,7 @@ class Adam(Optimizer):
         loss = _evaluate(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            for param, grad, state in self._params_with_grad(group):
+            for param, grad, state in self._updates(group):
                 adam_update(param, grad, state, lr=group["lr"], beta1=beta1, beta2=beta2,
                             eps=group["eps"], weight_decay=group["weight_decay"],
                             amsgrad=group["amsgrad"], maximize=group["maximize"],

@@ -89,7 +89,7 @@ class RMSprop(Optimizer):
         """Take one step for every parameter with a gradient; returns ``closure()``'s loss."""
         loss = _evaluate(closure)
         for group in self.param_groups:
-            for param, grad, state in self._params_with_grad(group):
+            for param, grad, state in self._updates(group):
                 rmsprop_update(param, grad, state, lr=group["lr"], alpha=group["alpha"],
                                eps=group["eps"], weight_decay=group["weight_decay"],
                                momentum=group["momentum"], centered=group["centered"],

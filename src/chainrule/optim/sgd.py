@@ -75,7 +75,7 @@ class SGD(Optimizer):
         """Take one step for every parameter with a gradient; returns ``closure()``'s loss."""
         loss = _evaluate(closure)
         for group in self.param_groups:
-            for param, grad, state in self._params_with_grad(group):
+            for param, grad, state in self._updates(group):
                 sgd_update(param, grad, state, lr=group["lr"], momentum=group["momentum"],
                            dampening=group["dampening"], weight_decay=group["weight_decay"],
                            nesterov=group["nesterov"], maximize=group["maximize"])

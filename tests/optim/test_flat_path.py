@@ -1,0 +1,73 @@
+"""The flat fast path for groups of small parameters: same numbers, same arrays, same state."""
+
+import numpy as np
+import pytest
+import torch
+
+from chainrule import nn, optim
+
+
+def _pair(n=6, seed=0):
+    rng = np.random.default_rng(seed)
+    values = [rng.normal(size=(3, 2)) if i % 2 else rng.normal(size=(4,)) for i in range(n)]
+    ours = [nn.Parameter(v.copy()) for v in values]
+    theirs = [torch.tensor(v.copy(), requires_grad=True) for v in values]
+    return ours, theirs
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps, torch_: (optim.Adam if not torch_ else torch.optim.Adam)(ps, lr=0.01, amsgrad=True),
+    lambda ps, torch_: (optim.SGD if not torch_ else torch.optim.SGD)(
+        ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda ps, torch_: (optim.RMSprop if not torch_ else torch.optim.RMSprop)(
+        ps, lr=0.01, momentum=0.5, centered=True),
+    lambda ps, torch_: (optim.Adagrad if not torch_ else torch.optim.Adagrad)(
+        ps, lr=0.1, lr_decay=0.01),
+])
+def test_flat_path_matches_torch_and_leaves_parameter_arrays_in_place(make):
+    ours, theirs = _pair()
+    arrays = [p.data for p in ours]
+    opt, ref = make(ours, False), make(theirs, True)
+    rng = np.random.default_rng(1)
+    for step in range(30):
+        for i, (p, q) in enumerate(zip(ours, theirs)):
+            if step == 10 and i == 2:  # one missing gradient: that step takes the slow path
+                p.grad, q.grad = None, None
+                continue
+            g = rng.normal(size=p.shape)
+            p.grad = nn.Parameter(g.copy(), requires_grad=False)
+            q.grad = torch.tensor(g)
+        opt.step()
+        ref.step()
+        if step == 9:
+            # the fast path was in use; after step 10, where one parameter skipped a step,
+            # optimizers that count steps per parameter rightly stay on the per-parameter path
+            assert opt._flat[id(opt.param_groups[0])] is not None
+        for p, q in zip(ours, theirs):
+            np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert all(p.data is a for p, a in zip(ours, arrays))  # user-held arrays stay live
+    for p, q in zip(ours, theirs):
+        for key, value in opt.state[p].items():
+            if isinstance(value, np.ndarray):
+                expected = ref.state[q][key].numpy()
+                np.testing.assert_allclose(value, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_replacing_the_state_falls_back_to_the_per_parameter_path():
+    ours, _ = _pair()
+    opt = optim.Adam(ours, lr=0.01)
+    for _ in range(3):
+        for p in ours:
+            p.grad = nn.Parameter(np.ones(p.shape), requires_grad=False)
+        opt.step()
+    before = ours[0].data.copy()
+    opt.state[ours[0]]["exp_avg"] = np.zeros(ours[0].shape)  # a user edits the state
+    for p in ours:
+        p.grad = nn.Parameter(np.ones(p.shape), requires_grad=False)
+    opt.step()
+    # with m reset to zero the update is the per-parameter one, computed from the new array
+    m = 0.1 * 1.0
+    t = 4
+    v = opt.state[ours[0]]["exp_avg_sq"]
+    expected = before - 0.01 / (1 - 0.9**t) * m / (np.sqrt(v) / np.sqrt(1 - 0.999**t) + 1e-8)
+    np.testing.assert_allclose(ours[0].data, expected, rtol=1e-12)

@@ -9,7 +9,7 @@ Import time: ``import X`` timed inside fresh interpreters (interpreter start-up 
 median over several runs, interleaved across modules. ``import chainrule`` includes NumPy, so
 ``import numpy`` is listed too.
 
-Usage:  python benchmarks/memory_and_import.py [--threads 1] [--quick]
+Usage:  python benchmarks/memory_and_import.py [--threads 1] [--steps N] [--quick] [--importtime]
 """
 
 import argparse
@@ -101,6 +101,21 @@ def measure_imports(repeats):
     return {m: median(s) for m, s in seconds.items()}, seconds
 
 
+def importtime_breakdown(top=10):
+    """The slowest modules under ``import chainrule`` by ``python -X importtime`` (cumulative)."""
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import chainrule"],
+                         capture_output=True, text=True, check=True)
+    rows = []
+    for line in out.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        self_us, cumulative_us, name = (part.strip() for part in line[12:].split("|"))
+        if self_us.isdigit() and (name == "numpy" or name.split(".")[0] == "chainrule"):
+            rows.append((int(cumulative_us), int(self_us), name))
+    rows.sort(reverse=True)
+    return [[name, f"{cum / 1000:.1f}", f"{own / 1000:.1f}"] for cum, own, name in rows[:top]]
+
+
 def main(argv=None):
     if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--child":
         kind, *rest = sys.argv[2:]
@@ -113,6 +128,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps", type=int, default=None, help="training steps per child")
     parser.add_argument("--quick", action="store_true", help="a smoke run, well under 20 s")
+    parser.add_argument("--importtime", action="store_true",
+                        help="also list the slowest modules of one `import chainrule`")
     args = parser.parse_args(argv)
     steps = args.steps or (20 if args.quick else 200)
     mem_repeats, import_repeats = (1, 3) if args.quick else (3, 7)
@@ -130,6 +147,9 @@ def main(argv=None):
     print(table(["module", "import (s)"], [[m, f"{s:.3f}"] for m, s in medians.items()]))
     print(f"\nimport chainrule/torch: {medians['chainrule'] / medians['torch']:.2f}x; "
           f"chainrule without numpy's share: {medians['chainrule'] - medians['numpy']:.3f} s")
+    if args.importtime:
+        print("\none `python -X importtime -c 'import chainrule'`, slowest modules (ms):\n")
+        print(table(["module", "cumulative", "self"], importtime_breakdown()))
     return 0
 
 

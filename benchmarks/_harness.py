@@ -95,7 +95,8 @@ def describe_environment(n_threads):
 
     import numpy as np
 
-    parts = [f"python {platform.python_version()}", f"numpy {np.__version__}"]
+    parts = [f"python {platform.python_version()}", f"numpy {np.__version__}",
+             chainrule_revision()]
     torch = _torch_or_none()
     if torch is not None:
         parts.append(f"torch {torch.__version__}")
@@ -110,6 +111,25 @@ def describe_environment(n_threads):
     parts.append(f"threads: {n_threads}")
     parts.append(load_average())
     return "; ".join(parts)
+
+
+def chainrule_revision():
+    """Which chainrule was measured: the git commit of its source, and whether it was edited."""
+    import os
+    import subprocess
+
+    import chainrule
+
+    src = os.path.dirname(os.path.abspath(chainrule.__file__))
+    try:
+        head = subprocess.run(["git", "-C", src, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", src, "status", "--porcelain", "--", "."],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return f"chainrule {chainrule.__version__}"
+    edited = " + uncommitted edits" if dirty else ""
+    return f"chainrule {chainrule.__version__} at {head}{edited}"
 
 
 def load_average():

@@ -18,7 +18,7 @@ import os
 import subprocess
 import sys
 
-from _harness import load_average, median, table
+from _harness import chainrule_revision, load_average, median, table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -134,7 +134,7 @@ def main(argv=None):
     steps = args.steps or (20 if args.quick else 200)
     mem_repeats, import_repeats = (1, 3) if args.quick else (3, 7)
 
-    print(load_average())
+    print(f"{chainrule_revision()}; {load_average()}")
     print(f"peak resident memory of W1 training, batch 128, {steps} steps, "
           f"{args.threads} thread(s); median of {mem_repeats} fresh subprocess(es) each\n")
     rows, ratio = measure_memory(steps, mem_repeats, args.threads)

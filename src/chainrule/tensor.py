@@ -203,7 +203,7 @@ class Tensor:
                     f"backward() needs a gradient argument for a tensor of shape "
                     f"{tuple(self.shape)}: only a scalar's gradient defaults to 1"
                 )
-            grad = np.ones_like(self.data)
+            grad = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
         else:
             grad = _as_array(gradient, self.data.dtype)
             if grad.shape != self.data.shape:

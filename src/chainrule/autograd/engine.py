@@ -11,9 +11,14 @@
 
 import sys
 
+import numpy as np
+
 from .anomaly import AnomalyMode, check_finite
 
 _getrefcount = sys.getrefcount
+_new = object.__new__
+_ndarray = np.ndarray
+_asarray = np.asarray
 _observers = []
 
 
@@ -194,7 +199,11 @@ def run_backward(root, grad, retain_graph=False):
 def _accumulate_leaf(t, g):
     """Add ``g`` into ``t.grad``, keeping the first gradient as it is (``g`` is ours to keep)."""
     if t.grad is None:
-        t.grad = _Tensor(g)
+        grad = _new(_Tensor)  # the Tensor constructor's checks are for user data, not this
+        grad.data = g if type(g) is _ndarray else _asarray(g)
+        grad.grad = grad.grad_fn = None
+        grad.requires_grad = grad._retains_grad = False
+        t.grad = grad
     else:
         t.grad.data = t.grad.data + g  # out of place: the user may hold the old .grad
 

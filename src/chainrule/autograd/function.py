@@ -39,8 +39,11 @@ _ndarray = np.ndarray
 class Function:
     """Base class of every op. Subclass it, write ``forward`` and ``backward``, call ``apply``."""
 
-    __slots__ = ("inputs", "_saved", "_output_ref", "_freed", "_retain_output_grad", "__dict__",
-                 "__weakref__")
+    __slots__ = ("inputs", "_saved", "_output_ref", "__dict__", "__weakref__")
+    # Defaults read from the class until a node sets its own (release, retain_grad): one fewer
+    # store per op on the hot path.
+    _freed = False
+    _retain_output_grad = False
 
     # -- the two methods an op writes -------------------------------------------------------
     @staticmethod
@@ -57,16 +60,19 @@ class Function:
         """Run the op on tensors (or numbers/arrays) and record it in the graph if needed."""
         ctx = _new(cls)
         arrays = []
+        inputs = []
         needs_graph = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
+                inputs.append(a)
                 if a.requires_grad:
                     needs_graph = True
             else:
                 # a NumPy scalar (np.sqrt(2.0)) counts as a Python number, as a 0-d tensor does
                 # in torch: it must not promote a float32 tensor to float64
                 arrays.append(a.item() if isinstance(a, np.generic) else a)
+                inputs.append(None)
         record = needs_graph and GradMode.enabled
         ctx._saved = ()
         try:
@@ -85,9 +91,7 @@ class Function:
         result.grad = None
         result._retains_grad = False
         if record:
-            ctx.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
-            ctx._freed = False
-            ctx._retain_output_grad = False
+            ctx.inputs = tuple(inputs)
             ctx._output_ref = weakref.ref(result)
             result.requires_grad = True
             result.grad_fn = ctx

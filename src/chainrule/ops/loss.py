@@ -15,7 +15,8 @@ log(0): they stay finite for logits of any size.
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..errors import ShapeError
-from .activation import log_softmax_array, sigmoid_array
+from .activation import log_softmax_array
+from .reduction import mean_array
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -48,7 +49,7 @@ def _reduce(loss, reduction, ctx):
     ctx.reduction = reduction
     ctx.count = loss.size
     if reduction == "mean":
-        return loss.mean()
+        return mean_array(loss)
     if reduction == "sum":
         return loss.sum()
     return loss
@@ -256,7 +257,8 @@ class BCEWithLogits(Function):
     def forward(ctx, z, t, reduction="mean", pos_weight=None):
         xp = get_array_module(z)
         check_same_shape("binary_cross_entropy_with_logits", z, t)
-        softplus_neg = xp.log1p(xp.exp(-xp.abs(z)))  # log(1 + e^−|z|)
+        e = xp.exp(-xp.abs(z))  # in (0, 1]: never overflows
+        softplus_neg = xp.log1p(e)  # log(1 + e^−|z|)
         if pos_weight is None:
             loss = xp.maximum(z, 0) - z * t + softplus_neg
         else:
@@ -264,15 +266,15 @@ class BCEWithLogits(Function):
             log_sig = -(xp.maximum(-z, 0) + softplus_neg)
             log_one_minus = log_sig - z
             loss = -(pos_weight * t * log_sig + (1 - t) * log_one_minus)
-        ctx.save_for_backward(z, t)
+        ctx.save_for_backward(z, t, e)
         ctx.pos_weight = pos_weight
         return _reduce(loss, reduction, ctx)
 
     @staticmethod
     def backward(ctx, g):
-        z, t = ctx.saved_tensors
+        z, t, e = ctx.saved_tensors
         g = _spread(g, ctx)
-        s = sigmoid_array(z)
+        s = get_array_module(z).where(z >= 0, 1, e) / (1 + e)  # σ(z) from the saved e^−|z|
         w = ctx.pos_weight
         if w is None:
             gz = g * (s - t)

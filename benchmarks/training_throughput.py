@@ -9,7 +9,8 @@ Workloads (all float32, Adam(lr=1e-3), one training step = forward, loss, backwa
 The three systems start from the same weights and see the same batches (4 random batches,
 cycled); before timing, a few steps of each are checked to give the same losses. The NumPy loop
 is written here by hand as fast as honest NumPy goes: preallocated buffers, in-place ufuncs,
-softmax and cross-entropy gradient fused, Adam in place.
+softmax and cross-entropy gradient fused, all parameters in one flat array so Adam is one
+set of in-place ufunc calls.
 
 Usage:  python benchmarks/training_throughput.py [--threads 1 [2 ...]] [--quick] [--phases]
 
@@ -155,27 +156,43 @@ def torch_trainer(work, weights, batches):
 
 
 # -- hand-fused NumPy ----------------------------------------------------------------------------
+def _views(flat, shapes):
+    """Consecutive C-contiguous views into ``flat``, one per shape."""
+    views, start = [], 0
+    for shape in shapes:
+        size = math.prod(shape)
+        views.append(flat[start:start + size].reshape(shape))
+        start += size
+    return views
+
+
 class FusedNumpyMLP:
     """Forward, loss, backward and Adam for one MLP and one batch size, with no allocation
-    beyond a few batch-sized scratch arrays in the loss."""
+    beyond a few batch-sized scratch arrays in the loss.
+
+    Every weight and bias is a view into one flat array, and so is every gradient, so Adam runs
+    one set of ufunc calls over all parameters at once instead of one per parameter.
+    """
 
     def __init__(self, work, weights, batch):
         self.activation, self.loss_kind = work.activation, work.loss
-        self.W = [w.copy() for w, _ in weights]
-        self.b = [b.copy() for _, b in weights]
-        widths = [w.shape[0] for w in self.W]
+        shapes = [w.shape for w, _ in weights] + [b.shape for _, b in weights]
+        n_params = sum(math.prod(shape) for shape in shapes)
         f32 = np.float32
+        self.flat_p = np.concatenate([w.ravel() for w, _ in weights]
+                                     + [b.ravel() for _, b in weights]).astype(f32)
+        self.flat_g = np.zeros(n_params, f32)
+        views, grads = _views(self.flat_p, shapes), _views(self.flat_g, shapes)
+        n_layers = len(weights)
+        self.W, self.b = views[:n_layers], views[n_layers:]
+        self.gW, self.gb = grads[:n_layers], grads[n_layers:]
+        self.m, self.v = np.zeros(n_params, f32), np.zeros(n_params, f32)
+        self.scratch = np.empty(n_params, f32)
+        widths = [w.shape[0] for w in self.W]
         self.h = [np.empty((batch, n), f32) for n in widths]  # post-activation outputs
         self.g = [np.empty((batch, n), f32) for n in widths]  # dL/d(pre-activation)
         self.tmp = [np.empty((batch, n), f32) for n in widths]
         self.mask = [np.empty((batch, n), bool) for n in widths]
-        self.gW = [np.empty_like(w) for w in self.W]
-        self.gb = [np.empty_like(b) for b in self.b]
-        self.params = self.W + self.b
-        self.grads = self.gW + self.gb
-        self.m = [np.zeros_like(p) for p in self.params]
-        self.v = [np.zeros_like(p) for p in self.params]
-        self.scratch = [np.empty_like(p) for p in self.params]
         self.rows = np.arange(batch)
         self.col = np.empty((batch, 1), f32)
         self.t = 0
@@ -269,20 +286,20 @@ class FusedNumpyMLP:
         b1, b2 = BETAS
         step_size = LR / (1 - b1 ** self.t)
         inv_sqrt_c2 = 1 / math.sqrt(1 - b2 ** self.t)
-        for p, g, m, v, tmp in zip(self.params, self.grads, self.m, self.v, self.scratch):
-            m *= b1
-            np.multiply(g, 1 - b1, out=tmp)
-            m += tmp
-            v *= b2
-            np.multiply(g, g, out=tmp)
-            tmp *= 1 - b2
-            v += tmp
-            np.sqrt(v, out=tmp)  # denominator √v̂ + ε, as torch writes it
-            tmp *= inv_sqrt_c2
-            tmp += EPS
-            np.divide(m, tmp, out=tmp)
-            tmp *= step_size
-            p -= tmp
+        p, g, m, v, tmp = self.flat_p, self.flat_g, self.m, self.v, self.scratch
+        m *= b1
+        np.multiply(g, 1 - b1, out=tmp)
+        m += tmp
+        v *= b2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - b2
+        v += tmp
+        np.sqrt(v, out=tmp)  # denominator √v̂ + ε, as torch writes it
+        tmp *= inv_sqrt_c2
+        tmp += EPS
+        np.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        p -= tmp
 
 
 def numpy_trainer(work, weights, batches):

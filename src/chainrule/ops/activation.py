@@ -35,10 +35,19 @@ class Step(Function):
 
 
 def sigmoid_array(x):
-    """σ(x) computed without overflow: e⁻ˣ is only taken for x ≥ 0 and eˣ only for x < 0."""
+    """σ(x) = 1/(1 + e⁻ˣ), exactly as written, in four in-place passes.
+
+    For very negative x, e⁻ˣ overflows to inf and 1/(1 + inf) = 0, which is the correctly
+    rounded σ(x): the overflow is expected, so its warning is silenced. Never NaN.
+    """
     xp = get_array_module(x)
-    e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    if x.dtype.kind != "f":
+        x = x.astype(xp.float32)
+    y = xp.negative(x, out=xp.empty_like(x))  # out=: a 0-d input stays an array
+    with xp.errstate(over="ignore"):
+        xp.exp(y, out=y)
+    y += 1
+    return xp.reciprocal(y, out=y)
 
 
 class Sigmoid(Function):
@@ -53,7 +62,10 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * y * (1 - y)
+        local = 1 - y
+        local *= y  # σ'(x) = y(1 − y), built in one buffer
+        local *= g
+        return local
 
 
 class Tanh(Function):
@@ -68,7 +80,11 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * (1 - y * y)
+        xp = get_array_module(y)
+        local = xp.multiply(y, y, out=xp.empty_like(y))  # out=: a 0-d result stays an array
+        xp.subtract(1, local, out=local)  # tanh'(x) = 1 − y²
+        local *= g
+        return local
 
 
 class ReLU(Function):

@@ -207,3 +207,13 @@ def test_in_place_change_of_a_tensor_that_requires_grad_is_refused_outside_no_gr
 def test_repr_shows_the_grad_fn_name():
     y = cr.tensor([1.0], requires_grad=True) * 2.0
     assert "grad_fn=<Mul>" in repr(y)
+
+
+def test_integers_with_python_floats_give_float32_as_in_torch():
+    ints = cr.tensor([1, 2, 3])
+    half = ints * 0.5
+    assert half.dtype == np.float32 and half.tolist() == [0.5, 1.0, 1.5]
+    assert ints.mean().dtype == np.float32
+    assert (ints + 1).dtype == np.int64
+    assert (cr.tensor([1.0], dtype=cr.float64) * 0.5).dtype == np.float64
+    assert cr.tensor([1.0]).to(cr.float64).dtype == np.float64

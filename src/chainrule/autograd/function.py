@@ -34,6 +34,7 @@ from .anomaly import AnomalyMode, check_finite
 from .grad_mode import GradMode
 
 _ndarray = np.ndarray
+_float64 = np.dtype(np.float64)
 
 
 class Function:
@@ -44,6 +45,9 @@ class Function:
     # store per op on the hot path.
     _freed = False
     _retain_output_grad = False
+    # Integers combined with Python floats give float32 (torch's default), not NumPy's float64;
+    # an op whose job is to choose the dtype (Cast) turns this off.
+    float32_by_default = True
 
     # -- the two methods an op writes -------------------------------------------------------
     @staticmethod
@@ -84,6 +88,11 @@ class Function:
             raise ShapeError(f"{cls.__name__} cannot take inputs of shapes {shapes}: {e}") from None
         if type(out) is not _ndarray:
             out = np.asarray(out) if not hasattr(out, "__cuda_array_interface__") else out
+        if out.dtype is _float64 and cls.float32_by_default and not any(getattr(a, "dtype", None) is _float64
+                                             for a in arrays):
+            # NumPy makes float64 from integers and Python floats; torch makes its default
+            # float32, and so do we (float64 comes only from float64 data)
+            out = out.astype(np.float32)
         if AnomalyMode.enabled:
             check_finite(out, cls.__name__, "forward")
         result = _new(Tensor)

@@ -102,6 +102,8 @@ class Pow(Function):
 class Cast(Function):
     """z = a as another dtype;  the gradient is cast back to a's dtype by the engine."""
 
+    float32_by_default = False
+
     @staticmethod
     def forward(ctx, a, dtype):
         return a.astype(dtype, copy=False)

@@ -88,8 +88,8 @@ class Function:
             raise ShapeError(f"{cls.__name__} cannot take inputs of shapes {shapes}: {e}") from None
         if type(out) is not _ndarray:
             out = np.asarray(out) if not hasattr(out, "__cuda_array_interface__") else out
-        if out.dtype is _float64 and cls.float32_by_default and not any(getattr(a, "dtype", None) is _float64
-                                             for a in arrays):
+        if out.dtype is _float64 and cls.float32_by_default and not any(
+                getattr(a, "dtype", None) is _float64 for a in arrays):
             # NumPy makes float64 from integers and Python floats; torch makes its default
             # float32, and so do we (float64 comes only from float64 data)
             out = out.astype(np.float32)

@@ -7,13 +7,17 @@ Matplotlib is imported only when a demo runs.
 
 from collections.abc import Callable
 
-from . import activations, graph, losses, rules
+from . import activations, graph, losses, optimizers, rules, schedulers, vanishing, xor
 
 DEMOS: dict[str, Callable[[str], str]] = {
     "graph": graph.demo,
     "activations": activations.demo,
     "losses": losses.demo,
     "rules": rules.demo,
+    "xor": xor.demo,
+    "vanishing": vanishing.demo,
+    "optimizers": optimizers.demo,
+    "schedulers": schedulers.demo,
 }
 
 

@@ -125,11 +125,12 @@ def run_backward(root, grad, retain_graph=False):
     owned = set()  # nodes whose pending buffer we allocated, so adding in place is safe
     observers = list(_observers)
     anomaly = AnomalyMode.enabled
+    pop = pending.pop
     for node in order:
-        g = pending.pop(node, None)
+        g = pop(node, None)
         if g is None:
             continue  # no path from the loss carries gradient here
-        if node._freed:
+        if node._saved is None:
             raise RuntimeError(
                 f"backward through {node.name} a second time: its saved values were freed by the "
                 "first backward(). Pass retain_graph=True to the first call to backward twice."
@@ -142,22 +143,18 @@ def run_backward(root, grad, retain_graph=False):
         if type(grads) is not tuple:
             grads = (grads,) if not isinstance(grads, list) else tuple(grads)
         inputs = node.inputs
-        if len(grads) != len(inputs) and (
-            len(grads) > len(inputs) or any(t is not None for t in inputs[len(grads):])
-        ):
-            raise RuntimeError(
-                f"{node.name}.backward returned {len(grads)} gradients for {len(inputs)} inputs "
-                "(one per positional argument of forward; trailing non-tensors may be left out)"
-            )
+        n = len(grads)
+        if n != len(inputs):
+            _check_grad_count(node, grads, inputs)
         sent = [None] * len(inputs) if observers else None
-        for i in range(len(grads)):
+        for i in range(n):
             t = inputs[i]
             if t is None or not t.requires_grad:
                 continue
             gi = grads[i]
             if gi is None:
                 continue
-            if type(gi) is not type(g) and hasattr(gi, "data") and hasattr(gi, "grad_fn"):
+            if type(gi) is not _ndarray and hasattr(gi, "grad_fn"):
                 gi = gi.data  # a Tensor returned by a user-defined Function
             fresh = False
             tdata = t.data
@@ -193,7 +190,17 @@ def run_backward(root, grad, retain_graph=False):
             for observe in observers:
                 observe(step)
         if not retain_graph:
-            node.release()
+            node._saved = None  # release(), inlined: this runs once per node per step
+            node.__dict__.clear()
+
+
+def _check_grad_count(node, grads, inputs):
+    """Trailing non-tensor arguments may go without a gradient; anything else is a bug."""
+    if len(grads) > len(inputs) or any(t is not None for t in inputs[len(grads):]):
+        raise RuntimeError(
+            f"{node.name}.backward returned {len(grads)} gradients for {len(inputs)} inputs "
+            "(one per positional argument of forward; trailing non-tensors may be left out)"
+        )
 
 
 def _accumulate_leaf(t, g):

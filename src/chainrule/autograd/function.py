@@ -43,7 +43,6 @@ class Function:
     __slots__ = ("inputs", "_saved", "_output_ref", "__dict__", "__weakref__")
     # Defaults read from the class until a node sets its own (release, retain_grad): one fewer
     # store per op on the hot path.
-    _freed = False
     _retain_output_grad = False
     # Integers combined with Python floats give float32 (torch's default), not NumPy's float64;
     # an op whose job is to choose the dtype (Cast) turns this off.
@@ -116,12 +115,18 @@ class Function:
 
     @property
     def saved_tensors(self):
-        if self._freed:
+        saved = self._saved
+        if saved is None:
             raise RuntimeError(
                 f"{self.name}: its saved values were freed by an earlier backward(); "
                 "call backward(retain_graph=True) the first time to backward twice"
             )
-        return self._saved
+        return saved
+
+    @property
+    def _freed(self):
+        """True once ``release`` ran: backward through this node again is an error."""
+        return self._saved is None
 
     @property
     def needs_input_grad(self):
@@ -155,9 +160,8 @@ class Function:
 
     def release(self):
         """Free what backward needed; the graph's shape stays so a second backward can say why."""
-        self._saved = ()
+        self._saved = None
         self.__dict__.clear()
-        self._freed = True
 
     def __repr__(self):
         return f"<{self.name} node>"

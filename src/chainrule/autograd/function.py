@@ -128,6 +128,11 @@ class Function:
         """True once ``release`` ran: backward through this node again is an error."""
         return self._saved is None
 
+    def needs_grad(self, i):
+        """Does input ``i`` want a gradient? Lets backward skip work nobody will read."""
+        t = self.inputs[i]
+        return t is not None and t.requires_grad
+
     @property
     def needs_input_grad(self):
         """One flag per positional input: does that input want a gradient?"""

@@ -7,11 +7,6 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 
 
-def _wants(ctx, i):
-    t = ctx.inputs[i]
-    return t is not None and t.requires_grad
-
-
 class Add(Function):
     """z = a + b;  dz/da = 1, dz/db = 1: the upstream gradient passes through unchanged."""
 
@@ -33,7 +28,7 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g, (-g if _wants(ctx, 1) else None)
+        return g, (-g if ctx.needs_grad(1) else None)
 
 
 class Mul(Function):
@@ -47,7 +42,7 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return (g * b if _wants(ctx, 0) else None), (g * a if _wants(ctx, 1) else None)
+        return (g * b if ctx.needs_grad(0) else None), (g * a if ctx.needs_grad(1) else None)
 
 
 class Div(Function):
@@ -62,8 +57,8 @@ class Div(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         ga = g / b
-        gb = -ga * a / b if _wants(ctx, 1) else None
-        return ga if _wants(ctx, 0) else None, gb
+        gb = -ga * a / b if ctx.needs_grad(1) else None
+        return ga if ctx.needs_grad(0) else None, gb
 
 
 class Neg(Function):
@@ -90,9 +85,9 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
-        ga = g * b * a ** (b - 1) if _wants(ctx, 0) else None
+        ga = g * b * a ** (b - 1) if ctx.needs_grad(0) else None
         gb = None
-        if _wants(ctx, 1):
+        if ctx.needs_grad(1):
             xp = get_array_module(out)
             with xp.errstate(divide="ignore", invalid="ignore"):  # ln a is NaN/−inf for a ≤ 0
                 gb = g * out * xp.log(a)

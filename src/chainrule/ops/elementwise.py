@@ -7,11 +7,6 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 
 
-def _wants(ctx, i):
-    t = ctx.inputs[i]
-    return t is not None and t.requires_grad
-
-
 class Exp(Function):
     """y = eˣ;  dy/dx = eˣ = y (the output is saved, not recomputed)."""
 
@@ -102,8 +97,8 @@ class Maximum(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         share_a = (a > b) + 0.5 * (a == b)
-        ga = g * share_a if _wants(ctx, 0) else None
-        gb = g * (1 - share_a) if _wants(ctx, 1) else None
+        ga = g * share_a if ctx.needs_grad(0) else None
+        gb = g * (1 - share_a) if ctx.needs_grad(1) else None
         return ga, gb
 
 
@@ -120,8 +115,8 @@ class Minimum(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         share_a = (a < b) + 0.5 * (a == b)
-        ga = g * share_a if _wants(ctx, 0) else None
-        gb = g * (1 - share_a) if _wants(ctx, 1) else None
+        ga = g * share_a if ctx.needs_grad(0) else None
+        gb = g * (1 - share_a) if ctx.needs_grad(1) else None
         return ga, gb
 
 
@@ -138,6 +133,6 @@ class Where(Function):
     @staticmethod
     def backward(ctx, g):
         (cond,) = ctx.saved_tensors
-        ga = g * cond if _wants(ctx, 1) else None
-        gb = g * ~cond if _wants(ctx, 2) else None
+        ga = g * cond if ctx.needs_grad(1) else None
+        gb = g * ~cond if ctx.needs_grad(2) else None
         return None, ga, gb

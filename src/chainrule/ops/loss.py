@@ -62,10 +62,6 @@ def _spread(g, ctx):
     return g
 
 
-def _wants(ctx, i):
-    t = ctx.inputs[i]
-    return t is not None and t.requires_grad
-
 
 class SSE(Function):
     """The notes' sum of squares for error: L = ½·Σ(y − t)²;  dL/dy = y − t."""
@@ -81,7 +77,7 @@ class SSE(Function):
     def backward(ctx, g):
         (diff,) = ctx.saved_tensors
         gy = g * diff
-        return gy, (-gy if _wants(ctx, 1) else None)
+        return gy, (-gy if ctx.needs_grad(1) else None)
 
 
 class MSE(Function):
@@ -98,7 +94,7 @@ class MSE(Function):
     def backward(ctx, g):
         (diff,) = ctx.saved_tensors
         gy = _spread(g, ctx) * 2 * diff
-        return gy, (-gy if _wants(ctx, 1) else None), None
+        return gy, (-gy if ctx.needs_grad(1) else None), None
 
 
 def _class_axis_last(x):
@@ -178,7 +174,7 @@ class CrossEntropy(Function):
         p = xp.exp(logp)
         if ctx.probs_target:
             gz = g * (p * target.sum(axis=class_axis, keepdims=True) - target)
-            gt = -g * logp if _wants(ctx, 1) else None
+            gt = -g * logp if ctx.needs_grad(1) else None
             return gz, gt, None
         flat = _class_axis_last(p) if p.ndim > 1 else p[None, :]
         idx = target.reshape(-1)
@@ -242,7 +238,7 @@ class BCE(Function):
         xp = get_array_module(p)
         g = _spread(g, ctx)
         gp = g * (p - t) / xp.maximum(p * (1 - p), 1e-12)
-        gt = g * (log_1mp - log_p) if _wants(ctx, 1) else None
+        gt = g * (log_1mp - log_p) if ctx.needs_grad(1) else None
         return gp, gt, None
 
 
@@ -278,11 +274,11 @@ class BCEWithLogits(Function):
         w = ctx.pos_weight
         if w is None:
             gz = g * (s - t)
-            gt = -g * z if _wants(ctx, 1) else None
+            gt = -g * z if ctx.needs_grad(1) else None
         else:
             gz = g * ((w * t + 1 - t) * s - w * t)
             gt = None
-            if _wants(ctx, 1):
+            if ctx.needs_grad(1):
                 xp = get_array_module(z)
                 log_sig = -(xp.maximum(-z, 0) + xp.log1p(xp.exp(-xp.abs(z))))
                 gt = -g * (w * log_sig - (log_sig - z))

@@ -167,3 +167,28 @@ def test_empty_trace_says_so():
     with trace.Trace() as tr:
         pass
     assert "empty trace" in tr.render()
+
+
+class _SigmoidGate(cr.Function):
+    """The notes' one-node sigmoid gate, written by a user."""
+
+    @staticmethod
+    def forward(ctx, x):
+        s = 1 / (1 + np.exp(-x))
+        ctx.save_for_backward(s)
+        return s
+
+    @staticmethod
+    def backward(ctx, g):
+        (s,) = ctx.saved_tensors
+        return g * s * (1 - s)
+
+
+def test_a_user_defined_function_is_traced_with_its_local_gradient():
+    w, x = scalars(2.0, -1.0)
+    tr = trace.trace(lambda: _SigmoidGate.apply(w * x + 3.0), names={"w": w, "x": x})
+    s = 1 / (1 + math.exp(-1.0))
+    gate = next(step for step in tr.steps if step.op == "_SigmoidGate")
+    assert float(gate.local_grads[0]) == pytest.approx(s * (1 - s), rel=1e-6)
+    assert float(tr.leaf_gradients()["w"]) == pytest.approx(-s * (1 - s), rel=1e-6)
+    assert "_SigmoidGate" in str(tr)

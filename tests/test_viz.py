@@ -97,3 +97,27 @@ def test_module_to_dot_has_one_box_per_layer_with_shapes_and_parameters():
     assert "Tanh" in boxes[1] and "0 parameters" in boxes[1]
     assert "output (N, 1)" in boxes[2] and "5 parameters" in boxes[2]  # 4·1 + 1
     assert "forward" not in model[0].__dict__  # the recording hook is removed again
+
+
+class _Double(cr.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, g):
+        return 2 * g
+
+
+def test_any_graph_draws_broadcasting_branching_and_user_functions(tmp_path):
+    a = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    b = cr.tensor([10.0, 20.0], requires_grad=True)
+    h = a + b  # b is broadcast over the rows
+    f = (_Double.apply(h) * h).sum()  # h is used twice: the paths branch and meet
+    f.backward()
+    dot = viz.to_dot(f)
+    assert sorted(nodes(dot, "box")) == ["Add", "Mul", "Sum", "_Double"]
+    # a→Add, b→Add, Add→h, h→_Double, _Double→d, d→Mul, h→Mul (the branch), Mul→m, m→Sum, Sum→f
+    assert len(re.findall(r"->", dot)) == 10
+    viz.draw_graph(f, tmp_path / "g.png")
+    assert (tmp_path / "g.png").read_bytes()[:8] == PNG_MAGIC

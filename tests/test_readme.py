@@ -1,0 +1,27 @@
+"""The README's set-up and quick-start are what CI runs and what the library does."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _setup_commands():
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Set-up", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def test_ci_runs_the_readme_setup_commands_verbatim():
+    commands = _setup_commands()
+    assert len(commands) == 2
+    ci = (ROOT / ".ci" / "run").read_text()
+    for command in commands:
+        assert command in ci
+
+
+def test_the_quick_start_example_prints_what_the_readme_says(capsys):
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"## Backpropagation in five lines.*?```python\n(.*?)```", readme, re.S)
+    exec(compile(code.group(1), "README.md", "exec"), {})
+    assert capsys.readouterr().out.strip() == "tensor(-4.) tensor(-4.) tensor(3.)"

@@ -185,3 +185,21 @@ def test_training_an_mlp_with_adam_ends_with_torchs_weights():
         expected = value.numpy()
         got = ours.state_dict()[name].data
         assert np.abs(got - expected).max() <= 1e-8 * np.abs(expected).max(), name
+
+
+def test_float64_data_trains_a_float32_model_in_float32():
+    X, y = _blobs()
+    model = _mlp()
+    seen = []
+
+    class Spy(nn.Module):
+        def forward(self, x):
+            seen.append(x.dtype)
+            return x
+
+    model.append(Spy())
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+        (X.astype(np.float64), y), val=(X[:20].astype(np.float64), y[:20]), epochs=1,
+        verbose=0)
+    assert set(seen) == {np.dtype(np.float32)}
+    assert predict(model, X.astype(np.float64)).dtype == np.float32

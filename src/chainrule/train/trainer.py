@@ -16,8 +16,10 @@ from .history import History
 from .metrics import make_metrics
 
 
-def _as_loader(data, batch_size, shuffle, seed=None):
-    """Accept a DataLoader, a Dataset, or an (X, y) pair of arrays/tensors."""
+def _as_loader(data, batch_size, shuffle, seed=None, dtype=None):
+    """Accept a DataLoader, a Dataset, or an (X, y) pair of arrays/tensors. Floating arrays of a
+    pair are cast to ``dtype`` (the model's), as Keras does: float64 data from NumPy or
+    scikit-learn then trains a float32 model at float32 speed."""
     from ..data import DataLoader, Dataset, TensorDataset
 
     if isinstance(data, DataLoader):
@@ -25,10 +27,23 @@ def _as_loader(data, batch_size, shuffle, seed=None):
     if isinstance(data, Dataset):
         return DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed)
     if isinstance(data, (tuple, list)) and len(data) == 2:
-        return DataLoader(TensorDataset(*data), batch_size=batch_size, shuffle=shuffle,
+        arrays = [_cast(a, dtype) for a in data]
+        return DataLoader(TensorDataset(*arrays), batch_size=batch_size, shuffle=shuffle,
                           seed=seed)
     raise TypeError(f"training data must be a DataLoader, a Dataset or an (X, y) pair, "
                     f"got {type(data).__name__}")
+
+
+def _cast(a, dtype):
+    a = a.data if isinstance(a, Tensor) else np.asarray(a)
+    if dtype is not None and a.dtype.kind == "f" and a.dtype != dtype:
+        return a.astype(dtype)
+    return a
+
+
+def _model_dtype(model):
+    first = next(iter(model.parameters()), None)
+    return None if first is None else first.data.dtype
 
 
 def _split_off(train, fraction, seed):
@@ -79,7 +94,7 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
 
 def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size=256):
     """Loss and metrics of ``model`` on ``data``, in eval mode, with no graph built."""
-    loader = _as_loader(data, batch_size, shuffle=False)
+    loader = _as_loader(data, batch_size, shuffle=False, dtype=_model_dtype(model))
     was_training = model.training
     model.eval()
     try:
@@ -91,9 +106,7 @@ def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size=256):
 
 def predict(model, X, batch_size=256):
     """The model's outputs for inputs ``X`` as a NumPy array (eval mode, no graph)."""
-    X = X.data if isinstance(X, Tensor) else np.asarray(X)
-    if X.dtype == np.float64 and next(iter(model.parameters()), None) is not None:
-        X = X.astype(next(iter(model.parameters())).dtype)
+    X = _cast(X, _model_dtype(model))
     was_training = model.training
     model.eval()
     outputs = []
@@ -122,8 +135,11 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     if isinstance(val, float):
         train, val = _split_off(train, val, seed)
-    train_loader = _as_loader(train, batch_size, shuffle, seed)
-    val_loader = _as_loader(val, max(batch_size, 256), False) if val is not None else None
+    dtype = _model_dtype(model)
+    train_loader = _as_loader(train, batch_size, shuffle, seed, dtype)
+    val_loader = None
+    if val is not None:
+        val_loader = _as_loader(val, max(batch_size, 256), False, dtype=dtype)
     metric_objs = make_metrics(metrics, loss_fn)
     callbacks = list(callbacks)
     for cb in callbacks:

@@ -25,3 +25,14 @@ def test_the_quick_start_example_prints_what_the_readme_says(capsys):
     code = re.search(r"## Backpropagation in five lines.*?```python\n(.*?)```", readme, re.S)
     exec(compile(code.group(1), "README.md", "exec"), {})
     assert capsys.readouterr().out.strip() == "tensor(-4.) tensor(-4.) tensor(3.)"
+
+
+def test_the_training_example_runs_and_learns(tmp_path, monkeypatch, capsys):
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"## Training a network.*?```python\n(.*?)```", readme, re.S)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(code.group(1), "README.md", "exec"), namespace)
+    assert "Total params: 1,930" in capsys.readouterr().out
+    assert namespace["history"]["val_accuracy"][-1] > 0.85
+    assert (tmp_path / "curves.png").exists() and (tmp_path / "model.safetensors").exists()

@@ -156,3 +156,20 @@ def test_without_detect_anomaly_nan_passes_silently_and_the_mode_is_restored():
     with cr.detect_anomaly():
         pass
     assert np.isnan(x.log().data[1])
+
+
+def test_a_tensor_of_strings_or_ragged_lists_is_refused_by_name():
+    with pytest.raises(TypeError, match="cannot make a tensor from str"):
+        cr.tensor("abc")
+    with pytest.raises(ValueError, match="rectangular"):
+        cr.tensor([[1, 2], [3]])
+
+
+def test_linear_layer_sizes_must_be_integers_and_inputs_numbers():
+    from chainrule import nn
+
+    with pytest.raises(TypeError, match="in_features must be an integer"):
+        nn.Linear(2.5, 3)
+    with pytest.raises(TypeError, match="cannot make a tensor from str"):
+        nn.Linear(3, 2)("abc")
+    assert nn.Linear(3, 2)([[1.0, 2.0, 3.0]]).shape == (1, 2)  # a list is fine

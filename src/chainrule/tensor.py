@@ -28,11 +28,16 @@ def _as_array(data, dtype=None, copy=False):
         return arr.copy() if copy else arr
     if isinstance(data, np.generic):
         return np.array(data, dtype=dtype)
-    arr = np.array(data, dtype=dtype)
+    try:
+        arr = np.array(data, dtype=dtype)
+    except ValueError as e:
+        raise ValueError(f"cannot make a tensor from this {type(data).__name__}: nested lists "
+                         f"must be rectangular and hold numbers ({e})") from None
     if dtype is None and arr.dtype == np.float64:
         arr = arr.astype(np.float32)  # Python floats are float32, torch's default dtype
-    elif arr.dtype == object:
-        raise TypeError(f"cannot make a tensor from {type(data).__name__}: {data!r:.60}")
+    elif arr.dtype.kind in "OUSV":
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} {data!r:.60}: "
+                        "tensors hold numbers or booleans")
     return arr
 
 

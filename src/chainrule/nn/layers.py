@@ -1,11 +1,13 @@
 """Layers with weights or shape logic: Linear, Flatten, Dropout, Identity."""
 
 import math
+import numbers
 
 import numpy as np
 
 from .. import functional as _tf
 from ..ops.linear import Linear as _LinearOp
+from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module
@@ -22,6 +24,9 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=np.float32):
         super().__init__()
+        for name, n in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+                raise TypeError(f"Linear: {name} must be an integer, got {n!r}")
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"Linear needs positive sizes, got in_features={in_features}, "
                              f"out_features={out_features}")
@@ -41,6 +46,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
+        if not isinstance(x, (Tensor, np.ndarray)):
+            x = _tf._t(x)  # a list or number: made a tensor, or refused with a clear error
         return _LinearOp.apply(x, self.weight, self.bias)
 
     def extra_repr(self):

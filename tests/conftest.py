@@ -21,6 +21,8 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+# HYPOTHESIS_PROFILE=thorough draws ten times as many examples, to hunt for rare failures.
+settings.register_profile("thorough", parent=settings.get_profile("chainrule"), max_examples=250)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "chainrule"))
 
 

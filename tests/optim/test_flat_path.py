@@ -71,3 +71,47 @@ def test_replacing_the_state_falls_back_to_the_per_parameter_path():
     v = opt.state[ours[0]]["exp_avg_sq"]
     expected = before - 0.01 / (1 - 0.9**t) * m / (np.sqrt(v) / np.sqrt(1 - 0.999**t) + 1e-8)
     np.testing.assert_allclose(ours[0].data, expected, rtol=1e-12)
+
+
+def _step_both(ours, theirs, opt, ref, rng):
+    for p, q in zip(ours, theirs):
+        g = rng.normal(size=p.shape)
+        p.grad = nn.Parameter(g.copy(), requires_grad=False)
+        q.grad = torch.tensor(g)
+    opt.step()
+    ref.step()
+
+
+def test_parameters_nobody_holds_move_into_one_array_updated_in_place():
+    ours, theirs = _pair()
+    opt, ref = optim.Adam(ours, lr=0.01), torch.optim.Adam(theirs, lr=0.01)
+    rng = np.random.default_rng(2)
+    for _ in range(3):
+        _step_both(ours, theirs, opt, ref, rng)
+    flat = opt._flat[id(opt.param_groups[0])]
+    assert flat.in_place
+    base = ours[0].data.base
+    assert base is not None and all(p.data.base is base for p in ours)
+    # the flat array *is* the parameters: an update written there is what the model sees
+    assert np.shares_memory(flat.param, ours[-1].data)
+    for _ in range(5):
+        _step_both(ours, theirs, opt, ref, rng)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_parameter_given_a_new_array_leaves_the_in_place_path_and_still_learns():
+    ours, theirs = _pair()
+    opt, ref = optim.Adam(ours, lr=0.01), torch.optim.Adam(theirs, lr=0.01)
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        _step_both(ours, theirs, opt, ref, rng)
+    assert opt._flat[id(opt.param_groups[0])].in_place
+    ours[1].data = ours[1].data.copy()  # as p.data = ... or .double() would
+    held = ours[1].data
+    for _ in range(4):
+        _step_both(ours, theirs, opt, ref, rng)
+    assert ours[1].data is held  # its new array is updated, not a stale view
+    assert not opt._flat[id(opt.param_groups[0])].in_place
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)

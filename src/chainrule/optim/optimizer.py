@@ -10,12 +10,15 @@ Like torch.optim, ``step`` updates ``p.data`` in place from ``p.grad.data``: no 
 """
 
 import math
+import sys
 import warnings
 
 import numpy as np
 
 from ..autograd import enable_grad
 from ..tensor import Tensor
+
+_getrefcount = sys.getrefcount
 
 
 class Optimizer:
@@ -104,6 +107,8 @@ class Optimizer:
         """
         flat = self._flat.get(id(group))
         if flat is not None and flat.ready(group, self.state):
+            if not flat.in_place:
+                flat.try_in_place()
             yield flat.param, flat.gather_grads(), flat.state
             flat.scatter()
             return
@@ -203,8 +208,11 @@ class _FlatGroup:
 
     Worth it only where NumPy's per-call overhead dominates: many parameters of modest size.
     The parameters keep their own arrays (a user may hold them); the optimizer gathers them in,
-    updates the flat copy and writes it back. Each parameter's state entries are views into the
-    flat state, so ``optimizer.state[p]`` and ``state_dict()`` read exactly what the update wrote.
+    updates the flat copy and writes it back. But when no one else holds a parameter's array
+    (its reference count says so, as the engine checks before keeping a gradient), nobody can
+    tell if it moves: then the parameters become consecutive views of one flat array, which the
+    update changes in place, and only the gradients are copied each step. Each parameter's state
+    entries are views into the flat state, so ``optimizer.state[p]`` and ``state_dict()`` read exactly what the update wrote.
     """
 
     MAX_MEAN_SIZE = 4096  # above this, per-parameter calls cost little next to the arithmetic
@@ -214,6 +222,8 @@ class _FlatGroup:
         self.slices = slices
         size = slices[-1][1] if slices else 0
         self.param = np.empty(size, dtype=dtype)
+        self.in_place = False
+        self.arrays = None  # once in place: the views the parameters must still hold
         self.grad = np.empty(size, dtype=dtype)
         self.state = shared_state  # flat arrays and the shared scalars ('step')
         self.views = []
@@ -267,6 +277,8 @@ class _FlatGroup:
         params = group["params"]
         if len(params) != len(self.params):
             return False
+        if self.in_place and any(p.data is not a for p, a in zip(params, self.arrays)):
+            return False  # a parameter was given a new array (.double(), p.data = ...): rebuild
         for p, mine, (st, views) in zip(params, self.params, self.views):
             if p is not mine or p.grad is None or state.get(p) is not st:
                 return False
@@ -277,21 +289,79 @@ class _FlatGroup:
                     return False
         return True
 
+    def try_in_place(self):
+        """Make the flat array the parameters' own storage, if nobody can notice the move."""
+        arrays = [p.data for p in self.params]
+        span = _shared_span(arrays)
+        del arrays
+        if span is None:
+            if not all(map(_unheld, self.params)):
+                return
+            _lay_end_to_end(self.params)
+            span = _shared_span([p.data for p in self.params])
+        self.param = span
+        self.arrays = [p.data for p in self.params]
+        self.in_place = True
+
     def gather_grads(self):
         """Copy the parameters and their gradients into the flat arrays; returns the gradient."""
-        np.concatenate([p.data.reshape(-1) for p in self.params], out=self.param)
+        if not self.in_place:
+            np.concatenate([p.data.reshape(-1) for p in self.params], out=self.param)
         np.concatenate([p.grad.data.reshape(-1) for p in self.params], out=self.grad,
                        casting="same_kind")
         return self.grad
 
     def scatter(self):
         """Write the updated flat parameters back, and the shared scalars to each state."""
-        flat = self.param
-        for p, (a, b) in zip(self.params, self.slices):
-            p.data[...] = flat[a:b].reshape(p.data.shape)
+        if not self.in_place:
+            flat = self.param
+            for p, (a, b) in zip(self.params, self.slices):
+                p.data[...] = flat[a:b].reshape(p.data.shape)
         scalars = {k: v for k, v in self.state.items() if k not in self.state_keys}
         for st, _ in self.views:
             st.update(scalars)
+
+
+def _data_refcount(p):
+    return _getrefcount(p.data)
+
+
+_UNHELD_REFCOUNT = _data_refcount(Tensor(np.zeros(1)))  # measured, not assumed: Pythons differ
+
+
+def _unheld(p):
+    """True when only ``p`` itself refers to its array, which owns its memory."""
+    return p.data.base is None and _data_refcount(p) == _UNHELD_REFCOUNT
+
+
+def _lay_end_to_end(params):
+    """Move the parameters' values into one new flat array; each ``p.data`` becomes a view."""
+    flat = np.empty(sum(p.data.size for p in params), dtype=params[0].data.dtype)
+    start = 0
+    for p in params:
+        stop = start + p.data.size
+        view = flat[start:stop].reshape(p.data.shape)
+        view[...] = p.data
+        p.data = view
+        start = stop
+
+
+def _shared_span(arrays):
+    """The 1-D array that ``arrays`` tile end to end as consecutive views of one buffer, or None.
+
+    ``_lay_end_to_end`` makes this layout; the flat path then updates the parameters in place.
+    """
+    base = arrays[0].base
+    if base is None or base.ndim != 1 or not base.flags.c_contiguous or not base.flags.writeable:
+        return None
+    start = address = arrays[0].__array_interface__["data"][0]
+    for a in arrays:
+        if (a.base is not base or not a.flags.c_contiguous or a.dtype != base.dtype
+                or a.__array_interface__["data"][0] != address):
+            return None
+        address += a.nbytes
+    first = (start - base.__array_interface__["data"][0]) // base.itemsize
+    return base[first:first + (address - start) // base.itemsize]
 
 
 def _restore(key, value, p, name):

@@ -212,7 +212,8 @@ class _FlatGroup:
     (its reference count says so, as the engine checks before keeping a gradient), nobody can
     tell if it moves: then the parameters become consecutive views of one flat array, which the
     update changes in place, and only the gradients are copied each step. Each parameter's state
-    entries are views into the flat state, so ``optimizer.state[p]`` and ``state_dict()`` read exactly what the update wrote.
+    entries are views into the flat state, so ``optimizer.state[p]`` and ``state_dict()`` read
+    exactly what the update wrote.
     """
 
     MAX_MEAN_SIZE = 4096  # above this, per-parameter calls cost little next to the arithmetic

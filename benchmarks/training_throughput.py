@@ -13,6 +13,7 @@ softmax and cross-entropy gradient fused, all parameters in one flat array so Ad
 set of in-place ufunc calls.
 
 Usage:  python benchmarks/training_throughput.py [--threads 1 [2 ...]] [--quick] [--phases]
+                                                [--only W1:32 W3 ...]
 
 --phases prints µs per step of forward + loss, backward and the Adam update instead.
 """
@@ -399,7 +400,15 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a smoke run, well under 20 s")
     parser.add_argument("--phases", action="store_true",
                         help="instead of samples/s, time forward+loss, backward and update")
+    parser.add_argument("--only", nargs="+", metavar="W[:BATCH]",
+                        help="measure only these workloads, e.g. --only W1:32 W3")
     args = parser.parse_args(argv)
+    if args.only:
+        wanted = [spec.split(":") for spec in args.only]
+        for work in WORKLOADS:
+            work.batches = tuple(b for b in work.batches
+                                 if any(w[0] == work.name and (len(w) == 1 or int(w[1]) == b)
+                                        for w in wanted))
     repeats, target = (3, 0.03) if args.quick else (5, 0.3)
 
     for work in WORKLOADS:

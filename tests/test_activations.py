@@ -127,6 +127,15 @@ def test_linear_is_x_times_w_transposed_plus_b(rng):
     np.testing.assert_allclose(y.data, x @ w.T + b, rtol=1e-12)
 
 
+@pytest.mark.parametrize("batch, n_out", [(2, 5), (5, 2)])  # both ways Linear computes x·Wᵀ
+def test_linear_output_is_row_major_whichever_product_order_it_uses(rng, batch, n_out):
+    x, w = rng.standard_normal((batch, 3)), rng.standard_normal((n_out, 3))
+    y = F.linear(cr.tensor(x), cr.tensor(w))
+    assert y.data.flags.c_contiguous
+    np.testing.assert_allclose(y.data, x @ w.T, rtol=1e-12)
+    check_op(F.linear, [x, w], torch_fn=TF.linear)
+
+
 def _dropout_scale(seed, shape, p):
     """The mask ``F.dropout`` must draw from a generator seeded with ``seed``, computed here
     from the definition of inverted dropout: keep with probability 1 − p, scale by 1/(1 − p)."""

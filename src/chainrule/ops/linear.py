@@ -29,7 +29,13 @@ class Linear(Function):
                 f"out_features={weight.shape[0]}"
             )
         ctx.save_for_backward(x, weight)
-        y = x @ weight.T
+        if x.ndim == 2 and x.shape[0] < weight.shape[0]:
+            # Fewer inputs than outputs: NumPy's OpenBLAS computes (W·xᵀ)ᵀ, the same sums, up
+            # to 1.4x faster than x·Wᵀ, even with the copy back to row-major order
+            # (benchmarks/blas_products.py)
+            y = (weight @ x.T).T.copy()
+        else:
+            y = x @ weight.T
         if bias is not None:
             y += bias
         return y

@@ -35,7 +35,8 @@ def operands(kind, batch, n_in, n_out):
     x = rng.standard_normal((batch, n_in)).astype(np.float32)
     w = rng.standard_normal((n_out, n_in)).astype(np.float32)
     g = rng.standard_normal((batch, n_out)).astype(np.float32)
-    return {"x·Wᵀ": (x, w.T), "Gᵀ·x": (g.T, x), "G·W": (g, w)}[kind]
+    forward = (w, x.T) if batch < n_out else (x, w.T)  # the order ops/linear.py chooses
+    return {"x·Wᵀ": forward, "Gᵀ·x": (g.T, x), "G·W": (g, w)}[kind]
 
 
 def time_layouts(x, w, repeats, target_seconds):
@@ -90,8 +91,9 @@ def main(argv=None):
     for kind, batch, n_in, n_out in cases:
         if kind != "x·Wᵀ":
             continue
-        x, w_t = operands(kind, batch, n_in, n_out)
-        times = time_layouts(x, w_t.T, repeats, target)
+        x, w, _ = (np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+                   for shape in ((batch, n_in), (n_out, n_in), (1,)))
+        times = time_layouts(x, w, repeats, target)
         plain, swapped = median(times["x·Wᵀ"]), median(times["(W·xᵀ)ᵀ"])
         rows.append([f"{batch}x{n_in} · {n_in}x{n_out}", f"{plain:.1f}", f"{swapped:.1f}",
                      f"{plain / swapped:.2f}x", "(W·xᵀ)ᵀ" if batch < n_out else "x·Wᵀ",

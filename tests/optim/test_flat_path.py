@@ -115,3 +115,29 @@ def test_a_parameter_given_a_new_array_leaves_the_in_place_path_and_still_learns
     assert not opt._flat[id(opt.param_groups[0])].in_place
     for p, q in zip(ours, theirs):
         np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def _large_pair(seed=4):
+    rng = np.random.default_rng(seed)
+    values = [rng.normal(size=(100, 90)), rng.normal(size=(90,)), rng.normal(size=(90, 100))]
+    return ([nn.Parameter(v.copy()) for v in values],
+            [torch.tensor(v.copy(), requires_grad=True) for v in values])
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_large_parameters_go_flat_only_when_they_can_be_updated_in_place(held):
+    ours, theirs = _large_pair()  # mean size above _FlatGroup.MAX_MEAN_SIZE
+    arrays = [p.data for p in ours] if held else None
+    opt, ref = optim.Adam(ours, lr=0.01), torch.optim.Adam(theirs, lr=0.01)
+    rng = np.random.default_rng(5)
+    for _ in range(4):
+        _step_both(ours, theirs, opt, ref, rng)
+    flat = opt._flat[id(opt.param_groups[0])]
+    if held:  # copying 10,000 floats in and out each step would cost more than it saves
+        assert flat is None and all(p.data is a for p, a in zip(ours, arrays))
+    else:
+        assert flat.in_place
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(opt.state[p]["exp_avg_sq"], ref.state[q]["exp_avg_sq"].numpy(),
+                                   rtol=1e-10, atol=1e-14)

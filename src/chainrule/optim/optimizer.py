@@ -101,19 +101,20 @@ class Optimizer:
     def _updates(self, group):
         """(param array, grad array, state) triples for the update function to apply.
 
-        Per parameter, or — once a group of many small parameters has taken one step — a single
-        triple of flat arrays holding the whole group, so the update runs a dozen NumPy calls in
-        all instead of a dozen per parameter (``benchmarks/training_throughput.py``, W2 and W3).
+        Per parameter, or — from the second step on, when ``_FlatGroup.build`` finds it pays — a
+        single triple of flat arrays holding the whole group, so the update runs a dozen NumPy
+        calls in all instead of a dozen per parameter (``benchmarks/training_throughput.py``).
+        The layout is checked (and rebuilt if needed) at the start of the step, when no
+        reference from the previous step's update is left.
         """
         flat = self._flat.get(id(group))
-        if flat is not None and flat.ready(group, self.state):
-            if not flat.in_place:
-                flat.try_in_place()
-            yield flat.param, flat.gather_grads(), flat.state
-            flat.scatter()
+        if flat is None or not flat.ready(group, self.state):
+            flat = self._flat[id(group)] = _FlatGroup.build(group, self.state)
+        if flat is None:
+            yield from self._params_with_grad(group)
             return
-        yield from self._params_with_grad(group)
-        self._flat[id(group)] = _FlatGroup.build(group, self.state)
+        yield flat.param, flat.gather_grads(), flat.state
+        flat.scatter()
 
     def _params_with_grad(self, group):
         """(param array, grad array, state) for each parameter of ``group`` with a gradient."""
@@ -206,25 +207,28 @@ class Optimizer:
 class _FlatGroup:
     """A parameter group's parameters, gradients and state laid end to end in flat arrays.
 
-    Worth it only where NumPy's per-call overhead dominates: many parameters of modest size.
-    The parameters keep their own arrays (a user may hold them); the optimizer gathers them in,
-    updates the flat copy and writes it back. But when no one else holds a parameter's array
-    (its reference count says so, as the engine checks before keeping a gradient), nobody can
-    tell if it moves: then the parameters become consecutive views of one flat array, which the
-    update changes in place, and only the gradients are copied each step. Each parameter's state
-    entries are views into the flat state, so ``optimizer.state[p]`` and ``state_dict()`` read
-    exactly what the update wrote.
+    Worth it where NumPy's per-call overhead dominates: many parameters of modest size. The
+    parameters keep their own arrays if a user may hold them: the optimizer then gathers them in,
+    updates the flat copy and writes it back. But when no one else holds a parameter's array (its
+    reference count says so, as the engine checks before keeping a gradient), nobody can tell if
+    it moves: the parameters then become consecutive views of one flat array, which the update
+    changes in place, and only the gradients are copied each step, which pays even for large
+    parameters. Each parameter's state entries are views into the flat state, so
+    ``optimizer.state[p]`` and ``state_dict()`` read exactly what the update wrote.
     """
 
-    MAX_MEAN_SIZE = 4096  # above this, per-parameter calls cost little next to the arithmetic
+    # above this mean size, per-parameter calls cost less than copying parameters in and out
+    MAX_MEAN_SIZE = 4096
 
     def __init__(self, params, dtype, slices, state_keys, shared_state):
         self.params = params
         self.slices = slices
         size = slices[-1][1] if slices else 0
-        self.param = np.empty(size, dtype=dtype)
-        self.in_place = False
-        self.arrays = None  # once in place: the views the parameters must still hold
+        self.arrays = [p.data for p in params]  # in place: the views the parameters must keep
+        self.param = _shared_span(self.arrays)
+        self.in_place = self.param is not None
+        if not self.in_place:
+            self.param = np.empty(size, dtype=dtype)
         self.grad = np.empty(size, dtype=dtype)
         self.state = shared_state  # flat arrays and the shared scalars ('step')
         self.views = []
@@ -236,14 +240,16 @@ class _FlatGroup:
         params = group["params"]
         if len(params) < 2 or len(set(params)) != len(params):
             return None
-        if any(p.grad is None for p in params):
-            return None
+        if any(p.grad is None or p not in state for p in params):
+            return None  # the first step (no state yet) or a parameter without a gradient
         dtype = params[0].data.dtype
         if any(p.data.dtype != dtype for p in params):
             return None
-        total = sum(p.data.size for p in params)
-        if total > cls.MAX_MEAN_SIZE * len(params):
-            return None
+        if _shared_span([p.data for p in params]) is None:
+            if all(map(_unheld, params)):
+                _lay_end_to_end(params)
+            elif sum(p.data.size for p in params) > cls.MAX_MEAN_SIZE * len(params):
+                return None
         states = [state.get(p, {}) for p in params]
         keys = sorted(states[0])
         arrays, scalars = [], {}
@@ -278,7 +284,7 @@ class _FlatGroup:
         params = group["params"]
         if len(params) != len(self.params):
             return False
-        if self.in_place and any(p.data is not a for p, a in zip(params, self.arrays)):
+        if any(p.data is not a for p, a in zip(params, self.arrays)):
             return False  # a parameter was given a new array (.double(), p.data = ...): rebuild
         for p, mine, (st, views) in zip(params, self.params, self.views):
             if p is not mine or p.grad is None or state.get(p) is not st:
@@ -290,25 +296,11 @@ class _FlatGroup:
                     return False
         return True
 
-    def try_in_place(self):
-        """Make the flat array the parameters' own storage, if nobody can notice the move."""
-        arrays = [p.data for p in self.params]
-        span = _shared_span(arrays)
-        del arrays
-        if span is None:
-            if not all(map(_unheld, self.params)):
-                return
-            _lay_end_to_end(self.params)
-            span = _shared_span([p.data for p in self.params])
-        self.param = span
-        self.arrays = [p.data for p in self.params]
-        self.in_place = True
-
     def gather_grads(self):
         """Copy the parameters and their gradients into the flat arrays; returns the gradient."""
         if not self.in_place:
-            np.concatenate([p.data.reshape(-1) for p in self.params], out=self.param)
-        np.concatenate([p.grad.data.reshape(-1) for p in self.params], out=self.grad,
+            np.concatenate([p.data for p in self.params], axis=None, out=self.param)
+        np.concatenate([p.grad.data for p in self.params], axis=None, out=self.grad,
                        casting="same_kind")
         return self.grad
 

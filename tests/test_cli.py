@@ -79,6 +79,25 @@ def test_bad_hidden_sizes_are_rejected(capsys):
     assert "--hidden" in capsys.readouterr().err
 
 
+def test_threads_sets_the_blas_thread_count(tmp_path, capsys):
+    import chainrule as cr
+
+    before = cr.get_num_threads()
+    try:
+        assert main(["train", "--epochs", "1", "--threads", "1", "--out", str(tmp_path),
+                     "--quiet"]) == 0
+        assert cr.get_num_threads() == 1
+    finally:
+        cr.set_num_threads(before)
+
+
+@pytest.mark.parametrize("bad", ["0", "two"])
+def test_a_bad_thread_count_is_rejected(capsys, bad):
+    with pytest.raises(SystemExit):
+        main(["train", "--threads", bad])
+    assert "--threads" in capsys.readouterr().err
+
+
 def test_evaluate_of_a_directory_without_a_run_says_so(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path)]) == 1
     assert "not a run directory" in capsys.readouterr().err

@@ -44,4 +44,8 @@ def __getattr__(name):
         from . import serialization
 
         return getattr(serialization, name)
+    if name in ("set_num_threads", "get_num_threads"):
+        from . import threads
+
+        return getattr(threads, name)
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

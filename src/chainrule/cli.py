@@ -29,6 +29,16 @@ def _fraction(text):
     return value
 
 
+def _threads(text):
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"--threads takes a positive integer, got {text!r}")
+    return n
+
+
 def _parser():
     from .datasets import NAMES
     from .train.run import ACTIVATIONS, OPTIMIZERS, SCHEDULERS
@@ -61,6 +71,9 @@ def _parser():
     t.add_argument("--diagnostics", action="store_true",
                    help="record per-layer gradient flow and warn about vanishing gradients")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--threads", type=_threads, default=None,
+                   help="threads for matrix products (default: NumPy's, one per core); "
+                        "needs chainrule[fast]")
 
     e = sub.add_parser("evaluate", help="test loss and accuracy of a saved run")
     e.add_argument("run", help="run directory written by chainrule train")
@@ -78,6 +91,11 @@ def _parser():
 
 def _train(args):
     from .train.run import train_run
+
+    if args.threads is not None:
+        from .threads import set_num_threads
+
+        set_num_threads(args.threads)
 
     result = train_run(dataset=args.dataset, hidden=args.hidden, activation=args.activation,
                        optimizer=args.optimizer, lr=args.lr, scheduler=args.scheduler,

@@ -280,16 +280,17 @@ class _FlatGroup:
         return flat
 
     def ready(self, group, state):
-        """Still the same parameters, all with gradients, and nobody replaced their state."""
+        """Still the same parameters and arrays, all with gradients, and nobody replaced their
+        state (one pass: this runs every step)."""
         params = group["params"]
         if len(params) != len(self.params):
             return False
-        if any(p.data is not a for p, a in zip(params, self.arrays)):
-            return False  # a parameter was given a new array (.double(), p.data = ...): rebuild
-        for p, mine, (st, views) in zip(params, self.params, self.views):
-            if p is not mine or p.grad is None or state.get(p) is not st:
-                return False
-            if p.grad.data.shape != p.data.shape:
+        get = state.get
+        for p, mine, array, (st, views) in zip(params, self.params, self.arrays, self.views):
+            if p is not mine or p.data is not array or get(p) is not st:
+                return False  # another parameter, a new array (.double(), p.data = ...), or state
+            grad = p.grad
+            if grad is None or grad.data.shape != array.shape:
                 return False
             for key, view in views.items():
                 if st.get(key) is not view:

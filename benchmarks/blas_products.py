@@ -91,8 +91,9 @@ def main(argv=None):
     for kind, batch, n_in, n_out in cases:
         if kind != "x·Wᵀ":
             continue
-        x, w, _ = (np.random.default_rng(0).standard_normal(shape).astype(np.float32)
-                   for shape in ((batch, n_in), (n_out, n_in), (1,)))
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((batch, n_in)).astype(np.float32)
+        w = rng.standard_normal((n_out, n_in)).astype(np.float32)
         times = time_layouts(x, w, repeats, target)
         plain, swapped = median(times["x·Wᵀ"]), median(times["(W·xᵀ)ᵀ"])
         rows.append([f"{batch}x{n_in} · {n_in}x{n_out}", f"{plain:.1f}", f"{swapped:.1f}",

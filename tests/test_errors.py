@@ -173,3 +173,28 @@ def test_linear_layer_sizes_must_be_integers_and_inputs_numbers():
     with pytest.raises(TypeError, match="cannot make a tensor from str"):
         nn.Linear(3, 2)("abc")
     assert nn.Linear(3, 2)([[1.0, 2.0, 3.0]]).shape == (1, 2)  # a list is fine
+
+
+@pytest.mark.parametrize("call, method", [
+    (lambda x: x.transpose(0, 4), "transpose"),
+    (lambda x: x.transpose(-4, 1), "transpose"),
+    (lambda x: x.flatten(3), "flatten"),
+    (lambda x: x.flatten(0, -4), "flatten"),
+    (lambda x: x.squeeze(3), "squeeze"),
+    (lambda x: x.unsqueeze(4), "unsqueeze"),
+    (lambda x: x.unsqueeze(-5), "unsqueeze"),
+])
+def test_a_dim_out_of_range_is_an_index_error_not_a_wrap_around(call, method):
+    x = cr.ones(2, 3, 1)
+    with pytest.raises(IndexError, match=rf"{method}: dim -?\d+ is out of range .* 3 dim"):
+        call(x)
+
+
+def test_flatten_refuses_a_start_after_the_end():
+    with pytest.raises(IndexError, match="flatten: start_dim 2 comes after end_dim 0"):
+        cr.ones(2, 3, 4).flatten(2, 0)
+
+
+def test_a_dim_must_be_an_integer():
+    with pytest.raises(TypeError, match="unsqueeze: dim must be an integer, got 1.5"):
+        cr.ones(2, 3).unsqueeze(1.5)

@@ -73,6 +73,19 @@ def _axis(axis, dim):
     return axis
 
 
+def _dim_index(dim, ndim, method, new_axis=False):
+    """``dim`` as an index into ``range(ndim)`` (``range(ndim + 1)`` for a ``new_axis``),
+    negative counting from the end, as torch reads it. Out of range is an IndexError naming the
+    method, never a silent wrap-around."""
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{method}: dim must be an integer, got {dim!r}")
+    n = ndim + 1 if new_axis else max(ndim, 1)  # as in torch, a 0-d tensor accepts dim 0 and -1
+    if not -n <= dim < n:
+        raise IndexError(f"{method}: dim {dim} is out of range for a tensor with {ndim} "
+                         f"dimension(s) (expected {-n} to {n - 1})")
+    return int(dim) % n
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation."""
 
@@ -427,10 +440,14 @@ class Tensor:
 
     def flatten(self, start_dim=0, end_dim=-1):
         shape = self.data.shape
+        start = _dim_index(start_dim, len(shape), "flatten")
+        end = _dim_index(end_dim, len(shape), "flatten")
         if not shape:
             return self.reshape(1)
-        end = end_dim % len(shape)
-        new = shape[:start_dim] + (-1,) + shape[end + 1:]
+        if start > end:
+            raise IndexError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                             f"for a tensor of shape {tuple(shape)}")
+        new = shape[:start] + (-1,) + shape[end + 1:]
         return self.reshape(new)
 
     def squeeze(self, dim=None):
@@ -438,13 +455,13 @@ class Tensor:
         if dim is None:
             new = tuple(n for n in shape if n != 1)
         else:
-            dim = dim % len(shape)
-            new = shape[:dim] + shape[dim + 1:] if shape[dim] == 1 else shape
+            dim = _dim_index(dim, len(shape), "squeeze")
+            new = shape[:dim] + shape[dim + 1:] if shape and shape[dim] == 1 else shape
         return self.reshape(new)
 
     def unsqueeze(self, dim):
         shape = self.data.shape
-        dim = dim % (len(shape) + 1)
+        dim = _dim_index(dim, len(shape), "unsqueeze", new_axis=True)
         return self.reshape(shape[:dim] + (1,) + shape[dim:])
 
     def permute(self, *dims):
@@ -457,8 +474,10 @@ class Tensor:
         if not dims:
             return Permute.apply(self, tuple(range(ndim - 1, -1, -1)))
         if len(dims) == 2 and all(isinstance(d, numbers.Integral) for d in dims):
+            a, b = (_dim_index(d, ndim, "transpose") for d in dims)
+            if ndim == 0:
+                return self
             axes = list(range(ndim))
-            a, b = dims[0] % ndim, dims[1] % ndim
             axes[a], axes[b] = axes[b], axes[a]
             return Permute.apply(self, tuple(axes))
         return Permute.apply(self, _dims(dims))

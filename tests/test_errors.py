@@ -198,3 +198,26 @@ def test_flatten_refuses_a_start_after_the_end():
 def test_a_dim_must_be_an_integer():
     with pytest.raises(TypeError, match="unsqueeze: dim must be an integer, got 1.5"):
         cr.ones(2, 3).unsqueeze(1.5)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: cr.ones(2, 3).argmax(dim=5), "argmax: dim 5 is out of range"),
+    (lambda: cr.ones(2, 3).argmin(dim=-3), "argmin: dim -3 is out of range"),
+    (lambda: cr.cat([cr.ones(2, 3), cr.ones(2, 3)], dim=2), "cat: dim 2 is out of range"),
+    (lambda: cr.stack([cr.ones(2, 3), cr.ones(2, 3)], dim=3), "stack: dim 3 is out of range"),
+])
+def test_joining_and_arg_reductions_name_a_dim_out_of_range(call, message):
+    with pytest.raises(IndexError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: cr.ones(2, 3).mean(dim=0.5), TypeError, "axis .dim. must be an integer .* 0.5"),
+    (lambda: cr.zeros(2.5), TypeError, "zeros: sizes must be integers, got 2.5"),
+    (lambda: cr.ones((2, "3")), TypeError, r"ones: sizes must be integers, got \(2, '3'\)"),
+    (lambda: cr.randn(-1, 2), ValueError, r"randn: sizes must not be negative, got \(-1, 2\)"),
+    (lambda: cr.rand(2, True), TypeError, "rand: sizes must be integers"),
+])
+def test_bad_sizes_and_axes_say_which_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -3,12 +3,14 @@
 Arguments may be tensors, NumPy arrays or Python numbers: non-tensors are constants of the graph.
 """
 
+import numbers
+
 import numpy as np
 
 from .ops.elementwise import Abs, Exp, Log, Maximum, Minimum, Sqrt, Where
 from .ops.matmul import MatMul
 from .ops.shape import Concatenate, Stack
-from .tensor import Tensor, _as_array
+from .tensor import Tensor, _as_array, _dim_index
 
 
 def _t(x):
@@ -93,8 +95,9 @@ def _sequence(op, tensors):
 
 def concatenate(tensors, axis=0, *, dim=None):
     """Join tensors along an existing axis (``torch.cat``)."""
-    axis = axis if dim is None else dim
-    return Concatenate.apply(axis, *_sequence("concatenate", tensors))
+    tensors = _sequence("concatenate", tensors)
+    axis = _dim_index(axis if dim is None else dim, np.ndim(_as_array(tensors[0])), "cat")
+    return Concatenate.apply(axis, *tensors)
 
 
 cat = concatenate
@@ -102,8 +105,10 @@ cat = concatenate
 
 def stack(tensors, axis=0, *, dim=None):
     """Join tensors along a new axis."""
-    axis = axis if dim is None else dim
-    return Stack.apply(axis, *_sequence("stack", tensors))
+    tensors = _sequence("stack", tensors)
+    axis = _dim_index(axis if dim is None else dim, np.ndim(_as_array(tensors[0])), "stack",
+                      new_axis=True)
+    return Stack.apply(axis, *tensors)
 
 
 # -- constructors --------------------------------------------------------------------------------
@@ -111,16 +116,28 @@ def _dtype(dtype):
     return np.float32 if dtype is None else dtype
 
 
-def _shape(shape):
-    return tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
+def _shape(shape, name):
+    """``zeros(2, 3)`` and ``zeros((2, 3))`` alike, as non-negative integers, or a clear error."""
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+        if not hasattr(shape[0], "__iter__"):
+            raise TypeError(f"{name}: sizes must be integers, got {shape[0]!r}")
+        shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"{name}: sizes must be integers, got {tuple(shape)}")
+        if n < 0:
+            raise ValueError(f"{name}: sizes must not be negative, got {tuple(shape)}")
+    return tuple(int(n) for n in shape)
 
 
 def zeros(*shape, dtype=None, requires_grad=False):
-    return Tensor(np.zeros(_shape(shape), dtype=_dtype(dtype)), requires_grad=requires_grad)
+    data = np.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype))
+    return Tensor(data, requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad=False):
-    return Tensor(np.ones(_shape(shape), dtype=_dtype(dtype)), requires_grad=requires_grad)
+    data = np.ones(_shape(shape, "ones"), dtype=_dtype(dtype))
+    return Tensor(data, requires_grad=requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False):

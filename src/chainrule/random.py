@@ -24,7 +24,7 @@ def randn(*shape, dtype=np.float32, requires_grad=False):
     from .functional import _shape
     from .tensor import Tensor
 
-    data = _Default.generator.standard_normal(_shape(shape)).astype(dtype)
+    data = _Default.generator.standard_normal(_shape(shape, "randn")).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -32,5 +32,5 @@ def rand(*shape, dtype=np.float32, requires_grad=False):
     from .functional import _shape
     from .tensor import Tensor
 
-    data = _Default.generator.random(_shape(shape)).astype(dtype)
+    data = _Default.generator.random(_shape(shape, "rand")).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)

@@ -417,10 +417,14 @@ class Tensor:
 
     def argmax(self, axis=None, keepdim=False, *, dim=None):
         axis = _axis(axis, dim)
+        if axis is not None:
+            axis = _dim_index(axis, self.data.ndim, "argmax") if self.data.ndim else None
         return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdim).astype(np.int64))
 
     def argmin(self, axis=None, keepdim=False, *, dim=None):
         axis = _axis(axis, dim)
+        if axis is not None:
+            axis = _dim_index(axis, self.data.ndim, "argmin") if self.data.ndim else None
         return Tensor(np.argmin(self.data, axis=axis, keepdims=keepdim).astype(np.int64))
 
     def all(self):

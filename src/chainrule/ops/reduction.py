@@ -4,6 +4,8 @@ Backward spreads the upstream gradient back over the reduced axes: every summed 
 every averaged element g/n, and the maximum (or minimum) element gets it all (ties share it evenly).
 """
 
+import numbers
+
 from ..autograd.function import Function
 from ..backend import get_array_module
 
@@ -12,7 +14,10 @@ def normalize_axis(axis, ndim):
     """A tuple of non-negative axes (None means all), checked against ``ndim``."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (axis,) if isinstance(axis, numbers.Integral) else axis
+    if not isinstance(axes, (tuple, list)) or any(
+            isinstance(a, bool) or not isinstance(a, numbers.Integral) for a in axes):
+        raise TypeError(f"axis (dim) must be an integer or a tuple of integers, got {axis!r}")
     out = []
     for a in axes:
         if not -ndim <= a < max(ndim, 1):

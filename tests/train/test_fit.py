@@ -203,3 +203,45 @@ def test_float64_data_trains_a_float32_model_in_float32():
         verbose=0)
     assert set(seen) == {np.dtype(np.float32)}
     assert predict(model, X.astype(np.float64)).dtype == np.float32
+
+
+def _regression_model(seed=0):
+    cr.manual_seed(seed)
+    return nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+
+
+def test_a_nan_in_the_data_stops_fit_before_it_reaches_the_weights():
+    model = _regression_model()
+    before = [p.data.copy() for p in model.parameters()]
+    X = np.ones((8, 2), np.float32)
+    X[5, 1] = np.nan  # in the second batch of 4
+    y = np.zeros((8, 1), np.float32)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.warns(RuntimeWarning, match="training loss was nan at epoch 1, batch 2"):
+        history = fit(model, nn.MSELoss(), opt, (X, y), epochs=3, batch_size=4, shuffle=False,
+                      metrics=(), verbose=0)
+    assert history.stopped_on_nonfinite_loss and len(history) == 0
+    after = [p.data for p in model.parameters()]
+    assert all(np.isfinite(a).all() for a in after)
+    assert any(not np.array_equal(a, b) for a, b in zip(after, before))  # batch 1 did update
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # NumPy's, on the way
+def test_a_diverging_run_stops_with_finite_weights():
+    model = _regression_model()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 2)).astype(np.float32) * 100
+    y = rng.normal(size=(64, 1)).astype(np.float32) * 100
+    opt = optim.SGD(model.parameters(), lr=1e6)
+    with pytest.warns(RuntimeWarning, match="lower the learning rate"):
+        history = fit(model, nn.MSELoss(), opt, (X, y), epochs=50, metrics=(), verbose=0)
+    assert history.stopped_on_nonfinite_loss
+    assert all(np.isfinite(p.data).all() for p in model.parameters())
+
+
+@pytest.mark.parametrize("epochs", [2.5, "3", True])
+def test_epochs_must_be_an_integer(epochs):
+    model = _regression_model()
+    with pytest.raises(TypeError, match="epochs must be an integer"):
+        fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
+            (np.ones((4, 2), np.float32), np.ones((4, 1), np.float32)), epochs=epochs, verbose=0)

@@ -11,6 +11,7 @@ class History:
         self.history = {}
         self.epoch = []
         self.interrupted = False
+        self.stopped_on_nonfinite_loss = False  # fit stopped at a NaN or infinite loss
 
     def append(self, epoch, logs):
         self.epoch.append(epoch)

@@ -5,7 +5,9 @@ mini-batches, then over epochs, with validation after each epoch.
                   (X_train, y_train), val=0.3, epochs=10, batch_size=20)
 """
 
+import math
 import sys
+import warnings
 
 import numpy as np
 
@@ -71,6 +73,8 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
             optimizer.zero_grad()
             out = model(xb)
             loss = loss_fn(out, yb)
+            if not math.isfinite(float(loss.data)):
+                raise _NonFiniteLoss(step, float(loss.data))  # before it reaches the weights
             loss.backward()
             optimizer.step()
         else:
@@ -90,6 +94,14 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
     logs = {"loss": total_loss / seen}
     logs.update({m.name: m.result() for m in metrics})
     return logs
+
+
+class _NonFiniteLoss(Exception):
+    """A training batch's loss was NaN or infinite; ``fit`` stops before updating on it."""
+
+    def __init__(self, step, value):
+        super().__init__(step, value)
+        self.step, self.value = step, value
 
 
 def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size=256):
@@ -127,10 +139,14 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
     fraction of ``train`` to hold out. ``scheduler`` is stepped once per epoch;
     ``ReduceLROnPlateau`` is fed the validation loss (the training loss without validation).
     Ctrl-C stops training cleanly after the current batch: the history so far is returned and
-    callbacks (e.g. ModelCheckpoint's best file) keep what they saved.
+    callbacks (e.g. ModelCheckpoint's best file) keep what they saved. A NaN or infinite training
+    loss stops training too, with a warning, before that batch's update reaches the weights
+    (``history.stopped_on_nonfinite_loss``), as Keras' TerminateOnNaN would.
     """
     from ..optim.lr_scheduler import ReduceLROnPlateau
 
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
+        raise TypeError(f"epochs must be an integer, got {epochs!r}")
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     if isinstance(val, float):
@@ -153,7 +169,18 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
         for epoch in range(1, epochs + 1):
             bar = _progress_bar(len(train_loader), epoch, epochs, stream, verbose)
             model.train()
-            logs = _run_epoch(model, loss_fn, train_loader, metric_objs, optimizer, bar)
+            try:
+                logs = _run_epoch(model, loss_fn, train_loader, metric_objs, optimizer, bar)
+            except _NonFiniteLoss as bad:
+                history.stopped_on_nonfinite_loss = True
+                message = (f"fit: the training loss was {bad.value} at epoch {epoch}, batch "
+                           f"{bad.step}; training stopped before that update, so the weights are "
+                           "those after the batch before. Check the data for NaN or inf, or "
+                           "lower the learning rate.")
+                if bar is not None:
+                    print(file=stream)
+                warnings.warn(message, RuntimeWarning, stacklevel=2)
+                break
             if val_loader is not None:
                 model.eval()
                 with no_grad():

@@ -158,6 +158,12 @@ def test_fn_returning_a_non_tensor_is_a_clear_error():
         trace.trace(lambda: 3.0)
 
 
+def test_a_tensor_instead_of_a_function_is_a_clear_error():
+    x, y = scalars(1.0, 2.0)
+    with pytest.raises(TypeError, match="fn must be a function .* got a Tensor"):
+        trace.trace(x * y)
+
+
 def test_fn_returning_a_constant_tensor_is_a_clear_error():
     with pytest.raises(RuntimeError, match="does not require grad"):
         trace.trace(lambda: cr.tensor(1.0) * 2)

@@ -344,6 +344,11 @@ def trace(fn, names=None, gradient=None, max_elements: int = 6) -> Trace:
     ``tr = trace(lambda: (x + y) * z, names={"x": x, "y": y, "z": z}); print(tr)``.
     ``gradient`` is passed to ``backward`` (needed when ``fn()`` is not a scalar).
     """
+    if not callable(fn):
+        raise TypeError(
+            f"trace: fn must be a function that builds the tensor (e.g. lambda: (x + y) * z), "
+            f"got a {type(fn).__name__}: the graph is traced while fn() runs"
+        )
     with Trace(names=names, max_elements=max_elements) as tr:
         out = fn()
         if not hasattr(out, "backward"):

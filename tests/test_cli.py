@@ -98,6 +98,17 @@ def test_a_bad_thread_count_is_rejected(capsys, bad):
     assert "--threads" in capsys.readouterr().err
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_a_diverging_run_stops_early_and_still_writes_the_run(tmp_path, capsys):
+    with pytest.warns(RuntimeWarning, match="training loss was"):
+        assert main(["train", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "3",
+                     "--diagnostics", "--out", str(tmp_path), "--quiet"]) == 0
+    assert "Training stopped early" in capsys.readouterr().out
+    info = json.loads((tmp_path / "run.json").read_text())
+    assert info["stopped_on_nonfinite_loss"] is True
+
+
 def test_evaluate_of_a_directory_without_a_run_says_so(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path)]) == 1
     assert "not a run directory" in capsys.readouterr().err

@@ -110,9 +110,14 @@ def _train(args):
     print(f"Test ({args.dataset}): {shown}")
     if "accuracy" in test:
         print(f"Test accuracy: {100 * test['accuracy']:.2f}%")
+    if result["history"].stopped_on_nonfinite_loss:
+        print("Training stopped early: the loss became NaN or infinite (try a lower --lr).")
+    if result["curves"]:
+        curves = ", curves.png"
+    else:
+        curves = "; install chainrule[viz] for curves.png" if len(result["history"]) else ""
     print(f"Run written to {result['out']}/ (model.safetensors, history.csv, summary.txt"
-          + (", curves.png" if result["curves"] else "; install chainrule[viz] for curves.png")
-          + ")")
+          + curves + ")")
     if result["diagnostics"] is not None:
         print(result["diagnostics"].report())
     return 0

@@ -130,6 +130,8 @@ class GradientFlow(Callback):
             for epoch, norms in zip(self.epochs, self.grad_norms):
                 f.write(",".join([str(epoch), *(f"{norms.get(n, float('nan')):.6g}"
                                                 for n in names)]) + "\n")
+        if not self.grad_norms:
+            return  # nothing recorded (training stopped in its first epoch): no figure
         try:
             plot_gradient_norms(self, os.path.join(out_dir, "gradient_flow.png"))
         except ImportError:

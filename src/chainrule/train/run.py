@@ -180,18 +180,21 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
             "loss": type(loss_fn).__name__, "output": _output_kind(problem.task, out_layer),
             "input_shape": list(problem.input_shape), "hidden": list(hidden),
             "activation": activation, "optimizer": optimizer, "lr": opt.defaults["lr"],
-            "scheduler": scheduler, "epochs_run": len(history), "batch_size": batch_size,
+            "scheduler": scheduler, "epochs_run": len(history),
+            "stopped_on_nonfinite_loss": history.stopped_on_nonfinite_loss,
+            "batch_size": batch_size,
             "seed": seed, "samples": samples, "noise": noise, "val_split": val_split,
             "scaler": {"mean": scaler.mean.tolist(), "std": scaler.std.tolist()},
             "test": test, "seconds": round(time.perf_counter() - started, 2)}
     with atomic_write(os.path.join(out, "run.json"), mode="w") as f:
         json.dump(info, f, indent=1)
     curves = None
-    try:
-        curves = history.plot(os.path.join(out, "curves.png"), title=f"chainrule · {dataset}")
-        curves = os.path.join(out, "curves.png")
-    except ImportError:
-        pass  # matplotlib is optional: the CSV has the same numbers
+    if len(history):  # empty when the first epoch stopped at a NaN loss
+        try:
+            history.plot(os.path.join(out, "curves.png"), title=f"chainrule · {dataset}")
+            curves = os.path.join(out, "curves.png")
+        except ImportError:
+            pass  # matplotlib is optional: the CSV has the same numbers
     if monitor is not None:
         monitor.save_report(out)
     return {"model": model, "history": history, "test": test, "out": out, "curves": curves,

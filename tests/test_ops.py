@@ -232,6 +232,24 @@ def test_torch_style_dim_gives_values_and_indices(rng):
     compare_with_torch(lambda a: a.min(dim=0, keepdim=True).values, [x])
 
 
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_a_positional_dim_is_torch_s_dim_values_and_indices(name):
+    x = distinct(1, (3, 4))
+    for call in (lambda t: getattr(t, name)(1), lambda t: getattr(t, name)(0, True),
+                 lambda t: getattr(cr if isinstance(t, cr.Tensor) else torch, name)(t, -1)):
+        ours, theirs = call(cr.tensor(x)), call(torch.tensor(x))
+        np.testing.assert_array_equal(ours[0].data, theirs[0].numpy())
+        np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+    _, predicted = cr.tensor(x).max(1)  # the classification idiom
+    np.testing.assert_array_equal(predicted.data, x.argmax(axis=1))
+
+
+def test_max_and_min_of_two_tensors_are_elementwise_as_in_torch():
+    a, b = distinct(2, (3, 4)), distinct(3, (3, 4))
+    compare_with_torch(lambda p, q: cr.max(p, q) - cr.min(p, q), [a, b],
+                       torch_fn=lambda p, q: torch.max(p, q) - torch.min(p, q))
+
+
 def test_sum_and_mean_accept_torch_dim_and_keepdim(rng):
     x = rng.standard_normal((2, 3, 4))
     compare_with_torch(lambda a: a.sum(dim=(0, 2), keepdim=True), [x])

@@ -66,12 +66,19 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return _t(x).mean(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
-    return _t(x).max(axis, keepdims, dim=dim, keepdim=keepdim)
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+    """``torch.max``: the largest value, ``(values, indices)`` along ``dim``, or, given a second
+    tensor, the elementwise maximum."""
+    if dim is not None and not isinstance(dim, (numbers.Integral, tuple, list)):
+        return maximum(x, dim)
+    return _t(x).max(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
-    return _t(x).min(axis, keepdims, dim=dim, keepdim=keepdim)
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+    """``torch.min``: like ``max``."""
+    if dim is not None and not isinstance(dim, (numbers.Integral, tuple, list)):
+        return minimum(x, dim)
+    return _t(x).min(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def reshape(x, *shape):

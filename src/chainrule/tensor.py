@@ -398,22 +398,24 @@ class Tensor:
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return Mean.apply(self, _axis(axis, dim), keepdims or bool(keepdim))
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """NumPy style (``axis=``) gives the values; torch style (``dim=``) gives
-        ``(values, indices)`` as ``torch.max(x, dim)`` does."""
-        keep = keepdims or bool(keepdim)
-        values = Max.apply(self, _axis(axis, dim), keep)
-        if dim is None:
-            return values
-        return MaxResult(values, self.argmax(dim, keepdim=keep))
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """torch style: ``x.max()`` is the largest value; ``x.max(1)`` (or ``dim=1``) gives
+        ``(values, indices)`` as ``torch.max(x, 1)`` does, so ``_, pred = out.max(1)`` works.
+        NumPy style: ``axis=`` (an axis or a tuple of them) gives the values only."""
+        return self._extreme(Max, "argmax", dim, keepdim, axis, keepdims)
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Like ``max``: values for ``axis=``, ``(values, indices)`` for ``dim=``."""
-        keep = keepdims or bool(keepdim)
-        values = Min.apply(self, _axis(axis, dim), keep)
-        if dim is None:
-            return values
-        return MaxResult(values, self.argmin(dim, keepdim=keep))
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Like ``max``: ``(values, indices)`` for a ``dim``, values for ``axis=``."""
+        return self._extreme(Min, "argmin", dim, keepdim, axis, keepdims)
+
+    def _extreme(self, op, arg, dim, keepdim, axis, keepdims):
+        keep = bool(keepdim) or bool(keepdims)
+        if dim is not None and axis is not None:
+            raise TypeError("give axis or dim, not both")
+        if dim is None or not isinstance(dim, numbers.Integral):
+            return op.apply(self, dim if axis is None else axis, keep)  # values only
+        values = op.apply(self, dim, keep)
+        return MaxResult(values, getattr(self, arg)(dim, keepdim=keep))
 
     def argmax(self, axis=None, keepdim=False, *, dim=None):
         axis = _axis(axis, dim)

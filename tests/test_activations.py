@@ -181,3 +181,11 @@ def test_dropout_with_p_one_zeroes_everything_and_its_gradient(rng):
 def test_dropout_rejects_a_probability_outside_zero_one():
     with pytest.raises(ValueError, match="dropout probability"):
         F.dropout(cr.ones(3), 1.5)
+
+
+@pytest.mark.parametrize("name, args", [("tanh", ()), ("sigmoid", ()), ("relu", ()),
+                                        ("softmax", (1,)), ("log_softmax", (1,))])
+def test_top_level_activations_are_torch_s(name, args):
+    x = away_from(7, (3, 4))  # relu's kink stays out of the finite differences
+    check_op(lambda a: getattr(cr, name)(a, *args), [x],
+             torch_fn=lambda a: getattr(torch, name)(a, *args))

@@ -417,3 +417,41 @@ def test_random_graphs_with_branches_and_broadcasting_match_torch(program, seed)
         return sum(v.sum() for v in values)
 
     compare_with_torch(run, [normal(seed, (3, 4)), normal(seed + 1, (4,))])
+
+
+class _Scale(cr.Function):
+    """y = k·x with k passed by keyword; backward names a gradient for k as well."""
+
+    extra = None
+
+    @staticmethod
+    def forward(ctx, x, k=2.0):
+        ctx.k = k
+        return x * k
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.k, _Scale.extra
+
+
+def test_a_none_gradient_for_a_keyword_argument_is_ignored():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    _Scale.extra = None
+    _Scale.apply(x, k=3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_a_real_gradient_for_no_input_is_an_error_naming_the_op():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    _Scale.extra = np.ones(2)
+    try:
+        with pytest.raises(RuntimeError, match="_Scale.backward returned 2 gradients for 1 input"):
+            _Scale.apply(x, k=3.0).sum().backward()
+    finally:
+        _Scale.extra = None
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_methods_backpropagate_like_torch(name):
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    compare_with_torch(lambda a: getattr(a, name)(1), [x])

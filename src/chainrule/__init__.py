@@ -22,9 +22,9 @@ from .autograd import (  # noqa: I001
 from .tensor import Tensor, tensor, float16, float32, float64, int32, int64, bool_
 from .errors import AnomalyError, GradcheckError, ShapeError
 from .functional import (
-    abs, arange, cat, clamp, clip, concatenate, exp, from_numpy, full, log, matmul, max,
-    maximum, mean, min, minimum, ones, ones_like, permute, reshape, sqrt, stack, sum, transpose,
-    where, zeros, zeros_like,
+    abs, arange, cat, clamp, clip, concatenate, exp, from_numpy, full, log, log_softmax, matmul,
+    max, maximum, mean, min, minimum, ones, ones_like, permute, relu, reshape, sigmoid, softmax,
+    sqrt, stack, sum, tanh, transpose, where, zeros, zeros_like,
 )
 from .random import manual_seed, rand, randn
 

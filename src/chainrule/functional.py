@@ -33,6 +33,26 @@ def abs(x):  # noqa: A001 - torch's name
     return Abs.apply(_t(x))
 
 
+def tanh(x):
+    return _t(x).tanh()
+
+
+def sigmoid(x):
+    return _t(x).sigmoid()
+
+
+def relu(x):
+    return _t(x).relu()
+
+
+def softmax(x, dim=-1):
+    return _t(x).softmax(dim)
+
+
+def log_softmax(x, dim=-1):
+    return _t(x).log_softmax(dim)
+
+
 def clip(x, min=None, max=None):  # noqa: A002 - torch's argument names
     return _t(x).clip(min, max)
 

@@ -386,10 +386,10 @@ class Tensor:
         return ReLU.apply(self)
 
     def softmax(self, dim=-1):
-        return Softmax.apply(self, dim=dim)
+        return Softmax.apply(self, dim)
 
     def log_softmax(self, dim=-1):
-        return LogSoftmax.apply(self, dim=dim)
+        return LogSoftmax.apply(self, dim)
 
     # -- reductions ------------------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):

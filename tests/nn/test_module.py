@@ -115,3 +115,58 @@ def test_repr_lists_children_like_torch():
     text = repr(nn.Sequential(nn.Linear(2, 3), nn.ReLU()))
     assert "(0): Linear(in_features=2, out_features=3, bias=True)" in text
     assert "(1): ReLU()" in text
+
+
+def test_to_double_and_float_convert_parameters_and_gradients_in_place():
+    model = nn.Sequential(nn.Linear(3, 2), nn.Tanh(), nn.Linear(2, 1))
+    model(cr.ones(4, 3)).sum().backward()
+    weight = model[0].weight
+    assert model.double() is model
+    assert all(p.dtype == np.float64 and p.grad.dtype == np.float64 for p in model.parameters())
+    assert model[0].weight is weight  # the same Parameter objects: an optimizer still has them
+    assert model(cr.ones(4, 3, dtype=cr.float64)).dtype == np.float64
+    model.float()
+    assert all(p.dtype == np.float32 for p in model.parameters())
+    model.to("cpu", cr.float64)
+    assert all(p.dtype == np.float64 for p in model.parameters())
+
+
+@pytest.mark.parametrize("args, error, message", [
+    (("cuda",), ValueError, "runs on the CPU"),
+    ((np.int64,), TypeError, "floating dtypes, got int64"),
+])
+def test_to_refuses_what_it_cannot_do(args, error, message):
+    with pytest.raises(error, match=message):
+        nn.Linear(2, 1).to(*args)
+
+
+def test_requires_grad_freezes_and_unfreezes_every_parameter():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+    assert model.requires_grad_(False) is model
+    assert not any(p.requires_grad for p in model.parameters())
+    model.requires_grad_()
+    assert all(p.requires_grad for p in model.parameters())
+
+
+class _Stack(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(3, 4), nn.Linear(4, 2)])
+        self.layers.append(nn.Linear(2, 1))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = cr.tanh(layer(x)) if layer is not self.layers[-1] else layer(x)
+        return x
+
+
+def test_module_list_registers_its_layers_as_torch_names_them():
+    model = _Stack()
+    assert list(model.state_dict()) == [f"layers.{i}.{k}" for i in range(3)
+                                        for k in ("weight", "bias")]
+    assert len(model.layers) == 3 and isinstance(model.layers[1:], nn.ModuleList)
+    assert model(cr.ones(5, 3)).shape == (5, 1)
+    with pytest.raises(TypeError, match="ModuleList: item 3 is a int"):
+        model.layers.append(3)
+    with pytest.raises(NotImplementedError, match="loop over it"):
+        model.layers(cr.ones(1, 3))

@@ -146,6 +146,7 @@ def run_backward(root, grad, retain_graph=False):
         n = len(grads)
         if n != len(inputs):
             _check_grad_count(node, grads, inputs)
+            n = min(n, len(inputs))
         sent = [None] * len(inputs) if observers else None
         for i in range(n):
             t = inputs[i]
@@ -195,8 +196,10 @@ def run_backward(root, grad, retain_graph=False):
 
 
 def _check_grad_count(node, grads, inputs):
-    """Trailing non-tensor arguments may go without a gradient; anything else is a bug."""
-    if len(grads) > len(inputs) or any(t is not None for t in inputs[len(grads):]):
+    """Trailing non-tensor arguments may go without a gradient, and a gradient (None) for an
+    argument that was passed by keyword is ignored; anything else is a bug."""
+    extra = grads[len(inputs):]
+    if any(g is not None for g in extra) or any(t is not None for t in inputs[len(grads):]):
         raise RuntimeError(
             f"{node.name}.backward returned {len(grads)} gradients for {len(inputs)} inputs "
             "(one per positional argument of forward; trailing non-tensors may be left out)"

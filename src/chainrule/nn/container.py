@@ -1,4 +1,5 @@
-"""``Sequential``: layers applied one after the other, the output of one the input of the next."""
+"""Containers: ``Sequential`` (layers applied one after the other, the output of one the input of
+the next) and ``ModuleList`` (layers held in a list, applied however your ``forward`` says)."""
 
 from collections import OrderedDict
 
@@ -46,3 +47,43 @@ class Sequential(Module):
             {"name": name, "type": type(layer).__name__, "config": layer.config()}
             for name, layer in self._modules.items()
         ]}
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters the owner sees: ``self.layers = ModuleList([...])``.
+
+    A plain Python list hides its layers from ``parameters()``, so an optimizer would never
+    update them; a ``ModuleList`` registers each one under its index (``layers.0.weight``).
+    """
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self.extend(modules)
+
+    def append(self, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: item {len(self)} is a {type(module).__name__}, "
+                            "not a Module")
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        layers = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(layers[index])
+        return layers[index]
+
+    def forward(self, *args):
+        raise NotImplementedError("a ModuleList has no forward: loop over it in your module's "
+                                  "forward (for layer in self.layers: x = layer(x))")

@@ -105,6 +105,48 @@ class Module:
             elif p.grad is not None:
                 p.grad.data[...] = 0
 
+    def to(self, *args, dtype=None, device=None):
+        """Convert every parameter (and its gradient) to a floating dtype, in place; returns
+        self. ``model.to(cr.float64)``, ``model.to("cpu")``, ``model.to("cpu", cr.float64)``.
+
+        chainrule computes on the CPU, so the only device is ``"cpu"``.
+        """
+        for arg in args:
+            if isinstance(arg, str):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(device) != "cpu":
+            raise ValueError(f"{type(self).__name__}.to: chainrule runs on the CPU (NumPy); "
+                             f"device {device!r} is not available")
+        if dtype is None:
+            return self
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to only converts parameters to floating "
+                            f"dtypes, got {dtype}")
+        for p in self.parameters():
+            if p.data.dtype != dtype:
+                p.data = p.data.astype(dtype)
+            if p.grad is not None and p.grad.data.dtype != dtype:
+                p.grad.data = p.grad.data.astype(dtype)
+        return self
+
+    def double(self):
+        return self.to(np.float64)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def half(self):
+        return self.to(np.float16)
+
+    def requires_grad_(self, requires_grad=True):
+        """Freeze (False) or unfreeze every parameter; returns self."""
+        for p in self.parameters():
+            p.requires_grad = bool(requires_grad)
+        return self
+
     def apply(self, fn):
         for m in self.modules():
             fn(m)

@@ -4,6 +4,7 @@ ops and gradients keep, and the ways of leaving the graph.
 
 import numpy as np
 import pytest
+import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
@@ -217,3 +218,15 @@ def test_integers_with_python_floats_give_float32_as_in_torch():
     assert (ints + 1).dtype == np.int64
     assert (cr.tensor([1.0], dtype=cr.float64) * 0.5).dtype == np.float64
     assert cr.tensor([1.0]).to(cr.float64).dtype == np.float64
+
+
+def test_torch_s_comparison_methods_and_as_shapes():
+    pred = cr.tensor([[1], [2], [3]])
+    target = cr.tensor([1, 5, 3])
+    assert pred.eq(target.view_as(pred)).sum().item() == 2  # the MNIST example's accuracy line
+    a, b = cr.tensor([1.0, 2.0, 3.0]), cr.tensor([2.0, 2.0, 2.0])
+    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
+        expected = getattr(torch.tensor(a.data), name)(torch.tensor(b.data)).numpy()
+        np.testing.assert_array_equal(getattr(a, name)(b).data, expected)
+    assert cr.ones(6).reshape_as(cr.ones(2, 3)).shape == (2, 3)
+    assert cr.ones(1, 3).expand_as(cr.ones(4, 3)).shape == (4, 3)

@@ -348,6 +348,9 @@ class Tensor:
     def __ge__(self, other):
         return self._compare(np.greater_equal, other)
 
+    # torch's method names for the comparisons (``pred.eq(target).sum().item()``)
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
     __hash__ = object.__hash__  # tensors are identified by object (e.g. as dict keys)
 
     # -- elementwise functions -------------------------------------------------------------------
@@ -494,6 +497,15 @@ class Tensor:
 
     def expand(self, *shape):
         return BroadcastTo.apply(self, _dims(shape))
+
+    def view_as(self, other):
+        """This tensor reshaped to ``other``'s shape (torch's ``view_as``)."""
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
 
     broadcast_to = expand
 

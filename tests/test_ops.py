@@ -129,6 +129,67 @@ def test_abs_gradient_at_zero_is_zero_as_in_torch():
     compare_with_torch(lambda a: a.abs(), [np.array([-1.0, 0.0, 2.0])])
 
 
+@pytest.mark.parametrize("name", ["sin", "cos", "expm1", "square"])
+@given(shape=shapes(), seed=seeds)
+def test_smooth_elementwise_functions(name, shape, seed):
+    check_op(lambda a: getattr(a, name)(), [normal(seed, shape)])
+
+
+@given(shapes(), seeds)
+def test_log1p(shape, seed):
+    x = positive(seed, shape) - 0.5  # log1p is defined above −1
+    check_op(lambda a: a.log1p(), [x])
+
+
+@given(shapes(), seeds, st.sampled_from([3, 0.5, -2]))
+def test_pow_method_is_the_operator(shape, seed, exponent):
+    check_op(lambda a: a.pow(exponent), [positive(seed, shape)])
+
+
+def test_sign_passes_no_gradient_as_in_torch():
+    compare_with_torch(lambda a: a.sign() * a, [np.array([-1.5, 0.0, 2.0])])
+
+
+@pytest.mark.parametrize("dim, unbiased, keepdim", [
+    (None, True, False), (1, True, False), (0, False, True), ((0, 2), True, False)])
+@given(seed=seeds)
+def test_var_and_std_match_torch(dim, unbiased, keepdim, seed):
+    x = normal(seed, (3, 4, 2))
+    check_op(lambda a: a.var(dim, unbiased, keepdim), [x])
+    check_op(lambda a: a.std(dim, unbiased, keepdim), [x])
+
+
+def test_var_with_no_degrees_of_freedom_says_so():
+    with pytest.raises(ValueError, match="var: 1 value.* correction 1"):
+        cr.ones(1, 3).var(0)
+
+
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (1, False), (0, True), ((0, 1), False)])
+@given(seed=seeds)
+def test_norm_matches_torch(dim, keepdim, seed):
+    check_op(lambda a: a.norm(dim=dim, keepdim=keepdim), [normal(seed, (3, 4))])
+
+
+def test_norm_of_zeros_sends_back_zero_not_nan_as_torch():
+    compare_with_torch(lambda a: a.norm(dim=1), [np.array([[0.0, 0.0], [3.0, 4.0]])])
+
+
+def test_norm_other_than_2_is_refused():
+    with pytest.raises(ValueError, match="only p=2"):
+        cr.ones(3).norm(p=1)
+
+
+def test_t_mm_and_dot_as_in_torch(rng):
+    m, v = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    check_op(lambda a, b: a.t().mm(b), [m, rng.standard_normal((3, 2))],
+             torch_fn=lambda a, b: a.t().mm(b))
+    check_op(lambda a, b: a.dot(b), [v, rng.standard_normal(4)], torch_fn=torch.dot)
+    with pytest.raises(cr.ShapeError, match=r"dot expects 1-d tensors, got shapes \(3, 4\)"):
+        cr.tensor(m).dot(cr.tensor(m))
+    with pytest.raises(ValueError, match="t.. expects a tensor with at most 2 dimensions"):
+        cr.ones(2, 2, 2).t()
+
+
 @given(shapes(), seeds, st.sampled_from([(-0.5, 0.5), (None, 0.3), (-0.2, None)]))
 def test_clip_away_from_the_bounds(shape, seed, bounds):
     lo, hi = bounds
@@ -385,3 +446,29 @@ def test_a_composite_expression_matches_torch(rng):
     compare_with_torch(f, [rng.standard_normal((4, 3)) * 0.3, rng.standard_normal((3, 5)) * 0.3,
                            rng.standard_normal(5) * 0.1],
                        torch_fn=lambda x, w, b: (x @ w + b).clamp(-1.0, 1.0).log_softmax(1).mean())
+
+
+@pytest.mark.parametrize("name, args", [
+    ("sin", ()), ("cos", ()), ("expm1", ()), ("square", ()), ("pow", (3,)), ("var", (1,)),
+    ("std", (0,)), ("norm", ()), ("flatten", ()), ("unsqueeze", (1,)), ("squeeze", (0,)),
+])
+def test_top_level_functions_are_torch_s(name, args, rng):
+    x = rng.standard_normal((1, 3, 2)) if name == "squeeze" else rng.standard_normal((3, 2))
+    check_op(lambda a: getattr(cr, name)(a, *args), [x],
+             torch_fn=lambda a: getattr(torch, name)(a, *args))
+
+
+def test_constructors_and_comparisons_as_in_torch():
+    np.testing.assert_array_equal(cr.eye(2, 3).data, torch.eye(2, 3).numpy())
+    np.testing.assert_allclose(cr.linspace(-1, 1, 5).data, torch.linspace(-1, 1, 5).numpy())
+    assert cr.empty(2, 3).shape == (2, 3) and cr.empty(2, 3).dtype == np.float32
+    assert cr.allclose(cr.ones(2), cr.ones(2) + 1e-9) and not cr.equal(cr.ones(2), cr.zeros(2))
+    assert cr.argmax(cr.tensor([[1.0, 3.0], [2.0, 0.0]]), 1).tolist() == [1, 0]
+    cr.manual_seed(3)
+    first = (cr.randint(10, size=(50,)).tolist(), cr.randperm(6).tolist())
+    cr.manual_seed(3)
+    assert (cr.randint(10, size=(50,)).tolist(), cr.randperm(6).tolist()) == first  # seeded
+    assert min(first[0]) >= 0 and max(first[0]) < 10 and sorted(first[1]) == list(range(6))
+    assert set(cr.randint(3, 5, size=20).tolist()) <= {3, 4}
+    with pytest.raises(ValueError, match="randint: high .2. must be greater than low .2."):
+        cr.randint(2, 2)

@@ -22,11 +22,13 @@ from .autograd import (  # noqa: I001
 from .tensor import Tensor, tensor, float16, float32, float64, int32, int64, bool_
 from .errors import AnomalyError, GradcheckError, ShapeError
 from .functional import (
-    abs, arange, cat, clamp, clip, concatenate, exp, from_numpy, full, log, log_softmax, matmul,
-    max, maximum, mean, min, minimum, ones, ones_like, permute, relu, reshape, sigmoid, softmax,
-    sqrt, stack, sum, tanh, transpose, where, zeros, zeros_like,
+    abs, allclose, arange, argmax, argmin, cat, clamp, clip, concatenate, cos, dot, empty, equal,
+    exp, expm1, eye, flatten, from_numpy, full, linspace, log, log1p, log_softmax, matmul, max,
+    maximum, mean, min, minimum, mm, norm, ones, ones_like, permute, pow, relu, reshape, sigmoid,
+    sign, sin, softmax, sqrt, square, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var,
+    where, zeros, zeros_like,
 )
-from .random import manual_seed, rand, randn
+from .random import manual_seed, rand, randint, randn, randperm
 
 __version__ = "0.1.0"
 

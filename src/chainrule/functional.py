@@ -53,6 +53,85 @@ def log_softmax(x, dim=-1):
     return _t(x).log_softmax(dim)
 
 
+def sin(x):
+    return _t(x).sin()
+
+
+def cos(x):
+    return _t(x).cos()
+
+
+def log1p(x):
+    return _t(x).log1p()
+
+
+def expm1(x):
+    return _t(x).expm1()
+
+
+def sign(x):
+    return _t(x).sign()
+
+
+def pow(x, exponent):  # noqa: A001 - torch's name
+    return _t(x) ** exponent
+
+
+def square(x):
+    return _t(x).square()
+
+
+def var(x, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    return _t(x).var(dim, unbiased, keepdim, correction=correction)
+
+
+def std(x, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    return _t(x).std(dim, unbiased, keepdim, correction=correction)
+
+
+def norm(x, p=2, dim=None, keepdim=False):
+    return _t(x).norm(p, dim, keepdim)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    return _t(x).flatten(start_dim, end_dim)
+
+
+def squeeze(x, dim=None):
+    return _t(x).squeeze(dim)
+
+
+def unsqueeze(x, dim):
+    return _t(x).unsqueeze(dim)
+
+
+def argmax(x, dim=None, keepdim=False):
+    return _t(x).argmax(dim, keepdim)
+
+
+def argmin(x, dim=None, keepdim=False):
+    return _t(x).argmin(dim, keepdim)
+
+
+def mm(a, b):
+    return _t(a).mm(b)
+
+
+def dot(a, b):
+    return _t(a).dot(b)
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """Are ``a`` and ``b`` equal within tolerances (torch.allclose)? A Python bool."""
+    return bool(np.allclose(_as_array(a), _as_array(b), rtol=rtol, atol=atol,
+                            equal_nan=equal_nan))
+
+
+def equal(a, b):
+    """Same shape and the same values (torch.equal)? A Python bool."""
+    return bool(np.array_equal(_as_array(a), _as_array(b)))
+
+
 def clip(x, min=None, max=None):  # noqa: A002 - torch's argument names
     return _t(x).clip(min, max)
 
@@ -169,6 +248,25 @@ def ones(*shape, dtype=None, requires_grad=False):
 
 def full(shape, fill_value, dtype=None, requires_grad=False):
     return Tensor(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def empty(*shape, dtype=None, requires_grad=False):
+    """A tensor of the given shape whose values are whatever the memory held (torch.empty)."""
+    data = np.empty(_shape(shape, "empty"), dtype=_dtype(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    """The n×m identity matrix (torch.eye)."""
+    shape = _shape((n, n if m is None else m), "eye")
+    return Tensor(np.eye(*shape, dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included (torch.linspace)."""
+    (steps,) = _shape((steps,), "linspace")
+    data = np.linspace(start, end, steps, dtype=_dtype(dtype))
+    return Tensor(data, requires_grad=requires_grad)
 
 
 def zeros_like(t, dtype=None):

@@ -34,3 +34,26 @@ def rand(*shape, dtype=np.float32, requires_grad=False):
 
     data = _Default.generator.random(_shape(shape, "rand")).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=np.int64):
+    """Random integers in [low, high) (or [0, low) given one bound), from the seeded generator
+    (torch.randint)."""
+    from .functional import _shape
+    from .tensor import Tensor
+
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    size = _shape(tuple(size) if not isinstance(size, int) else (size,), "randint")
+    return Tensor(_Default.generator.integers(low, high, size).astype(dtype))
+
+
+def randperm(n, dtype=np.int64):
+    """A random permutation of 0 … n−1, from the seeded generator (torch.randperm)."""
+    from .functional import _shape
+    from .tensor import Tensor
+
+    (n,) = _shape((n,), "randperm")
+    return Tensor(_Default.generator.permutation(n).astype(dtype))

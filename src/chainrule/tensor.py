@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from .autograd.grad_mode import GradMode
+from .errors import ShapeError
 
 float16, float32, float64 = np.float16, np.float32, np.float64
 int32, int64, bool_ = np.int32, np.int64, np.bool_
@@ -84,6 +85,13 @@ def _dim_index(dim, ndim, method, new_axis=False):
         raise IndexError(f"{method}: dim {dim} is out of range for a tensor with {ndim} "
                          f"dimension(s) (expected {-n} to {n - 1})")
     return int(dim) % n
+
+
+def _check_ndim(op, ndim, *tensors):
+    shapes = [np.shape(t.data if isinstance(t, Tensor) else t) for t in tensors]
+    if any(len(shape) != ndim for shape in shapes):
+        raise ShapeError(f"{op} expects {ndim}-d tensors, got shapes "
+                         f"{', '.join(str(tuple(s)) for s in shapes)}")
 
 
 class Tensor:
@@ -366,6 +374,52 @@ class Tensor:
     def abs(self):
         return Abs.apply(self)
 
+    def sin(self):
+        return Sin.apply(self)
+
+    def cos(self):
+        return Cos.apply(self)
+
+    def log1p(self):
+        return Log1p.apply(self)
+
+    def expm1(self):
+        return Expm1.apply(self)
+
+    def sign(self):
+        return Sign.apply(self)
+
+    def pow(self, exponent):
+        return Pow.apply(self, exponent)
+
+    def square(self):
+        return Pow.apply(self, 2)
+
+    def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        """Variance over ``dim`` (all elements by default), divided by n − 1 as torch does
+        (``unbiased=False`` or ``correction=0`` divides by n). Built from ops, so it has a
+        gradient."""
+        axes = normalize_axis(dim, self.data.ndim)
+        n = 1
+        for a in axes:
+            n *= self.data.shape[a]
+        ddof = (1 if unbiased else 0) if correction is None else correction
+        if n - ddof <= 0:
+            raise ValueError(f"var: {n} value(s) with correction {ddof} leave no degrees of "
+                             "freedom")
+        centred = self - self.mean(axis=axes, keepdims=True)
+        return (centred * centred).sum(axis=axes, keepdims=keepdim) / (n - ddof)
+
+    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        """Standard deviation: the square root of ``var`` (same arguments)."""
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        """The Euclidean (Frobenius) norm over ``dim`` (all elements by default). Only p=2."""
+        if p != 2 and p != "fro":
+            raise ValueError(f"norm: only p=2 (Euclidean/Frobenius) is implemented, got p={p!r}")
+        return Norm.apply(self, normalize_axis(dim, self.data.ndim), bool(keepdim))
+
     def clip(self, min=None, max=None):  # noqa: A002 - torch's argument names
         if min is None and max is None:
             raise ValueError("clip needs min or max")
@@ -498,6 +552,23 @@ class Tensor:
     def expand(self, *shape):
         return BroadcastTo.apply(self, _dims(shape))
 
+    def t(self):
+        """The transpose of a matrix (a 0-d or 1-d tensor is returned as it is), as torch."""
+        if self.data.ndim > 2:
+            raise ValueError(f"t() expects a tensor with at most 2 dimensions, got shape "
+                             f"{self.data.shape}; use transpose(d0, d1) or permute")
+        return self if self.data.ndim < 2 else Permute.apply(self, (1, 0))
+
+    def mm(self, other):
+        """Matrix product of two matrices (torch.mm): like ``@``, but only for 2-d tensors."""
+        _check_ndim("mm", 2, self, other)
+        return MatMul.apply(self, other)
+
+    def dot(self, other):
+        """Dot product of two vectors (torch.dot)."""
+        _check_ndim("dot", 1, self, other)
+        return MatMul.apply(self, other)
+
     def view_as(self, other):
         """This tensor reshaped to ``other``'s shape (torch's ``view_as``)."""
         return self.reshape(other.shape)
@@ -544,7 +615,20 @@ class MaxResult(tuple):
 from .autograd.engine import run_backward  # noqa: E402
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: E402
 from .ops.arithmetic import Add, Cast, Div, Identity, Mul, Neg, Pow, Sub  # noqa: E402
-from .ops.elementwise import Abs, Clip, Exp, Log, Maximum, Minimum, Sqrt  # noqa: E402
+from .ops.elementwise import (  # noqa: E402
+    Abs,
+    Clip,
+    Cos,
+    Exp,
+    Expm1,
+    Log,
+    Log1p,
+    Maximum,
+    Minimum,
+    Sign,
+    Sin,
+    Sqrt,
+)
 from .ops.matmul import MatMul  # noqa: E402
-from .ops.reduction import Max, Mean, Min, Sum  # noqa: E402
+from .ops.reduction import Max, Mean, Min, Norm, Sum, normalize_axis  # noqa: E402
 from .ops.shape import BroadcastTo, GetItem, Permute, Reshape  # noqa: E402

@@ -1,4 +1,5 @@
-"""Elementwise functions: exp, log, sqrt, abs, clip, maximum, minimum, where.
+"""Elementwise functions: exp, log, sqrt, abs, sin, cos, log1p, expm1, sign, clip, maximum,
+minimum, where.
 
 Each local gradient is the derivative of the function at the input, multiplied by the upstream g.
 """
@@ -63,6 +64,76 @@ class Abs(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * get_array_module(x).sign(x)
+
+
+class Sin(Function):
+    """y = sin x;  dy/dx = cos x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * get_array_module(x).cos(x)
+
+
+class Cos(Function):
+    """y = cos x;  dy/dx = −sin x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return -g * get_array_module(x).sin(x)
+
+
+class Log1p(Function):
+    """y = ln(1 + x), accurate for tiny x;  dy/dx = 1/(1 + x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).log1p(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1 + x)
+
+
+class Expm1(Function):
+    """y = eˣ − 1, accurate for tiny x;  dy/dx = eˣ = y + 1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = get_array_module(x).expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y + 1)
+
+
+class Sign(Function):
+    """y = sign x (−1, 0 or 1);  dy/dx = 0 wherever it exists, so no gradient flows (as torch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.shape
+        return get_array_module(x).sign(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return get_array_module(g).zeros(ctx.shape, dtype=g.dtype)
 
 
 class Clip(Function):

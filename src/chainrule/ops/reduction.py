@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, max, min over all elements or over some axes.
+"""Reductions: sum, mean, max, min and the Euclidean norm over all elements or over some axes.
 
 Backward spreads the upstream gradient back over the reduced axes: every summed element gets g,
 every averaged element g/n, and the maximum (or minimum) element gets it all (ties share it evenly).
@@ -110,3 +110,23 @@ class Min(Max):
     """y = min x;  dy/dx = 1 at the minimum (shared evenly by ties), 0 elsewhere."""
 
     pick = "min"
+
+
+class Norm(Function):
+    """y = √(Σ x²) over ``axes``;  dy/dx = x / y, taken as 0 where y = 0 (as torch does), so a
+    zero vector's norm does not send NaN back."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        xp = get_array_module(x)
+        y = xp.sqrt(xp.add.reduce(x * x, axis=axes, keepdims=True))
+        ctx.save_for_backward(x, y)
+        return y if keepdims else y.reshape([n for i, n in enumerate(y.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        xp = get_array_module(x)
+        g = xp.reshape(g, y.shape)
+        safe = xp.where(y > 0, y, 1)
+        return xp.where(y > 0, g * x / safe, 0), None, None

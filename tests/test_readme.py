@@ -36,3 +36,18 @@ def test_the_training_example_runs_and_learns(tmp_path, monkeypatch, capsys):
     assert "Total params: 1,930" in capsys.readouterr().out
     assert namespace["history"]["val_accuracy"][-1] > 0.85
     assert (tmp_path / "curves.png").exists() and (tmp_path / "model.safetensors").exists()
+
+
+def test_the_pytorch_style_loop_runs_and_learns(capsys):
+    readme = (ROOT / "README.md").read_text()
+    training = re.search(r"## Training a network.*?```python\n(.*?)```", readme, re.S).group(1)
+    loop = re.search(r"written as a PyTorch loop.*?```python\n(.*?)```", readme, re.S).group(1)
+    header = "\n".join(line for line in training.splitlines()
+                       if line.startswith(("import", "from", "X, y")))
+    import chainrule as cr
+
+    cr.manual_seed(0)  # 12 seeds gave 90.8–93.2 % in the last epoch
+    namespace = {}
+    exec(compile(header + "\n" + loop, "README.md", "exec"), namespace)
+    assert namespace["correct"] / 1797 > 0.85
+    assert "train accuracy" in capsys.readouterr().out

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
@@ -130,8 +131,23 @@ def test_an_unknown_reduction():
 
 
 def test_a_reduction_axis_out_of_range():
-    with pytest.raises(IndexError, match="axis 3.*2 dimensions"):
+    with pytest.raises(IndexError, match=r"sum: dim 3 is out of range .* 2 dimension"):
         cr.ones(2, 3).sum(axis=3)
+    with pytest.raises(IndexError, match=r"max: dim -3 is out of range .* 2 dimension"):
+        cr.ones(2, 3).max(axis=-3)
+    with pytest.raises(TypeError, match=r"mean: dim must be an integer, got 0.5"):
+        cr.ones(2, 3).mean(axis=(0, 0.5))
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
+@pytest.mark.parametrize("dim", [0, -1])
+def test_a_0d_tensor_reduces_over_its_one_dim_as_in_torch(name, dim):
+    x = cr.tensor(2.0, requires_grad=True)
+    y = getattr(x, name)(axis=dim)
+    y.backward()
+    expected = getattr(torch.tensor(2.0), name)(dim)
+    assert y.item() == (expected if name in ("sum", "mean") else expected.values).item()
+    assert x.grad.item() == 1.0
 
 
 # -- detect_anomaly -------------------------------------------------------------------------------

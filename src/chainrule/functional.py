@@ -9,8 +9,9 @@ import numpy as np
 
 from .ops.elementwise import Abs, Exp, Log, Maximum, Minimum, Sqrt, Where
 from .ops.matmul import MatMul
+from .ops.reduction import dim_index
 from .ops.shape import Concatenate, Stack
-from .tensor import Tensor, _as_array, _dim_index
+from .tensor import Tensor, _as_array
 
 
 def _t(x):
@@ -202,7 +203,7 @@ def _sequence(op, tensors):
 def concatenate(tensors, axis=0, *, dim=None):
     """Join tensors along an existing axis (``torch.cat``)."""
     tensors = _sequence("concatenate", tensors)
-    axis = _dim_index(axis if dim is None else dim, np.ndim(_as_array(tensors[0])), "cat")
+    axis = dim_index(axis if dim is None else dim, np.ndim(_as_array(tensors[0])), "cat")
     return Concatenate.apply(axis, *tensors)
 
 
@@ -212,7 +213,7 @@ cat = concatenate
 def stack(tensors, axis=0, *, dim=None):
     """Join tensors along a new axis."""
     tensors = _sequence("stack", tensors)
-    axis = _dim_index(axis if dim is None else dim, np.ndim(_as_array(tensors[0])), "stack",
+    axis = dim_index(axis if dim is None else dim, np.ndim(_as_array(tensors[0])), "stack",
                       new_axis=True)
     return Stack.apply(axis, *tensors)
 

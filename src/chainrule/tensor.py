@@ -74,19 +74,6 @@ def _axis(axis, dim):
     return axis
 
 
-def _dim_index(dim, ndim, method, new_axis=False):
-    """``dim`` as an index into ``range(ndim)`` (``range(ndim + 1)`` for a ``new_axis``),
-    negative counting from the end, as torch reads it. Out of range is an IndexError naming the
-    method, never a silent wrap-around."""
-    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
-        raise TypeError(f"{method}: dim must be an integer, got {dim!r}")
-    n = ndim + 1 if new_axis else max(ndim, 1)  # as in torch, a 0-d tensor accepts dim 0 and -1
-    if not -n <= dim < n:
-        raise IndexError(f"{method}: dim {dim} is out of range for a tensor with {ndim} "
-                         f"dimension(s) (expected {-n} to {n - 1})")
-    return int(dim) % n
-
-
 def _check_ndim(op, ndim, *tensors):
     shapes = [np.shape(t.data if isinstance(t, Tensor) else t) for t in tensors]
     if any(len(shape) != ndim for shape in shapes):
@@ -399,7 +386,7 @@ class Tensor:
         """Variance over ``dim`` (all elements by default), divided by n − 1 as torch does
         (``unbiased=False`` or ``correction=0`` divides by n). Built from ops, so it has a
         gradient."""
-        axes = normalize_axis(dim, self.data.ndim)
+        axes = normalize_axis(dim, self.data.ndim, "var")
         n = 1
         for a in axes:
             n *= self.data.shape[a]
@@ -418,7 +405,7 @@ class Tensor:
         """The Euclidean (Frobenius) norm over ``dim`` (all elements by default). Only p=2."""
         if p != 2 and p != "fro":
             raise ValueError(f"norm: only p=2 (Euclidean/Frobenius) is implemented, got p={p!r}")
-        return Norm.apply(self, normalize_axis(dim, self.data.ndim), bool(keepdim))
+        return Norm.apply(self, normalize_axis(dim, self.data.ndim, "norm"), bool(keepdim))
 
     def clip(self, min=None, max=None):  # noqa: A002 - torch's argument names
         if min is None and max is None:
@@ -477,13 +464,13 @@ class Tensor:
     def argmax(self, axis=None, keepdim=False, *, dim=None):
         axis = _axis(axis, dim)
         if axis is not None:
-            axis = _dim_index(axis, self.data.ndim, "argmax") if self.data.ndim else None
+            axis = dim_index(axis, self.data.ndim, "argmax") if self.data.ndim else None
         return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdim).astype(np.int64))
 
     def argmin(self, axis=None, keepdim=False, *, dim=None):
         axis = _axis(axis, dim)
         if axis is not None:
-            axis = _dim_index(axis, self.data.ndim, "argmin") if self.data.ndim else None
+            axis = dim_index(axis, self.data.ndim, "argmin") if self.data.ndim else None
         return Tensor(np.argmin(self.data, axis=axis, keepdims=keepdim).astype(np.int64))
 
     def all(self):
@@ -503,8 +490,8 @@ class Tensor:
 
     def flatten(self, start_dim=0, end_dim=-1):
         shape = self.data.shape
-        start = _dim_index(start_dim, len(shape), "flatten")
-        end = _dim_index(end_dim, len(shape), "flatten")
+        start = dim_index(start_dim, len(shape), "flatten")
+        end = dim_index(end_dim, len(shape), "flatten")
         if not shape:
             return self.reshape(1)
         if start > end:
@@ -518,13 +505,13 @@ class Tensor:
         if dim is None:
             new = tuple(n for n in shape if n != 1)
         else:
-            dim = _dim_index(dim, len(shape), "squeeze")
+            dim = dim_index(dim, len(shape), "squeeze")
             new = shape[:dim] + shape[dim + 1:] if shape and shape[dim] == 1 else shape
         return self.reshape(new)
 
     def unsqueeze(self, dim):
         shape = self.data.shape
-        dim = _dim_index(dim, len(shape), "unsqueeze", new_axis=True)
+        dim = dim_index(dim, len(shape), "unsqueeze", new_axis=True)
         return self.reshape(shape[:dim] + (1,) + shape[dim:])
 
     def permute(self, *dims):
@@ -537,7 +524,7 @@ class Tensor:
         if not dims:
             return Permute.apply(self, tuple(range(ndim - 1, -1, -1)))
         if len(dims) == 2 and all(isinstance(d, numbers.Integral) for d in dims):
-            a, b = (_dim_index(d, ndim, "transpose") for d in dims)
+            a, b = (dim_index(d, ndim, "transpose") for d in dims)
             if ndim == 0:
                 return self
             axes = list(range(ndim))
@@ -630,5 +617,5 @@ from .ops.elementwise import (  # noqa: E402
     Sqrt,
 )
 from .ops.matmul import MatMul  # noqa: E402
-from .ops.reduction import Max, Mean, Min, Norm, Sum, normalize_axis  # noqa: E402
+from .ops.reduction import Max, Mean, Min, Norm, Sum, dim_index, normalize_axis  # noqa: E402
 from .ops.shape import BroadcastTo, GetItem, Permute, Reshape  # noqa: E402

@@ -6,27 +6,14 @@ from collections import OrderedDict
 from .module import Module
 
 
-class Sequential(Module):
-    """``Sequential(Linear(2, 4), Tanh(), Linear(4, 1))``: forward propagation, layer by layer."""
-
-    def __init__(self, *layers):
-        super().__init__()
-        if len(layers) == 1 and isinstance(layers[0], OrderedDict):
-            for name, layer in layers[0].items():
-                self.add_module(name, layer)
-        else:
-            for i, layer in enumerate(layers):
-                if not isinstance(layer, Module):
-                    raise TypeError(f"Sequential: item {i} is a {type(layer).__name__}, "
-                                    "not a Module")
-                self.add_module(str(i), layer)
-
-    def forward(self, x):
-        for layer in self._modules.values():
-            x = layer(x)
-        return x
+class _Layers(Module):
+    """What Sequential and ModuleList share: numbered layers to append, count, loop over and
+    index (a slice gives a container of the same kind)."""
 
     def append(self, layer):
+        if not isinstance(layer, Module):
+            raise TypeError(f"{type(self).__name__}: item {len(self)} is a "
+                            f"{type(layer).__name__}, not a Module")
         self.add_module(str(len(self._modules)), layer)
         return self
 
@@ -39,8 +26,30 @@ class Sequential(Module):
     def __getitem__(self, index):
         layers = list(self._modules.values())
         if isinstance(index, slice):
-            return Sequential(*layers[index])
+            return self._of(layers[index])
         return layers[index]
+
+
+class Sequential(_Layers):
+    """``Sequential(Linear(2, 4), Tanh(), Linear(4, 1))``: forward propagation, layer by layer."""
+
+    def __init__(self, *layers):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], OrderedDict):
+            for name, layer in layers[0].items():
+                self.add_module(name, layer)
+        else:
+            for layer in layers:
+                self.append(layer)
+
+    @classmethod
+    def _of(cls, layers):
+        return cls(*layers)
+
+    def forward(self, x):
+        for layer in self._modules.values():
+            x = layer(x)
+        return x
 
     def config(self):
         return {"layers": [
@@ -49,7 +58,7 @@ class Sequential(Module):
         ]}
 
 
-class ModuleList(Module):
+class ModuleList(_Layers):
     """A list of modules whose parameters the owner sees: ``self.layers = ModuleList([...])``.
 
     A plain Python list hides its layers from ``parameters()``, so an optimizer would never
@@ -60,29 +69,14 @@ class ModuleList(Module):
         super().__init__()
         self.extend(modules)
 
-    def append(self, module):
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: item {len(self)} is a {type(module).__name__}, "
-                            "not a Module")
-        self.add_module(str(len(self._modules)), module)
-        return self
+    @classmethod
+    def _of(cls, layers):
+        return cls(layers)
 
     def extend(self, modules):
         for module in modules:
             self.append(module)
         return self
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        layers = list(self._modules.values())
-        if isinstance(index, slice):
-            return ModuleList(layers[index])
-        return layers[index]
 
     def forward(self, *args):
         raise NotImplementedError("a ModuleList has no forward: loop over it in your module's "

@@ -10,20 +10,29 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 
 
-def normalize_axis(axis, ndim):
-    """A tuple of non-negative axes (None means all), checked against ``ndim``."""
+def dim_index(dim, ndim, op, new_axis=False):
+    """``dim`` as an index into ``range(ndim)`` (``range(ndim + 1)`` for a ``new_axis``),
+    negative counting from the end, as torch reads it. Out of range is an IndexError naming the
+    op, never a silent wrap-around."""
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{op}: dim must be an integer, got {dim!r}")
+    n = ndim + 1 if new_axis else max(ndim, 1)  # as in torch, a 0-d tensor accepts dim 0 and -1
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} "
+                         f"dimension(s) (expected {-n} to {n - 1})")
+    return int(dim) % n
+
+
+def normalize_axis(axis, ndim, op):
+    """A tuple of non-negative axes (None means all), each checked by ``dim_index``."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, numbers.Integral) else axis
-    if not isinstance(axes, (tuple, list)) or any(
-            isinstance(a, bool) or not isinstance(a, numbers.Integral) for a in axes):
-        raise TypeError(f"axis (dim) must be an integer or a tuple of integers, got {axis!r}")
-    out = []
-    for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(a % ndim if ndim else 0)
-    return tuple(out)
+    if not isinstance(axes, (tuple, list)):
+        raise TypeError(f"{op}: axis (dim) must be an integer or a tuple of integers, "
+                        f"got {axis!r}")
+    checked = tuple(dim_index(a, ndim, op) for a in axes)
+    return checked if ndim else ()  # a 0-d tensor's one dim (0 or -1) reduces nothing, as torch
 
 
 def mean_array(x, axes=None, keepdims=False):
@@ -53,7 +62,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.shape = x.shape
-        ctx.axes = normalize_axis(axis, x.ndim)
+        ctx.axes = normalize_axis(axis, x.ndim, "sum")
         ctx.keepdims = keepdims
         return x.sum(axis=ctx.axes, keepdims=keepdims)
 
@@ -69,7 +78,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.shape = x.shape
-        ctx.axes = normalize_axis(axis, x.ndim)
+        ctx.axes = normalize_axis(axis, x.ndim, "mean")
         ctx.keepdims = keepdims
         return mean_array(x, ctx.axes, keepdims)
 
@@ -89,7 +98,7 @@ class Max(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        axes = normalize_axis(axis, x.ndim)
+        axes = normalize_axis(axis, x.ndim, ctx.pick)
         if x.size == 0:
             raise ValueError(f"{type(ctx).__name__.lower()} of an empty tensor has no value")
         y = getattr(x, ctx.pick)(axis=axes, keepdims=True)
@@ -121,7 +130,7 @@ class Norm(Function):
         xp = get_array_module(x)
         y = xp.sqrt(xp.add.reduce(x * x, axis=axes, keepdims=True))
         ctx.save_for_backward(x, y)
-        return y if keepdims else y.reshape([n for i, n in enumerate(y.shape) if i not in axes])
+        return y if keepdims else xp.squeeze(y, axis=axes)
 
     @staticmethod
     def backward(ctx, g):

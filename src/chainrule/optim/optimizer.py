@@ -220,15 +220,13 @@ class _FlatGroup:
     # above this mean size, per-parameter calls cost less than copying parameters in and out
     MAX_MEAN_SIZE = 4096
 
-    def __init__(self, params, dtype, slices, state_keys, shared_state):
+    def __init__(self, params, dtype, slices, state_keys, shared_state, span):
         self.params = params
         self.slices = slices
         size = slices[-1][1] if slices else 0
         self.arrays = [p.data for p in params]  # in place: the views the parameters must keep
-        self.param = _shared_span(self.arrays)
-        self.in_place = self.param is not None
-        if not self.in_place:
-            self.param = np.empty(size, dtype=dtype)
+        self.in_place = span is not None
+        self.param = span if self.in_place else np.empty(size, dtype=dtype)
         self.grad = np.empty(size, dtype=dtype)
         self.state = shared_state  # flat arrays and the shared scalars ('step')
         self.views = []
@@ -245,11 +243,11 @@ class _FlatGroup:
         dtype = params[0].data.dtype
         if any(p.data.dtype != dtype for p in params):
             return None
-        if _shared_span([p.data for p in params]) is None:
-            if all(map(_unheld, params)):
-                _lay_end_to_end(params)
-            elif sum(p.data.size for p in params) > cls.MAX_MEAN_SIZE * len(params):
-                return None
+        span = _shared_span([p.data for p in params])
+        if span is None and all(map(_unheld, params)):
+            span = _lay_end_to_end(params)
+        if span is None and sum(p.data.size for p in params) > cls.MAX_MEAN_SIZE * len(params):
+            return None
         states = [state.get(p, {}) for p in params]
         keys = sorted(states[0])
         arrays, scalars = [], {}
@@ -272,7 +270,7 @@ class _FlatGroup:
         shared = dict(scalars)
         for key in arrays:
             shared[key] = np.concatenate([state[p][key].reshape(-1) for p in params])
-        flat = cls(list(params), dtype, slices, arrays, shared)
+        flat = cls(list(params), dtype, slices, arrays, shared, span)
         for p, (a, b) in zip(params, slices):
             views = {key: shared[key][a:b].reshape(p.data.shape) for key in arrays}
             state.setdefault(p, {}).update(views)
@@ -329,7 +327,8 @@ def _unheld(p):
 
 
 def _lay_end_to_end(params):
-    """Move the parameters' values into one new flat array; each ``p.data`` becomes a view."""
+    """Move the parameters' values into one new flat array, which is returned; each ``p.data``
+    becomes a view into it."""
     flat = np.empty(sum(p.data.size for p in params), dtype=params[0].data.dtype)
     start = 0
     for p in params:
@@ -338,6 +337,7 @@ def _lay_end_to_end(params):
         view[...] = p.data
         p.data = view
         start = stop
+    return flat
 
 
 def _shared_span(arrays):

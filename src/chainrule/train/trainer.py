@@ -73,15 +73,17 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
             optimizer.zero_grad()
             out = model(xb)
             loss = loss_fn(out, yb)
-            if not math.isfinite(float(loss.data)):
-                raise _NonFiniteLoss(step, float(loss.data))  # before it reaches the weights
+            value = float(loss.data)
+            if not math.isfinite(value):
+                raise _NonFiniteLoss(step, value)  # before it reaches the weights
             loss.backward()
             optimizer.step()
         else:
             out = model(xb)
             loss = loss_fn(out, yb)
+            value = float(loss.data)
         n = len(xb)
-        total_loss += float(loss.data) * n
+        total_loss += value * n
         seen += n
         target = yb.data if isinstance(yb, Tensor) else np.asarray(yb)
         for m in metrics:

@@ -454,12 +454,10 @@ class Tensor:
 
     def _extreme(self, op, arg, dim, keepdim, axis, keepdims):
         keep = bool(keepdim) or bool(keepdims)
-        if dim is not None and axis is not None:
-            raise TypeError("give axis or dim, not both")
-        if dim is None or not isinstance(dim, numbers.Integral):
-            return op.apply(self, dim if axis is None else axis, keep)  # values only
-        values = op.apply(self, dim, keep)
-        return MaxResult(values, getattr(self, arg)(dim, keepdim=keep))
+        values = op.apply(self, _axis(axis, dim), keep)
+        if isinstance(dim, numbers.Integral):  # one torch dim: the indices come too
+            return MaxResult(values, getattr(self, arg)(dim, keepdim=keep))
+        return values
 
     def argmax(self, axis=None, keepdim=False, *, dim=None):
         axis = _axis(axis, dim)

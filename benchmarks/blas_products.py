@@ -5,7 +5,11 @@ real training step runs faster on fewer threads. This script times every distinc
 of the W1, W2 and W3 steps of ``training_throughput.py`` (forward x·Wᵀ, backward G·W and Gᵀ·x)
 with NumPy at 1 and at 2 threads, interleaved, and prints which is faster for each size.
 
-Usage:  python benchmarks/blas_threads.py [--quick]
+Two layout questions come first, at 1 thread: which operand order is faster for the forward
+product (table 1), and whether the bias gradient, a sum over the batch, is faster as NumPy's
+column sum or as the product 1ᵀ·G (table 2).
+
+Usage:  python benchmarks/blas_products.py [--quick]
 """
 
 import argparse
@@ -39,11 +43,11 @@ def operands(kind, batch, n_in, n_out):
     return {"x·Wᵀ": forward, "Gᵀ·x": (g.T, x), "G·W": (g, w)}[kind]
 
 
-def time_layouts(x, w, repeats, target_seconds):
-    """µs per forward product at 1 thread: x·Wᵀ, and (W·xᵀ)ᵀ copied to row-major order."""
-    runs = {"x·Wᵀ": lambda: x @ w.T, "(W·xᵀ)ᵀ": lambda: (w @ x.T).T.copy()}
+def time_alternatives(runs, repeats, target_seconds):
+    """µs per call at 1 thread of each of ``runs`` (name -> function computing the same thing)."""
+    first = next(iter(runs.values()))
     t0 = time.perf_counter()
-    x @ w.T
+    first()
     calls = max(3, int(target_seconds / max(time.perf_counter() - t0, 1e-7)))
     times = {name: [] for name in runs}
     with threadpool_limits(limits=1, user_api="blas"):
@@ -94,7 +98,9 @@ def main(argv=None):
         rng = np.random.default_rng(0)
         x = rng.standard_normal((batch, n_in)).astype(np.float32)
         w = rng.standard_normal((n_out, n_in)).astype(np.float32)
-        times = time_layouts(x, w, repeats, target)
+        times = time_alternatives({"x·Wᵀ": lambda x=x, w=w: x @ w.T,
+                                   "(W·xᵀ)ᵀ": lambda x=x, w=w: (w @ x.T).T.copy()},
+                                  repeats, target)
         plain, swapped = median(times["x·Wᵀ"]), median(times["(W·xᵀ)ᵀ"])
         rows.append([f"{batch}x{n_in} · {n_in}x{n_out}", f"{plain:.1f}", f"{swapped:.1f}",
                      f"{plain / swapped:.2f}x", "(W·xᵀ)ᵀ" if batch < n_out else "x·Wᵀ",
@@ -102,6 +108,19 @@ def main(argv=None):
     print(f"\n1. forward product, 1 thread, median of {repeats} interleaved repetitions; µs\n")
     print(table(["x·Wᵀ", "x·Wᵀ µs", "(W·xᵀ)ᵀ + copy µs", "speed-up", "Linear uses", "spread"],
                 rows))
+
+    rows = []
+    for batch, n_out in sorted({(c[1], c[3]) for c in cases}, key=lambda c: c[0] * c[1]):
+        g = np.random.default_rng(0).standard_normal((batch, n_out)).astype(np.float32)
+        ones = np.ones(batch, np.float32)
+        times = time_alternatives({"sum": lambda g=g: g.sum(axis=0),
+                                   "1ᵀ·G": lambda g=g, ones=ones: ones @ g}, repeats, target)
+        plain, product = median(times["sum"]), median(times["1ᵀ·G"])
+        rows.append([f"{batch}x{n_out}", f"{plain:.2f}", f"{product:.2f}",
+                     f"{plain / product:.2f}x", f"±{max(spread(t) for t in times.values()):.0%}"])
+    print(f"\n2. bias gradient (Σ over the batch of G), 1 thread, median of {repeats} interleaved "
+          "repetitions; µs\n")
+    print(table(["G", "G.sum(axis=0) µs", "1ᵀ·G µs", "speed-up", "spread"], rows))
 
     rows = []
     for kind, batch, n_in, n_out in cases:
@@ -113,7 +132,7 @@ def main(argv=None):
         (m, k), n = a.shape, b.shape[1]
         rows.append([kind, f"{m}x{k} · {k}x{n}", f"{2 * m * k * n / 1e6:.2f}", f"{one:.1f}",
                      f"{two:.1f}", f"{one / two:.2f}x", faster, f"±{noise:.0%}"])
-    print(f"\n2. float32 np.matmul into a preallocated output, operands laid out as the Linear op "
+    print(f"\n3. float32 np.matmul into a preallocated output, operands laid out as the Linear op "
           f"passes them; median of {repeats} interleaved repetitions; µs per product\n")
     print(table(["op", "product", "MFLOP", "1 thread µs", "2 threads µs", "speed-up",
                  "faster with", "spread"], rows))

@@ -197,6 +197,7 @@ class FusedNumpyMLP:
         self.tmp = [np.empty((batch, n), f32) for n in widths]
         self.mask = [np.empty((batch, n), bool) for n in widths]
         self.rows = np.arange(batch)
+        self.ones = np.ones(batch, f32)
         self.col = np.empty((batch, 1), f32)
         self.t = 0
 
@@ -283,7 +284,7 @@ class FusedNumpyMLP:
             g = self.g[i]
             a_in = x if i == 0 else self.h[i - 1]
             np.matmul(g.T, a_in, out=self.gW[i])
-            np.sum(g, axis=0, out=self.gb[i])
+            np.matmul(self.ones, g, out=self.gb[i])  # Σ over the batch: 1ᵀ·G beats g.sum(0)
             if i > 0:
                 np.matmul(g, self.W[i], out=self.g[i - 1])
                 self._activation_backward(self.g[i - 1], self.h[i - 1], i - 1)

@@ -20,3 +20,27 @@ def get_array_module(array):
 def is_floating(dtype) -> bool:
     """True for the dtypes gradients are defined for."""
     return np.dtype(dtype).kind == "f"
+
+
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_ones_cache = {}
+
+
+def sum_rows(matrix):
+    """Σ over the rows of a 2-D array (``matrix.sum(axis=0)``), computed as ones · matrix.
+
+    Summing down the columns of a row-major array makes NumPy stride through memory; BLAS's
+    matrix-vector product reads the rows in order and is 2–4x faster at the sizes of a bias
+    gradient, with no loss of accuracy (``benchmarks/blas_products.py``). Other dtypes and
+    array types take the plain sum.
+    """
+    if type(matrix) is not np.ndarray or matrix.dtype not in _BLAS_DTYPES or matrix.ndim != 2:
+        return matrix.sum(axis=0)
+    key = (matrix.shape[0], matrix.dtype)
+    ones = _ones_cache.get(key)
+    if ones is None:
+        if len(_ones_cache) >= 64:  # many batch sizes (e.g. a last, smaller batch): stay small
+            _ones_cache.clear()
+        ones = _ones_cache[key] = np.ones(matrix.shape[0], matrix.dtype)
+        ones.flags.writeable = False
+    return ones @ matrix

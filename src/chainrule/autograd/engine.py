@@ -9,10 +9,12 @@
 4. Leaves (tensors the user made) collect their gradient in ``.grad``, adding to what is there.
 """
 
+import math
 import sys
 
 import numpy as np
 
+from ..backend import sum_rows
 from .anomaly import AnomalyMode, check_finite
 
 _getrefcount = sys.getrefcount
@@ -39,9 +41,15 @@ def sum_to(grad, shape):
         axes = tuple(range(lead)) + tuple(
             lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
         )
-        plan = _reduce_axes_cache[key] = axes
-    if plan:
-        grad = grad.sum(axis=plan, keepdims=True)
+        # Summing only leading axes (a bias added to a batch) is a sum over the rows of a matrix
+        leading = axes and axes == tuple(range(len(axes)))
+        matrix = (math.prod(grad.shape[:len(axes)]), math.prod(grad.shape[len(axes):]))
+        plan = _reduce_axes_cache[key] = (axes, matrix if leading else None)
+    axes, matrix = plan
+    if matrix is not None:
+        grad = sum_rows(grad.reshape(matrix))
+    elif axes:
+        grad = grad.sum(axis=axes, keepdims=True)
     if grad.shape != shape:
         grad = grad.reshape(shape)
     return grad

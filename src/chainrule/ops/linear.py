@@ -4,10 +4,11 @@ A neuron is a weighted sum plus a bias; a layer is many neurons, so with W of sh
 (out_features, in_features) — row j holds the weights *into* neuron j, as torch lays them out —
 y = x Wᵀ + b. One fused node instead of matmul + transpose + add saves two nodes per layer.
 
-    dL/dx = G·W,   dL/dW = Gᵀ·x,   dL/db = Σ over the batch of G
+    dL/dx = G·W,   dL/dW = Gᵀ·x,   dL/db = Σ over the batch of G  (= 1ᵀ·G, one more product)
 """
 
 from ..autograd.function import Function
+from ..backend import sum_rows
 from ..errors import ShapeError
 
 
@@ -52,5 +53,5 @@ class Linear(Function):
         if w_in is not None and w_in.requires_grad:
             gw = g.T @ x if g.ndim == 2 else g[:, None] * x[None, :]
         if b_in is not None and b_in.requires_grad:
-            gb = g.sum(axis=0) if g.ndim == 2 else g
+            gb = sum_rows(g) if g.ndim == 2 else g
         return gx, gw, gb

@@ -67,6 +67,15 @@ def test_the_loss_can_be_overridden(tmp_path):
     assert info["loss"] == "MSELoss" and info["output"] == "probabilities"
 
 
+def test_classes_trained_with_mse_report_accuracy_against_the_one_hot_targets(tmp_path, capsys):
+    assert main(["train", "--dataset", "iris", "--loss", "mse", "--epochs", "3",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    info = json.loads((tmp_path / "run.json").read_text())
+    assert info["loss"] == "MSELoss" and 0.0 <= info["test"]["accuracy"] <= 1.0
+    assert main(["evaluate", str(tmp_path)]) == 0
+    assert f"accuracy: {info['test']['accuracy']:.4f}" in capsys.readouterr().out
+
+
 def test_a_loss_that_does_not_fit_the_problem_is_an_error(tmp_path, capsys):
     assert main(["train", "--dataset", "plane", "--loss", "bce", "--out", str(tmp_path),
                  "--quiet"]) == 1

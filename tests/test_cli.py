@@ -76,6 +76,26 @@ def test_classes_trained_with_mse_report_accuracy_against_the_one_hot_targets(tm
     assert f"accuracy: {info['test']['accuracy']:.4f}" in capsys.readouterr().out
 
 
+def test_classes_can_be_learned_as_numbers_with_task_regression(tmp_path, capsys):
+    assert main(["train", "--dataset", "iris", "--task", "regression", "--epochs", "2",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    info = json.loads((tmp_path / "run.json").read_text())
+    assert info["task"] == "regression" and "mae" in info["test"]
+    assert main(["evaluate", str(tmp_path)]) == 0
+    assert f"mae: {info['test']['mae']:.4f}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("dataset, task, problem", [("iris", "binary", "3 classes"),
+                                                    ("plane", "binary", "numbers"),
+                                                    ("plane", "multiclass", "numbers")])
+def test_a_task_that_does_not_fit_the_data_set_is_an_error(tmp_path, capsys, dataset, task,
+                                                           problem):
+    assert main(["train", "--dataset", dataset, "--task", task, "--epochs", "1",
+                 "--out", str(tmp_path), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "--task" in err and problem in err and "Traceback" not in err
+
+
 def test_a_loss_that_does_not_fit_the_problem_is_an_error(tmp_path, capsys):
     assert main(["train", "--dataset", "plane", "--loss", "bce", "--out", str(tmp_path),
                  "--quiet"]) == 1

@@ -112,6 +112,28 @@ class Scaler:
         return ((X.reshape(len(X), -1) - self.mean) / self.std).reshape(shape).astype(np.float32)
 
 
+def set_task(problem, task):
+    """Read ``problem`` as another kind of problem (``--task``); ValueError when it cannot be.
+
+    Classes can be learned as numbers (a column of labels), but numbers are not classes, and a
+    yes/no problem needs exactly two classes.
+    """
+    if task == problem.task:
+        return problem
+    if task == "regression":
+        problem.y = np.asarray(problem.y, np.float32).reshape(len(problem.y), -1)
+        if problem.y_test is not None:
+            problem.y_test = np.asarray(problem.y_test, np.float32).reshape(len(problem.y_test), -1)
+    elif problem.task == "regression":
+        raise ValueError(f"--task {task} does not fit {problem.name}: its targets are numbers, "
+                         "not classes")
+    elif task == "binary" and problem.n_classes != 2:
+        raise ValueError(f"--task binary does not fit {problem.name}: it has "
+                         f"{problem.n_classes} classes, not 2")
+    problem.task = task
+    return problem
+
+
 def split(problem, val_split, seed):
     """Train / validation / test arrays: the official test split or a stratified 20% hold-out."""
     from ..data import train_test_split
@@ -141,7 +163,7 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     manual_seed(seed)
     problem = load_problem(dataset, samples=samples, noise=noise, seed=seed, data_dir=data_dir)
     if task != "auto":
-        problem.task = task
+        set_task(problem, task)
     (X, y), (X_val, y_val), (X_test, y_test) = split(problem, val_split, seed)
     scaler = Scaler.fit(X)
     n_inputs = int(np.prod(problem.input_shape))
@@ -248,7 +270,7 @@ def evaluate_run(run_dir, data_dir=None):
     model, info, scaler = load_run(run_dir)
     problem = load_problem(info["dataset"], samples=info["samples"], noise=info["noise"],
                            seed=info["seed"], data_dir=data_dir)
-    problem.task = info["task"]
+    set_task(problem, info["task"])
     _, _, (X_test, y_test) = split(problem, info["val_split"], info["seed"])
     loss_name = {"BCEWithLogitsLoss": "bce", "CrossEntropyLoss": "cross_entropy",
                  "MSELoss": "mse", "SSELoss": "sse"}[info["loss"]]

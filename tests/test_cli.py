@@ -44,6 +44,26 @@ def test_predict_reads_a_npy_file_and_prints_classes(digits_run, tmp_path, capsy
     assert len(predicted) == 20 and (predicted == y[:20]).mean() >= 0.7
 
 
+@pytest.mark.parametrize("columns", [32, 8])
+def test_predict_rejects_rows_with_the_wrong_number_of_values(digits_run, tmp_path, capsys,
+                                                              columns):
+    X, _ = load_bundled_digits()
+    # 64 values per digit: 4 rows of 32 hold exactly two digits' worth of numbers
+    np.savetxt(tmp_path / "x.csv", X[:2].reshape(-1, columns), delimiter=",")
+    assert main(["predict", str(digits_run), "--input", str(tmp_path / "x.csv")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "--input" in captured.err and f"{columns} values" in captured.err
+    assert "takes 64" in captured.err
+
+
+def test_predict_of_an_empty_file_says_it_is_empty(digits_run, tmp_path, capsys):
+    (tmp_path / "x.csv").write_text("")
+    assert main(["predict", str(digits_run), "--input", str(tmp_path / "x.csv")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--input" in err and "no samples" in err
+
+
 def test_two_classes_get_one_sigmoid_unit_and_binary_cross_entropy(tmp_path):
     assert main(["train", "--dataset", "circle", "--hidden", "8", "--epochs", "2",
                  "--out", str(tmp_path), "--quiet"]) == 0

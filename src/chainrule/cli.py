@@ -132,17 +132,21 @@ def _evaluate(args):
 
 
 def _read_inputs(path):
+    import warnings
+
     import numpy as np
 
     if path.endswith(".npy"):
         return np.load(path, allow_pickle=False)
-    return np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # an empty file: predict_run says so
+        return np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
 
 
 def _predict(args):
     from .train.run import predict_run
 
-    result = predict_run(args.run, _read_inputs(args.input))
+    result = predict_run(args.run, _read_inputs(args.input), source=f"--input {args.input}")
     if "values" in result:
         for row in result["values"]:
             print(",".join(f"{v:.6g}" for v in row.reshape(-1)))

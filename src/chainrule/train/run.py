@@ -242,10 +242,22 @@ def load_run(run_dir):
     return model, info, scaler
 
 
-def predict_run(run_dir, X):
-    """Predictions of a saved run for raw inputs X: classes with probabilities, or values."""
+def predict_run(run_dir, X, source="inputs"):
+    """Predictions of a saved run for raw inputs X: classes with probabilities, or values.
+
+    ``source`` names the inputs in errors (the CLI passes ``--input FILE``).
+    """
     model, info, scaler = load_run(run_dir)
-    X = np.asarray(X, np.float32).reshape(-1, *info["input_shape"])
+    X = np.asarray(X, np.float32)
+    n_values = int(np.prod(info["input_shape"]))
+    if not X.size:
+        raise ValueError(f"{source}: no samples to predict")
+    rows = X.reshape(len(X), -1) if X.ndim > 1 else X.reshape(1, -1)  # 1-d: one sample
+    if rows.shape[1] != n_values:  # reshaping anyway would cut rows into wrong samples
+        shape = "×".join(str(d) for d in info["input_shape"])
+        raise ValueError(f"{source}: {rows.shape[1]} values per sample, but the model of "
+                         f"{run_dir} takes {n_values} (input shape {shape})")
+    X = rows.reshape(-1, *info["input_shape"])
     out = predict(model, scaler(X))
     if info["task"] == "regression":
         return {"values": out}

@@ -116,6 +116,20 @@ def test_a_task_that_does_not_fit_the_data_set_is_an_error(tmp_path, capsys, dat
     assert "--task" in err and problem in err and "Traceback" not in err
 
 
+def test_an_out_path_that_is_a_file_is_an_error_before_training(tmp_path, capsys, monkeypatch):
+    import chainrule.train.run as run
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained although the run directory cannot be written")
+
+    monkeypatch.setattr(run, "fit", no_training)
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["train", "--out", str(tmp_path / "notes.txt"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "--out" in err and "notes.txt" in err and "Traceback" not in err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
 def test_a_loss_that_does_not_fit_the_problem_is_an_error(tmp_path, capsys):
     assert main(["train", "--dataset", "plane", "--loss", "bce", "--out", str(tmp_path),
                  "--quiet"]) == 1

@@ -160,6 +160,11 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     from ..datasets import load_problem
 
     started = time.perf_counter()
+    try:  # before training: a run that cannot be written should not cost the training time
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        why = "a file is in the way" if os.path.isfile(out) else e.strerror
+        raise ValueError(f"--out {out}: cannot create the run directory: {why}") from None
     manual_seed(seed)
     problem = load_problem(dataset, samples=samples, noise=noise, seed=seed, data_dir=data_dir)
     if task != "auto":
@@ -192,7 +197,6 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
                   verbose=verbose, stream=stream)
     test = evaluate(model, loss_fn, (scaler(X_test), to_target(y_test)), metrics)
 
-    os.makedirs(out, exist_ok=True)
     save(model, os.path.join(out, "model.safetensors"))
     history.to_csv(os.path.join(out, "history.csv"))
     summary_text = model.summary(problem.input_shape, print_fn=None)

@@ -172,6 +172,18 @@ def test_a_diverging_run_stops_early_and_still_writes_the_run(tmp_path, capsys):
     assert info["stopped_on_nonfinite_loss"] is True
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:.*training loss was:RuntimeWarning")
+def test_a_new_run_leaves_no_figures_of_the_previous_run_in_its_directory(tmp_path):
+    assert main(["train", "--epochs", "2", "--diagnostics", "--out", str(tmp_path),
+                 "--quiet"]) == 0
+    assert main(["train", "--optimizer", "sgd", "--lr", "1e9", "--epochs", "2",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    names = {p.name for p in tmp_path.iterdir()}
+    assert not names & {"curves.png", "gradient_flow.csv", "gradient_flow.png"}
+
+
 def test_evaluate_of_a_directory_without_a_run_says_so(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path)]) == 1
     assert "not a run directory" in capsys.readouterr().err

@@ -197,6 +197,7 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
                   verbose=verbose, stream=stream)
     test = evaluate(model, loss_fn, (scaler(X_test), to_target(y_test)), metrics)
 
+    _forget_previous_run(out)
     save(model, os.path.join(out, "model.safetensors"))
     history.to_csv(os.path.join(out, "history.csv"))
     summary_text = model.summary(problem.input_shape, print_fn=None)
@@ -225,6 +226,22 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
         monitor.save_report(out)
     return {"model": model, "history": history, "test": test, "out": out, "curves": curves,
             "info": info, "summary": summary_text, "diagnostics": monitor}
+
+
+# What train_run writes besides the files every run rewrites: left from an earlier run in the
+# same directory they would show that run's curves next to this run's model.
+_RUN_FILES = ("run.json", "curves.png", "gradient_flow.csv", "gradient_flow.png")
+
+
+def _forget_previous_run(out):
+    """Remove an earlier run's run.json (first: an interrupted rewrite then reads as no run, not
+    as the old run's settings with the new model) and figures, if ``out`` holds a run."""
+    if not os.path.isfile(os.path.join(out, "run.json")):
+        return  # not a run directory: touch nothing of the user's
+    for name in _RUN_FILES:
+        path = os.path.join(out, name)
+        if os.path.isfile(path):
+            os.remove(path)
 
 
 def _output_kind(task, out_layer):

@@ -83,6 +83,16 @@ def test_constant_operand_is_shown_by_value():
     assert "q = a · 2 = 3 · 2 = 6" in tr.render()
 
 
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_a_constant_added_to_a_non_finite_value_is_not_shown_as_a_wrong_number(value):
+    (a,) = scalars(value)
+    tr = trace.trace(lambda: a + 1, names={"a": a})
+    (add,) = tr.steps
+    # out − a is the only way back to the 1, and it gives nan here: better unknown than wrong
+    assert add.inputs[1] is None and add.input_names[1] == "const"
+    assert f"f = a + const = {value} + ? = {value}" in tr.render()
+
+
 def test_gradients_from_two_paths_are_listed_and_added():
     (x,) = scalars(3.0)
     tr = trace.trace(lambda: x * x, names={"x": x})

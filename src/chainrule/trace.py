@@ -148,8 +148,8 @@ def constant_input(node, i):
         return np.asarray(saved[f"saved_{i}"])
     out = node.output
     other = node.inputs[1 - i] if op in ("Add", "Sub") and len(node.inputs) == 2 else None
-    if out is None or other is None:
-        return None
+    if out is None or other is None or not np.isfinite(other.data).all():
+        return None  # nan or inf in the other operand hides the constant (inf − inf = nan)
     if op == "Add":
         return out.data - other.data
     return other.data - out.data if i == 1 else out.data + other.data  # Sub: out = a − b
@@ -381,7 +381,10 @@ def _fmt(a, max_elements=6) -> str:
 
 def _expression(step, names=True) -> str:
     """``x + y`` (names) or ``-2 + 5`` (values); ``sigmoid(s)`` for other ops."""
-    if names:
+    if step.op in _INFIX and len(step.inputs) == 2:  # both operands are in the math: a constant
+        args = (list(step.input_names) if names else  # whose value is unknown is shown as ?
+                [_fmt(v, step.max_elements) if v is not None else "?" for v in step.inputs])
+    elif names:
         args = [n for n, v in zip(step.input_names, step.inputs) if v is not None]
     else:
         args = [_fmt(v, step.max_elements) for v in step.inputs if v is not None]

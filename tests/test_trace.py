@@ -93,6 +93,12 @@ def test_a_constant_added_to_a_non_finite_value_is_not_shown_as_a_wrong_number(v
     assert f"f = a + const = {value} + ? = {value}" in tr.render()
 
 
+def test_a_negative_base_of_a_power_is_written_in_parentheses():
+    (a,) = scalars(-3.0)
+    tr = trace.trace(lambda: a ** 2, names={"a": a})
+    assert "f = a ** 2 = (-3) ** 2 = 9" in tr.render()  # -3 ** 2 would read as -(3²) = -9
+
+
 def test_gradients_from_two_paths_are_listed_and_added():
     (x,) = scalars(3.0)
     tr = trace.trace(lambda: x * x, names={"x": x})

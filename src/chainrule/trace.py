@@ -389,6 +389,8 @@ def _expression(step, names=True) -> str:
     else:
         args = [_fmt(v, step.max_elements) for v in step.inputs if v is not None]
     if step.op in _INFIX and len(args) == 2:
+        if step.op == "Pow" and args[0].startswith("-"):
+            args[0] = f"({args[0]})"  # -3 ** 2 reads as -(3²)
         return f"{args[0]} {_INFIX[step.op]} {args[1]}"
     if step.op == "Neg" and len(args) == 1:
         return f"-{args[0]}" if names else f"-({args[0]})"

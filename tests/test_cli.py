@@ -130,6 +130,16 @@ def test_an_out_path_that_is_a_file_is_an_error_before_training(tmp_path, capsys
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.parametrize("epochs", [1, 2, 3])
+def test_multistep_starts_at_the_given_lr_and_decays_once_per_milestone(tmp_path, epochs):
+    assert main(["train", "--scheduler", "multistep", "--epochs", str(epochs), "--hidden", "8",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    rows = (tmp_path / "history.csv").read_text().splitlines()
+    lrs = [float(row.split(",")[-1]) for row in rows[1:]]
+    assert rows[0].endswith(",lr") and lrs[0] == pytest.approx(1e-3)
+    assert all(later >= 0.1 * earlier * (1 - 1e-6) for earlier, later in zip(lrs, lrs[1:]))
+
+
 def test_a_loss_that_does_not_fit_the_problem_is_an_error(tmp_path, capsys):
     assert main(["train", "--dataset", "plane", "--loss", "bce", "--out", str(tmp_path),
                  "--quiet"]) == 1

@@ -82,7 +82,9 @@ def make_scheduler(name, optimizer, epochs):
         return None
     table = {
         "step": lambda: s.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.5),
-        "multistep": lambda: s.MultiStepLR(optimizer, [epochs // 2, 3 * epochs // 4], 0.1),
+        # distinct milestones from 1 on: a milestone 0 decays before training, a repeated one twice
+        "multistep": lambda: s.MultiStepLR(
+            optimizer, sorted({max(1, epochs // 2), max(1, 3 * epochs // 4)}), 0.1),
         "exponential": lambda: s.ExponentialLR(optimizer, gamma=0.9),
         "cosine": lambda: s.CosineAnnealingLR(optimizer, T_max=epochs),
         "linear": lambda: s.LinearLR(optimizer, total_iters=max(1, epochs // 4)),

@@ -164,6 +164,13 @@ def test_threads_sets_the_blas_thread_count(tmp_path, capsys):
         cr.set_num_threads(before)
 
 
+@pytest.mark.parametrize("bad", ["-1", "x"])
+def test_a_bad_seed_is_rejected_naming_the_option(capsys, bad):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--seed", bad])
+    assert exit_info.value.code == 2 and "--seed" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("bad", ["0", "two"])
 def test_a_bad_thread_count_is_rejected(capsys, bad):
     with pytest.raises(SystemExit):

@@ -29,6 +29,16 @@ def _fraction(text):
     return value
 
 
+def _seed(text):
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:  # NumPy's generators take no negative seed
+        raise argparse.ArgumentTypeError(f"--seed takes a non-negative integer, got {text!r}")
+    return seed
+
+
 def _threads(text):
     try:
         n = int(text)
@@ -58,7 +68,7 @@ def _parser():
     t.add_argument("--epochs", type=int, default=20)
     t.add_argument("--batch-size", type=int, default=32)
     t.add_argument("--val-split", type=_fraction, default=0.2)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=_seed, default=0)
     t.add_argument("--out", default="runs/latest", help="run directory (default runs/latest)")
     t.add_argument("--loss", default="auto",
                    help="override the loss: bce, cross_entropy, mse or sse (default follows "

@@ -206,6 +206,17 @@ def test_evaluate_of_a_directory_without_a_run_says_so(tmp_path, capsys):
     assert "not a run directory" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("content", ["{", "{}", "[1, 2]"])
+def test_a_damaged_run_json_is_named_in_one_line(digits_run, tmp_path, capsys, content):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.safetensors").write_bytes((digits_run / "model.safetensors").read_bytes())
+    (run / "run.json").write_text(content)
+    assert main(["evaluate", str(run)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "run.json" in err and "damaged" in err
+
+
 def test_mnist_without_files_or_network_says_where_to_put_them(tmp_path, capsys, monkeypatch):
     import urllib.request
 

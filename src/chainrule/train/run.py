@@ -252,6 +252,11 @@ def _output_kind(task, out_layer):
     return {"binary": "logit", "multiclass": "logits", "regression": "values"}[task]
 
 
+# What predict_run and evaluate_run read from run.json.
+_RUN_KEYS = ("dataset", "task", "loss", "output", "input_shape", "samples", "noise", "seed",
+             "val_split", "scaler")
+
+
 def load_run(run_dir):
     """(model, run info, scaler) from a run directory."""
     path = os.path.join(run_dir, "run.json")
@@ -259,9 +264,16 @@ def load_run(run_dir):
         raise FileNotFoundError(f"{run_dir} is not a run directory (no run.json); "
                                 "train one with `chainrule train --out DIR`")
     with open(path) as f:
-        info = json.load(f)
+        text = f.read()
+    try:
+        info = json.loads(text)
+        missing = [key for key in _RUN_KEYS if key not in info]
+        if missing:
+            raise ValueError(f"no {', '.join(missing)}")
+        scaler = Scaler(info["scaler"]["mean"], info["scaler"]["std"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{path} is damaged ({e}); train the run again") from None
     model = load(os.path.join(run_dir, "model.safetensors"))
-    scaler = Scaler(info["scaler"]["mean"], info["scaler"]["std"])
     return model, info, scaler
 
 

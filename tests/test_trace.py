@@ -146,6 +146,30 @@ def test_matmul_has_no_elementwise_local_gradient_but_sends_the_vjp():
     assert "Jacobian of MatMul" in step.chain_rule(0)
 
 
+def test_a_slice_sends_each_upstream_gradient_back_to_its_place():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = cr.tensor([1.0, 10.0], requires_grad=True)
+    tr = trace.trace(lambda: (x[:2] * w).sum(), names={"x": x, "w": w})
+    text = tr.render()  # shapes (2,) upstream and (3,) local: no elementwise product exists
+    assert "df/dx = df/dq · dq/dx = [1, 10] · [1, 1, 0] = [1, 10, 0]  (each" in text
+
+
+@pytest.mark.parametrize("build", [
+    lambda x: (x.sum(axis=1) * cr.tensor([1.0, 2.0])).sum(),
+    lambda x: (x.reshape(3, 2) * cr.tensor([1.0, 10.0])).sum(),
+    lambda x: (x.permute(1, 0) * cr.tensor([1.0, 10.0])).sum(),
+    lambda x: (cr.stack([x, cr.ones(2, 3)]) * cr.tensor([1.0, 10.0, 100.0])).sum(),
+])
+def test_ops_that_move_elements_print_gradients_that_match_the_engine(build):
+    x = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    tr = trace.trace(lambda: build(x), names={"x": x})
+    tr.render()
+    step = tr.steps[-1]
+    line = step.chain_rule(step.input_names.index("x"))
+    assert "summed over the broadcast axes" not in line
+    assert line.split(" = ")[-1].split("  (")[0] == trace._fmt(x.grad.data)
+
+
 def test_big_tensors_are_summarised_by_shape_and_norm():
     w = cr.tensor(np.ones((10, 10)), requires_grad=True)
     text = trace.trace(lambda: (w * 2).sum()).render()

@@ -89,7 +89,12 @@ class Step:
         local = self.local_grads[i]
         if local is None:
             return head + f"(Jacobian of {self.op}) = {fmt(self.sent[i])}"
-        product = np.asarray(self.upstream) * local
+        upstream = np.asarray(self.upstream)
+        if self.op in MOVING_OPS and upstream.size > 1 and upstream.shape != local.shape:
+            # upstream has the output's layout and local the input's: not an elementwise product
+            return head + (f"{fmt(local)} = {fmt(self.sent[i])}  (each element of {x} gets the "
+                           f"upstream gradient of the output elements it went to)")
+        product = upstream * local
         summed = product.shape != self.sent[i].shape
         note = "  (summed over the broadcast axes)" if summed and product.size > 1 else ""
         return head + f"{fmt(local)} = {fmt(self.sent[i])}{note}"
@@ -112,6 +117,12 @@ PER_ELEMENT_OPS = frozenset({
     "Sum", "Mean", "Max", "Min", "Reshape", "Permute", "BroadcastTo", "GetItem", "Concatenate",
     "Stack", "Dropout",
 })
+
+
+# Per-element ops that move, select or reduce elements: their upstream gradient is laid out like
+# the output, their local gradient like the input.
+MOVING_OPS = frozenset({"Sum", "Mean", "Max", "Min", "Reshape", "Permute", "GetItem",
+                        "Concatenate", "Stack"})
 
 
 def _copy(a):

@@ -170,6 +170,13 @@ def test_ops_that_move_elements_print_gradients_that_match_the_engine(build):
     assert line.split(" = ")[-1].split("  (")[0] == trace._fmt(x.grad.data)
 
 
+def test_the_rule_is_the_whole_first_paragraph_of_the_op_docstring():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    tr = trace.trace(lambda: x[0], names={"x": x})
+    # GetItem's rule wraps onto a second line; cut after the first it ended '..., and an element'
+    assert tr.steps[0].rule.endswith("collects the sum of its gradients.")
+
+
 def test_big_tensors_are_summarised_by_shape_and_norm():
     w = cr.tensor(np.ones((10, 10)), requires_grad=True)
     text = trace.trace(lambda: (w * 2).sum()).render()

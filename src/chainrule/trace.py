@@ -409,8 +409,9 @@ def _expression(step, names=True) -> str:
 
 
 def _rule(node) -> str:
-    doc = (type(node).__doc__ or "").strip()
-    return doc.splitlines()[0].strip() if doc else node.name
+    """The op's docstring's first paragraph, on one line: the rule may wrap in the source."""
+    paragraph = (type(node).__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(line.strip() for line in paragraph.splitlines()) or node.name
 
 
 def _fresh(prefix, candidates, taken):

@@ -64,6 +64,17 @@ def test_predict_of_an_empty_file_says_it_is_empty(digits_run, tmp_path, capsys)
     assert err.count("\n") == 1 and "--input" in err and "no samples" in err
 
 
+@pytest.mark.parametrize("name, content", [("x.npy", b"\x93NUMPY\x01\x00v\x00{'descr'"),
+                                           ("x.csv", b"1,2\n3\n"),
+                                           ("x.csv", b"a,b\n")])
+def test_an_unreadable_input_file_is_named_with_its_option(digits_run, tmp_path, capsys, name,
+                                                          content):
+    (tmp_path / name).write_bytes(content)
+    assert main(["predict", str(digits_run), "--input", str(tmp_path / name)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--input {tmp_path / name}: " in err
+
+
 def test_two_classes_get_one_sigmoid_unit_and_binary_cross_entropy(tmp_path):
     assert main(["train", "--dataset", "circle", "--hidden", "8", "--epochs", "2",
                  "--out", str(tmp_path), "--quiet"]) == 0

@@ -146,11 +146,15 @@ def _read_inputs(path):
 
     import numpy as np
 
-    if path.endswith(".npy"):
-        return np.load(path, allow_pickle=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # an empty file: predict_run says so
-        return np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+    try:
+        if path.endswith(".npy"):
+            return np.load(path, allow_pickle=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # an empty file: predict_run says so
+            return np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+    except (ValueError, OSError) as e:  # NumPy's messages do not say which file
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise ValueError(f"--input {path}: {reason}") from None
 
 
 def _predict(args):

@@ -212,6 +212,18 @@ def test_a_new_run_leaves_no_figures_of_the_previous_run_in_its_directory(tmp_pa
     assert not names & {"curves.png", "gradient_flow.csv", "gradient_flow.png"}
 
 
+def test_ctrl_c_outside_training_ends_with_one_line_and_code_130(monkeypatch, capsys):
+    from chainrule import demos
+
+    def interrupted(out):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(demos.DEMOS, "losses", interrupted)
+    assert main(["demo", "losses"]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "interrupted" in err
+
+
 def test_evaluate_of_a_directory_without_a_run_says_so(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path)]) == 1
     assert "not a run directory" in capsys.readouterr().err

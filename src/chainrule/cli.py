@@ -194,6 +194,9 @@ def main(argv=None):
     except (ValueError, FileNotFoundError, OSError, ImportError, KeyError) as e:
         print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # fit handles its own; elsewhere Ctrl-C needs no traceback
+        print(f"chainrule {args.command}: interrupted", file=sys.stderr)
+        return 130  # 128 + SIGINT, as shells report it
 
 
 if __name__ == "__main__":

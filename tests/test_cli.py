@@ -75,6 +75,22 @@ def test_an_unreadable_input_file_is_named_with_its_option(digits_run, tmp_path,
     assert err.count("\n") == 1 and f"--input {tmp_path / name}: " in err
 
 
+def test_a_reader_that_stops_early_is_not_an_error_message(digits_run, tmp_path, monkeypatch,
+                                                           capsys):
+    class ClosedPipe:  # stdout piped into `head -1`, which has exited
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+    X, _ = load_bundled_digits()
+    np.save(tmp_path / "x.npy", X[:5])
+    monkeypatch.setattr("sys.stdout", ClosedPipe())
+    assert main(["predict", str(digits_run), "--input", str(tmp_path / "x.npy")]) == 1
+    assert capsys.readouterr().err == ""
+
+
 def test_two_classes_get_one_sigmoid_unit_and_binary_cross_entropy(tmp_path):
     assert main(["train", "--dataset", "circle", "--hidden", "8", "--epochs", "2",
                  "--out", str(tmp_path), "--quiet"]) == 0

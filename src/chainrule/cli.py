@@ -184,6 +184,17 @@ def _demo(args):
     return 0
 
 
+def _silence_stdout():
+    """Point stdout at /dev/null, so flushing it at exit does not raise a second broken pipe."""
+    import os
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file: nothing will be flushed to the pipe
+    os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     if args.command is None:
@@ -191,6 +202,9 @@ def main(argv=None):
     handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "demo": _demo}
     try:
         return handlers[args.command](args)
+    except BrokenPipeError:  # `chainrule predict ... | head`: the reader has all it wanted
+        _silence_stdout()
+        return 1
     except (ValueError, FileNotFoundError, OSError, ImportError, KeyError) as e:
         print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
         return 1

@@ -177,6 +177,22 @@ def test_the_rule_is_the_whole_first_paragraph_of_the_op_docstring():
     assert tr.steps[0].rule.endswith("collects the sum of its gradients.")
 
 
+def test_two_backward_passes_in_one_trace_get_a_worksheet_each():
+    (x,) = scalars(2.0)
+    with trace.Trace(names={"x": x}) as tr:
+        a = x * 3
+        a.backward()
+        b = x * x
+        b.backward()
+    text = tr.render()
+    first, second = text.split("backward pass 2 of 2")
+    # each pass has its own output and sums only its own paths: 3 for x·3, 2 + 2 for x·x
+    assert "df/dx = 3\n" in first + "\n" and "2 + 2" not in first
+    assert "3 + 2" not in second and "paths add" in second and "= 4" in second
+    assert [s.root_name for s in tr.steps] == [tr.name_of(a), tr.name_of(b)]
+    assert tr.gradient(b) == 1.0
+
+
 def test_big_tensors_are_summarised_by_shape_and_norm():
     w = cr.tensor(np.ones((10, 10)), requires_grad=True)
     text = trace.trace(lambda: (w * 2).sum()).render()

@@ -171,8 +171,9 @@ class Trace:
 
     ``names`` maps names to tensors (``{"x": x}``); tensors named with ``trace.name`` are known
     too, and the rest get q, r, s, ... (intermediates) and a, b, c, ... (inputs) in forward
-    order. The output of the pass is called f. Arrays with more than ``max_elements`` elements
-    are printed as their shape and norm.
+    order. The output of the pass is called f (of a later pass: out, f1, ...); each pass gets its
+    own worksheet. Arrays with more than ``max_elements`` elements are printed as their shape and
+    norm.
     """
 
     def __init__(self, names=None, max_elements: int = 6):
@@ -185,6 +186,8 @@ class Trace:
         self._keep = list((names or {}).values())  # so no other tensor can take a named one's id
         self.max_elements = max_elements
         self._records = []
+        self._passes = []  # the records again, one list per backward pass
+        self._pass_inputs = set()  # ids of the tensors the current pass's nodes consumed
         self._steps = None
         self._named = None
         self._observer = None
@@ -215,6 +218,13 @@ class Trace:
         r.local, r.elementwise = _local_gradients(node, step.grad_output)
         if r.local is None:
             r.local = (None,) * len(node.inputs)
+        if not self._passes or id(r.output) not in self._pass_inputs:
+            # within a pass every node after the root made an input of a node already visited:
+            # a node whose output nothing here consumed is the root of a new backward pass
+            self._passes.append([])
+            self._pass_inputs = set()
+        self._pass_inputs.update(id(t) for t in node.inputs if t is not None)
+        self._passes[-1].append(r)
         self._records.append(r)
         self._steps = self._named = None
 
@@ -232,9 +242,9 @@ class Trace:
                 if t is not None and id(t) not in named and name_of(t) is not None:
                     named[id(t)] = name_of(t)
                     taken.add(named[id(t)])
-        if self._records and self._records[0].output is not None:
-            root = self._records[0].output
-            if id(root) not in named:
+        for records in self._passes:
+            root = records[0].output
+            if root is not None and id(root) not in named:
                 named[id(root)] = _fresh("f", ["f", "out"], taken)
         inner = iter(_letters("qrstuvw", "h", taken))
         outer = iter(_letters("abcdeg", "in", taken))
@@ -256,10 +266,9 @@ class Trace:
         """The backward pass as a list of ``Step``, in the order the engine visited the nodes."""
         if self._steps is None:
             named = self._assign_names()
-            root = self._records[0].output if self._records else None
-            root_name = named.get(id(root), "f")
             self._steps = []
             for r in self._records:
+                root_name = named.get(id(self._pass_of(r)[0].output), "f")
                 labels = tuple(
                     named[id(t)] if t is not None else _fmt(v, 3) if v is not None else "const"
                     for t, v in zip(r.inputs, r.input_values)
@@ -273,25 +282,41 @@ class Trace:
                 ))
         return self._steps
 
+    def _pass_of(self, record):
+        return next(records for records in self._passes if record in records)
+
     def gradient(self, tensor):
         """df/d(tensor) summed over every path in this trace (None if no gradient reached it).
 
         Works for intermediates too, whose ``.grad`` the engine does not keep.
         """
-        if self._records and self._records[0].output is tensor:
-            return self._records[0].upstream
-        parts = self.contributions(tensor)
-        return sum(parts[1:], parts[0]) if parts else None
+        return self._gradient(tensor, self._records)
 
     def contributions(self, tensor):
         """The gradients each consumer sent to ``tensor``: several paths, added up."""
-        return [g for r in self._records for t, g in zip(r.inputs, r.sent)
-                if t is tensor and g is not None]
+        return self._contributions(tensor, self._records)
 
     def leaves(self):
         """The leaf tensors that took a gradient in this trace, in forward order."""
+        return self._leaves(self._records)
+
+    # the same, over the records of one backward pass
+    def _gradient(self, tensor, records):
+        for pass_records in self._passes:
+            if pass_records[0].output is tensor:
+                return pass_records[0].upstream
+        parts = self._contributions(tensor, records)
+        return sum(parts[1:], parts[0]) if parts else None
+
+    @staticmethod
+    def _contributions(tensor, records):
+        return [g for r in records for t, g in zip(r.inputs, r.sent)
+                if t is tensor and g is not None]
+
+    @staticmethod
+    def _leaves(records):
         found = {}  # by id: Tensor's == is elementwise
-        for r in reversed(self._records):  # forward order: the first used comes first
+        for r in reversed(records):  # forward order: the first used comes first
             for t in r.inputs:
                 if t is not None and t.grad_fn is None and t.requires_grad:
                     found.setdefault(id(t), t)
@@ -302,10 +327,22 @@ class Trace:
         return {self.name_of(t): self.gradient(t) for t in self.leaves()}
 
     def render(self) -> str:
-        """The worksheet as text: forward pass, backward pass, gradients at the leaves."""
+        """The worksheet as text: forward pass, backward pass, gradients at the leaves; one
+        worksheet for each backward pass that ran inside the trace."""
         steps = self.steps
         if not steps:
             return "(empty trace: no backward pass ran inside it)"
+        if len(self._passes) == 1:
+            return self._render_pass(self._records, steps)
+        sheets, start = [], 0
+        for k, records in enumerate(self._passes):
+            part = steps[start:start + len(records)]
+            start += len(records)
+            sheets.append(f"backward pass {k + 1} of {len(self._passes)}: "
+                          f"{part[0].root_name}\n" + self._render_pass(records, part))
+        return "\n\n".join(sheets)
+
+    def _render_pass(self, records, steps):
         m = self.max_elements
         root = steps[0].root_name
         lines = ["forward pass"]
@@ -313,10 +350,10 @@ class Trace:
             lines.append(f"  {s.output_name} = {_expression(s, names=True)}"
                          f" = {_expression(s, names=False)} = {_fmt(s.output, m)}")
         lines += ["", "backward pass (sent = upstream · local: the chain rule)"]
-        for s, r in zip(steps, self._records):
+        for s, r in zip(steps, records):
             lines.append(f"  {s.output_name} = {_expression(s, names=True)}    [{s.op}] {s.rule}")
-            parts = self.contributions(r.output)
-            if r is self._records[0]:
+            parts = self._contributions(r.output, records)
+            if r is records[0]:
                 up = f"d{root}/d{root} = {_fmt(s.upstream, m)}"
             elif len(parts) > 1:
                 added = " + ".join(_fmt(p, m) for p in parts)
@@ -328,13 +365,13 @@ class Trace:
             for i, t in enumerate(r.inputs):
                 if t is not None:
                     lines.append("    " + s.chain_rule(i))
-        leaves = self.leaves()
+        leaves = self._leaves(records)
         if leaves:
             lines += ["", "gradients at the leaves"]
             for t in leaves:
                 n = self.name_of(t)
-                parts = self.contributions(t)
-                total = _fmt(self.gradient(t), m)
+                parts = self._contributions(t, records)
+                total = _fmt(self._gradient(t, records), m)
                 if len(parts) > 1:
                     added = " + ".join(_fmt(p, m) for p in parts)
                     lines.append(f"  d{root}/d{n} = {added} = {total}  ({len(parts)} paths add)")

@@ -44,6 +44,19 @@ def test_without_trace_leaves_show_their_grad():
     assert "grad 4" in viz.to_dot(f)
 
 
+@pytest.mark.parametrize("build, constants", [
+    (lambda x: 2 * x + 1, ["1", "2"]),
+    (lambda x: 6 / x - 0.5, ["0.5", "6"]),
+    (lambda x: x / 4, ["4"]),
+])
+def test_constants_stay_in_the_picture_after_backward(build, constants):
+    x = cr.tensor(3.0, requires_grad=True)
+    f = build(x)
+    before = sorted(nodes(viz.to_dot(f), "plaintext"))
+    f.backward()  # frees the values the ops saved, the constants among them
+    assert sorted(nodes(viz.to_dot(f), "plaintext")) == before == constants
+
+
 def test_values_and_grads_can_be_hidden():
     f, tr = add_mul()
     dot = viz.to_dot(f, show_values=False, show_grads=False, trace=tr)

@@ -157,13 +157,22 @@ def constant_input(node, i):
     op, saved = node.name, node.saved_values
     if op in ("Mul", "Div", "Pow") and f"saved_{i}" in saved:
         return np.asarray(saved[f"saved_{i}"])
+    # Add and Sub save nothing, and backward frees what Mul and Div saved: undo the op instead
     out = node.output
-    other = node.inputs[1 - i] if op in ("Add", "Sub") and len(node.inputs) == 2 else None
+    binary = op in ("Add", "Sub", "Mul", "Div") and len(node.inputs) == 2
+    other = node.inputs[1 - i] if binary else None
     if out is None or other is None or not np.isfinite(other.data).all():
         return None  # nan or inf in the other operand hides the constant (inf − inf = nan)
     if op == "Add":
         return out.data - other.data
-    return other.data - out.data if i == 1 else out.data + other.data  # Sub: out = a − b
+    if op == "Sub":
+        return other.data - out.data if i == 1 else out.data + other.data  # out = a − b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if op == "Mul":
+            value = out.data / other.data
+        else:  # Div: out = a / b
+            value = out.data * other.data if i == 0 else other.data / out.data
+    return value if np.isfinite(value).all() else None  # 0 · c or c / inf: c is lost
 
 
 class Trace:

@@ -167,6 +167,13 @@ def test_multistep_starts_at_the_given_lr_and_decays_once_per_milestone(tmp_path
     assert all(later >= 0.1 * earlier * (1 - 1e-6) for earlier, later in zip(lrs, lrs[1:]))
 
 
+def test_an_infinite_noise_is_refused_not_blamed_on_the_learning_rate(tmp_path, capsys):
+    assert main(["train", "--dataset", "moons", "--noise", "inf", "--epochs", "1",
+                 "--out", str(tmp_path), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "noise" in err and "inf" in err
+
+
 def test_a_loss_that_does_not_fit_the_problem_is_an_error(tmp_path, capsys):
     assert main(["train", "--dataset", "plane", "--loss", "bce", "--out", str(tmp_path),
                  "--quiet"]) == 1

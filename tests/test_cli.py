@@ -247,6 +247,21 @@ def test_ctrl_c_outside_training_ends_with_one_line_and_code_130(monkeypatch, ca
     assert err.count("\n") == 1 and "interrupted" in err
 
 
+def test_a_demo_out_path_that_is_a_file_is_an_error_before_the_demo_runs(tmp_path, capsys,
+                                                                         monkeypatch):
+    from chainrule import demos
+
+    def must_not_run(out):
+        raise AssertionError("the demo ran although its figure cannot be written")
+
+    monkeypatch.setitem(demos.DEMOS, "vanishing", must_not_run)
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["demo", "vanishing", "--out", str(tmp_path / "notes.txt")]) == 1
+    err = capsys.readouterr().err
+    assert "--out" in err and "notes.txt" in err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
 def test_evaluate_of_a_directory_without_a_run_says_so(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path)]) == 1
     assert "not a run directory" in capsys.readouterr().err

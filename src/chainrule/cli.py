@@ -172,6 +172,7 @@ def _predict(args):
 
 def _demo(args):
     from .demos import DEMOS
+    from .train.run import make_out_dir
 
     if not args.name:
         print("demos: " + ", ".join(sorted(DEMOS)))
@@ -180,6 +181,7 @@ def _demo(args):
         print(f"chainrule demo: unknown demo {args.name!r}; choose from "
               f"{', '.join(sorted(DEMOS))}", file=sys.stderr)
         return 2
+    make_out_dir(args.out)  # before the demo: its runs can take seconds
     print(DEMOS[args.name](args.out))
     return 0
 

@@ -154,6 +154,15 @@ def split(problem, val_split, seed):
     return (X, y), (X_val, y_val), (X_test, y_test)
 
 
+def make_out_dir(out):
+    """Create the ``--out`` directory, or say in one line why it cannot be."""
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        why = "a file is in the way" if os.path.isfile(out) else e.strerror
+        raise ValueError(f"--out {out}: cannot create the directory: {why}") from None
+
+
 def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="adam", lr=None,
               scheduler="none", epochs=20, batch_size=32, val_split=0.2, seed=0, out="runs/latest",
               loss="auto", task="auto", samples=1000, noise=0.0, data_dir=None, verbose=1,
@@ -162,11 +171,7 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     from ..datasets import load_problem
 
     started = time.perf_counter()
-    try:  # before training: a run that cannot be written should not cost the training time
-        os.makedirs(out, exist_ok=True)
-    except OSError as e:
-        why = "a file is in the way" if os.path.isfile(out) else e.strerror
-        raise ValueError(f"--out {out}: cannot create the run directory: {why}") from None
+    make_out_dir(out)  # before training: a run that cannot be written should not cost its time
     manual_seed(seed)
     problem = load_problem(dataset, samples=samples, noise=noise, seed=seed, data_dir=data_dir)
     if task != "auto":

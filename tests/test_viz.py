@@ -92,6 +92,16 @@ def test_draw_graph_writes_png_without_graphviz(tmp_path):
     assert (tmp_path / "g.png").read_bytes().startswith(PNG_MAGIC)
 
 
+def test_draw_graph_shows_both_arrows_of_an_input_used_twice(tmp_path):
+    pytest.importorskip("matplotlib")
+    x = cr.tensor(3.0, requires_grad=True)
+    ax = viz.draw_graph(x * x, names={"x": x})
+    arrows = [(a.xy, a.xyann, a.arrow_patch.get_connectionstyle().rad)
+              for a in ax.texts if getattr(a, "arrow_patch", None) is not None]
+    assert len(arrows) == 3  # x → Mul twice, Mul → output
+    assert len(set(arrows)) == 3  # no arrow hidden under another
+
+
 def test_layout_places_inputs_left_of_their_op():
     f, tr = add_mul()
     elements = viz._graph(f, True, True, None, tr, 4)

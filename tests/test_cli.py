@@ -278,6 +278,24 @@ def test_a_damaged_run_json_is_named_in_one_line(digits_run, tmp_path, capsys, c
     assert err.count("\n") == 1 and "run.json" in err and "damaged" in err
 
 
+@pytest.mark.parametrize("command", [["evaluate"], ["predict", "--input"]])
+def test_a_model_file_without_an_architecture_is_named_in_one_line(digits_run, tmp_path, capsys,
+                                                                    command):
+    from chainrule.io.safetensors import save_tensors
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text((digits_run / "run.json").read_text())
+    save_tensors(run / "model.safetensors", {"weight": np.zeros((10, 64), np.float32)})
+    X, _ = load_bundled_digits()
+    np.save(tmp_path / "x.npy", X[:2])
+    args = [command[0], str(run)] + ([command[1], str(tmp_path / "x.npy")] if len(command) > 1
+                                     else [])
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "model.safetensors" in err
+
+
 def test_mnist_without_files_or_network_says_where_to_put_them(tmp_path, capsys, monkeypatch):
     import urllib.request
 

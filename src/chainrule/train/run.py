@@ -278,7 +278,11 @@ def load_run(run_dir):
         scaler = Scaler(info["scaler"]["mean"], info["scaler"]["std"])
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{path} is damaged ({e}); train the run again") from None
-    model = load(os.path.join(run_dir, "model.safetensors"))
+    model_path = os.path.join(run_dir, "model.safetensors")
+    model = load(model_path)
+    if not isinstance(model, nn.Module):  # a file of weights alone, saved from a state_dict
+        raise ValueError(f"{model_path} holds tensors but no architecture to build the model "
+                         "from; save the model itself (chainrule.save(model, path))")
     return model, info, scaler
 
 

@@ -98,6 +98,22 @@ def test_a_layer_with_zero_gradient_stays_visible_in_the_plot(tmp_path, monkeypa
         assert ax.get_yscale() != "log" or (y > 0).all(), line.get_label()
 
 
+def test_the_gradient_flow_plot_marks_whole_epochs_only(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from chainrule import plotting
+    from chainrule.diagnostics import plot_gradient_norms
+
+    figures = []
+    monkeypatch.setattr(plotting, "save_figure", lambda fig, path: figures.append(fig))
+    flow = GradientFlow(warn=False)
+    flow.epochs = [1, 2]
+    flow.grad_norms = [{"0": 0.1, "2": 1.0}, {"0": 0.2, "2": 0.5}]
+    plot_gradient_norms(flow, tmp_path / "flow.png")
+    (ax,) = figures[0].axes
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)  # not epoch 1.2, 1.4, ...
+
+
 def test_train_command_with_diagnostics_writes_the_gradient_flow(tmp_path):
     from chainrule.cli import main
 

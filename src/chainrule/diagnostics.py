@@ -142,7 +142,9 @@ def plot_gradient_norms(flow, path, title="Gradient norm per layer"):
     """Per-layer gradient norms over epochs, log scale, input layer first."""
     from .plotting import new_figure, save_figure
 
-    fig = new_figure(6, 4, layout="constrained")
+    fig = new_figure(6, 4, layout="constrained")  # says how to install matplotlib if it is not
+    from matplotlib.ticker import MaxNLocator
+
     ax = fig.subplots()
     names = list(flow.grad_norms[-1])
     for name in names:
@@ -157,6 +159,7 @@ def plot_gradient_norms(flow, path, title="Gradient norm per layer"):
     elif smallest is not None:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.2
     ax.set_ylabel("‖∂L/∂W‖")
     ax.set_title(title)
     ax.legend(fontsize=8)

@@ -57,6 +57,18 @@ def test_constants_stay_in_the_picture_after_backward(build, constants):
     assert sorted(nodes(viz.to_dot(f), "plaintext")) == before == constants
 
 
+@pytest.mark.parametrize("build, constants", [
+    (lambda x: (x - 5) ** 2, ["2", "5"]),
+    (lambda x: x ** 3, ["3"]),
+    (lambda x: 2 ** x, ["2"]),
+])
+def test_powers_keep_their_constant_in_the_picture_after_backward(build, constants):
+    x = cr.tensor(3.0, requires_grad=True)
+    f = build(x)
+    f.backward()
+    assert sorted(nodes(viz.to_dot(f), "plaintext")) == constants
+
+
 def test_values_and_grads_can_be_hidden():
     f, tr = add_mul()
     dot = viz.to_dot(f, show_values=False, show_grads=False, trace=tr)

@@ -157,9 +157,9 @@ def constant_input(node, i):
     op, saved = node.name, node.saved_values
     if op in ("Mul", "Div", "Pow") and f"saved_{i}" in saved:
         return np.asarray(saved[f"saved_{i}"])
-    # Add and Sub save nothing, and backward frees what Mul and Div saved: undo the op instead
+    # Add and Sub save nothing, and backward frees what Mul, Div and Pow saved: undo the op
     out = node.output
-    binary = op in ("Add", "Sub", "Mul", "Div") and len(node.inputs) == 2
+    binary = op in ("Add", "Sub", "Mul", "Div", "Pow") and len(node.inputs) == 2
     other = node.inputs[1 - i] if binary else None
     if out is None or other is None or not np.isfinite(other.data).all():
         return None  # nan or inf in the other operand hides the constant (inf − inf = nan)
@@ -168,10 +168,15 @@ def constant_input(node, i):
     if op == "Sub":
         return other.data - out.data if i == 1 else out.data + other.data  # out = a − b
     with np.errstate(divide="ignore", invalid="ignore"):
+        a, z = other.data.astype(np.float64), out.data.astype(np.float64)
         if op == "Mul":
-            value = out.data / other.data
-        else:  # Div: out = a / b
-            value = out.data * other.data if i == 0 else other.data / out.data
+            value = z / a
+        elif op == "Div":  # z = a / b
+            value = z * a if i == 0 else a / z
+        elif i == 1:  # Pow, z = aᶜ: c = ln|z| / ln|a|
+            value = np.log(np.abs(z)) / np.log(np.abs(a))
+        else:  # Pow, z = cᵃ: c = z^(1/a), for a positive c
+            value = np.where(z > 0, z, np.nan) ** (1 / a)
     return value if np.isfinite(value).all() else None  # 0 · c or c / inf: c is lost
 
 

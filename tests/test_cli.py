@@ -44,6 +44,53 @@ def test_predict_reads_a_npy_file_and_prints_classes(digits_run, tmp_path, capsy
     assert len(predicted) == 20 and (predicted == y[:20]).mean() >= 0.7
 
 
+@pytest.mark.parametrize("columns", [32, 8])
+def test_predict_rejects_rows_with_the_wrong_number_of_values(digits_run, tmp_path, capsys,
+                                                              columns):
+    X, _ = load_bundled_digits()
+    # 64 values per digit: 4 rows of 32 hold exactly two digits' worth of numbers
+    np.savetxt(tmp_path / "x.csv", X[:2].reshape(-1, columns), delimiter=",")
+    assert main(["predict", str(digits_run), "--input", str(tmp_path / "x.csv")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "--input" in captured.err and f"{columns} values" in captured.err
+    assert "takes 64" in captured.err
+
+
+def test_predict_of_an_empty_file_says_it_is_empty(digits_run, tmp_path, capsys):
+    (tmp_path / "x.csv").write_text("")
+    assert main(["predict", str(digits_run), "--input", str(tmp_path / "x.csv")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--input" in err and "no samples" in err
+
+
+@pytest.mark.parametrize("name, content", [("x.npy", b"\x93NUMPY\x01\x00v\x00{'descr'"),
+                                           ("x.csv", b"1,2\n3\n"),
+                                           ("x.csv", b"a,b\n")])
+def test_an_unreadable_input_file_is_named_with_its_option(digits_run, tmp_path, capsys, name,
+                                                          content):
+    (tmp_path / name).write_bytes(content)
+    assert main(["predict", str(digits_run), "--input", str(tmp_path / name)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--input {tmp_path / name}: " in err
+
+
+def test_a_reader_that_stops_early_is_not_an_error_message(digits_run, tmp_path, monkeypatch,
+                                                           capsys):
+    class ClosedPipe:  # stdout piped into `head -1`, which has exited
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+    X, _ = load_bundled_digits()
+    np.save(tmp_path / "x.npy", X[:5])
+    monkeypatch.setattr("sys.stdout", ClosedPipe())
+    assert main(["predict", str(digits_run), "--input", str(tmp_path / "x.npy")]) == 1
+    assert capsys.readouterr().err == ""
+
+
 def test_two_classes_get_one_sigmoid_unit_and_binary_cross_entropy(tmp_path):
     assert main(["train", "--dataset", "circle", "--hidden", "8", "--epochs", "2",
                  "--out", str(tmp_path), "--quiet"]) == 0
@@ -65,6 +112,66 @@ def test_the_loss_can_be_overridden(tmp_path):
                  "--out", str(tmp_path), "--quiet"]) == 0
     info = json.loads((tmp_path / "run.json").read_text())
     assert info["loss"] == "MSELoss" and info["output"] == "probabilities"
+
+
+def test_classes_trained_with_mse_report_accuracy_against_the_one_hot_targets(tmp_path, capsys):
+    assert main(["train", "--dataset", "iris", "--loss", "mse", "--epochs", "3",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    info = json.loads((tmp_path / "run.json").read_text())
+    assert info["loss"] == "MSELoss" and 0.0 <= info["test"]["accuracy"] <= 1.0
+    assert main(["evaluate", str(tmp_path)]) == 0
+    assert f"accuracy: {info['test']['accuracy']:.4f}" in capsys.readouterr().out
+
+
+def test_classes_can_be_learned_as_numbers_with_task_regression(tmp_path, capsys):
+    assert main(["train", "--dataset", "iris", "--task", "regression", "--epochs", "2",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    info = json.loads((tmp_path / "run.json").read_text())
+    assert info["task"] == "regression" and "mae" in info["test"]
+    assert main(["evaluate", str(tmp_path)]) == 0
+    assert f"mae: {info['test']['mae']:.4f}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("dataset, task, problem", [("iris", "binary", "3 classes"),
+                                                    ("plane", "binary", "numbers"),
+                                                    ("plane", "multiclass", "numbers")])
+def test_a_task_that_does_not_fit_the_data_set_is_an_error(tmp_path, capsys, dataset, task,
+                                                           problem):
+    assert main(["train", "--dataset", dataset, "--task", task, "--epochs", "1",
+                 "--out", str(tmp_path), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "--task" in err and problem in err and "Traceback" not in err
+
+
+def test_an_out_path_that_is_a_file_is_an_error_before_training(tmp_path, capsys, monkeypatch):
+    import chainrule.train.run as run
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained although the run directory cannot be written")
+
+    monkeypatch.setattr(run, "fit", no_training)
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["train", "--out", str(tmp_path / "notes.txt"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "--out" in err and "notes.txt" in err and "Traceback" not in err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 3])
+def test_multistep_starts_at_the_given_lr_and_decays_once_per_milestone(tmp_path, epochs):
+    assert main(["train", "--scheduler", "multistep", "--epochs", str(epochs), "--hidden", "8",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    rows = (tmp_path / "history.csv").read_text().splitlines()
+    lrs = [float(row.split(",")[-1]) for row in rows[1:]]
+    assert rows[0].endswith(",lr") and lrs[0] == pytest.approx(1e-3)
+    assert all(later >= 0.1 * earlier * (1 - 1e-6) for earlier, later in zip(lrs, lrs[1:]))
+
+
+def test_an_infinite_noise_is_refused_not_blamed_on_the_learning_rate(tmp_path, capsys):
+    assert main(["train", "--dataset", "moons", "--noise", "inf", "--epochs", "1",
+                 "--out", str(tmp_path), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "noise" in err and "inf" in err
 
 
 def test_a_loss_that_does_not_fit_the_problem_is_an_error(tmp_path, capsys):
@@ -91,6 +198,13 @@ def test_threads_sets_the_blas_thread_count(tmp_path, capsys):
         cr.set_num_threads(before)
 
 
+@pytest.mark.parametrize("bad", ["-1", "x"])
+def test_a_bad_seed_is_rejected_naming_the_option(capsys, bad):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--seed", bad])
+    assert exit_info.value.code == 2 and "--seed" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("bad", ["0", "two"])
 def test_a_bad_thread_count_is_rejected(capsys, bad):
     with pytest.raises(SystemExit):
@@ -109,9 +223,77 @@ def test_a_diverging_run_stops_early_and_still_writes_the_run(tmp_path, capsys):
     assert info["stopped_on_nonfinite_loss"] is True
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:.*training loss was:RuntimeWarning")
+def test_a_new_run_leaves_no_figures_of_the_previous_run_in_its_directory(tmp_path):
+    assert main(["train", "--epochs", "2", "--diagnostics", "--out", str(tmp_path),
+                 "--quiet"]) == 0
+    assert main(["train", "--optimizer", "sgd", "--lr", "1e9", "--epochs", "2",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    names = {p.name for p in tmp_path.iterdir()}
+    assert not names & {"curves.png", "gradient_flow.csv", "gradient_flow.png"}
+
+
+def test_ctrl_c_outside_training_ends_with_one_line_and_code_130(monkeypatch, capsys):
+    from chainrule import demos
+
+    def interrupted(out):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(demos.DEMOS, "losses", interrupted)
+    assert main(["demo", "losses"]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "interrupted" in err
+
+
+def test_a_demo_out_path_that_is_a_file_is_an_error_before_the_demo_runs(tmp_path, capsys,
+                                                                         monkeypatch):
+    from chainrule import demos
+
+    def must_not_run(out):
+        raise AssertionError("the demo ran although its figure cannot be written")
+
+    monkeypatch.setitem(demos.DEMOS, "vanishing", must_not_run)
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["demo", "vanishing", "--out", str(tmp_path / "notes.txt")]) == 1
+    err = capsys.readouterr().err
+    assert "--out" in err and "notes.txt" in err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
 def test_evaluate_of_a_directory_without_a_run_says_so(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path)]) == 1
     assert "not a run directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", ["{", "{}", "[1, 2]"])
+def test_a_damaged_run_json_is_named_in_one_line(digits_run, tmp_path, capsys, content):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.safetensors").write_bytes((digits_run / "model.safetensors").read_bytes())
+    (run / "run.json").write_text(content)
+    assert main(["evaluate", str(run)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "run.json" in err and "damaged" in err
+
+
+@pytest.mark.parametrize("command", [["evaluate"], ["predict", "--input"]])
+def test_a_model_file_without_an_architecture_is_named_in_one_line(digits_run, tmp_path, capsys,
+                                                                    command):
+    from chainrule.io.safetensors import save_tensors
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text((digits_run / "run.json").read_text())
+    save_tensors(run / "model.safetensors", {"weight": np.zeros((10, 64), np.float32)})
+    X, _ = load_bundled_digits()
+    np.save(tmp_path / "x.npy", X[:2])
+    args = [command[0], str(run)] + ([command[1], str(tmp_path / "x.npy")] if len(command) > 1
+                                     else [])
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "model.safetensors" in err
 
 
 def test_mnist_without_files_or_network_says_where_to_put_them(tmp_path, capsys, monkeypatch):

@@ -79,6 +79,41 @@ def test_the_callback_records_every_epoch_and_warns():
     assert "problems: vanishing" in flow.report()
 
 
+def test_a_layer_with_zero_gradient_stays_visible_in_the_plot(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from chainrule import plotting
+    from chainrule.diagnostics import plot_gradient_norms
+
+    figures = []
+    monkeypatch.setattr(plotting, "save_figure", lambda fig, path: figures.append(fig))
+    flow = GradientFlow(warn=False)
+    flow.epochs = [1, 2]
+    flow.grad_norms = [{"0": 0.0, "2": 1.0}, {"0": 0.0, "2": 0.5}]  # layer 0: all ReLUs dead
+    plot_gradient_norms(flow, tmp_path / "flow.png")
+    (ax,) = figures[0].axes
+    low, high = ax.get_ylim()
+    for line in ax.get_lines():  # a log axis has no place for 0: the dead layer's line vanished
+        y = line.get_ydata()
+        assert ((low <= y) & (y <= high)).all(), line.get_label()
+        assert ax.get_yscale() != "log" or (y > 0).all(), line.get_label()
+
+
+def test_the_gradient_flow_plot_marks_whole_epochs_only(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from chainrule import plotting
+    from chainrule.diagnostics import plot_gradient_norms
+
+    figures = []
+    monkeypatch.setattr(plotting, "save_figure", lambda fig, path: figures.append(fig))
+    flow = GradientFlow(warn=False)
+    flow.epochs = [1, 2]
+    flow.grad_norms = [{"0": 0.1, "2": 1.0}, {"0": 0.2, "2": 0.5}]
+    plot_gradient_norms(flow, tmp_path / "flow.png")
+    (ax,) = figures[0].axes
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)  # not epoch 1.2, 1.4, ...
+
+
 def test_train_command_with_diagnostics_writes_the_gradient_flow(tmp_path):
     from chainrule.cli import main
 

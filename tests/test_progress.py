@@ -54,8 +54,8 @@ def test_an_empty_epoch_shows_a_full_bar():
     assert ProgressBar(0, width=3).format(0, {}, 0.0) == "0/0 [===] - 0.0s"
 
 
-@pytest.mark.parametrize("seconds, text", [(0.04, "0.0s"), (59.94, "59.9s"), (75.2, "1m15s"),
-                                           (3725.0, "1h02m")])
+@pytest.mark.parametrize("seconds, text", [(0.04, "0.0s"), (59.94, "59.9s"), (59.96, "1m00s"),
+                                           (75.2, "1m15s"), (3725.0, "1h02m")])
 def test_elapsed_time_is_shown_in_the_largest_sensible_unit(seconds, text):
     assert ProgressBar(1).format(1, {}, seconds).endswith(f"] - {text}")
 

@@ -18,6 +18,14 @@ def test_hebb_rule_on_vectors_is_the_outer_product():
     np.testing.assert_allclose(dw, [[1.5, -0.5], [0.0, 0.0], [3.0, -1.0]])
 
 
+@pytest.mark.parametrize("y_i, y_j", [([2.0], [1.0, 3.0]), ([1.0, 3.0], [2.0]), ([2.0], [5.0])])
+def test_hebb_rule_keeps_the_i_j_layout_when_a_side_has_one_neuron(y_i, y_j):
+    dw = hebb_rule(y_i, y_j, gamma=0.5)
+    assert dw.shape == (len(y_i), len(y_j))
+    for i, j in np.ndindex(dw.shape):
+        assert dw[i, j] == 0.5 * y_i[i] * y_j[j]
+
+
 def test_delta_rule_is_eta_times_error_times_input():
     np.testing.assert_allclose(delta_rule([1.0, 0.0, -2.0], t=1.0, y=0.25, eta=0.2),
                                [0.15, 0.0, -0.3])

@@ -83,6 +83,22 @@ def test_constant_operand_is_shown_by_value():
     assert "q = a · 2 = 3 · 2 = 6" in tr.render()
 
 
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_a_constant_added_to_a_non_finite_value_is_not_shown_as_a_wrong_number(value):
+    (a,) = scalars(value)
+    tr = trace.trace(lambda: a + 1, names={"a": a})
+    (add,) = tr.steps
+    # out − a is the only way back to the 1, and it gives nan here: better unknown than wrong
+    assert add.inputs[1] is None and add.input_names[1] == "const"
+    assert f"f = a + const = {value} + ? = {value}" in tr.render()
+
+
+def test_a_negative_base_of_a_power_is_written_in_parentheses():
+    (a,) = scalars(-3.0)
+    tr = trace.trace(lambda: a ** 2, names={"a": a})
+    assert "f = a ** 2 = (-3) ** 2 = 9" in tr.render()  # -3 ** 2 would read as -(3²) = -9
+
+
 def test_gradients_from_two_paths_are_listed_and_added():
     (x,) = scalars(3.0)
     tr = trace.trace(lambda: x * x, names={"x": x})
@@ -128,6 +144,53 @@ def test_matmul_has_no_elementwise_local_gradient_but_sends_the_vjp():
     np.testing.assert_allclose(step.sent[0], g @ b.data.T)
     np.testing.assert_allclose(step.sent[1], a.data.T @ g)
     assert "Jacobian of MatMul" in step.chain_rule(0)
+
+
+def test_a_slice_sends_each_upstream_gradient_back_to_its_place():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = cr.tensor([1.0, 10.0], requires_grad=True)
+    tr = trace.trace(lambda: (x[:2] * w).sum(), names={"x": x, "w": w})
+    text = tr.render()  # shapes (2,) upstream and (3,) local: no elementwise product exists
+    assert "df/dx = df/dq · dq/dx = [1, 10] · [1, 1, 0] = [1, 10, 0]  (each" in text
+
+
+@pytest.mark.parametrize("build", [
+    lambda x: (x.sum(axis=1) * cr.tensor([1.0, 2.0])).sum(),
+    lambda x: (x.reshape(3, 2) * cr.tensor([1.0, 10.0])).sum(),
+    lambda x: (x.permute(1, 0) * cr.tensor([1.0, 10.0])).sum(),
+    lambda x: (cr.stack([x, cr.ones(2, 3)]) * cr.tensor([1.0, 10.0, 100.0])).sum(),
+])
+def test_ops_that_move_elements_print_gradients_that_match_the_engine(build):
+    x = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    tr = trace.trace(lambda: build(x), names={"x": x})
+    tr.render()
+    step = tr.steps[-1]
+    line = step.chain_rule(step.input_names.index("x"))
+    assert "summed over the broadcast axes" not in line
+    assert line.split(" = ")[-1].split("  (")[0] == trace._fmt(x.grad.data)
+
+
+def test_the_rule_is_the_whole_first_paragraph_of_the_op_docstring():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    tr = trace.trace(lambda: x[0], names={"x": x})
+    # GetItem's rule wraps onto a second line; cut after the first it ended '..., and an element'
+    assert tr.steps[0].rule.endswith("collects the sum of its gradients.")
+
+
+def test_two_backward_passes_in_one_trace_get_a_worksheet_each():
+    (x,) = scalars(2.0)
+    with trace.Trace(names={"x": x}) as tr:
+        a = x * 3
+        a.backward()
+        b = x * x
+        b.backward()
+    text = tr.render()
+    first, second = text.split("backward pass 2 of 2")
+    # each pass has its own output and sums only its own paths: 3 for x·3, 2 + 2 for x·x
+    assert "df/dx = 3\n" in first + "\n" and "2 + 2" not in first
+    assert "3 + 2" not in second and "paths add" in second and "= 4" in second
+    assert [s.root_name for s in tr.steps] == [tr.name_of(a), tr.name_of(b)]
+    assert tr.gradient(b) == 1.0
 
 
 def test_big_tensors_are_summarised_by_shape_and_norm():

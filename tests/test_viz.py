@@ -44,6 +44,31 @@ def test_without_trace_leaves_show_their_grad():
     assert "grad 4" in viz.to_dot(f)
 
 
+@pytest.mark.parametrize("build, constants", [
+    (lambda x: 2 * x + 1, ["1", "2"]),
+    (lambda x: 6 / x - 0.5, ["0.5", "6"]),
+    (lambda x: x / 4, ["4"]),
+])
+def test_constants_stay_in_the_picture_after_backward(build, constants):
+    x = cr.tensor(3.0, requires_grad=True)
+    f = build(x)
+    before = sorted(nodes(viz.to_dot(f), "plaintext"))
+    f.backward()  # frees the values the ops saved, the constants among them
+    assert sorted(nodes(viz.to_dot(f), "plaintext")) == before == constants
+
+
+@pytest.mark.parametrize("build, constants", [
+    (lambda x: (x - 5) ** 2, ["2", "5"]),
+    (lambda x: x ** 3, ["3"]),
+    (lambda x: 2 ** x, ["2"]),
+])
+def test_powers_keep_their_constant_in_the_picture_after_backward(build, constants):
+    x = cr.tensor(3.0, requires_grad=True)
+    f = build(x)
+    f.backward()
+    assert sorted(nodes(viz.to_dot(f), "plaintext")) == constants
+
+
 def test_values_and_grads_can_be_hidden():
     f, tr = add_mul()
     dot = viz.to_dot(f, show_values=False, show_grads=False, trace=tr)
@@ -77,6 +102,16 @@ def test_draw_graph_writes_png_without_graphviz(tmp_path):
     f, tr = add_mul()
     viz.draw_graph(f, tmp_path / "g.png", trace=tr)
     assert (tmp_path / "g.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_draw_graph_shows_both_arrows_of_an_input_used_twice(tmp_path):
+    pytest.importorskip("matplotlib")
+    x = cr.tensor(3.0, requires_grad=True)
+    ax = viz.draw_graph(x * x, names={"x": x})
+    arrows = [(a.xy, a.xyann, a.arrow_patch.get_connectionstyle().rad)
+              for a in ax.texts if getattr(a, "arrow_patch", None) is not None]
+    assert len(arrows) == 3  # x → Mul twice, Mul → output
+    assert len(set(arrows)) == 3  # no arrow hidden under another
 
 
 def test_layout_places_inputs_left_of_their_op():

@@ -29,6 +29,16 @@ def _fraction(text):
     return value
 
 
+def _seed(text):
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:  # NumPy's generators take no negative seed
+        raise argparse.ArgumentTypeError(f"--seed takes a non-negative integer, got {text!r}")
+    return seed
+
+
 def _threads(text):
     try:
         n = int(text)
@@ -58,7 +68,7 @@ def _parser():
     t.add_argument("--epochs", type=int, default=20)
     t.add_argument("--batch-size", type=int, default=32)
     t.add_argument("--val-split", type=_fraction, default=0.2)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=_seed, default=0)
     t.add_argument("--out", default="runs/latest", help="run directory (default runs/latest)")
     t.add_argument("--loss", default="auto",
                    help="override the loss: bce, cross_entropy, mse or sse (default follows "
@@ -132,17 +142,25 @@ def _evaluate(args):
 
 
 def _read_inputs(path):
+    import warnings
+
     import numpy as np
 
-    if path.endswith(".npy"):
-        return np.load(path, allow_pickle=False)
-    return np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+    try:
+        if path.endswith(".npy"):
+            return np.load(path, allow_pickle=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # an empty file: predict_run says so
+            return np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+    except (ValueError, OSError) as e:  # NumPy's messages do not say which file
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise ValueError(f"--input {path}: {reason}") from None
 
 
 def _predict(args):
     from .train.run import predict_run
 
-    result = predict_run(args.run, _read_inputs(args.input))
+    result = predict_run(args.run, _read_inputs(args.input), source=f"--input {args.input}")
     if "values" in result:
         for row in result["values"]:
             print(",".join(f"{v:.6g}" for v in row.reshape(-1)))
@@ -154,6 +172,7 @@ def _predict(args):
 
 def _demo(args):
     from .demos import DEMOS
+    from .train.run import make_out_dir
 
     if not args.name:
         print("demos: " + ", ".join(sorted(DEMOS)))
@@ -162,8 +181,20 @@ def _demo(args):
         print(f"chainrule demo: unknown demo {args.name!r}; choose from "
               f"{', '.join(sorted(DEMOS))}", file=sys.stderr)
         return 2
+    make_out_dir(args.out)  # before the demo: its runs can take seconds
     print(DEMOS[args.name](args.out))
     return 0
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null, so flushing it at exit does not raise a second broken pipe."""
+    import os
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file: nothing will be flushed to the pipe
+    os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
 
 
 def main(argv=None):
@@ -173,9 +204,15 @@ def main(argv=None):
     handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "demo": _demo}
     try:
         return handlers[args.command](args)
+    except BrokenPipeError:  # `chainrule predict ... | head`: the reader has all it wanted
+        _silence_stdout()
+        return 1
     except (ValueError, FileNotFoundError, OSError, ImportError, KeyError) as e:
         print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # fit handles its own; elsewhere Ctrl-C needs no traceback
+        print(f"chainrule {args.command}: interrupted", file=sys.stderr)
+        return 130  # 128 + SIGINT, as shells report it
 
 
 if __name__ == "__main__":

@@ -142,14 +142,24 @@ def plot_gradient_norms(flow, path, title="Gradient norm per layer"):
     """Per-layer gradient norms over epochs, log scale, input layer first."""
     from .plotting import new_figure, save_figure
 
-    fig = new_figure(6, 4, layout="constrained")
+    fig = new_figure(6, 4, layout="constrained")  # says how to install matplotlib if it is not
+    from matplotlib.ticker import MaxNLocator
+
     ax = fig.subplots()
     names = list(flow.grad_norms[-1])
     for name in names:
         ax.plot(flow.epochs, [g.get(name, np.nan) for g in flow.grad_norms], marker="o",
                 label=f"layer {name}")
-    ax.set_yscale("log")
+    norms = [v for g in flow.grad_norms for v in g.values() if math.isfinite(v)]
+    smallest = min((v for v in norms if v > 0), default=None)
+    if smallest is not None and min(norms) == 0:
+        # a layer with no gradient at all (dead ReLUs) is the one to see, and log has no 0:
+        # symlog is linear from 0 up to the smallest norm and logarithmic above
+        ax.set_yscale("symlog", linthresh=smallest)
+    elif smallest is not None:
+        ax.set_yscale("log")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.2
     ax.set_ylabel("‖∂L/∂W‖")
     ax.set_title(title)
     ax.legend(fontsize=8)

@@ -119,9 +119,9 @@ def _is_tty(stream):
 
 
 def _duration(seconds):
-    if seconds < 60:
+    if round(seconds, 1) < 60:  # 59.96 s would print as 60.0s
         return f"{seconds:.1f}s"
-    minutes, seconds = divmod(int(seconds), 60)
+    minutes, seconds = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes}m{seconds:02d}s"
     hours, minutes = divmod(minutes, 60)

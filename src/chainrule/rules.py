@@ -34,16 +34,17 @@ def hebb_rule(y_i, y_j, gamma=1.0):
     """Hebb's rule: Δw_ij = γ·y_i·y_j — a connection grows when both ends are active together.
 
     ``y_i`` is the activity of the sending neuron(s), ``y_j`` of the receiving one(s). With vectors
-    the result is the outer product, Δw[i, j] = γ·y_i[i]·y_j[j].
+    the result is the outer product, Δw[i, j] = γ·y_i[i]·y_j[j] (of shape (len(y_i), len(y_j)),
+    even when a side has one neuron); with a number on one side, a vector like the other side.
     """
     y_i = np.asarray(y_i, dtype=np.float64)
     y_j = np.asarray(y_j, dtype=np.float64)
     if y_i.ndim > 1 or y_j.ndim > 1:
         raise ValueError(f"hebb_rule: y_i and y_j must be numbers or 1-d activity vectors, got "
                          f"shapes {y_i.shape} and {y_j.shape}")
-    if y_i.ndim == 0 and y_j.ndim == 0:
+    if y_i.ndim == 0 or y_j.ndim == 0:
         return gamma * y_i * y_j
-    return gamma * np.outer(y_i, y_j).squeeze()
+    return gamma * np.outer(y_i, y_j)
 
 
 def delta_rule(x, t, y, eta=0.1):

@@ -89,7 +89,12 @@ class Step:
         local = self.local_grads[i]
         if local is None:
             return head + f"(Jacobian of {self.op}) = {fmt(self.sent[i])}"
-        product = np.asarray(self.upstream) * local
+        upstream = np.asarray(self.upstream)
+        if self.op in MOVING_OPS and upstream.size > 1 and upstream.shape != local.shape:
+            # upstream has the output's layout and local the input's: not an elementwise product
+            return head + (f"{fmt(local)} = {fmt(self.sent[i])}  (each element of {x} gets the "
+                           f"upstream gradient of the output elements it went to)")
+        product = upstream * local
         summed = product.shape != self.sent[i].shape
         note = "  (summed over the broadcast axes)" if summed and product.size > 1 else ""
         return head + f"{fmt(local)} = {fmt(self.sent[i])}{note}"
@@ -112,6 +117,12 @@ PER_ELEMENT_OPS = frozenset({
     "Sum", "Mean", "Max", "Min", "Reshape", "Permute", "BroadcastTo", "GetItem", "Concatenate",
     "Stack", "Dropout",
 })
+
+
+# Per-element ops that move, select or reduce elements: their upstream gradient is laid out like
+# the output, their local gradient like the input.
+MOVING_OPS = frozenset({"Sum", "Mean", "Max", "Min", "Reshape", "Permute", "GetItem",
+                        "Concatenate", "Stack"})
 
 
 def _copy(a):
@@ -146,13 +157,27 @@ def constant_input(node, i):
     op, saved = node.name, node.saved_values
     if op in ("Mul", "Div", "Pow") and f"saved_{i}" in saved:
         return np.asarray(saved[f"saved_{i}"])
+    # Add and Sub save nothing, and backward frees what Mul, Div and Pow saved: undo the op
     out = node.output
-    other = node.inputs[1 - i] if op in ("Add", "Sub") and len(node.inputs) == 2 else None
-    if out is None or other is None:
-        return None
+    binary = op in ("Add", "Sub", "Mul", "Div", "Pow") and len(node.inputs) == 2
+    other = node.inputs[1 - i] if binary else None
+    if out is None or other is None or not np.isfinite(other.data).all():
+        return None  # nan or inf in the other operand hides the constant (inf − inf = nan)
     if op == "Add":
         return out.data - other.data
-    return other.data - out.data if i == 1 else out.data + other.data  # Sub: out = a − b
+    if op == "Sub":
+        return other.data - out.data if i == 1 else out.data + other.data  # out = a − b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a, z = other.data.astype(np.float64), out.data.astype(np.float64)
+        if op == "Mul":
+            value = z / a
+        elif op == "Div":  # z = a / b
+            value = z * a if i == 0 else a / z
+        elif i == 1:  # Pow, z = aᶜ: c = ln|z| / ln|a|
+            value = np.log(np.abs(z)) / np.log(np.abs(a))
+        else:  # Pow, z = cᵃ: c = z^(1/a), for a positive c
+            value = np.where(z > 0, z, np.nan) ** (1 / a)
+    return value if np.isfinite(value).all() else None  # 0 · c or c / inf: c is lost
 
 
 class Trace:
@@ -160,8 +185,9 @@ class Trace:
 
     ``names`` maps names to tensors (``{"x": x}``); tensors named with ``trace.name`` are known
     too, and the rest get q, r, s, ... (intermediates) and a, b, c, ... (inputs) in forward
-    order. The output of the pass is called f. Arrays with more than ``max_elements`` elements
-    are printed as their shape and norm.
+    order. The output of the pass is called f (of a later pass: out, f1, ...); each pass gets its
+    own worksheet. Arrays with more than ``max_elements`` elements are printed as their shape and
+    norm.
     """
 
     def __init__(self, names=None, max_elements: int = 6):
@@ -174,6 +200,8 @@ class Trace:
         self._keep = list((names or {}).values())  # so no other tensor can take a named one's id
         self.max_elements = max_elements
         self._records = []
+        self._passes = []  # the records again, one list per backward pass
+        self._pass_inputs = set()  # ids of the tensors the current pass's nodes consumed
         self._steps = None
         self._named = None
         self._observer = None
@@ -204,6 +232,13 @@ class Trace:
         r.local, r.elementwise = _local_gradients(node, step.grad_output)
         if r.local is None:
             r.local = (None,) * len(node.inputs)
+        if not self._passes or id(r.output) not in self._pass_inputs:
+            # within a pass every node after the root made an input of a node already visited:
+            # a node whose output nothing here consumed is the root of a new backward pass
+            self._passes.append([])
+            self._pass_inputs = set()
+        self._pass_inputs.update(id(t) for t in node.inputs if t is not None)
+        self._passes[-1].append(r)
         self._records.append(r)
         self._steps = self._named = None
 
@@ -221,9 +256,9 @@ class Trace:
                 if t is not None and id(t) not in named and name_of(t) is not None:
                     named[id(t)] = name_of(t)
                     taken.add(named[id(t)])
-        if self._records and self._records[0].output is not None:
-            root = self._records[0].output
-            if id(root) not in named:
+        for records in self._passes:
+            root = records[0].output
+            if root is not None and id(root) not in named:
                 named[id(root)] = _fresh("f", ["f", "out"], taken)
         inner = iter(_letters("qrstuvw", "h", taken))
         outer = iter(_letters("abcdeg", "in", taken))
@@ -245,10 +280,9 @@ class Trace:
         """The backward pass as a list of ``Step``, in the order the engine visited the nodes."""
         if self._steps is None:
             named = self._assign_names()
-            root = self._records[0].output if self._records else None
-            root_name = named.get(id(root), "f")
             self._steps = []
             for r in self._records:
+                root_name = named.get(id(self._pass_of(r)[0].output), "f")
                 labels = tuple(
                     named[id(t)] if t is not None else _fmt(v, 3) if v is not None else "const"
                     for t, v in zip(r.inputs, r.input_values)
@@ -262,25 +296,41 @@ class Trace:
                 ))
         return self._steps
 
+    def _pass_of(self, record):
+        return next(records for records in self._passes if record in records)
+
     def gradient(self, tensor):
         """df/d(tensor) summed over every path in this trace (None if no gradient reached it).
 
         Works for intermediates too, whose ``.grad`` the engine does not keep.
         """
-        if self._records and self._records[0].output is tensor:
-            return self._records[0].upstream
-        parts = self.contributions(tensor)
-        return sum(parts[1:], parts[0]) if parts else None
+        return self._gradient(tensor, self._records)
 
     def contributions(self, tensor):
         """The gradients each consumer sent to ``tensor``: several paths, added up."""
-        return [g for r in self._records for t, g in zip(r.inputs, r.sent)
-                if t is tensor and g is not None]
+        return self._contributions(tensor, self._records)
 
     def leaves(self):
         """The leaf tensors that took a gradient in this trace, in forward order."""
+        return self._leaves(self._records)
+
+    # the same, over the records of one backward pass
+    def _gradient(self, tensor, records):
+        for pass_records in self._passes:
+            if pass_records[0].output is tensor:
+                return pass_records[0].upstream
+        parts = self._contributions(tensor, records)
+        return sum(parts[1:], parts[0]) if parts else None
+
+    @staticmethod
+    def _contributions(tensor, records):
+        return [g for r in records for t, g in zip(r.inputs, r.sent)
+                if t is tensor and g is not None]
+
+    @staticmethod
+    def _leaves(records):
         found = {}  # by id: Tensor's == is elementwise
-        for r in reversed(self._records):  # forward order: the first used comes first
+        for r in reversed(records):  # forward order: the first used comes first
             for t in r.inputs:
                 if t is not None and t.grad_fn is None and t.requires_grad:
                     found.setdefault(id(t), t)
@@ -291,10 +341,22 @@ class Trace:
         return {self.name_of(t): self.gradient(t) for t in self.leaves()}
 
     def render(self) -> str:
-        """The worksheet as text: forward pass, backward pass, gradients at the leaves."""
+        """The worksheet as text: forward pass, backward pass, gradients at the leaves; one
+        worksheet for each backward pass that ran inside the trace."""
         steps = self.steps
         if not steps:
             return "(empty trace: no backward pass ran inside it)"
+        if len(self._passes) == 1:
+            return self._render_pass(self._records, steps)
+        sheets, start = [], 0
+        for k, records in enumerate(self._passes):
+            part = steps[start:start + len(records)]
+            start += len(records)
+            sheets.append(f"backward pass {k + 1} of {len(self._passes)}: "
+                          f"{part[0].root_name}\n" + self._render_pass(records, part))
+        return "\n\n".join(sheets)
+
+    def _render_pass(self, records, steps):
         m = self.max_elements
         root = steps[0].root_name
         lines = ["forward pass"]
@@ -302,10 +364,10 @@ class Trace:
             lines.append(f"  {s.output_name} = {_expression(s, names=True)}"
                          f" = {_expression(s, names=False)} = {_fmt(s.output, m)}")
         lines += ["", "backward pass (sent = upstream · local: the chain rule)"]
-        for s, r in zip(steps, self._records):
+        for s, r in zip(steps, records):
             lines.append(f"  {s.output_name} = {_expression(s, names=True)}    [{s.op}] {s.rule}")
-            parts = self.contributions(r.output)
-            if r is self._records[0]:
+            parts = self._contributions(r.output, records)
+            if r is records[0]:
                 up = f"d{root}/d{root} = {_fmt(s.upstream, m)}"
             elif len(parts) > 1:
                 added = " + ".join(_fmt(p, m) for p in parts)
@@ -317,13 +379,13 @@ class Trace:
             for i, t in enumerate(r.inputs):
                 if t is not None:
                     lines.append("    " + s.chain_rule(i))
-        leaves = self.leaves()
+        leaves = self._leaves(records)
         if leaves:
             lines += ["", "gradients at the leaves"]
             for t in leaves:
                 n = self.name_of(t)
-                parts = self.contributions(t)
-                total = _fmt(self.gradient(t), m)
+                parts = self._contributions(t, records)
+                total = _fmt(self._gradient(t, records), m)
                 if len(parts) > 1:
                     added = " + ".join(_fmt(p, m) for p in parts)
                     lines.append(f"  d{root}/d{n} = {added} = {total}  ({len(parts)} paths add)")
@@ -381,11 +443,16 @@ def _fmt(a, max_elements=6) -> str:
 
 def _expression(step, names=True) -> str:
     """``x + y`` (names) or ``-2 + 5`` (values); ``sigmoid(s)`` for other ops."""
-    if names:
+    if step.op in _INFIX and len(step.inputs) == 2:  # both operands are in the math: a constant
+        args = (list(step.input_names) if names else  # whose value is unknown is shown as ?
+                [_fmt(v, step.max_elements) if v is not None else "?" for v in step.inputs])
+    elif names:
         args = [n for n, v in zip(step.input_names, step.inputs) if v is not None]
     else:
         args = [_fmt(v, step.max_elements) for v in step.inputs if v is not None]
     if step.op in _INFIX and len(args) == 2:
+        if step.op == "Pow" and args[0].startswith("-"):
+            args[0] = f"({args[0]})"  # -3 ** 2 reads as -(3²)
         return f"{args[0]} {_INFIX[step.op]} {args[1]}"
     if step.op == "Neg" and len(args) == 1:
         return f"-{args[0]}" if names else f"-({args[0]})"
@@ -393,8 +460,9 @@ def _expression(step, names=True) -> str:
 
 
 def _rule(node) -> str:
-    doc = (type(node).__doc__ or "").strip()
-    return doc.splitlines()[0].strip() if doc else node.name
+    """The op's docstring's first paragraph, on one line: the rule may wrap in the source."""
+    paragraph = (type(node).__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(line.strip() for line in paragraph.splitlines()) or node.name
 
 
 def _fresh(prefix, candidates, taken):

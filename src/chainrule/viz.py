@@ -284,12 +284,15 @@ def draw_graph(tensor, path=None, ax=None, title=None, show_values=True, show_gr
             weight = "bold" if i == 0 and not line.startswith(("value", "grad", "shape")) else None
             ax.text(x, y + 0.15 * (len(e.lines) - 1) - 0.3 * i, line, ha="center", va="center",
                     fontsize=fontsize, color=colour, fontweight=weight)
-        for src in e.inputs:
+        for k, src in enumerate(e.inputs):
             sc, sr = pos[src]
             gap = 0.85 if kinds[src] == "op" else 0.3 if kinds[src] == "const" else 1.25
+            # x · x: the second arrow from x is bent, or it would hide under the first
+            repeat = e.inputs[:k].count(src)
             ax.annotate("", xy=(x - (0.85 if e.kind == "op" else 1.25), y),
                         xytext=(sc * xs + gap, sr * ys),
-                        arrowprops=dict(arrowstyle="->", color="#555555"))
+                        arrowprops=dict(arrowstyle="->", color="#555555",
+                                        connectionstyle=f"arc3,rad={0.35 * repeat}"))
     ax.set_xlim(-1.5, (columns - 1) * xs + 1.5)
     half = (rows - 1) / 2 * ys + 1.0
     ax.set_ylim(-half, half)

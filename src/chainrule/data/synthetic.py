@@ -12,6 +12,7 @@ blobs' variance grows; for ``moons`` it is the standard deviation of Gaussian ji
 (scikit-learn's convention). ``noise=0`` gives data that the intended boundary separates exactly.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -24,8 +25,8 @@ def _setup(n_samples, noise, seed, who):
     if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) \
             or n_samples < 2:
         raise ValueError(f"{who}: n_samples must be an integer >= 2, got {n_samples!r}")
-    if not isinstance(noise, numbers.Real) or not noise >= 0:
-        raise ValueError(f"{who}: noise must be a number >= 0, got {noise!r}")
+    if not isinstance(noise, numbers.Real) or not 0 <= noise < math.inf:
+        raise ValueError(f"{who}: noise must be a finite number >= 0, got {noise!r}")
     return int(n_samples), float(noise), np.random.default_rng(seed)
 
 

@@ -21,9 +21,9 @@ class Metric:
 class Accuracy(Metric):
     """Fraction of correct predictions.
 
-    Scores of shape (N, C) with C > 1: the predicted class is the argmax. A single output per
-    sample (yes/no): predicted 1 when the output passes ``threshold`` (0 for logits, 0.5 for
-    probabilities after a sigmoid).
+    Scores of shape (N, C) with C > 1: the predicted class is the argmax (and the target's, for
+    one-hot targets). A single output per sample (yes/no): predicted 1 when the output passes
+    ``threshold`` (0 for logits, 0.5 for probabilities after a sigmoid).
     """
 
     name = "accuracy"
@@ -35,6 +35,8 @@ class Accuracy(Metric):
     def update(self, output, target):
         if output.ndim >= 2 and output.shape[1] > 1:
             predicted = output.argmax(axis=1)
+            if target.shape == output.shape:  # one-hot targets (classes trained with MSE)
+                target = target.argmax(axis=1)
             target = target.reshape(predicted.shape)
         else:
             predicted = (output.reshape(-1) > self.threshold)

@@ -82,7 +82,9 @@ def make_scheduler(name, optimizer, epochs):
         return None
     table = {
         "step": lambda: s.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.5),
-        "multistep": lambda: s.MultiStepLR(optimizer, [epochs // 2, 3 * epochs // 4], 0.1),
+        # distinct milestones from 1 on: a milestone 0 decays before training, a repeated one twice
+        "multistep": lambda: s.MultiStepLR(
+            optimizer, sorted({max(1, epochs // 2), max(1, 3 * epochs // 4)}), 0.1),
         "exponential": lambda: s.ExponentialLR(optimizer, gamma=0.9),
         "cosine": lambda: s.CosineAnnealingLR(optimizer, T_max=epochs),
         "linear": lambda: s.LinearLR(optimizer, total_iters=max(1, epochs // 4)),
@@ -112,6 +114,28 @@ class Scaler:
         return ((X.reshape(len(X), -1) - self.mean) / self.std).reshape(shape).astype(np.float32)
 
 
+def set_task(problem, task):
+    """Read ``problem`` as another kind of problem (``--task``); ValueError when it cannot be.
+
+    Classes can be learned as numbers (a column of labels), but numbers are not classes, and a
+    yes/no problem needs exactly two classes.
+    """
+    if task == problem.task:
+        return problem
+    if task == "regression":
+        problem.y = np.asarray(problem.y, np.float32).reshape(len(problem.y), -1)
+        if problem.y_test is not None:
+            problem.y_test = np.asarray(problem.y_test, np.float32).reshape(len(problem.y_test), -1)
+    elif problem.task == "regression":
+        raise ValueError(f"--task {task} does not fit {problem.name}: its targets are numbers, "
+                         "not classes")
+    elif task == "binary" and problem.n_classes != 2:
+        raise ValueError(f"--task binary does not fit {problem.name}: it has "
+                         f"{problem.n_classes} classes, not 2")
+    problem.task = task
+    return problem
+
+
 def split(problem, val_split, seed):
     """Train / validation / test arrays: the official test split or a stratified 20% hold-out."""
     from ..data import train_test_split
@@ -130,6 +154,15 @@ def split(problem, val_split, seed):
     return (X, y), (X_val, y_val), (X_test, y_test)
 
 
+def make_out_dir(out):
+    """Create the ``--out`` directory, or say in one line why it cannot be."""
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        why = "a file is in the way" if os.path.isfile(out) else e.strerror
+        raise ValueError(f"--out {out}: cannot create the directory: {why}") from None
+
+
 def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="adam", lr=None,
               scheduler="none", epochs=20, batch_size=32, val_split=0.2, seed=0, out="runs/latest",
               loss="auto", task="auto", samples=1000, noise=0.0, data_dir=None, verbose=1,
@@ -138,10 +171,11 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     from ..datasets import load_problem
 
     started = time.perf_counter()
+    make_out_dir(out)  # before training: a run that cannot be written should not cost its time
     manual_seed(seed)
     problem = load_problem(dataset, samples=samples, noise=noise, seed=seed, data_dir=data_dir)
     if task != "auto":
-        problem.task = task
+        set_task(problem, task)
     (X, y), (X_val, y_val), (X_test, y_test) = split(problem, val_split, seed)
     scaler = Scaler.fit(X)
     n_inputs = int(np.prod(problem.input_shape))
@@ -170,7 +204,7 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
                   verbose=verbose, stream=stream)
     test = evaluate(model, loss_fn, (scaler(X_test), to_target(y_test)), metrics)
 
-    os.makedirs(out, exist_ok=True)
+    _forget_previous_run(out)
     save(model, os.path.join(out, "model.safetensors"))
     history.to_csv(os.path.join(out, "history.csv"))
     summary_text = model.summary(problem.input_shape, print_fn=None)
@@ -201,10 +235,31 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
             "info": info, "summary": summary_text, "diagnostics": monitor}
 
 
+# What train_run writes besides the files every run rewrites: left from an earlier run in the
+# same directory they would show that run's curves next to this run's model.
+_RUN_FILES = ("run.json", "curves.png", "gradient_flow.csv", "gradient_flow.png")
+
+
+def _forget_previous_run(out):
+    """Remove an earlier run's run.json (first: an interrupted rewrite then reads as no run, not
+    as the old run's settings with the new model) and figures, if ``out`` holds a run."""
+    if not os.path.isfile(os.path.join(out, "run.json")):
+        return  # not a run directory: touch nothing of the user's
+    for name in _RUN_FILES:
+        path = os.path.join(out, name)
+        if os.path.isfile(path):
+            os.remove(path)
+
+
 def _output_kind(task, out_layer):
     if out_layer is not None:
         return "probabilities"
     return {"binary": "logit", "multiclass": "logits", "regression": "values"}[task]
+
+
+# What predict_run and evaluate_run read from run.json.
+_RUN_KEYS = ("dataset", "task", "loss", "output", "input_shape", "samples", "noise", "seed",
+             "val_split", "scaler")
 
 
 def load_run(run_dir):
@@ -214,16 +269,39 @@ def load_run(run_dir):
         raise FileNotFoundError(f"{run_dir} is not a run directory (no run.json); "
                                 "train one with `chainrule train --out DIR`")
     with open(path) as f:
-        info = json.load(f)
-    model = load(os.path.join(run_dir, "model.safetensors"))
-    scaler = Scaler(info["scaler"]["mean"], info["scaler"]["std"])
+        text = f.read()
+    try:
+        info = json.loads(text)
+        missing = [key for key in _RUN_KEYS if key not in info]
+        if missing:
+            raise ValueError(f"no {', '.join(missing)}")
+        scaler = Scaler(info["scaler"]["mean"], info["scaler"]["std"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{path} is damaged ({e}); train the run again") from None
+    model_path = os.path.join(run_dir, "model.safetensors")
+    model = load(model_path)
+    if not isinstance(model, nn.Module):  # a file of weights alone, saved from a state_dict
+        raise ValueError(f"{model_path} holds tensors but no architecture to build the model "
+                         "from; save the model itself (chainrule.save(model, path))")
     return model, info, scaler
 
 
-def predict_run(run_dir, X):
-    """Predictions of a saved run for raw inputs X: classes with probabilities, or values."""
+def predict_run(run_dir, X, source="inputs"):
+    """Predictions of a saved run for raw inputs X: classes with probabilities, or values.
+
+    ``source`` names the inputs in errors (the CLI passes ``--input FILE``).
+    """
     model, info, scaler = load_run(run_dir)
-    X = np.asarray(X, np.float32).reshape(-1, *info["input_shape"])
+    X = np.asarray(X, np.float32)
+    n_values = int(np.prod(info["input_shape"]))
+    if not X.size:
+        raise ValueError(f"{source}: no samples to predict")
+    rows = X.reshape(len(X), -1) if X.ndim > 1 else X.reshape(1, -1)  # 1-d: one sample
+    if rows.shape[1] != n_values:  # reshaping anyway would cut rows into wrong samples
+        shape = "×".join(str(d) for d in info["input_shape"])
+        raise ValueError(f"{source}: {rows.shape[1]} values per sample, but the model of "
+                         f"{run_dir} takes {n_values} (input shape {shape})")
+    X = rows.reshape(-1, *info["input_shape"])
     out = predict(model, scaler(X))
     if info["task"] == "regression":
         return {"values": out}
@@ -248,7 +326,7 @@ def evaluate_run(run_dir, data_dir=None):
     model, info, scaler = load_run(run_dir)
     problem = load_problem(info["dataset"], samples=info["samples"], noise=info["noise"],
                            seed=info["seed"], data_dir=data_dir)
-    problem.task = info["task"]
+    set_task(problem, info["task"])
     _, _, (X_test, y_test) = split(problem, info["val_split"], info["seed"])
     loss_name = {"BCEWithLogitsLoss": "bce", "CrossEntropyLoss": "cross_entropy",
                  "MSELoss": "mse", "SSELoss": "sse"}[info["loss"]]

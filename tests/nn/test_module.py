@@ -170,3 +170,31 @@ def test_module_list_registers_its_layers_as_torch_names_them():
         model.layers.append(3)
     with pytest.raises(NotImplementedError, match="loop over it"):
         model.layers(cr.ones(1, 3))
+
+
+@pytest.mark.parametrize("value", [cr.tensor(np.zeros((4, 3), np.float32)), np.zeros((4, 3))])
+def test_assigning_a_non_parameter_to_a_weight_is_refused_as_in_torch(value):
+    m = TwoLayer()
+    with pytest.raises(TypeError, match="parameter 'weight'"):
+        m.fc1.weight = value
+    with pytest.raises(TypeError):
+        torch.nn.Linear(3, 4).weight = torch.zeros(4, 3)
+    assert [n for n, _ in m.fc1.named_parameters()] == ["weight", "bias"]
+
+
+def test_assigning_a_non_module_to_a_child_is_refused_as_in_torch():
+    m = nn.Sequential(nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="'0' must be a Module"):
+        m.add_module("0", 5)
+    with pytest.raises(TypeError, match="child module 'fc1'"):
+        TwoLayer().fc1 = "fc"
+    with pytest.raises(TypeError):
+        torch.nn.Sequential(torch.nn.Linear(2, 2)).add_module("0", 5)
+    assert len(m) == 1
+
+
+def test_register_parameter_needs_a_parameter_as_in_torch():
+    with pytest.raises(TypeError, match="register_parameter"):
+        nn.Linear(2, 2).register_parameter("scale", cr.tensor([1.0]))
+    with pytest.raises(TypeError):
+        torch.nn.Linear(2, 2).register_parameter("scale", torch.tensor([1.0]))

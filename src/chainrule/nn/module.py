@@ -28,6 +28,15 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                "before assigning attributes")
         params, modules = self._parameters, self._modules
+        # As torch: a registered weight or child is replaced by its own kind (or None), never
+        # silently dropped from parameters() by assigning, say, a plain Tensor or an array.
+        if name in params and value is not None and not isinstance(value, Parameter):
+            raise TypeError(f"cannot assign a {type(value).__name__} as parameter {name!r} of "
+                            f"{type(self).__name__} (a Parameter or None expected; to change "
+                            f"its values, assign to .{name}.data)")
+        if name in modules and value is not None and not isinstance(value, Module):
+            raise TypeError(f"cannot assign a {type(value).__name__} as child module {name!r} "
+                            f"of {type(self).__name__} (a Module or None expected)")
         params.pop(name, None)
         modules.pop(name, None)
         if isinstance(value, Parameter):
@@ -46,10 +55,16 @@ class Module:
         if param is None:
             self._parameters.pop(name, None)
             object.__setattr__(self, name, None)
+        elif not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter (or None), got a "
+                            f"{type(param).__name__}")
         else:
             setattr(self, name, param)
 
     def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module (or None), got a "
+                            f"{type(module).__name__}")
         setattr(self, name, module)
 
     # -- running ----------

@@ -46,6 +46,19 @@ def test_evaluate_and_predict_agree_with_the_model():
     assert logs["loss"] == pytest.approx(expected, rel=1e-5)
 
 
+def test_accuracy_reads_one_hot_and_probability_targets_by_their_top_class():
+    X, y = _blobs()
+    model = _mlp()
+    one_hot = np.eye(3, dtype=np.float32)[y]
+    history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.05),
+                  (X, one_hot), epochs=2, verbose=0)  # cross_entropy takes class probabilities
+    assert len(history["accuracy"]) == 2
+    by_index = evaluate(model, nn.CrossEntropyLoss(), (X, y))["accuracy"]
+    assert evaluate(model, nn.CrossEntropyLoss(), (X, one_hot))["accuracy"] == by_index
+    smoothed = one_hot * 0.8 + 0.2 / 3
+    assert evaluate(model, nn.CrossEntropyLoss(), (X, smoothed))["accuracy"] == by_index
+
+
 def test_a_single_layer_cannot_learn_xor_but_a_2_4_1_mlp_can():
     X, y = logic_gate("xor")
     t = y.astype(np.float32).reshape(-1, 1)

@@ -21,7 +21,8 @@ class Metric:
 class Accuracy(Metric):
     """Fraction of correct predictions.
 
-    Scores of shape (N, C) with C > 1: the predicted class is the argmax. A single output per
+    Scores of shape (N, C) with C > 1: the predicted class is the argmax, compared with a class
+    index, or with the top class of a one-hot or probability target. A single output per
     sample (yes/no): predicted 1 when the output passes ``threshold`` (0 for logits, 0.5 for
     probabilities after a sigmoid).
     """
@@ -35,6 +36,8 @@ class Accuracy(Metric):
     def update(self, output, target):
         if output.ndim >= 2 and output.shape[1] > 1:
             predicted = output.argmax(axis=1)
+            if target.shape == output.shape:  # one-hot or class probabilities: their top class
+                target = target.argmax(axis=1)
             target = target.reshape(predicted.shape)
         else:
             predicted = (output.reshape(-1) > self.threshold)

@@ -59,6 +59,20 @@ def test_accuracy_reads_one_hot_and_probability_targets_by_their_top_class():
     assert evaluate(model, nn.CrossEntropyLoss(), (X, smoothed))["accuracy"] == by_index
 
 
+@pytest.mark.parametrize("loss_fn, threshold", [(nn.BCEWithLogitsLoss(), 0.0),
+                                                 (nn.BCELoss(), 0.5)])
+def test_accuracy_of_a_multi_label_output_counts_every_yes_no_answer(loss_fn, threshold):
+    X, _ = _blobs()
+    labels = (np.random.default_rng(2).random((200, 3)) > 0.5).astype(np.float32)
+    model = _mlp()
+    if isinstance(loss_fn, nn.BCELoss):
+        model.append(nn.Sigmoid())
+    fit(model, loss_fn, optim.Adam(model.parameters(), lr=0.05), (X, labels), epochs=2,
+        verbose=0)
+    expected = ((predict(model, X) > threshold) == (labels > 0.5)).mean()
+    assert evaluate(model, loss_fn, (X, labels))["accuracy"] == pytest.approx(expected)
+
+
 def test_a_single_layer_cannot_learn_xor_but_a_2_4_1_mlp_can():
     X, y = logic_gate("xor")
     t = y.astype(np.float32).reshape(-1, 1)

@@ -114,6 +114,27 @@ def test_early_stopping_stops_and_restores_the_best_weights():
         best, rel=1e-5)
 
 
+class _ValLosses(Callback):
+    """Reports the given validation losses, one per epoch, to the callbacks after it."""
+
+    def __init__(self, losses):
+        self.losses = losses
+
+    def on_epoch_end(self, epoch, logs):
+        logs["val_loss"] = self.losses[epoch - 1]
+
+
+@pytest.mark.parametrize("patience", [0, 1, 3])
+def test_early_stopping_stops_after_patience_epochs_without_improvement(patience):
+    X, y = _blobs(20)
+    model = _mlp()
+    stopper = EarlyStopping(patience=patience)
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+                  epochs=10, callbacks=[_ValLosses([1.0] + [2.0] * 9), stopper], verbose=0)
+    # epoch 1 is the best; as in Keras, `patience` epochs without improvement end training
+    assert len(history) == stopper.stopped_epoch == 1 + max(patience, 1)
+
+
 def test_early_stopping_names_a_missing_metric():
     X, y = _blobs()
     model = _mlp()

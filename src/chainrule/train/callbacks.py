@@ -61,7 +61,7 @@ class EarlyStopping(_Monitor):
                     {k: v.data.copy() for k, v in self.model.state_dict().items()})
         else:
             self.wait += 1
-            if self.wait > self.patience:
+            if self.wait >= self.patience:  # Keras: stop after `patience` epochs without a gain
                 self.stop_training = True
                 self.stopped_epoch = epoch
 

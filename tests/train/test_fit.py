@@ -135,6 +135,20 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement(patience
     assert len(history) == stopper.stopped_epoch == 1 + max(patience, 1)
 
 
+def test_an_early_stopping_callback_starts_afresh_in_each_fit():
+    X, y = _blobs(20)
+    model = _mlp()
+    stopper = EarlyStopping(patience=2)
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+        epochs=10, callbacks=[_ValLosses([0.5] + [2.0] * 9), stopper], verbose=0)
+    assert stopper.stop_training
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+                  epochs=10, callbacks=[_ValLosses([1.0] + [2.0] * 9), stopper], verbose=0)
+    # not stopped at epoch 1 by the last run, and its best (0.5) is forgotten: 1.0 is the best
+    assert len(history) == stopper.stopped_epoch == 3
+    assert stopper.best == 1.0
+
+
 def test_early_stopping_names_a_missing_metric():
     X, y = _blobs()
     model = _mlp()

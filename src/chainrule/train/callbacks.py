@@ -52,6 +52,16 @@ class EarlyStopping(_Monitor):
         self.best_weights = None
         self.stopped_epoch = None
 
+    def on_train_begin(self, model):
+        # Each fit starts afresh (as Keras): a stopper reused from an earlier fit must not stop
+        # the new one at its first epoch, or compare with the old run's best.
+        super().on_train_begin(model)
+        self.stop_training = False
+        self.wait = 0
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_weights = None
+        self.stopped_epoch = None
+
     def on_epoch_end(self, epoch, logs):
         value = self._value(logs)
         if self._improved(value):

@@ -198,3 +198,29 @@ def test_register_parameter_needs_a_parameter_as_in_torch():
         nn.Linear(2, 2).register_parameter("scale", cr.tensor([1.0]))
     with pytest.raises(TypeError):
         torch.nn.Linear(2, 2).register_parameter("scale", torch.tensor([1.0]))
+
+
+def _shared_layer_models():
+    cr.manual_seed(0)
+    fc = nn.Linear(2, 2)
+    torch_fc = torch.nn.Linear(2, 2)
+    return (nn.Sequential(fc, nn.Tanh(), fc),
+            torch.nn.Sequential(torch_fc, torch.nn.Tanh(), torch_fc))
+
+
+def test_state_dict_names_a_shared_layer_under_each_path_as_torch_does():
+    model, torch_model = _shared_layer_models()
+    assert list(model.state_dict()) == list(torch_model.state_dict())
+    assert len(list(model.parameters())) == 2  # parameters() still lists it once
+    torch_model.load_state_dict({k: torch.from_numpy(v.data.copy())
+                                 for k, v in model.state_dict().items()})
+    model.load_state_dict(torch_model.state_dict())
+    np.testing.assert_array_equal(model[0].weight.data, torch_model[0].weight.detach().numpy())
+
+
+def test_a_model_with_a_shared_layer_saves_and_loads(tmp_path):
+    model, _ = _shared_layer_models()
+    cr.save(model, tmp_path / "shared.safetensors")
+    loaded = cr.load(tmp_path / "shared.safetensors")
+    x = cr.ones(3, 2)
+    np.testing.assert_array_equal(loaded(x).data, model(x).data)

@@ -172,9 +172,17 @@ class Module:
                    if p.requires_grad or not trainable_only)
 
     # -- saving and loading weights ----------
+    def _state_parameters(self, prefix=""):
+        """(name, parameter) under every path that reaches it: unlike ``named_parameters``, a
+        shared weight appears once per place it is used, as in torch's state_dict."""
+        for name, p in self._parameters.items():
+            yield prefix + name, p
+        for name, child in self._modules.items():
+            yield from child._state_parameters(f"{prefix}{name}.")
+
     def state_dict(self):
         """Parameter name -> tensor sharing the parameter's data, named as torch names them."""
-        return OrderedDict((name, Tensor(p.data)) for name, p in self.named_parameters())
+        return OrderedDict((name, Tensor(p.data)) for name, p in self._state_parameters())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy weights in from tensors or arrays (a torch state_dict's values work too).
@@ -182,7 +190,7 @@ class Module:
         With ``strict`` every key must match; shapes must always match. Returns the missing and
         unexpected keys, as torch does.
         """
-        own = dict(self.named_parameters())
+        own = dict(self._state_parameters())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):

@@ -224,3 +224,11 @@ def test_a_model_with_a_shared_layer_saves_and_loads(tmp_path):
     loaded = cr.load(tmp_path / "shared.safetensors")
     x = cr.ones(3, 2)
     np.testing.assert_array_equal(loaded(x).data, model(x).data)
+
+
+def test_named_modules_lists_a_shared_layer_once_as_torch_does():
+    model, torch_model = _shared_layer_models()
+    assert [n for n, _ in model.named_modules()] == [n for n, _ in torch_model.named_modules()]
+    visits = []
+    model.apply(visits.append)
+    assert len(visits) == len(set(map(id, visits))) == 3

@@ -84,10 +84,17 @@ class Module:
         return self.train(False)
 
     # -- walking the tree ----------
-    def named_modules(self, prefix=""):
+    def named_modules(self, prefix="", memo=None):
+        """Every module of the tree, once each: a layer used twice is listed under its first
+        name only (as torch), so ``apply`` or a count of layers sees it once."""
+        if memo is None:
+            memo = set()
+        if self in memo:
+            return
+        memo.add(self)
         yield prefix, self
         for name, child in self._modules.items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
 
     def modules(self):
         for _, m in self.named_modules():

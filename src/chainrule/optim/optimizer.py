@@ -362,6 +362,8 @@ def _restore(key, value, p, name):
     """A saved state entry as this parameter needs it: arrays copied in its dtype and shape."""
     if key == "step":
         return int(value)
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, as Module accepts
+        value = value.detach().cpu().numpy()
     if isinstance(value, (np.ndarray, Tensor)):
         arr = np.array(value.data if isinstance(value, Tensor) else value, dtype=p.data.dtype)
         if arr.shape != p.data.shape:

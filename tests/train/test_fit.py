@@ -223,6 +223,13 @@ def test_bad_training_data_is_named():
             _blobs(), epochs=0, verbose=0)
 
 
+@pytest.mark.parametrize("batch_size", [0, -1, 2.0, "8", True])
+def test_predict_names_a_bad_batch_size(batch_size):
+    X, _ = _blobs(10)
+    with pytest.raises(ValueError, match="predict: batch_size must be a positive integer"):
+        predict(_mlp(), X, batch_size=batch_size)
+
+
 def test_training_an_mlp_with_adam_ends_with_torchs_weights():
     rng = np.random.default_rng(5)
     X = rng.standard_normal((64, 4))

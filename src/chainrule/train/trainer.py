@@ -120,6 +120,10 @@ def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size=256):
 
 def predict(model, X, batch_size=256):
     """The model's outputs for inputs ``X`` as a NumPy array (eval mode, no graph)."""
+    if (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+            or batch_size <= 0):
+        # else range() below fails with its own message, or gives no batches at all
+        raise ValueError(f"predict: batch_size must be a positive integer, got {batch_size!r}")
     X = _cast(X, _model_dtype(model))
     was_training = model.training
     model.eval()

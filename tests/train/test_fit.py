@@ -223,6 +223,18 @@ def test_bad_training_data_is_named():
             _blobs(), epochs=0, verbose=0)
 
 
+def test_predict_reads_the_inputs_of_a_dataset_or_data_loader():
+    X, y = _blobs(50)
+    model = _mlp()
+    expected = predict(model, X)
+    assert predict(model, TensorDataset(X, y), batch_size=16).shape == (50, 3)
+    np.testing.assert_allclose(predict(model, TensorDataset(X, y), batch_size=16), expected,
+                               rtol=1e-6)
+    np.testing.assert_allclose(predict(model, TensorDataset(X)), expected, rtol=1e-6)
+    np.testing.assert_allclose(predict(model, DataLoader(TensorDataset(X, y), batch_size=8)),
+                               expected, rtol=1e-6)
+
+
 @pytest.mark.parametrize("batch_size", [0, -1, 2.0, "8", True])
 def test_predict_names_a_bad_batch_size(batch_size):
     X, _ = _blobs(10)

@@ -119,19 +119,31 @@ def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size=256):
 
 
 def predict(model, X, batch_size=256):
-    """The model's outputs for inputs ``X`` as a NumPy array (eval mode, no graph)."""
+    """The model's outputs for inputs ``X`` as a NumPy array (eval mode, no graph).
+
+    ``X`` is an array or tensor of inputs, or a Dataset or DataLoader whose samples are inputs
+    or (input, target) pairs, as ``fit`` takes; only the inputs are used.
+    """
+    from ..data import DataLoader, Dataset
+
     if (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
             or batch_size <= 0):
         # else range() below fails with its own message, or gives no batches at all
         raise ValueError(f"predict: batch_size must be a positive integer, got {batch_size!r}")
-    X = _cast(X, _model_dtype(model))
+    if isinstance(X, (Dataset, DataLoader)):
+        # np.asarray would turn a dataset of (x, y) samples into one array of pairs
+        loader = X if isinstance(X, DataLoader) else DataLoader(X, batch_size=batch_size)
+        batches = (b[0] if isinstance(b, (tuple, list)) else b for b in loader)
+    else:
+        X = _cast(X, _model_dtype(model))
+        batches = (Tensor(X[start:start + batch_size]) for start in range(0, len(X), batch_size))
     was_training = model.training
     model.eval()
     outputs = []
     try:
         with no_grad():
-            for start in range(0, len(X), batch_size):
-                outputs.append(model(Tensor(X[start:start + batch_size])).data)
+            for xb in batches:
+                outputs.append(model(xb).data)
     finally:
         model.train(was_training)
     return np.concatenate(outputs) if outputs else np.empty((0,))

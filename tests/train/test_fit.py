@@ -100,6 +100,16 @@ def test_regression_reports_mae():
     assert history["mae"][-1] < 0.05
 
 
+def test_a_single_metric_may_be_given_as_a_string():
+    X, y = _blobs(40)
+    model = _mlp()
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+                  epochs=1, metrics="accuracy", verbose=0)
+    assert set(history.history) == {"loss", "accuracy", "lr"}
+    logs = evaluate(model, nn.CrossEntropyLoss(), (X, y), metrics="acc")
+    assert set(logs) == {"loss", "accuracy"}
+
+
 def test_early_stopping_stops_and_restores_the_best_weights():
     X, y = _blobs()
     model = _mlp()

@@ -65,6 +65,8 @@ def make_metrics(names, loss_fn=None):
     """Metric objects for names like 'accuracy' or 'mae' (a Metric instance passes through)."""
     from ..nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss
 
+    if isinstance(names, (str, Metric)):
+        names = (names,)  # one metric: not the letters of its name
     out = []
     for m in names or ():
         if isinstance(m, Metric):

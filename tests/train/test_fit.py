@@ -110,6 +110,15 @@ def test_a_single_metric_may_be_given_as_a_string():
     assert set(logs) == {"loss", "accuracy"}
 
 
+def test_a_numpy_float_validation_fraction_holds_out_the_last_rows():
+    X, y = _blobs(40)
+    model = _mlp()
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.0), (X, y),
+                  val=np.float32(0.25), epochs=1, verbose=0)
+    expected = evaluate(model, nn.CrossEntropyLoss(), (X[30:], y[30:]))["loss"]
+    assert history["val_loss"] == [pytest.approx(expected)]
+
+
 def test_early_stopping_stops_and_restores_the_best_weights():
     X, y = _blobs()
     model = _mlp()

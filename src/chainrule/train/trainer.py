@@ -167,7 +167,7 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
         raise TypeError(f"epochs must be an integer, got {epochs!r}")
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
-    if isinstance(val, float):
+    if isinstance(val, (float, np.floating)):  # np.float32(0.2) too: not a data set
         train, val = _split_off(train, val, seed)
     dtype = _model_dtype(model)
     train_loader = _as_loader(train, batch_size, shuffle, seed, dtype)

@@ -1,5 +1,7 @@
 """nn.Module: registration, traversal, modes, state_dict round trips with torch."""
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 import torch
@@ -232,3 +234,15 @@ def test_named_modules_lists_a_shared_layer_once_as_torch_does():
     visits = []
     model.apply(visits.append)
     assert len(visits) == len(set(map(id, visits))) == 3
+
+
+def test_a_slice_of_a_sequential_keeps_the_layer_names_as_torch_does():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    torch_model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(),
+                                      torch.nn.Linear(3, 1))
+    assert list(model[1:].state_dict()) == list(torch_model[1:].state_dict()) == ["2.weight",
+                                                                                  "2.bias"]
+    assert model[1:][1] is model[2]
+    named = nn.Sequential(OrderedDict([("hidden", nn.Linear(2, 3)), ("act", nn.Tanh())]))
+    assert [n for n, _ in named[:1].named_children()] == ["hidden"]
+    assert [n for n, _ in nn.ModuleList([nn.Tanh(), nn.ReLU()])[1:].named_children()] == ["0"]

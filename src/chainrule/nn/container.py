@@ -8,7 +8,8 @@ from .module import Module
 
 class _Layers(Module):
     """What Sequential and ModuleList share: numbered layers to append, count, loop over and
-    index (a slice gives a container of the same kind)."""
+    index (a slice gives a container of the same kind: a Sequential keeps the layers' names, a
+    ModuleList numbers them from 0, as torch does)."""
 
     def append(self, layer):
         if not isinstance(layer, Module):
@@ -24,10 +25,9 @@ class _Layers(Module):
         return iter(self._modules.values())
 
     def __getitem__(self, index):
-        layers = list(self._modules.values())
         if isinstance(index, slice):
-            return self._of(layers[index])
-        return layers[index]
+            return self._of(list(self._modules.items())[index])
+        return list(self._modules.values())[index]
 
 
 class Sequential(_Layers):
@@ -43,8 +43,9 @@ class Sequential(_Layers):
                 self.append(layer)
 
     @classmethod
-    def _of(cls, layers):
-        return cls(*layers)
+    def _of(cls, named_layers):
+        # A slice keeps the layers' names, as torch's does: model[1:] holds '1.weight', not '0.'
+        return cls(OrderedDict(named_layers))
 
     def forward(self, x):
         for layer in self._modules.values():
@@ -70,8 +71,8 @@ class ModuleList(_Layers):
         self.extend(modules)
 
     @classmethod
-    def _of(cls, layers):
-        return cls(layers)
+    def _of(cls, named_layers):
+        return cls(layer for _, layer in named_layers)  # renumbered from 0, as in torch
 
     def extend(self, modules):
         for module in modules:

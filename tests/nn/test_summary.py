@@ -42,3 +42,8 @@ def test_summary_shows_a_shared_layer_once_per_call():
     text = nn.Sequential(fc, nn.Tanh(), fc).summary((2,), print_fn=None)
     assert text.count("(Linear)") == 2 and "2 (Linear)" not in text
     assert "Total params: 6" in text
+
+
+def test_summary_takes_an_integer_as_one_feature_axis():
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+    assert model.summary(4, print_fn=None) == model.summary((4,), print_fn=None)

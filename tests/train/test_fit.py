@@ -261,6 +261,15 @@ def test_predict_names_a_bad_batch_size(batch_size):
         predict(_mlp(), X, batch_size=batch_size)
 
 
+def test_fit_names_a_missing_optimizer_or_loss_before_any_epoch():
+    X, y = _blobs(20)
+    model = _mlp()
+    with pytest.raises(TypeError, match="fit: optimizer must be a chainrule Optimizer"):
+        fit(model, nn.CrossEntropyLoss(), None, (X, y), verbose=0)
+    with pytest.raises(TypeError, match="fit: loss_fn must be callable"):
+        fit(model, "cross_entropy", optim.SGD(model.parameters(), lr=0.1), (X, y), verbose=0)
+
+
 def test_training_an_mlp_with_adam_ends_with_torchs_weights():
     rng = np.random.default_rng(5)
     X = rng.standard_normal((64, 4))

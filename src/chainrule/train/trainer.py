@@ -161,8 +161,16 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
     loss stops training too, with a warning, before that batch's update reaches the weights
     (``history.stopped_on_nonfinite_loss``), as Keras' TerminateOnNaN would.
     """
+    from ..optim import Optimizer
     from ..optim.lr_scheduler import ReduceLROnPlateau
 
+    # Checked first: with no optimizer, _run_epoch would evaluate a whole epoch before failing.
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"fit: optimizer must be a chainrule Optimizer (e.g. "
+                        f"optim.SGD(model.parameters(), lr=0.1)), got {type(optimizer).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"fit: loss_fn must be callable (e.g. nn.CrossEntropyLoss()), got "
+                        f"{loss_fn!r}")
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
         raise TypeError(f"epochs must be an integer, got {epochs!r}")
     if epochs < 1:

@@ -119,6 +119,17 @@ def test_a_numpy_float_validation_fraction_holds_out_the_last_rows():
     assert history["val_loss"] == [pytest.approx(expected)]
 
 
+@pytest.mark.parametrize("n, fraction, n_val", [(10, 0.25, 3), (50, 0.25, 13), (40, 0.3, 12)])
+def test_a_validation_fraction_holds_out_as_many_rows_as_keras(n, fraction, n_val):
+    # Keras: split_at = floor(n · (1 − validation_split)); the rows after it validate
+    X, y = _blobs(n)
+    model = _mlp()
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.0), (X, y),
+                  val=fraction, epochs=1, verbose=0)
+    expected = evaluate(model, nn.CrossEntropyLoss(), (X[n - n_val:], y[n - n_val:]))["loss"]
+    assert history["val_loss"] == [pytest.approx(expected)]
+
+
 def test_early_stopping_stops_and_restores_the_best_weights():
     X, y = _blobs()
     model = _mlp()

@@ -56,7 +56,7 @@ def _split_off(train, fraction, seed):
         raise ValueError(f"a validation fraction must be between 0 and 1, got {fraction}")
     X, y = train
     n = len(X)
-    cut = n - int(round(n * fraction))
+    cut = math.floor(n * (1.0 - fraction))  # Keras' own rule: 10 samples at 0.25 keep 3 back
     if cut <= 0 or cut >= n:
         raise ValueError(f"validation fraction {fraction} leaves no data on one side of {n}")
     return (X[:cut], y[:cut]), (X[cut:], y[cut:])

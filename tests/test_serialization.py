@@ -62,6 +62,25 @@ def test_a_custom_module_saves_its_weights_for_load_state_dict(tmp_path):
     np.testing.assert_array_equal(other.fc.weight.data, net.fc.weight.data)
 
 
+def test_a_scalar_parameter_keeps_its_shape_through_save_and_load(tmp_path):
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+            self.scale = nn.Parameter(np.array(2.5, dtype=np.float32))
+
+        def forward(self, x):
+            return self.fc(x) * self.scale
+
+    net = Scaled()
+    cr.save(net, tmp_path / "w.safetensors")
+    other = Scaled()
+    other.load_state_dict(cr.load(tmp_path / "w.safetensors"))
+    assert other.scale.shape == () and other.scale.item() == 2.5
+    cr.save({"t": cr.tensor(1.5)}, tmp_path / "d.safetensors")
+    assert cr.load(tmp_path / "d.safetensors")["t"].shape == ()
+
+
 def test_a_truncated_file_is_refused(tmp_path):
     path = tmp_path / "m.safetensors"
     cr.save(_model(), path)

@@ -20,7 +20,7 @@ def _with_grads(grads):
     return params, torch_params
 
 
-@pytest.mark.parametrize("norm_type", [2.0, 1.0, 0.5, math.inf])
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 0.5, math.inf, "inf"])
 def test_clip_grad_norm_matches_torch(norm_type):
     params, torch_params = _with_grads([np.array([3.0, 4.0]), np.array([[12.0], [-1.0]])])
     total = clip_grad_norm_(params, 1.0, norm_type)
@@ -36,3 +36,10 @@ def test_clip_grad_norm_accepts_a_single_tensor_as_torch_does():
     expected = torch.nn.utils.clip_grad_norm_(q, 1.0)
     assert total == pytest.approx(float(expected))
     np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("norm_type", [0, -1.0])
+def test_clip_grad_norm_names_a_norm_type_that_is_not_positive(norm_type):
+    params, _ = _with_grads([np.array([3.0, 4.0])])
+    with pytest.raises(ValueError, match="norm_type must be positive"):
+        clip_grad_norm_(params, 1.0, norm_type)

@@ -246,3 +246,15 @@ def test_a_slice_of_a_sequential_keeps_the_layer_names_as_torch_does():
     named = nn.Sequential(OrderedDict([("hidden", nn.Linear(2, 3)), ("act", nn.Tanh())]))
     assert [n for n, _ in named[:1].named_children()] == ["hidden"]
     assert [n for n, _ in nn.ModuleList([nn.Tanh(), nn.ReLU()])[1:].named_children()] == ["0"]
+
+
+@pytest.mark.parametrize("index, error, message", [
+    (3, IndexError, "Sequential index 3 is out of range for its 2 layer"),
+    (-3, IndexError, "index -3 is out of range"),
+    ("0", TypeError, "Sequential indices must be integers or slices, got str"),
+])
+def test_a_bad_sequential_index_names_the_container(index, error, message):
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    with pytest.raises(error, match=message):
+        model[index]
+    assert model[-2] is model[0] and model[np.int64(1)] is model[1]

@@ -1,6 +1,7 @@
 """Containers: ``Sequential`` (layers applied one after the other, the output of one the input of
 the next) and ``ModuleList`` (layers held in a list, applied however your ``forward`` says)."""
 
+import numbers
 from collections import OrderedDict
 
 from .module import Module
@@ -27,6 +28,13 @@ class _Layers(Module):
     def __getitem__(self, index):
         if isinstance(index, slice):
             return self._of(list(self._modules.items())[index])
+        n = len(self._modules)
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(f"{type(self).__name__} indices must be integers or slices, got "
+                            f"{type(index).__name__}")
+        if not -n <= index < n:
+            raise IndexError(f"{type(self).__name__} index {index} is out of range for its "
+                             f"{n} layer(s)")
         return list(self._modules.values())[index]
 
 

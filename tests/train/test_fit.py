@@ -130,6 +130,20 @@ def test_a_validation_fraction_holds_out_as_many_rows_as_keras(n, fraction, n_va
     assert history["val_loss"] == [pytest.approx(expected)]
 
 
+@pytest.mark.parametrize("loss_fn, scale", [(nn.SSELoss(), 0.5),  # ½Σ(y − t)²
+                                            (nn.MSELoss(reduction="sum"), 1.0),
+                                            (nn.MSELoss(), 1.0)])
+def test_the_epoch_loss_is_a_mean_per_sample_whatever_the_batch_size(loss_fn, scale):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 2)).astype(np.float32)
+    t = rng.standard_normal((60, 1)).astype(np.float32)
+    model = nn.Sequential(nn.Linear(2, 1))
+    losses = [evaluate(model, loss_fn, (X, t), metrics=(), batch_size=b)["loss"]
+              for b in (7, 60, 256)]
+    per_sample = scale * ((predict(model, X) - t) ** 2).mean()
+    assert losses == pytest.approx([per_sample] * 3, rel=1e-5)
+
+
 def test_early_stopping_stops_and_restores_the_best_weights():
     X, y = _blobs()
     model = _mlp()

@@ -66,6 +66,10 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
     """One pass over ``loader``; trains when an optimizer is given. Returns the epoch's logs."""
     total_loss = 0.0
     seen = 0
+    # A batch's loss is a mean over its samples, or already their sum (SSELoss,
+    # reduction='sum'): weighted so, the epoch's loss is the mean per sample whatever the
+    # batch size, and the training and validation losses (batched differently) compare.
+    sums = _sums_over_batch(loss_fn)
     for m in metrics:
         m.reset()
     for step, (xb, yb) in enumerate(loader, 1):
@@ -83,7 +87,7 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
             loss = loss_fn(out, yb)
             value = float(loss.data)
         n = len(xb)
-        total_loss += value * n
+        total_loss += value if sums else value * n
         seen += n
         target = yb.data if isinstance(yb, Tensor) else np.asarray(yb)
         for m in metrics:
@@ -96,6 +100,12 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
     logs = {"loss": total_loss / seen}
     logs.update({m.name: m.result() for m in metrics})
     return logs
+
+
+def _sums_over_batch(loss_fn):
+    from ..nn.loss import SSELoss
+
+    return isinstance(loss_fn, SSELoss) or getattr(loss_fn, "reduction", None) == "sum"
 
 
 class _NonFiniteLoss(Exception):

@@ -144,6 +144,17 @@ def test_the_epoch_loss_is_a_mean_per_sample_whatever_the_batch_size(loss_fn, sc
     assert losses == pytest.approx([per_sample] * 3, rel=1e-5)
 
 
+def test_a_loss_that_does_not_reduce_to_one_number_is_named():
+    X, y = _blobs(20)
+    model = _mlp()
+    loss_fn = nn.CrossEntropyLoss(reduction="none")
+    with pytest.raises(ValueError, match=r"shape \(16,\), not one number.*reduction='mean'"):
+        fit(model, loss_fn, optim.SGD(model.parameters(), lr=0.1), (X, y), batch_size=16,
+            verbose=0)
+    with pytest.raises(ValueError, match="not one number"):
+        evaluate(model, loss_fn, (X, y))
+
+
 def test_early_stopping_stops_and_restores_the_best_weights():
     X, y = _blobs()
     model = _mlp()

@@ -77,7 +77,7 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
             optimizer.zero_grad()
             out = model(xb)
             loss = loss_fn(out, yb)
-            value = float(loss.data)
+            value = _loss_value(loss)
             if not math.isfinite(value):
                 raise _NonFiniteLoss(step, value)  # before it reaches the weights
             loss.backward()
@@ -85,7 +85,7 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
         else:
             out = model(xb)
             loss = loss_fn(out, yb)
-            value = float(loss.data)
+            value = _loss_value(loss)
         n = len(xb)
         total_loss += value if sums else value * n
         seen += n
@@ -100,6 +100,14 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
     logs = {"loss": total_loss / seen}
     logs.update({m.name: m.result() for m in metrics})
     return logs
+
+
+def _loss_value(loss):
+    data = loss.data
+    if data.ndim:  # float() would say only "0-dimensional arrays can be converted"
+        raise ValueError(f"the loss function returned an array of shape {data.shape}, not one "
+                         "number; use reduction='mean' or 'sum' to train or evaluate with it")
+    return float(data)
 
 
 def _sums_over_batch(loss_fn):

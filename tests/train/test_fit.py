@@ -155,6 +155,14 @@ def test_a_loss_that_does_not_reduce_to_one_number_is_named():
         evaluate(model, loss_fn, (X, y))
 
 
+def test_data_without_targets_is_named():
+    X, _ = _blobs(20)
+    model = _mlp()
+    with pytest.raises(ValueError, match=r"\(inputs, targets\) samples.*gives 1 field"):
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+            TensorDataset(X), verbose=0)
+
+
 def test_early_stopping_stops_and_restores_the_best_weights():
     X, y = _blobs()
     model = _mlp()

@@ -72,7 +72,8 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
     sums = _sums_over_batch(loss_fn)
     for m in metrics:
         m.reset()
-    for step, (xb, yb) in enumerate(loader, 1):
+    for step, batch in enumerate(loader, 1):
+        xb, yb = _inputs_and_targets(batch)
         if optimizer is not None:
             optimizer.zero_grad()
             out = model(xb)
@@ -100,6 +101,14 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
     logs = {"loss": total_loss / seen}
     logs.update({m.name: m.result() for m in metrics})
     return logs
+
+
+def _inputs_and_targets(batch):
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        return batch
+    fields = len(batch) if isinstance(batch, (tuple, list)) else 1
+    raise ValueError(f"training and evaluation need (inputs, targets) samples, but the data gives "
+                     f"{fields} field(s) per sample; pass (X, y) or a TensorDataset(X, y)")
 
 
 def _loss_value(loss):

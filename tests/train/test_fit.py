@@ -212,6 +212,15 @@ def test_an_early_stopping_callback_starts_afresh_in_each_fit():
     assert stopper.best == 1.0
 
 
+def test_a_single_callback_need_not_be_in_a_list():
+    X, y = _blobs(20)
+    model = _mlp()
+    stopper = EarlyStopping(monitor="loss", patience=0, min_delta=1e-3)
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.0), (X, y),
+        epochs=5, callbacks=stopper, verbose=0)
+    assert stopper.stopped_epoch == 2  # a learning rate of 0: epoch 2 does not improve
+
+
 def test_early_stopping_names_a_missing_metric():
     X, y = _blobs()
     model = _mlp()

@@ -210,7 +210,7 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
     if val is not None:
         val_loader = _as_loader(val, max(batch_size, 256), False, dtype=dtype)
     metric_objs = make_metrics(metrics, loss_fn)
-    callbacks = list(callbacks)
+    callbacks = [callbacks] if isinstance(callbacks, Callback) else list(callbacks)  # as Keras
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")

@@ -323,6 +323,16 @@ def test_fit_names_a_missing_optimizer_or_loss_before_any_epoch():
         fit(model, "cross_entropy", optim.SGD(model.parameters(), lr=0.1), (X, y), verbose=0)
 
 
+def test_a_scheduler_built_for_another_optimizer_is_refused():
+    X, y = _blobs(20)
+    model = _mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    other = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="scheduler was built for another optimizer"):
+        fit(model, nn.CrossEntropyLoss(), opt, (X, y), verbose=0,
+            scheduler=optim.lr_scheduler.StepLR(other, step_size=1, gamma=0.5))
+
+
 def test_training_an_mlp_with_adam_ends_with_torchs_weights():
     rng = np.random.default_rng(5)
     X = rng.standard_normal((64, 4))

@@ -195,6 +195,10 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"fit: optimizer must be a chainrule Optimizer (e.g. "
                         f"optim.SGD(model.parameters(), lr=0.1)), got {type(optimizer).__name__}")
+    if scheduler is not None and getattr(scheduler, "optimizer", optimizer) is not optimizer:
+        # it would step happily and change the learning rate of an optimizer fit never uses
+        raise ValueError("fit: the scheduler was built for another optimizer than the one "
+                         "passed to fit; build it on this one")
     if not callable(loss_fn):
         raise TypeError(f"fit: loss_fn must be callable (e.g. nn.CrossEntropyLoss()), got "
                         f"{loss_fn!r}")

@@ -253,6 +253,17 @@ def test_keyboard_interrupt_stops_cleanly_and_keeps_the_best_checkpoint(tmp_path
     assert acc == pytest.approx(max(history["val_accuracy"][:4]))
 
 
+def test_model_checkpoint_creates_its_directory_as_keras_does(tmp_path):
+    X, y = _blobs(20)
+    model = _mlp()
+    path = tmp_path / "runs" / "exp1" / "best.safetensors"
+    checkpoint = ModelCheckpoint(path, monitor="loss", save_best_only=False)
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=1,
+        callbacks=[checkpoint], verbose=0)
+    assert checkpoint.saved_epochs == [1]
+    np.testing.assert_array_equal(cr.load(path)[0].weight.data, model[0].weight.data)
+
+
 def test_reduce_lr_on_plateau_is_fed_the_validation_loss():
     X, y = _blobs()
     model = _mlp()

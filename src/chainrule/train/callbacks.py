@@ -2,6 +2,7 @@
 
 import copy
 import math
+import os
 
 
 class Callback:
@@ -98,5 +99,8 @@ class ModelCheckpoint(_Monitor):
             if not self._improved(value):
                 return
             self.best = value
+        directory = os.path.dirname(os.fspath(self.path))
+        if directory:
+            os.makedirs(directory, exist_ok=True)  # as Keras: runs/exp1/best.safetensors just works
         save(self.model, self.path)
         self.saved_epochs.append(epoch)

@@ -34,6 +34,12 @@ class Optimizer:
                 f"{type(self).__name__}: params should be an iterable of Tensors or dicts, "
                 "got a single Tensor (wrap it in a list)"
             )
+        # A Module: a plain one is not iterable, a Sequential iterates its layers (not Tensors).
+        if callable(getattr(params, "parameters", None)):
+            raise TypeError(
+                f"{type(self).__name__}: params should be an iterable of Tensors or dicts, got "
+                f"the {type(params).__name__} itself (pass model.parameters())"
+            )
         self.defaults = dict(defaults)
         self.state = {}  # parameter object -> its state dict (keyed by the object, never id())
         self.param_groups = []

@@ -81,6 +81,15 @@ def test_a_scalar_parameter_keeps_its_shape_through_save_and_load(tmp_path):
     assert cr.load(tmp_path / "d.safetensors")["t"].shape == ()
 
 
+def test_a_loss_layer_keeps_its_pos_weight_through_save_and_load(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 2), nn.BCEWithLogitsLoss(pos_weight=np.array([3.0, 0.5])))
+    cr.save(model, tmp_path / "m.safetensors")
+    loss = cr.load(tmp_path / "m.safetensors")[1]
+    np.testing.assert_array_equal(loss.pos_weight, [3.0, 0.5])
+    z, t = cr.tensor([[0.3, -1.0]]), cr.tensor([[1.0, 0.0]])
+    assert loss(z, t).item() == pytest.approx(model[1](z, t).item())
+
+
 def test_a_truncated_file_is_refused(tmp_path):
     path = tmp_path / "m.safetensors"
     cr.save(_model(), path)

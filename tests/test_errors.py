@@ -10,6 +10,7 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
+from chainrule import nn
 
 
 def shape_error(*fragments):
@@ -115,6 +116,16 @@ def test_nll_loss_with_an_out_of_range_class_names_the_class():
 def test_class_index_targets_must_be_integers():
     with pytest.raises(TypeError, match="integers"):
         F.nll_loss(cr.ones(2, 3), np.array([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("logits, labels", [(cr.ones(2, 3), [0.0, 2.0]),
+                                            (cr.ones(2, 3, 4), np.zeros((2, 4)))])
+def test_cross_entropy_with_class_indices_stored_as_floats_says_so(logits, labels):
+    # not "input and target must have the same shape": these are indices, not probabilities
+    with pytest.raises(TypeError, match="class-index targets must be integers, got dtype float"):
+        F.cross_entropy(logits, labels)
+    with pytest.raises(TypeError, match="integers"):
+        nn.CrossEntropyLoss()(logits, cr.tensor(labels))
 
 
 @pytest.mark.parametrize("value", [1.5, -0.5])

@@ -62,6 +62,34 @@ def test_a_custom_module_saves_its_weights_for_load_state_dict(tmp_path):
     np.testing.assert_array_equal(other.fc.weight.data, net.fc.weight.data)
 
 
+def test_a_scalar_parameter_keeps_its_shape_through_save_and_load(tmp_path):
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+            self.scale = nn.Parameter(np.array(2.5, dtype=np.float32))
+
+        def forward(self, x):
+            return self.fc(x) * self.scale
+
+    net = Scaled()
+    cr.save(net, tmp_path / "w.safetensors")
+    other = Scaled()
+    other.load_state_dict(cr.load(tmp_path / "w.safetensors"))
+    assert other.scale.shape == () and other.scale.item() == 2.5
+    cr.save({"t": cr.tensor(1.5)}, tmp_path / "d.safetensors")
+    assert cr.load(tmp_path / "d.safetensors")["t"].shape == ()
+
+
+def test_a_loss_layer_keeps_its_pos_weight_through_save_and_load(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 2), nn.BCEWithLogitsLoss(pos_weight=np.array([3.0, 0.5])))
+    cr.save(model, tmp_path / "m.safetensors")
+    loss = cr.load(tmp_path / "m.safetensors")[1]
+    np.testing.assert_array_equal(loss.pos_weight, [3.0, 0.5])
+    z, t = cr.tensor([[0.3, -1.0]]), cr.tensor([[1.0, 0.0]])
+    assert loss(z, t).item() == pytest.approx(model[1](z, t).item())
+
+
 def test_a_truncated_file_is_refused(tmp_path):
     path = tmp_path / "m.safetensors"
     cr.save(_model(), path)

@@ -62,7 +62,9 @@ def save(obj, path):
                    for k, v in obj.items()}
     else:
         raise TypeError(f"save() takes a Module or a dict of tensors, not {type(obj).__name__}")
-    save_tensors(path, {k: np.ascontiguousarray(v) for k, v in tensors.items()}, metadata)
+    # save_tensors lays the arrays out in C order itself (np.ascontiguousarray would also turn
+    # a 0-d array into shape (1,), which the model could then not load back)
+    save_tensors(path, tensors, metadata)
 
 
 def load(path):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 import chainrule as cr
 from chainrule.data import DataLoader, Dataset, Subset, TensorDataset
@@ -102,22 +103,41 @@ def test_unshuffled_batches_are_views_of_the_dataset_arrays():
     assert np.shares_memory(xb.data, X)
 
 
-def test_array_backed_datasets_are_batched_without_reading_single_samples():
-    class NoItems(TensorDataset):
-        def __getitem__(self, i):
-            raise AssertionError("the fast path must not read samples one by one")
+def test_array_backed_datasets_are_batched_without_reading_single_samples(monkeypatch):
+    def no_items(self, i):
+        raise AssertionError("the fast path must not read samples one by one")
 
-    ds = NoItems(np.arange(9, dtype=np.float32), np.arange(9))
+    monkeypatch.setattr(TensorDataset, "__getitem__", no_items)
+    ds = TensorDataset(np.arange(9, dtype=np.float32), np.arange(9))
     batches = list(DataLoader(ds, batch_size=4, shuffle=True, seed=0))
     assert sorted(np.concatenate([b[1].data for b in batches]).tolist()) == list(range(9))
 
 
-def test_subset_of_a_tensor_dataset_takes_the_fast_path_with_its_own_rows():
-    class NoItems(TensorDataset):
+def test_a_tensor_dataset_subclass_that_changes_its_samples_is_asked_for_each_as_in_torch():
+    class Doubled(TensorDataset):
         def __getitem__(self, i):
-            raise AssertionError("the fast path must not read samples one by one")
+            x, y = super().__getitem__(i)
+            return x * 2, y
 
-    sub = Subset(NoItems(np.arange(10) * 10), [9, 3, 4])
+    class TorchDoubled(torch.utils.data.TensorDataset):
+        def __getitem__(self, i):
+            x, y = super().__getitem__(i)
+            return x * 2, y
+
+    X, y = np.arange(6, dtype=np.float32).reshape(3, 2), np.arange(3)
+    for data in (Doubled(X, y), Subset(Doubled(X, y), [2, 0, 1])):
+        xb, yb = next(iter(DataLoader(data, batch_size=3)))
+        expected = next(iter(torch.utils.data.DataLoader(
+            TorchDoubled(torch.tensor(X), torch.tensor(y)), batch_size=3)))[0].numpy()
+        np.testing.assert_array_equal(xb.data, expected[yb.data])
+
+
+def test_subset_of_a_tensor_dataset_takes_the_fast_path_with_its_own_rows(monkeypatch):
+    def no_items(self, i):
+        raise AssertionError("the fast path must not read samples one by one")
+
+    monkeypatch.setattr(TensorDataset, "__getitem__", no_items)
+    sub = Subset(TensorDataset(np.arange(10) * 10), [9, 3, 4])
     assert [b[0].tolist() for b in DataLoader(sub, batch_size=2)] == [[90, 30], [40]]
 
 

@@ -115,3 +115,20 @@ def test_sse_loss_is_half_the_sum_of_squares():
 def test_loss_rejects_unknown_reduction():
     with pytest.raises(ValueError, match="reduction"):
         nn.MSELoss("average")
+
+
+@pytest.mark.parametrize("layer, torch_layer", [
+    (nn.Sigmoid(), torch.nn.Sigmoid()), (nn.Tanh(), torch.nn.Tanh()), (nn.ReLU(), torch.nn.ReLU()),
+    (nn.LeakyReLU(0.1), torch.nn.LeakyReLU(0.1)), (nn.ELU(0.5), torch.nn.ELU(0.5)),
+    (nn.Softmax(dim=1), torch.nn.Softmax(dim=1)),
+    (nn.LogSoftmax(dim=1), torch.nn.LogSoftmax(dim=1)),
+])
+def test_activation_layers_take_a_list_or_an_array_as_linear_does(layer, torch_layer):
+    rows = [[1.5, -2.0, 0.25], [-0.5, 3.0, -1.0]]
+    expected = torch_layer(torch.tensor(rows)).numpy()
+    np.testing.assert_allclose(layer(rows).data, expected, rtol=1e-6)
+    np.testing.assert_allclose(layer(np.array(rows, np.float32)).data, expected, rtol=1e-6)
+
+
+def test_the_step_layer_takes_a_list():
+    np.testing.assert_array_equal(nn.Step()([[1.5, -2.0]]).data, [[1.0, 0.0]])

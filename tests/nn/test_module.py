@@ -1,5 +1,7 @@
 """nn.Module: registration, traversal, modes, state_dict round trips with torch."""
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 import torch
@@ -170,3 +172,89 @@ def test_module_list_registers_its_layers_as_torch_names_them():
         model.layers.append(3)
     with pytest.raises(NotImplementedError, match="loop over it"):
         model.layers(cr.ones(1, 3))
+
+
+@pytest.mark.parametrize("value", [cr.tensor(np.zeros((4, 3), np.float32)), np.zeros((4, 3))])
+def test_assigning_a_non_parameter_to_a_weight_is_refused_as_in_torch(value):
+    m = TwoLayer()
+    with pytest.raises(TypeError, match="parameter 'weight'"):
+        m.fc1.weight = value
+    with pytest.raises(TypeError):
+        torch.nn.Linear(3, 4).weight = torch.zeros(4, 3)
+    assert [n for n, _ in m.fc1.named_parameters()] == ["weight", "bias"]
+
+
+def test_assigning_a_non_module_to_a_child_is_refused_as_in_torch():
+    m = nn.Sequential(nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="'0' must be a Module"):
+        m.add_module("0", 5)
+    with pytest.raises(TypeError, match="child module 'fc1'"):
+        TwoLayer().fc1 = "fc"
+    with pytest.raises(TypeError):
+        torch.nn.Sequential(torch.nn.Linear(2, 2)).add_module("0", 5)
+    assert len(m) == 1
+
+
+def test_register_parameter_needs_a_parameter_as_in_torch():
+    with pytest.raises(TypeError, match="register_parameter"):
+        nn.Linear(2, 2).register_parameter("scale", cr.tensor([1.0]))
+    with pytest.raises(TypeError):
+        torch.nn.Linear(2, 2).register_parameter("scale", torch.tensor([1.0]))
+
+
+def _shared_layer_models():
+    cr.manual_seed(0)
+    fc = nn.Linear(2, 2)
+    torch_fc = torch.nn.Linear(2, 2)
+    return (nn.Sequential(fc, nn.Tanh(), fc),
+            torch.nn.Sequential(torch_fc, torch.nn.Tanh(), torch_fc))
+
+
+def test_state_dict_names_a_shared_layer_under_each_path_as_torch_does():
+    model, torch_model = _shared_layer_models()
+    assert list(model.state_dict()) == list(torch_model.state_dict())
+    assert len(list(model.parameters())) == 2  # parameters() still lists it once
+    torch_model.load_state_dict({k: torch.from_numpy(v.data.copy())
+                                 for k, v in model.state_dict().items()})
+    model.load_state_dict(torch_model.state_dict())
+    np.testing.assert_array_equal(model[0].weight.data, torch_model[0].weight.detach().numpy())
+
+
+def test_a_model_with_a_shared_layer_saves_and_loads(tmp_path):
+    model, _ = _shared_layer_models()
+    cr.save(model, tmp_path / "shared.safetensors")
+    loaded = cr.load(tmp_path / "shared.safetensors")
+    x = cr.ones(3, 2)
+    np.testing.assert_array_equal(loaded(x).data, model(x).data)
+
+
+def test_named_modules_lists_a_shared_layer_once_as_torch_does():
+    model, torch_model = _shared_layer_models()
+    assert [n for n, _ in model.named_modules()] == [n for n, _ in torch_model.named_modules()]
+    visits = []
+    model.apply(visits.append)
+    assert len(visits) == len(set(map(id, visits))) == 3
+
+
+def test_a_slice_of_a_sequential_keeps_the_layer_names_as_torch_does():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    torch_model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(),
+                                      torch.nn.Linear(3, 1))
+    assert list(model[1:].state_dict()) == list(torch_model[1:].state_dict()) == ["2.weight",
+                                                                                  "2.bias"]
+    assert model[1:][1] is model[2]
+    named = nn.Sequential(OrderedDict([("hidden", nn.Linear(2, 3)), ("act", nn.Tanh())]))
+    assert [n for n, _ in named[:1].named_children()] == ["hidden"]
+    assert [n for n, _ in nn.ModuleList([nn.Tanh(), nn.ReLU()])[1:].named_children()] == ["0"]
+
+
+@pytest.mark.parametrize("index, error, message", [
+    (3, IndexError, "Sequential index 3 is out of range for its 2 layer"),
+    (-3, IndexError, "index -3 is out of range"),
+    ("0", TypeError, "Sequential indices must be integers or slices, got str"),
+])
+def test_a_bad_sequential_index_names_the_container(index, error, message):
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    with pytest.raises(error, match=message):
+        model[index]
+    assert model[-2] is model[0] and model[np.int64(1)] is model[1]

@@ -35,3 +35,15 @@ def test_summary_of_a_custom_module_lists_its_leaf_layers():
 
     text = Net().summary((4,), print_fn=None)
     assert "a (Linear)" in text and "b (Linear)" in text and "Total params: 19" in text
+
+
+def test_summary_shows_a_shared_layer_once_per_call():
+    fc = nn.Linear(2, 2)
+    text = nn.Sequential(fc, nn.Tanh(), fc).summary((2,), print_fn=None)
+    assert text.count("(Linear)") == 2 and "2 (Linear)" not in text
+    assert "Total params: 6" in text
+
+
+def test_summary_takes_an_integer_as_one_feature_axis():
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+    assert model.summary(4, print_fn=None) == model.summary((4,), print_fn=None)

@@ -150,6 +150,12 @@ def test_a_single_tensor_instead_of_a_list_is_an_error():
         optim.SGD(_param(), lr=0.1)
 
 
+@pytest.mark.parametrize("model", [nn.Linear(2, 1), nn.Sequential(nn.Linear(2, 1), nn.Tanh())])
+def test_a_model_instead_of_its_parameters_is_an_error_that_says_so(model):
+    with pytest.raises(TypeError, match=r"pass model.parameters\(\)"):
+        optim.Adam(model, lr=0.1)
+
+
 def test_a_set_of_parameters_is_an_error():
     with pytest.raises(TypeError, match="set"):
         optim.SGD([{"params": {_param()}}], lr=0.1)

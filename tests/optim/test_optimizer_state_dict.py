@@ -75,6 +75,15 @@ def test_loads_a_state_dict_saved_by_torch(cls, kwargs):
     continue_side_by_side(params, theirs, resumed, topt, bowl, 10)
 
 
+@pytest.mark.parametrize("cls, kwargs", CASES, ids=str)
+def test_loads_torchs_state_dict_as_it_is(cls, kwargs):
+    ours, theirs, opt, topt, bowl = _start(cls, kwargs)
+    params, resumed = _fresh(cls, ours)
+    resumed.load_state_dict(topt.state_dict())  # torch tensors, as Module.load_state_dict takes
+    assert all(isinstance(v, (int, np.ndarray)) for s in resumed.state.values() for v in s.values())
+    continue_side_by_side(params, theirs, resumed, topt, bowl, 10)
+
+
 def test_state_dict_arrays_are_copies():
     ours, theirs, opt, topt, bowl = _start(optim.Adam, dict(lr=0.02), k=3)
     saved = opt.state_dict()

@@ -46,6 +46,33 @@ def test_evaluate_and_predict_agree_with_the_model():
     assert logs["loss"] == pytest.approx(expected, rel=1e-5)
 
 
+def test_accuracy_reads_one_hot_and_probability_targets_by_their_top_class():
+    X, y = _blobs()
+    model = _mlp()
+    one_hot = np.eye(3, dtype=np.float32)[y]
+    history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.05),
+                  (X, one_hot), epochs=2, verbose=0)  # cross_entropy takes class probabilities
+    assert len(history["accuracy"]) == 2
+    by_index = evaluate(model, nn.CrossEntropyLoss(), (X, y))["accuracy"]
+    assert evaluate(model, nn.CrossEntropyLoss(), (X, one_hot))["accuracy"] == by_index
+    smoothed = one_hot * 0.8 + 0.2 / 3
+    assert evaluate(model, nn.CrossEntropyLoss(), (X, smoothed))["accuracy"] == by_index
+
+
+@pytest.mark.parametrize("loss_fn, threshold", [(nn.BCEWithLogitsLoss(), 0.0),
+                                                 (nn.BCELoss(), 0.5)])
+def test_accuracy_of_a_multi_label_output_counts_every_yes_no_answer(loss_fn, threshold):
+    X, _ = _blobs()
+    labels = (np.random.default_rng(2).random((200, 3)) > 0.5).astype(np.float32)
+    model = _mlp()
+    if isinstance(loss_fn, nn.BCELoss):
+        model.append(nn.Sigmoid())
+    fit(model, loss_fn, optim.Adam(model.parameters(), lr=0.05), (X, labels), epochs=2,
+        verbose=0)
+    expected = ((predict(model, X) > threshold) == (labels > 0.5)).mean()
+    assert evaluate(model, loss_fn, (X, labels))["accuracy"] == pytest.approx(expected)
+
+
 def test_a_single_layer_cannot_learn_xor_but_a_2_4_1_mlp_can():
     X, y = logic_gate("xor")
     t = y.astype(np.float32).reshape(-1, 1)
@@ -73,6 +100,69 @@ def test_regression_reports_mae():
     assert history["mae"][-1] < 0.05
 
 
+def test_a_single_metric_may_be_given_as_a_string():
+    X, y = _blobs(40)
+    model = _mlp()
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+                  epochs=1, metrics="accuracy", verbose=0)
+    assert set(history.history) == {"loss", "accuracy", "lr"}
+    logs = evaluate(model, nn.CrossEntropyLoss(), (X, y), metrics="acc")
+    assert set(logs) == {"loss", "accuracy"}
+
+
+def test_a_numpy_float_validation_fraction_holds_out_the_last_rows():
+    X, y = _blobs(40)
+    model = _mlp()
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.0), (X, y),
+                  val=np.float32(0.25), epochs=1, verbose=0)
+    expected = evaluate(model, nn.CrossEntropyLoss(), (X[30:], y[30:]))["loss"]
+    assert history["val_loss"] == [pytest.approx(expected)]
+
+
+@pytest.mark.parametrize("n, fraction, n_val", [(10, 0.25, 3), (50, 0.25, 13), (40, 0.3, 12)])
+def test_a_validation_fraction_holds_out_as_many_rows_as_keras(n, fraction, n_val):
+    # Keras: split_at = floor(n · (1 − validation_split)); the rows after it validate
+    X, y = _blobs(n)
+    model = _mlp()
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.0), (X, y),
+                  val=fraction, epochs=1, verbose=0)
+    expected = evaluate(model, nn.CrossEntropyLoss(), (X[n - n_val:], y[n - n_val:]))["loss"]
+    assert history["val_loss"] == [pytest.approx(expected)]
+
+
+@pytest.mark.parametrize("loss_fn, scale", [(nn.SSELoss(), 0.5),  # ½Σ(y − t)²
+                                            (nn.MSELoss(reduction="sum"), 1.0),
+                                            (nn.MSELoss(), 1.0)])
+def test_the_epoch_loss_is_a_mean_per_sample_whatever_the_batch_size(loss_fn, scale):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 2)).astype(np.float32)
+    t = rng.standard_normal((60, 1)).astype(np.float32)
+    model = nn.Sequential(nn.Linear(2, 1))
+    losses = [evaluate(model, loss_fn, (X, t), metrics=(), batch_size=b)["loss"]
+              for b in (7, 60, 256)]
+    per_sample = scale * ((predict(model, X) - t) ** 2).mean()
+    assert losses == pytest.approx([per_sample] * 3, rel=1e-5)
+
+
+def test_a_loss_that_does_not_reduce_to_one_number_is_named():
+    X, y = _blobs(20)
+    model = _mlp()
+    loss_fn = nn.CrossEntropyLoss(reduction="none")
+    with pytest.raises(ValueError, match=r"shape \(16,\), not one number.*reduction='mean'"):
+        fit(model, loss_fn, optim.SGD(model.parameters(), lr=0.1), (X, y), batch_size=16,
+            verbose=0)
+    with pytest.raises(ValueError, match="not one number"):
+        evaluate(model, loss_fn, (X, y))
+
+
+def test_data_without_targets_is_named():
+    X, _ = _blobs(20)
+    model = _mlp()
+    with pytest.raises(ValueError, match=r"\(inputs, targets\) samples.*gives 1 field"):
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+            TensorDataset(X), verbose=0)
+
+
 def test_early_stopping_stops_and_restores_the_best_weights():
     X, y = _blobs()
     model = _mlp()
@@ -85,6 +175,50 @@ def test_early_stopping_stops_and_restores_the_best_weights():
     X_val, y_val = X[140:], y[140:]
     assert evaluate(model, nn.CrossEntropyLoss(), (X_val, y_val))["loss"] == pytest.approx(
         best, rel=1e-5)
+
+
+class _ValLosses(Callback):
+    """Reports the given validation losses, one per epoch, to the callbacks after it."""
+
+    def __init__(self, losses):
+        self.losses = losses
+
+    def on_epoch_end(self, epoch, logs):
+        logs["val_loss"] = self.losses[epoch - 1]
+
+
+@pytest.mark.parametrize("patience", [0, 1, 3])
+def test_early_stopping_stops_after_patience_epochs_without_improvement(patience):
+    X, y = _blobs(20)
+    model = _mlp()
+    stopper = EarlyStopping(patience=patience)
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+                  epochs=10, callbacks=[_ValLosses([1.0] + [2.0] * 9), stopper], verbose=0)
+    # epoch 1 is the best; as in Keras, `patience` epochs without improvement end training
+    assert len(history) == stopper.stopped_epoch == 1 + max(patience, 1)
+
+
+def test_an_early_stopping_callback_starts_afresh_in_each_fit():
+    X, y = _blobs(20)
+    model = _mlp()
+    stopper = EarlyStopping(patience=2)
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+        epochs=10, callbacks=[_ValLosses([0.5] + [2.0] * 9), stopper], verbose=0)
+    assert stopper.stop_training
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+                  epochs=10, callbacks=[_ValLosses([1.0] + [2.0] * 9), stopper], verbose=0)
+    # not stopped at epoch 1 by the last run, and its best (0.5) is forgotten: 1.0 is the best
+    assert len(history) == stopper.stopped_epoch == 3
+    assert stopper.best == 1.0
+
+
+def test_a_single_callback_need_not_be_in_a_list():
+    X, y = _blobs(20)
+    model = _mlp()
+    stopper = EarlyStopping(monitor="loss", patience=0, min_delta=1e-3)
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.0), (X, y),
+        epochs=5, callbacks=stopper, verbose=0)
+    assert stopper.stopped_epoch == 2  # a learning rate of 0: epoch 2 does not improve
 
 
 def test_early_stopping_names_a_missing_metric():
@@ -117,6 +251,17 @@ def test_keyboard_interrupt_stops_cleanly_and_keeps_the_best_checkpoint(tmp_path
     X_val, y_val = X[140:], y[140:]
     acc = evaluate(best, nn.CrossEntropyLoss(), (X_val, y_val))["accuracy"]
     assert acc == pytest.approx(max(history["val_accuracy"][:4]))
+
+
+def test_model_checkpoint_creates_its_directory_as_keras_does(tmp_path):
+    X, y = _blobs(20)
+    model = _mlp()
+    path = tmp_path / "runs" / "exp1" / "best.safetensors"
+    checkpoint = ModelCheckpoint(path, monitor="loss", save_best_only=False)
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=1,
+        callbacks=[checkpoint], verbose=0)
+    assert checkpoint.saved_epochs == [1]
+    np.testing.assert_array_equal(cr.load(path)[0].weight.data, model[0].weight.data)
 
 
 def test_reduce_lr_on_plateau_is_fed_the_validation_loss():
@@ -159,6 +304,44 @@ def test_bad_training_data_is_named():
     with pytest.raises(ValueError, match="epochs"):
         fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
             _blobs(), epochs=0, verbose=0)
+
+
+def test_predict_reads_the_inputs_of_a_dataset_or_data_loader():
+    X, y = _blobs(50)
+    model = _mlp()
+    expected = predict(model, X)
+    assert predict(model, TensorDataset(X, y), batch_size=16).shape == (50, 3)
+    np.testing.assert_allclose(predict(model, TensorDataset(X, y), batch_size=16), expected,
+                               rtol=1e-6)
+    np.testing.assert_allclose(predict(model, TensorDataset(X)), expected, rtol=1e-6)
+    np.testing.assert_allclose(predict(model, DataLoader(TensorDataset(X, y), batch_size=8)),
+                               expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.0, "8", True])
+def test_predict_names_a_bad_batch_size(batch_size):
+    X, _ = _blobs(10)
+    with pytest.raises(ValueError, match="predict: batch_size must be a positive integer"):
+        predict(_mlp(), X, batch_size=batch_size)
+
+
+def test_fit_names_a_missing_optimizer_or_loss_before_any_epoch():
+    X, y = _blobs(20)
+    model = _mlp()
+    with pytest.raises(TypeError, match="fit: optimizer must be a chainrule Optimizer"):
+        fit(model, nn.CrossEntropyLoss(), None, (X, y), verbose=0)
+    with pytest.raises(TypeError, match="fit: loss_fn must be callable"):
+        fit(model, "cross_entropy", optim.SGD(model.parameters(), lr=0.1), (X, y), verbose=0)
+
+
+def test_a_scheduler_built_for_another_optimizer_is_refused():
+    X, y = _blobs(20)
+    model = _mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    other = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="scheduler was built for another optimizer"):
+        fit(model, nn.CrossEntropyLoss(), opt, (X, y), verbose=0,
+            scheduler=optim.lr_scheduler.StepLR(other, step_size=1, gamma=0.5))
 
 
 def test_training_an_mlp_with_adam_ends_with_torchs_weights():

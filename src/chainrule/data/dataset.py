@@ -103,7 +103,8 @@ def array_source(dataset):
     """``(arrays, rows)`` if ``dataset`` is backed by whole arrays, else ``None``.
 
     ``rows`` maps the dataset's indices to rows of ``arrays`` (``None``: the identity). Any dataset
-    with an ``arrays`` attribute qualifies, and so do Subsets of one.
+    with an ``arrays`` attribute qualifies, and so do Subsets of one, except a TensorDataset
+    subclass that overrides ``__getitem__``.
     """
     if isinstance(dataset, Subset):
         inner = array_source(dataset.dataset)
@@ -111,6 +112,9 @@ def array_source(dataset):
             return None
         arrays, rows = inner
         return arrays, dataset.indices if rows is None else rows[dataset.indices]
+    if isinstance(dataset, TensorDataset) and \
+            type(dataset).__getitem__ is not TensorDataset.__getitem__:
+        return None  # a subclass that changes its samples (augmentation): ask it for each one
     arrays = getattr(dataset, "arrays", None)
     if isinstance(arrays, (tuple, list)) and arrays and all(
             isinstance(a, np.ndarray) for a in arrays):

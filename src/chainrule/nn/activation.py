@@ -11,6 +11,7 @@ from ..ops.activation import Sigmoid as _Sigmoid
 from ..ops.activation import Softmax as _Softmax
 from ..ops.activation import Step as _Step
 from ..ops.activation import Tanh as _Tanh
+from .functional import _tensor  # a list or number becomes a tensor, as F.relu(x) does
 from .layers import Identity  # noqa: F401 - the identity activation lives with the layers
 from .module import Module
 
@@ -19,7 +20,7 @@ class _Elementwise(Module):
     op = None
 
     def forward(self, x):
-        return self.op.apply(x)
+        return self.op.apply(_tensor(x))
 
     def config(self):
         return {}
@@ -57,7 +58,7 @@ class LeakyReLU(Module):
         self.negative_slope = negative_slope
 
     def forward(self, x):
-        return _LeakyReLU.apply(x, self.negative_slope)
+        return _LeakyReLU.apply(_tensor(x), self.negative_slope)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
@@ -74,7 +75,7 @@ class ELU(Module):
         self.alpha = alpha
 
     def forward(self, x):
-        return _ELU.apply(x, self.alpha)
+        return _ELU.apply(_tensor(x), self.alpha)
 
     def extra_repr(self):
         return f"alpha={self.alpha}"
@@ -91,7 +92,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, x):
-        return _Softmax.apply(x, self.dim)
+        return _Softmax.apply(_tensor(x), self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -104,4 +105,4 @@ class LogSoftmax(Softmax):
     """log of softmax along ``dim``, computed stably (pair with NLLLoss)."""
 
     def forward(self, x):
-        return _LogSoftmax.apply(x, self.dim)
+        return _LogSoftmax.apply(_tensor(x), self.dim)

@@ -1,6 +1,7 @@
 """Containers: ``Sequential`` (layers applied one after the other, the output of one the input of
 the next) and ``ModuleList`` (layers held in a list, applied however your ``forward`` says)."""
 
+import numbers
 from collections import OrderedDict
 
 from .module import Module
@@ -8,7 +9,8 @@ from .module import Module
 
 class _Layers(Module):
     """What Sequential and ModuleList share: numbered layers to append, count, loop over and
-    index (a slice gives a container of the same kind)."""
+    index (a slice gives a container of the same kind: a Sequential keeps the layers' names, a
+    ModuleList numbers them from 0, as torch does)."""
 
     def append(self, layer):
         if not isinstance(layer, Module):
@@ -24,10 +26,16 @@ class _Layers(Module):
         return iter(self._modules.values())
 
     def __getitem__(self, index):
-        layers = list(self._modules.values())
         if isinstance(index, slice):
-            return self._of(layers[index])
-        return layers[index]
+            return self._of(list(self._modules.items())[index])
+        n = len(self._modules)
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(f"{type(self).__name__} indices must be integers or slices, got "
+                            f"{type(index).__name__}")
+        if not -n <= index < n:
+            raise IndexError(f"{type(self).__name__} index {index} is out of range for its "
+                             f"{n} layer(s)")
+        return list(self._modules.values())[index]
 
 
 class Sequential(_Layers):
@@ -43,8 +51,9 @@ class Sequential(_Layers):
                 self.append(layer)
 
     @classmethod
-    def _of(cls, layers):
-        return cls(*layers)
+    def _of(cls, named_layers):
+        # A slice keeps the layers' names, as torch's does: model[1:] holds '1.weight', not '0.'
+        return cls(OrderedDict(named_layers))
 
     def forward(self, x):
         for layer in self._modules.values():
@@ -70,8 +79,8 @@ class ModuleList(_Layers):
         self.extend(modules)
 
     @classmethod
-    def _of(cls, layers):
-        return cls(layers)
+    def _of(cls, named_layers):
+        return cls(layer for _, layer in named_layers)  # renumbered from 0, as in torch
 
     def extend(self, modules):
         for module in modules:

@@ -16,6 +16,7 @@ from ..ops.loss import (
     BCEWithLogits,
     CrossEntropy,
     NLLLoss,
+    check_class_indices,
     check_probabilities,
     check_reduction,
 )
@@ -111,7 +112,11 @@ def cross_entropy(input, target, reduction="mean"):  # noqa: A002
     """Softmax + cross-entropy on logits; target is class indices or class probabilities."""
     check_reduction(reduction)
     input = _tensor(input)
-    return CrossEntropy.apply(input, _target(target, input), reduction)
+    target = _target(target, input)
+    if target.data.dtype.kind == "f" and target.data.ndim == input.data.ndim - 1:
+        # class indices stored as floats (labels read from a CSV): say that, not "same shape"
+        check_class_indices("cross_entropy", input.shape, target.data)
+    return CrossEntropy.apply(input, target, reduction)
 
 
 def nll_loss(input, target, reduction="mean"):  # noqa: A002

@@ -6,6 +6,8 @@ softmax + cross-entropy (``CrossEntropyLoss`` on logits) for classes, sigmoid + 
 cross-entropy (``BCEWithLogitsLoss`` on logits, or ``BCELoss`` on probabilities) for yes/no.
 """
 
+import numpy as np
+
 from ..ops.loss import check_reduction
 from . import functional as F
 from .module import Module
@@ -71,3 +73,10 @@ class BCEWithLogitsLoss(_Loss):
 
     def forward(self, input, target):  # noqa: A002
         return F.binary_cross_entropy_with_logits(input, target, self.reduction, self.pos_weight)
+
+    def config(self):
+        # saved too, or a loaded model would weigh positives as 1 without a word
+        weight = self.pos_weight
+        if weight is not None:
+            weight = np.asarray(weight.data if hasattr(weight, "data") else weight).tolist()
+        return {"reduction": self.reduction, "pos_weight": weight}

@@ -28,6 +28,15 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                "before assigning attributes")
         params, modules = self._parameters, self._modules
+        # As torch: a registered weight or child is replaced by its own kind (or None), never
+        # silently dropped from parameters() by assigning, say, a plain Tensor or an array.
+        if name in params and value is not None and not isinstance(value, Parameter):
+            raise TypeError(f"cannot assign a {type(value).__name__} as parameter {name!r} of "
+                            f"{type(self).__name__} (a Parameter or None expected; to change "
+                            f"its values, assign to .{name}.data)")
+        if name in modules and value is not None and not isinstance(value, Module):
+            raise TypeError(f"cannot assign a {type(value).__name__} as child module {name!r} "
+                            f"of {type(self).__name__} (a Module or None expected)")
         params.pop(name, None)
         modules.pop(name, None)
         if isinstance(value, Parameter):
@@ -46,10 +55,16 @@ class Module:
         if param is None:
             self._parameters.pop(name, None)
             object.__setattr__(self, name, None)
+        elif not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter (or None), got a "
+                            f"{type(param).__name__}")
         else:
             setattr(self, name, param)
 
     def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module (or None), got a "
+                            f"{type(module).__name__}")
         setattr(self, name, module)
 
     # -- running ----------
@@ -69,10 +84,17 @@ class Module:
         return self.train(False)
 
     # -- walking the tree ----------
-    def named_modules(self, prefix=""):
+    def named_modules(self, prefix="", memo=None):
+        """Every module of the tree, once each: a layer used twice is listed under its first
+        name only (as torch), so ``apply`` or a count of layers sees it once."""
+        if memo is None:
+            memo = set()
+        if self in memo:
+            return
+        memo.add(self)
         yield prefix, self
         for name, child in self._modules.items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
 
     def modules(self):
         for _, m in self.named_modules():
@@ -157,9 +179,17 @@ class Module:
                    if p.requires_grad or not trainable_only)
 
     # -- saving and loading weights ----------
+    def _state_parameters(self, prefix=""):
+        """(name, parameter) under every path that reaches it: unlike ``named_parameters``, a
+        shared weight appears once per place it is used, as in torch's state_dict."""
+        for name, p in self._parameters.items():
+            yield prefix + name, p
+        for name, child in self._modules.items():
+            yield from child._state_parameters(f"{prefix}{name}.")
+
     def state_dict(self):
         """Parameter name -> tensor sharing the parameter's data, named as torch names them."""
-        return OrderedDict((name, Tensor(p.data)) for name, p in self.named_parameters())
+        return OrderedDict((name, Tensor(p.data)) for name, p in self._state_parameters())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy weights in from tensors or arrays (a torch state_dict's values work too).
@@ -167,7 +197,7 @@ class Module:
         With ``strict`` every key must match; shapes must always match. Returns the missing and
         unexpected keys, as torch does.
         """
-        own = dict(self.named_parameters())
+        own = dict(self._state_parameters())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):

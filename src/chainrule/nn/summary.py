@@ -4,6 +4,8 @@ The parameter count is the notes' count: every weight plus every bias. A Linear(
 has 784·20 weights + 20 biases = 15,700 parameters.
 """
 
+import numbers
+
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
@@ -14,8 +16,11 @@ from .recording import record_outputs
 def summary(model, input_shape, print_fn=print, dtype=np.float32):
     """Run one zero batch through ``model`` and tabulate each layer's output shape and size.
 
-    ``input_shape`` excludes the batch axis (Keras' convention): ``summary(model, (28, 28))``.
+    ``input_shape`` excludes the batch axis (Keras' convention): ``summary(model, (28, 28))``;
+    an integer n means (n,).
     """
+    if isinstance(input_shape, numbers.Integral):
+        input_shape = (input_shape,)  # summary(model, 784): one feature axis
     was_training = model.training
     try:
         model.eval()

@@ -4,10 +4,17 @@ import math
 
 import numpy as np
 
+from ..tensor import Tensor
+
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     """Scale all gradients together so their global norm is at most ``max_norm``; returns the
     norm before clipping (as torch). Guards against exploding gradients."""
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]  # iterating one tensor would walk its rows, which have no grad
+    norm_type = float(norm_type)  # torch also takes the string 'inf'
+    if not norm_type > 0:
+        raise ValueError(f"clip_grad_norm_: norm_type must be positive (or inf), got {norm_type}")
     grads = [p.grad.data for p in parameters if p.grad is not None]
     if not grads:
         return 0.0

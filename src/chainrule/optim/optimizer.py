@@ -34,6 +34,12 @@ class Optimizer:
                 f"{type(self).__name__}: params should be an iterable of Tensors or dicts, "
                 "got a single Tensor (wrap it in a list)"
             )
+        # A Module: a plain one is not iterable, a Sequential iterates its layers (not Tensors).
+        if callable(getattr(params, "parameters", None)):
+            raise TypeError(
+                f"{type(self).__name__}: params should be an iterable of Tensors or dicts, got "
+                f"the {type(params).__name__} itself (pass model.parameters())"
+            )
         self.defaults = dict(defaults)
         self.state = {}  # parameter object -> its state dict (keyed by the object, never id())
         self.param_groups = []
@@ -362,6 +368,8 @@ def _restore(key, value, p, name):
     """A saved state entry as this parameter needs it: arrays copied in its dtype and shape."""
     if key == "step":
         return int(value)
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, as Module accepts
+        value = value.detach().cpu().numpy()
     if isinstance(value, (np.ndarray, Tensor)):
         arr = np.array(value.data if isinstance(value, Tensor) else value, dtype=p.data.dtype)
         if arr.shape != p.data.shape:

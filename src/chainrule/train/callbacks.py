@@ -2,6 +2,7 @@
 
 import copy
 import math
+import os
 
 
 class Callback:
@@ -52,6 +53,16 @@ class EarlyStopping(_Monitor):
         self.best_weights = None
         self.stopped_epoch = None
 
+    def on_train_begin(self, model):
+        # Each fit starts afresh (as Keras): a stopper reused from an earlier fit must not stop
+        # the new one at its first epoch, or compare with the old run's best.
+        super().on_train_begin(model)
+        self.stop_training = False
+        self.wait = 0
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_weights = None
+        self.stopped_epoch = None
+
     def on_epoch_end(self, epoch, logs):
         value = self._value(logs)
         if self._improved(value):
@@ -61,7 +72,7 @@ class EarlyStopping(_Monitor):
                     {k: v.data.copy() for k, v in self.model.state_dict().items()})
         else:
             self.wait += 1
-            if self.wait > self.patience:
+            if self.wait >= self.patience:  # Keras: stop after `patience` epochs without a gain
                 self.stop_training = True
                 self.stopped_epoch = epoch
 
@@ -88,5 +99,8 @@ class ModelCheckpoint(_Monitor):
             if not self._improved(value):
                 return
             self.best = value
+        directory = os.path.dirname(os.fspath(self.path))
+        if directory:
+            os.makedirs(directory, exist_ok=True)  # as Keras: runs/exp1/best.safetensors just works
         save(self.model, self.path)
         self.saved_epochs.append(epoch)

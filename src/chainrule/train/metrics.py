@@ -21,21 +21,24 @@ class Metric:
 class Accuracy(Metric):
     """Fraction of correct predictions.
 
-    Scores of shape (N, C) with C > 1: the predicted class is the argmax (and the target's, for
-    one-hot targets). A single output per sample (yes/no): predicted 1 when the output passes
-    ``threshold`` (0 for logits, 0.5 for probabilities after a sigmoid).
+    Scores of shape (N, C) with C > 1: the predicted class is the argmax, compared with a class
+    index, or with the top class of a one-hot or probability target. A single output per
+    sample (yes/no): predicted 1 when the output passes ``threshold`` (0 for logits, 0.5 for
+    probabilities after a sigmoid). With ``binary`` (set for a binary cross-entropy loss) every
+    output is such a yes/no answer, as in a multi-label task, and each one counts.
     """
 
     name = "accuracy"
 
-    def __init__(self, threshold=0.5):
+    def __init__(self, threshold=0.5, binary=False):
         self.threshold = threshold
+        self.binary = binary  # outputs are independent yes/no answers (multi-label), never classes
         self.reset()
 
     def update(self, output, target):
-        if output.ndim >= 2 and output.shape[1] > 1:
+        if output.ndim >= 2 and output.shape[1] > 1 and not self.binary:
             predicted = output.argmax(axis=1)
-            if target.shape == output.shape:  # one-hot targets (classes trained with MSE)
+            if target.shape == output.shape:  # one-hot or class probabilities: their top class
                 target = target.argmax(axis=1)
             target = target.reshape(predicted.shape)
         else:
@@ -60,15 +63,18 @@ class MeanAbsoluteError(Metric):
 
 def make_metrics(names, loss_fn=None):
     """Metric objects for names like 'accuracy' or 'mae' (a Metric instance passes through)."""
-    from ..nn.loss import BCEWithLogitsLoss, CrossEntropyLoss
+    from ..nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss
 
+    if isinstance(names, (str, Metric)):
+        names = (names,)  # one metric: not the letters of its name
     out = []
     for m in names or ():
         if isinstance(m, Metric):
             out.append(m)
         elif m in ("accuracy", "acc"):
             logits = isinstance(loss_fn, (BCEWithLogitsLoss, CrossEntropyLoss))
-            out.append(Accuracy(threshold=0.0 if logits else 0.5))
+            binary = isinstance(loss_fn, (BCELoss, BCEWithLogitsLoss))
+            out.append(Accuracy(threshold=0.0 if logits else 0.5, binary=binary))
         elif m in ("mae", "mean_absolute_error"):
             out.append(MeanAbsoluteError())
         else:

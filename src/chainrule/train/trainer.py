@@ -56,7 +56,7 @@ def _split_off(train, fraction, seed):
         raise ValueError(f"a validation fraction must be between 0 and 1, got {fraction}")
     X, y = train
     n = len(X)
-    cut = n - int(round(n * fraction))
+    cut = math.floor(n * (1.0 - fraction))  # Keras' own rule: 10 samples at 0.25 keep 3 back
     if cut <= 0 or cut >= n:
         raise ValueError(f"validation fraction {fraction} leaves no data on one side of {n}")
     return (X[:cut], y[:cut]), (X[cut:], y[cut:])
@@ -66,14 +66,19 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
     """One pass over ``loader``; trains when an optimizer is given. Returns the epoch's logs."""
     total_loss = 0.0
     seen = 0
+    # A batch's loss is a mean over its samples, or already their sum (SSELoss,
+    # reduction='sum'): weighted so, the epoch's loss is the mean per sample whatever the
+    # batch size, and the training and validation losses (batched differently) compare.
+    sums = _sums_over_batch(loss_fn)
     for m in metrics:
         m.reset()
-    for step, (xb, yb) in enumerate(loader, 1):
+    for step, batch in enumerate(loader, 1):
+        xb, yb = _inputs_and_targets(batch)
         if optimizer is not None:
             optimizer.zero_grad()
             out = model(xb)
             loss = loss_fn(out, yb)
-            value = float(loss.data)
+            value = _loss_value(loss)
             if not math.isfinite(value):
                 raise _NonFiniteLoss(step, value)  # before it reaches the weights
             loss.backward()
@@ -81,9 +86,9 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
         else:
             out = model(xb)
             loss = loss_fn(out, yb)
-            value = float(loss.data)
+            value = _loss_value(loss)
         n = len(xb)
-        total_loss += value * n
+        total_loss += value if sums else value * n
         seen += n
         target = yb.data if isinstance(yb, Tensor) else np.asarray(yb)
         for m in metrics:
@@ -96,6 +101,28 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
     logs = {"loss": total_loss / seen}
     logs.update({m.name: m.result() for m in metrics})
     return logs
+
+
+def _inputs_and_targets(batch):
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        return batch
+    fields = len(batch) if isinstance(batch, (tuple, list)) else 1
+    raise ValueError(f"training and evaluation need (inputs, targets) samples, but the data gives "
+                     f"{fields} field(s) per sample; pass (X, y) or a TensorDataset(X, y)")
+
+
+def _loss_value(loss):
+    data = loss.data
+    if data.ndim:  # float() would say only "0-dimensional arrays can be converted"
+        raise ValueError(f"the loss function returned an array of shape {data.shape}, not one "
+                         "number; use reduction='mean' or 'sum' to train or evaluate with it")
+    return float(data)
+
+
+def _sums_over_batch(loss_fn):
+    from ..nn.loss import SSELoss
+
+    return isinstance(loss_fn, SSELoss) or getattr(loss_fn, "reduction", None) == "sum"
 
 
 class _NonFiniteLoss(Exception):
@@ -119,15 +146,31 @@ def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size=256):
 
 
 def predict(model, X, batch_size=256):
-    """The model's outputs for inputs ``X`` as a NumPy array (eval mode, no graph)."""
-    X = _cast(X, _model_dtype(model))
+    """The model's outputs for inputs ``X`` as a NumPy array (eval mode, no graph).
+
+    ``X`` is an array or tensor of inputs, or a Dataset or DataLoader whose samples are inputs
+    or (input, target) pairs, as ``fit`` takes; only the inputs are used.
+    """
+    from ..data import DataLoader, Dataset
+
+    if (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+            or batch_size <= 0):
+        # else range() below fails with its own message, or gives no batches at all
+        raise ValueError(f"predict: batch_size must be a positive integer, got {batch_size!r}")
+    if isinstance(X, (Dataset, DataLoader)):
+        # np.asarray would turn a dataset of (x, y) samples into one array of pairs
+        loader = X if isinstance(X, DataLoader) else DataLoader(X, batch_size=batch_size)
+        batches = (b[0] if isinstance(b, (tuple, list)) else b for b in loader)
+    else:
+        X = _cast(X, _model_dtype(model))
+        batches = (Tensor(X[start:start + batch_size]) for start in range(0, len(X), batch_size))
     was_training = model.training
     model.eval()
     outputs = []
     try:
         with no_grad():
-            for start in range(0, len(X), batch_size):
-                outputs.append(model(Tensor(X[start:start + batch_size])).data)
+            for xb in batches:
+                outputs.append(model(xb).data)
     finally:
         model.train(was_training)
     return np.concatenate(outputs) if outputs else np.empty((0,))
@@ -145,13 +188,25 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
     loss stops training too, with a warning, before that batch's update reaches the weights
     (``history.stopped_on_nonfinite_loss``), as Keras' TerminateOnNaN would.
     """
+    from ..optim import Optimizer
     from ..optim.lr_scheduler import ReduceLROnPlateau
 
+    # Checked first: with no optimizer, _run_epoch would evaluate a whole epoch before failing.
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"fit: optimizer must be a chainrule Optimizer (e.g. "
+                        f"optim.SGD(model.parameters(), lr=0.1)), got {type(optimizer).__name__}")
+    if scheduler is not None and getattr(scheduler, "optimizer", optimizer) is not optimizer:
+        # it would step happily and change the learning rate of an optimizer fit never uses
+        raise ValueError("fit: the scheduler was built for another optimizer than the one "
+                         "passed to fit; build it on this one")
+    if not callable(loss_fn):
+        raise TypeError(f"fit: loss_fn must be callable (e.g. nn.CrossEntropyLoss()), got "
+                        f"{loss_fn!r}")
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
         raise TypeError(f"epochs must be an integer, got {epochs!r}")
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
-    if isinstance(val, float):
+    if isinstance(val, (float, np.floating)):  # np.float32(0.2) too: not a data set
         train, val = _split_off(train, val, seed)
     dtype = _model_dtype(model)
     train_loader = _as_loader(train, batch_size, shuffle, seed, dtype)
@@ -159,7 +214,7 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
     if val is not None:
         val_loader = _as_loader(val, max(batch_size, 256), False, dtype=dtype)
     metric_objs = make_metrics(metrics, loss_fn)
-    callbacks = list(callbacks)
+    callbacks = [callbacks] if isinstance(callbacks, Callback) else list(callbacks)  # as Keras
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")

@@ -258,3 +258,48 @@ def test_a_bad_sequential_index_names_the_container(index, error, message):
     with pytest.raises(error, match=message):
         model[index]
     assert model[-2] is model[0] and model[np.int64(1)] is model[1]
+
+
+def _names_and_kinds(container):
+    return [(name, type(m).__name__) for name, m in container.named_children()]
+
+
+@pytest.mark.parametrize("kind", ["Sequential", "ModuleList"])
+def test_insert_replace_and_delete_layers_as_torch_does(kind):
+    def build(lib):
+        layers = [lib.nn.Linear(2, 3), lib.nn.Tanh(), lib.nn.Linear(3, 1)]
+        return getattr(lib.nn, kind)(*layers) if kind == "Sequential" else lib.nn.ModuleList(layers)
+
+    ours, theirs = build(cr), build(torch)
+    for container, lib in ((ours, cr), (theirs, torch)):
+        container.insert(1, lib.nn.ReLU())
+        container.insert(len(container) - 1, lib.nn.Sigmoid())  # torch's ModuleList: no -1
+        container.insert(len(container), lib.nn.Identity())
+        container[0] = lib.nn.Linear(2, 3, bias=False)
+        container[-1] = lib.nn.Tanh()
+        del container[2]
+        del container[1:3]
+    assert _names_and_kinds(ours) == _names_and_kinds(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.insert(-1, nn.Sigmoid())  # a negative index counts from the end, as list.insert does
+    assert type(ours[-2]).__name__ == "Sigmoid" and type(ours[-1]).__name__ == "Tanh"
+
+
+def test_replaced_layer_keeps_its_name_in_a_named_sequential():
+    model = nn.Sequential(OrderedDict(fc=nn.Linear(2, 3), act=nn.Tanh()))
+    model[1] = nn.ReLU()
+    assert _names_and_kinds(model) == [("fc", "Linear"), ("act", "ReLU")]
+
+
+@pytest.mark.parametrize("action, error, message", [
+    (lambda m: m.insert(4, nn.Tanh()), IndexError, r"insert: index 4 is out of range .* -2 to 2"),
+    (lambda m: m.insert(0, "relu"), TypeError, "item 0 is a str, not a Module"),
+    (lambda m: m.__setitem__(2, nn.Tanh()), IndexError, "index 2 is out of range"),
+    (lambda m: m.__setitem__(0, 3), TypeError, "item 0 is a int, not a Module"),
+    (lambda m: m.__delitem__(-3), IndexError, "index -3 is out of range"),
+])
+def test_bad_container_edits_name_what_is_wrong_and_change_nothing(action, error, message):
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    with pytest.raises(error, match=message):
+        action(model)
+    assert _names_and_kinds(model) == [("0", "Linear"), ("1", "Tanh")]

@@ -8,16 +8,63 @@ from .module import Module
 
 
 class _Layers(Module):
-    """What Sequential and ModuleList share: numbered layers to append, count, loop over and
-    index (a slice gives a container of the same kind: a Sequential keeps the layers' names, a
-    ModuleList numbers them from 0, as torch does)."""
+    """What Sequential and ModuleList share: numbered layers to append, insert, replace,
+    delete, count, loop over and index (a slice gives a container of the same kind: a
+    Sequential keeps the layers' names, a ModuleList numbers them from 0, as torch does)."""
 
     def append(self, layer):
-        if not isinstance(layer, Module):
-            raise TypeError(f"{type(self).__name__}: item {len(self)} is a "
-                            f"{type(layer).__name__}, not a Module")
+        self._check_layer(layer, len(self))
         self.add_module(str(len(self._modules)), layer)
         return self
+
+    def insert(self, index, layer):
+        """Put ``layer`` before position ``index``; the layers are numbered again from 0."""
+        n = len(self)
+        integer = isinstance(index, numbers.Integral) and not isinstance(index, bool)
+        if not integer or not -n <= index <= n:
+            raise IndexError(f"{type(self).__name__}.insert: index {index!r} is out of range for "
+                             f"its {n} layer(s) (expected {-n} to {n})")
+        self._check_layer(layer, index)
+        layers = list(self._modules.values())
+        layers.insert(index, layer)
+        self._rebuild(enumerate(layers))
+
+    def __setitem__(self, index, layer):
+        """Replace the layer at ``index``, which keeps its name and place."""
+        named = list(self._modules.items())
+        i = self._position(index)
+        self._check_layer(layer, index)
+        named[i] = (named[i][0], layer)
+        self._rebuild(named)
+
+    def __delitem__(self, index):
+        """Remove a layer (or a slice of them); the rest are numbered again from 0, as torch."""
+        layers = list(self._modules.values())
+        del layers[index if isinstance(index, slice) else self._position(index)]
+        self._rebuild(enumerate(layers))
+
+    def _rebuild(self, named_layers):
+        named_layers = [(str(name), layer) for name, layer in named_layers]
+        for name in list(self._modules):
+            delattr(self, name)
+        for name, layer in named_layers:
+            self.add_module(name, layer)
+
+    def _check_layer(self, layer, index):
+        if not isinstance(layer, Module):
+            raise TypeError(f"{type(self).__name__}: item {index} is a "
+                            f"{type(layer).__name__}, not a Module")
+
+    def _position(self, index):
+        """``index`` as a position 0..n-1, or an error naming the container."""
+        n = len(self._modules)
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(f"{type(self).__name__} indices must be integers or slices, got "
+                            f"{type(index).__name__}")
+        if not -n <= index < n:
+            raise IndexError(f"{type(self).__name__} index {index} is out of range for its "
+                             f"{n} layer(s)")
+        return int(index) % n
 
     def __len__(self):
         return len(self._modules)
@@ -28,14 +75,7 @@ class _Layers(Module):
     def __getitem__(self, index):
         if isinstance(index, slice):
             return self._of(list(self._modules.items())[index])
-        n = len(self._modules)
-        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-            raise TypeError(f"{type(self).__name__} indices must be integers or slices, got "
-                            f"{type(index).__name__}")
-        if not -n <= index < n:
-            raise IndexError(f"{type(self).__name__} index {index} is out of range for its "
-                             f"{n} layer(s)")
-        return list(self._modules.values())[index]
+        return list(self._modules.values())[self._position(index)]
 
 
 class Sequential(_Layers):

@@ -231,3 +231,31 @@ def test_gradient_of_the_wrong_shape_is_an_error():
     p.grad = cr.Tensor(np.zeros(3))
     with pytest.raises(ValueError, match=r"shape \(2,\).*shape \(3,\)"):
         optim.SGD([p], lr=0.1).step()
+
+
+def test_named_parameters_are_taken_as_torch_takes_them():
+    ours, theirs = nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.from_numpy(ours.weight.data))
+        theirs.bias.copy_(torch.from_numpy(ours.bias.data))
+    opt = optim.Adam(ours.named_parameters(), lr=0.1)
+    topt = torch.optim.Adam(theirs.named_parameters(), lr=0.1)
+    assert opt.param_groups[0]["param_names"] == topt.param_groups[0]["param_names"]
+    group_params = opt.param_groups[0]["params"]
+    assert len(group_params) == 2 and group_params[0] is ours.weight and group_params[1] is ours.bias
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    for _ in range(3):
+        opt.zero_grad()
+        ours(cr.tensor(x)).square().sum().backward()
+        opt.step()
+        topt.zero_grad()
+        theirs(torch.from_numpy(x)).square().sum().backward()
+        topt.step()
+    np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), rtol=1e-5)
+    assert opt.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
+
+
+def test_a_mix_of_named_and_unnamed_parameters_is_refused():
+    model = nn.Linear(2, 1)
+    with pytest.raises(ValueError, match="param_groups\\[0\\]: give every parameter with its name"):
+        optim.SGD([("weight", model.weight), model.bias], lr=0.1)

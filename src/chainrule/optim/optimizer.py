@@ -77,6 +77,7 @@ class Optimizer:
             )
         group["params"] = list(params)
         where = f"param_groups[{len(self.param_groups)}]"
+        _split_names(group, where)
         for j, p in enumerate(group["params"]):
             _check_parameter(p, f"{where}['params'][{j}]")
 
@@ -378,6 +379,20 @@ def _restore(key, value, p, name):
             )
         return arr
     return value
+
+
+def _split_names(group, where):
+    """``model.named_parameters()`` gives (name, parameter) pairs: keep the parameters in
+    ``'params'`` and the names in ``'param_names'``, as torch does."""
+    params = group["params"]
+    named = [isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params]
+    if not any(named):
+        return
+    if not all(named):
+        raise ValueError(f"{where}: give every parameter with its name (named_parameters()) or "
+                         "none of them, not a mix")
+    group["param_names"] = [name for name, _ in params]
+    group["params"] = [p for _, p in params]
 
 
 def _check_parameter(p, where):

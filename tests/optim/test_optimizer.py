@@ -242,7 +242,8 @@ def test_named_parameters_are_taken_as_torch_takes_them():
     topt = torch.optim.Adam(theirs.named_parameters(), lr=0.1)
     assert opt.param_groups[0]["param_names"] == topt.param_groups[0]["param_names"]
     group_params = opt.param_groups[0]["params"]
-    assert len(group_params) == 2 and group_params[0] is ours.weight and group_params[1] is ours.bias
+    assert len(group_params) == 2
+    assert group_params[0] is ours.weight and group_params[1] is ours.bias
     x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
     for _ in range(3):
         opt.zero_grad()

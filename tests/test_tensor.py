@@ -163,6 +163,17 @@ def test_cast_to_another_float_dtype_casts_the_gradient_back():
     np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
+def test_cast_to_a_non_float_dtype_leaves_the_graph_as_in_torch(dtype):
+    x = cr.tensor([1.5, 2.5], requires_grad=True)
+    y = x.to(dtype)
+    expected = torch.tensor([1.5, 2.5], requires_grad=True).to(getattr(torch, np.dtype(dtype).name))
+    assert y.requires_grad == expected.requires_grad and y.grad_fn is None
+    assert y.tolist() == expected.tolist()
+    (y.to(cr.float32) * x).sum().backward()  # only the product's x carries a gradient
+    np.testing.assert_array_equal(x.grad.data, y.to(cr.float32).data)
+
+
 # -- leaving the graph ----------------------------------------------------------------------------
 def test_detach_shares_data_and_requires_no_grad():
     x = cr.tensor([1.0, 2.0], requires_grad=True)

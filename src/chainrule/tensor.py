@@ -236,7 +236,11 @@ class Tensor:
     # -- dtype ---------------------------------------------------------------------------------
     def to(self, dtype):
         dtype = np.dtype(dtype)
-        return self if dtype == self.dtype else Cast.apply(self, dtype)
+        if dtype == self.dtype:
+            return self
+        if dtype.kind not in "fc":  # integers and booleans have no gradient: off the graph
+            return Tensor(self.data.astype(dtype))
+        return Cast.apply(self, dtype)
 
     def float(self):
         return self.to(np.float32)

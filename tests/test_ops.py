@@ -159,6 +159,10 @@ def test_var_and_std_match_torch(dim, unbiased, keepdim, seed):
     check_op(lambda a: a.std(dim, unbiased, keepdim), [x])
 
 
+def test_std_of_constant_values_sends_back_zero_not_nan_as_torch():
+    compare_with_torch(lambda a: a.std(dim=1), [np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]])])
+
+
 def test_var_with_no_degrees_of_freedom_says_so():
     with pytest.raises(ValueError, match="var: 1 value.* correction 1"):
         cr.ones(1, 3).var(0)

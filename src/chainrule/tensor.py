@@ -403,7 +403,7 @@ class Tensor:
 
     def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
         """Standard deviation: the square root of ``var`` (same arguments)."""
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        return StdFromVariance.apply(self.var(dim, unbiased, keepdim, correction=correction))
 
     def norm(self, p=2, dim=None, keepdim=False):
         """The Euclidean (Frobenius) norm over ``dim`` (all elements by default). Only p=2."""
@@ -619,5 +619,14 @@ from .ops.elementwise import (  # noqa: E402
     Sqrt,
 )
 from .ops.matmul import MatMul  # noqa: E402
-from .ops.reduction import Max, Mean, Min, Norm, Sum, dim_index, normalize_axis  # noqa: E402
+from .ops.reduction import (  # noqa: E402
+    Max,
+    Mean,
+    Min,
+    Norm,
+    StdFromVariance,
+    Sum,
+    dim_index,
+    normalize_axis,
+)
 from .ops.shape import BroadcastTo, GetItem, Permute, Reshape  # noqa: E402

@@ -53,6 +53,14 @@ def test_pow_with_number_exponent(shape, seed, exponent):
     check_op(lambda a: a**exponent, [positive(seed, shape)])
 
 
+def test_pow_at_a_zero_base_sends_back_zero_not_nan_as_torch():
+    """torch's convention at 0: d(0ᵇ)/db = 0 for b ≥ 0, and d(aᵇ)/da = 0 where b = 0."""
+    base, exponent = np.array([0.0, 1.5, 0.0, 2.0]), np.array([2.0, 2.0, 0.0, -1.0])
+    compare_with_torch(lambda a, b: a**b, [base, exponent])
+    compare_with_torch(lambda a: a**0, [base])
+    compare_with_torch(lambda b: 0.0**b, [np.array([2.0, 0.0, 0.5])])
+
+
 @given(shapes(), seeds)
 def test_number_to_the_power_of_tensor(shape, seed):
     check_op(lambda a: 2.5**a, [normal(seed, shape)])

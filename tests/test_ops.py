@@ -356,6 +356,12 @@ def test_permute(shape, seed, data):
     check_op(lambda a: a.permute(*order), [normal(seed, shape)])
 
 
+def test_expand_with_minus_one_keeps_that_size_as_in_torch(rng):
+    x = rng.standard_normal((2, 1, 3))
+    check_op(lambda a: a.expand(-1, 4, -1), [x])
+    check_op(lambda a: a.expand(5, -1, 4, 3), [x])
+
+
 @st.composite
 def basic_index(draw, shape):
     """A NumPy basic index for ``shape``: ints and slices with steps (torch has no negative

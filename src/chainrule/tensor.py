@@ -539,7 +539,13 @@ class Tensor:
         return Permute.apply(self, tuple(range(self.data.ndim - 1, -1, -1)))
 
     def expand(self, *shape):
-        return BroadcastTo.apply(self, _dims(shape))
+        """This tensor broadcast to ``shape``; as in torch, -1 keeps that dimension's size."""
+        shape = _dims(shape)
+        lead = len(shape) - self.data.ndim  # new leading dims have no size to keep
+        if lead >= 0 and -1 in shape[lead:]:
+            shape = shape[:lead] + tuple(self.data.shape[i] if n == -1 else n
+                                         for i, n in enumerate(shape[lead:]))
+        return BroadcastTo.apply(self, shape)
 
     def t(self):
         """The transpose of a matrix (a 0-d or 1-d tensor is returned as it is), as torch."""

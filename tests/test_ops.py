@@ -356,6 +356,13 @@ def test_permute(shape, seed, data):
     check_op(lambda a: a.permute(*order), [normal(seed, shape)])
 
 
+@pytest.mark.parametrize("shape, dims", [((0, 3, 2), (1,)), ((2, 0, 2), (0, 1)), ((0, 3), ())])
+def test_flatten_of_an_empty_tensor_as_in_torch(shape, dims):
+    x = np.zeros(shape)
+    compare_with_torch(lambda a: a.flatten(*dims), [x])
+    assert cr.nn.Flatten()(cr.tensor(x)).shape == torch.nn.Flatten()(torch.tensor(x)).shape
+
+
 def test_expand_with_minus_one_keeps_that_size_as_in_torch(rng):
     x = rng.standard_normal((2, 1, 3))
     check_op(lambda a: a.expand(-1, 4, -1), [x])

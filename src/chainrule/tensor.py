@@ -7,6 +7,7 @@ computational graph, and ``backward()`` walks it from the loss to the leaves, fi
 Dtypes follow torch: Python floats become float32, Python ints int64, NumPy arrays keep theirs.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -499,7 +500,8 @@ class Tensor:
         if start > end:
             raise IndexError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
                              f"for a tensor of shape {tuple(shape)}")
-        new = shape[:start] + (-1,) + shape[end + 1:]
+        # the size itself, not -1: NumPy cannot infer a -1 beside a 0 (an empty batch)
+        new = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
         return self.reshape(new)
 
     def squeeze(self, dim=None):

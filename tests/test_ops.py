@@ -317,6 +317,16 @@ def test_a_positional_dim_is_torch_s_dim_values_and_indices(name):
     np.testing.assert_array_equal(predicted.data, x.argmax(axis=1))
 
 
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_over_a_non_empty_dim_of_an_empty_batch_as_in_torch(name):
+    x = np.zeros((0, 3))
+    compare_with_torch(lambda a: getattr(a, name)(dim=1).values, [x])
+    ours, theirs = getattr(cr.tensor(x), name)(1), getattr(torch.tensor(x), name)(1)
+    assert ours.indices.shape == theirs.indices.shape
+    with pytest.raises(ValueError, match=f"{name} of an empty"):
+        getattr(cr.tensor(x), name)(dim=0)  # over the empty dim there is no value (torch: error)
+
+
 def test_max_and_min_of_two_tensors_are_elementwise_as_in_torch():
     a, b = distinct(2, (3, 4)), distinct(3, (3, 4))
     compare_with_torch(lambda p, q: cr.max(p, q) - cr.min(p, q), [a, b],

@@ -100,8 +100,9 @@ class Max(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         axes = normalize_axis(axis, x.ndim, ctx.pick)
-        if x.size == 0:
-            raise ValueError(f"{type(ctx).__name__.lower()} of an empty tensor has no value")
+        if any(x.shape[a] == 0 for a in axes):  # an empty batch along other dims is fine
+            raise ValueError(f"{type(ctx).__name__.lower()} of an empty tensor over dim(s) "
+                             f"{axes} has no value")
         y = getattr(x, ctx.pick)(axis=axes, keepdims=True)
         ctx.save_for_backward(x, y)
         ctx.axes = axes

@@ -211,6 +211,16 @@ def test_clip_away_from_the_bounds(shape, seed, bounds):
     check_op(lambda a: a.clip(lo, hi), [x], torch_fn=lambda a: a.clamp(lo, hi))
 
 
+def test_clip_with_tensor_bounds_sends_their_gradients_as_torch():
+    # below, inside, above, and a lower bound above the upper one (the upper one wins)
+    x = np.array([[-2.0, 0.5, 2.0, 1.0], [0.3, -0.4, 0.6, 3.0]])
+    lo = np.array([-1.0, 0.0, 0.0, 2.0])
+    hi = np.array([[1.0, 1.0, 1.0, 1.5], [0.5, 0.5, 0.5, 0.5]])
+    check_op(lambda a, b, c: a.clip(b, c), [x, lo, hi], torch_fn=lambda a, b, c: a.clamp(b, c))
+    check_op(lambda a, b: a.clip(b), [x, lo], torch_fn=lambda a, b: a.clamp(b))
+    check_op(lambda a, c: a.clip(max=c), [x, hi], torch_fn=lambda a, c: a.clamp(max=c))
+
+
 def _never_tied(seed, s):
     """a and b on interleaved grids (a near k + 1/4, b near k - 1/4): every broadcast pair is at
     least 0.4 apart, so no finite-difference step crosses a tie."""

@@ -63,6 +63,12 @@ def test_constructors_default_to_float32():
     assert cr.arange(3).dtype == np.int64
 
 
+@pytest.mark.parametrize("fill_value", [3, 3.0, True, np.float64(0.5), np.int32(2)])
+def test_full_takes_its_dtype_from_the_fill_value_as_in_torch(fill_value):
+    ours, theirs = cr.full((2, 3), fill_value), torch.full((2, 3), fill_value)
+    assert ours.dtype == theirs.numpy().dtype and ours.tolist() == theirs.tolist()
+    assert cr.full((2,), 3, dtype=cr.float64).dtype == np.float64
+
 def test_manual_seed_makes_randn_repeatable():
     cr.manual_seed(42)
     a = cr.randn(5)

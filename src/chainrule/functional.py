@@ -248,6 +248,13 @@ def ones(*shape, dtype=None, requires_grad=False):
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False):
+    """A tensor of ``shape`` filled with ``fill_value``, whose dtype it takes as torch does:
+    a bool gives bool, an integer int64, a float float32."""
+    if dtype is None:
+        if isinstance(fill_value, (bool, np.bool_)):
+            dtype = np.bool_
+        elif isinstance(fill_value, numbers.Integral):
+            dtype = np.int64
     return Tensor(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 

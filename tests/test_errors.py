@@ -64,6 +64,11 @@ def test_concatenate_and_stack_name_the_input_shapes():
         cr.stack([cr.ones(2, 3), cr.ones(4, 3)])
 
 
+def test_concatenate_of_0d_tensors_says_there_is_no_dim_to_join():
+    with shape_error("cat: a 0-d tensor", "stack"):
+        cr.cat([cr.tensor(1.0), cr.tensor(2.0)])
+
+
 def test_reshape_to_a_different_size():
     with shape_error("Reshape", "(2, 3)"):
         cr.ones(2, 3).reshape(5)

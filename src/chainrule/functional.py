@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from .errors import ShapeError
 from .ops.elementwise import Abs, Exp, Log, Maximum, Minimum, Sqrt, Where
 from .ops.matmul import MatMul
 from .ops.reduction import dim_index
@@ -203,7 +204,11 @@ def _sequence(op, tensors):
 def concatenate(tensors, axis=0, *, dim=None):
     """Join tensors along an existing axis (``torch.cat``)."""
     tensors = _sequence("concatenate", tensors)
-    axis = dim_index(axis if dim is None else dim, np.ndim(_as_array(tensors[0])), "cat")
+    ndim = np.ndim(_as_array(tensors[0]))
+    if ndim == 0:  # dim_index lets a 0-d tensor name dim 0, but there is nothing to join along
+        raise ShapeError("cat: a 0-d tensor has no dim to join along; use stack to make a "
+                         "1-d tensor of them")
+    axis = dim_index(axis if dim is None else dim, ndim, "cat")
     return Concatenate.apply(axis, *tensors)
 
 

@@ -212,6 +212,24 @@ def test_comparisons_give_boolean_tensors_outside_the_graph():
     assert mask.tolist() == [False, True, True]
 
 
+@pytest.mark.parametrize("combine", [
+    lambda t: (t > 0.8) & (t < 2.5), lambda t: (t < 0.8) | (t > 2.5),
+    lambda t: (t > 0.8) ^ (t > 1.5), lambda t: ~(t > 1.5), lambda t: True & (t > 1.5),
+    lambda t: False | (t > 1.5), lambda t: ~(t > 1.5).long() & 6,
+])
+def test_masks_combine_with_and_or_xor_not_as_in_torch(combine):
+    x = np.array([0.5, 1.0, 2.0, 3.0])
+    ours, theirs = combine(cr.tensor(x)), combine(torch.tensor(x))
+    assert ours.dtype == theirs.numpy().dtype and ours.tolist() == theirs.tolist()
+
+
+def test_and_or_not_of_float_tensors_is_refused_by_name():
+    with pytest.raises(TypeError, match="&: .*float32"):
+        cr.ones(2) & cr.ones(2)
+    with pytest.raises(TypeError, match="~: .*float32"):
+        ~cr.ones(2)
+
+
 def test_in_place_change_of_a_tensor_that_requires_grad_is_refused_outside_no_grad():
     w = cr.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="no_grad"):

@@ -353,6 +353,29 @@ class Tensor:
 
     __hash__ = object.__hash__  # tensors are identified by object (e.g. as dict keys)
 
+    # -- combining masks: & | ^ ~ on booleans (bitwise on integers), no gradient ---------------
+    def _bitwise(self, op, symbol, other=None):
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(f"{symbol}: only boolean or integer tensors, this one is "
+                            f"{self.data.dtype}")
+        if other is None:
+            return Tensor(op(self.data))
+        return self._compare(op, other)
+
+    def __and__(self, other):
+        return self._bitwise(np.bitwise_and, "&", other)
+
+    def __or__(self, other):
+        return self._bitwise(np.bitwise_or, "|", other)
+
+    def __xor__(self, other):
+        return self._bitwise(np.bitwise_xor, "^", other)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__  # each is symmetric
+
+    def __invert__(self):
+        return self._bitwise(np.invert, "~")
+
     # -- elementwise functions -------------------------------------------------------------------
     def exp(self):
         return Exp.apply(self)

@@ -432,6 +432,12 @@ def test_repeated_integer_index_gradient_is_the_count():
     np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 1.0])
 
 
+def test_indexing_with_an_empty_list_picks_nothing_as_in_torch(rng):
+    x = rng.standard_normal((3, 2))
+    compare_with_torch(lambda a: a[[]], [x])
+    compare_with_torch(lambda a: a[:, []], [x])
+
+
 @given(shapes(min_dims=2, max_dims=3), seeds)
 def test_indexing_with_two_integer_arrays(shape, seed):
     rng = np.random.default_rng(seed)

@@ -53,7 +53,7 @@ def _unwrap_index(index):
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, list):
-        return np.asarray(index)
+        return np.asarray(index) if index else np.empty(0, np.int64)  # [] alone would be float
     if isinstance(index, tuple):
         return tuple(_unwrap_index(i) for i in index)
     return index

@@ -204,6 +204,8 @@ def test_linear_layer_sizes_must_be_integers_and_inputs_numbers():
     (lambda x: x.squeeze(3), "squeeze"),
     (lambda x: x.unsqueeze(4), "unsqueeze"),
     (lambda x: x.unsqueeze(-5), "unsqueeze"),
+    (lambda x: x.size(3), "size"),
+    (lambda x: x.size(-4), "size"),
 ])
 def test_a_dim_out_of_range_is_an_index_error_not_a_wrap_around(call, method):
     x = cr.ones(2, 3, 1)

@@ -111,7 +111,12 @@ class Tensor:
         return self.data.dtype
 
     def size(self, dim=None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        if dim is None:
+            return self.data.shape
+        if self.data.ndim == 0:
+            raise IndexError(f"size: dim {dim} is out of range for a tensor with 0 dimension(s) "
+                             "(it has no dims)")
+        return self.data.shape[dim_index(dim, self.data.ndim, "size")]
 
     def dim(self):
         return self.data.ndim

@@ -160,6 +160,35 @@ def test_a_float64_array_operand_promotes_as_in_torch():
     assert x.grad.dtype == np.float32  # each gradient has its own input's dtype
 
 
+_ZERO_D_CASES = {  # (first, second, op): a 0-d float64 tensor against tensors with dims
+    "f32 * 0-d f64": (np.ones(3, np.float32), np.float64(2.0), lambda a, b: a * b),
+    "0-d f64 - f32": (np.float64(2.0), np.ones((2, 3), np.float32), lambda a, b: a - b),
+    "f16 + 0-d f64": (np.ones(3, np.float16), np.float64(2.0), lambda a, b: a + b),
+    "int + 0-d f64": (np.arange(3), np.float64(2.0), lambda a, b: a / b),
+    "0-d f64 ** 0-d f32": (np.float64(2.0), np.float32(3.0), lambda a, b: a**b),
+    "f32 max 0-d f64": (np.ones(3, np.float32), np.float64(2.0), cr.maximum),
+}
+
+
+@pytest.mark.parametrize("case", list(_ZERO_D_CASES))
+def test_a_0d_float64_tensor_does_not_widen_a_float_tensor_with_dims_as_in_torch(case):
+    first, second, op = _ZERO_D_CASES[case]
+    ours = op(cr.tensor(np.array(first)), cr.tensor(np.array(second)))
+    torch_op = torch.maximum if op is cr.maximum else op
+    theirs = torch_op(torch.tensor(np.array(first)), torch.tensor(np.array(second)))
+    assert ours.dtype == theirs.numpy().dtype and ours.shape == tuple(theirs.shape)
+
+
+def test_a_0d_float64_tensor_gets_its_gradient_in_float64():
+    x, scale = cr.tensor([1.0, 2.0], requires_grad=True), cr.tensor(np.float64(3.0),
+                                                                     requires_grad=True)
+    y = x * scale
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and scale.grad.dtype == np.float64
+    assert scale.grad.item() == 3.0
+
+
 def test_cast_to_another_float_dtype_casts_the_gradient_back():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = x.double() * 3.0

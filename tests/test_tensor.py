@@ -269,6 +269,19 @@ def test_in_place_change_of_a_tensor_that_requires_grad_is_refused_outside_no_gr
     assert w.is_leaf and w.requires_grad
 
 
+def test_zero_of_a_tensor_that_requires_grad_is_refused_outside_no_grad_as_in_torch():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = w * w  # saved w for backward: zeroing it now would change y's gradient silently
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w.zero_()
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [2.0, 4.0])
+    with cr.no_grad():
+        w.zero_()
+    np.testing.assert_array_equal(w.data, [0.0, 0.0])
+    w.grad.zero_()  # a gradient requires no grad: zeroing it is what optimizers do
+
+
 def test_repr_shows_the_grad_fn_name():
     y = cr.tensor([1.0], requires_grad=True) * 2.0
     assert "grad_fn=<Mul>" in repr(y)

@@ -236,6 +236,9 @@ class Tensor:
         run_backward(self, grad, retain_graph=retain_graph)
 
     def zero_(self):
+        if self.requires_grad and GradMode.enabled:  # as the other in-place changes
+            raise RuntimeError("zero_() of a tensor that requires grad: wrap it in "
+                               "chainrule.no_grad()")
         self.data[...] = 0
         return self
 

@@ -234,6 +234,14 @@ def test_item_tolist_and_float():
         cr.tensor([1.0, 2.0]).item()
 
 
+def test_a_0d_tensor_formats_like_its_number_as_in_torch():
+    loss = cr.tensor(0.123456, requires_grad=True) * 2
+    assert f"loss {loss:.3f}" == f"loss {torch.tensor(0.123456) * 2:.3f}" == "loss 0.247"
+    assert f"{cr.tensor(7):>4d}" == f"{torch.tensor(7):>4d}"
+    assert f"{cr.tensor([1.5])}" == str(cr.tensor([1.5]))
+    with pytest.raises(TypeError, match="format"):
+        f"{cr.tensor([1.5, 2.0]):.2f}"
+
 def test_comparisons_give_boolean_tensors_outside_the_graph():
     x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     mask = x > 1.5

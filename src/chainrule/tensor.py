@@ -161,6 +161,12 @@ class Tensor:
     def tolist(self):
         return self.data.tolist()
 
+    def __format__(self, spec):
+        """A 0-d tensor formats as its number, so ``f"{loss:.4f}"`` works as in torch."""
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return object.__format__(self, spec)
+
     def __float__(self):
         return float(self.item())
 

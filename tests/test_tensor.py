@@ -242,6 +242,17 @@ def test_a_0d_tensor_formats_like_its_number_as_in_torch():
     with pytest.raises(TypeError, match="format"):
         f"{cr.tensor([1.5, 2.0]):.2f}"
 
+def test_an_integer_tensor_of_one_element_is_an_index_as_in_torch():
+    items = ["a", "b", "c"]
+    for lib in (cr, torch):
+        assert items[lib.tensor(1)] == "b" and items[lib.tensor([2])] == "c"
+        assert list(range(lib.tensor(3))) == [0, 1, 2]
+        for bad in (lib.tensor(1.0), lib.tensor([0, 1])):
+            with pytest.raises(TypeError, match="only integer tensors of a single element"):
+                items[bad]
+    rows = np.arange(6).reshape(3, 2)  # NumPy still reads a many-element tensor as an array
+    np.testing.assert_array_equal(rows[cr.tensor([2, 0])], rows[[2, 0]])
+
 def test_comparisons_give_boolean_tensors_outside_the_graph():
     x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     mask = x > 1.5

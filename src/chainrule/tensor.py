@@ -173,6 +173,13 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        """An integer tensor of one element indexes a list or sizes a range, as in torch."""
+        if self.data.dtype.kind not in "biu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            f"index, this one is {self.data.dtype} of shape {self.data.shape}")
+        return int(self.data.item())
+
     def __bool__(self):
         if self.data.size != 1:
             raise ValueError("the truth value of a tensor with more than one element is "

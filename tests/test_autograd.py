@@ -480,6 +480,22 @@ def test_a_real_gradient_for_no_input_is_an_error_naming_the_op():
         _Scale.extra = None
 
 
+class _WrongShape(cr.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2.0
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.ones(5)
+
+
+def test_a_gradient_that_cannot_take_its_input_s_shape_is_an_error_naming_the_op():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(cr.ShapeError, match=r"_WrongShape.backward .* shape \(5,\) .* \(2,\)"):
+        _WrongShape.apply(x).sum().backward()
+
+
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_softmax_methods_backpropagate_like_torch(name):
     x = np.random.default_rng(0).normal(size=(3, 4))

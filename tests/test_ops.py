@@ -44,6 +44,13 @@ def test_div_broadcasts_and_matches_torch(s, seed):
 
 
 @given(broadcast_shapes(), seeds)
+def test_torch_s_arithmetic_methods_and_abs(s, seed):
+    check_op(lambda a, b: a.add(b).mul(b).sub(a, alpha=0.5).div(b).neg().add(b, alpha=3),
+             [normal(seed, s[0]), away_from(seed + 1, s[1], gap=0.5)])
+    check_op(lambda a: abs(a), [away_from(seed, s[0])])
+
+
+@given(broadcast_shapes(), seeds)
 def test_pow_with_tensor_base_and_exponent(s, seed):
     check_op(lambda a, b: a**b, [positive(seed, s[0]), normal(seed + 1, s[1])])
 

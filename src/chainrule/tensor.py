@@ -313,6 +313,25 @@ class Tensor:
     def __neg__(self):
         return Neg.apply(self)
 
+    # torch's method names for the operators (``alpha`` scales ``other`` first, as in torch)
+    def add(self, other, *, alpha=1):
+        return Add.apply(self, other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        return Sub.apply(self, other if alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        return Mul.apply(self, other)
+
+    def div(self, other):
+        return Div.apply(self, other)
+
+    def neg(self):
+        return Neg.apply(self)
+
+    def __abs__(self):
+        return Abs.apply(self)
+
     def __pos__(self):
         return self
 

@@ -390,6 +390,12 @@ def test_flatten_of_an_empty_tensor_as_in_torch(shape, dims):
     assert cr.nn.Flatten()(cr.tensor(x)).shape == torch.nn.Flatten()(torch.tensor(x)).shape
 
 
+@pytest.mark.parametrize("dim", [(0, 2), [0, -1], (1,), (), 2, -3])
+def test_squeeze_one_dim_or_a_tuple_of_dims_as_in_torch(dim, rng):
+    x = rng.standard_normal((1, 3, 1))
+    check_op(lambda a: a.squeeze(dim), [x])
+
+
 def test_expand_with_minus_one_keeps_that_size_as_in_torch(rng):
     x = rng.standard_normal((2, 1, 3))
     check_op(lambda a: a.expand(-1, 4, -1), [x])

@@ -568,9 +568,13 @@ class Tensor:
         return self.reshape(new)
 
     def squeeze(self, dim=None):
+        """Drop dims of size 1: all of them, the one ``dim``, or those in a tuple (torch 2)."""
         shape = self.data.shape
         if dim is None:
             new = tuple(n for n in shape if n != 1)
+        elif isinstance(dim, (tuple, list)):
+            dims = {dim_index(d, len(shape), "squeeze") for d in dim}
+            new = tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1))
         else:
             dim = dim_index(dim, len(shape), "squeeze")
             new = shape[:dim] + shape[dim + 1:] if shape and shape[dim] == 1 else shape

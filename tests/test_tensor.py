@@ -198,6 +198,16 @@ def test_cast_to_another_float_dtype_casts_the_gradient_back():
     np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
 
 
+def test_to_a_device_as_torch_code_writes_it():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    assert x.to("cpu") is x and x.to(device="cpu") is x
+    for y in (x.to("cpu", cr.float64), x.to(dtype=cr.float64), x.to(cr.float64)):
+        expected = torch.tensor([1.0, 2.0]).to("cpu", torch.float64)
+        assert y.dtype == expected.numpy().dtype and y.grad_fn is not None
+    with pytest.raises(ValueError, match="runs on the CPU .* 'cuda'"):
+        x.to("cuda")
+
+
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
 def test_cast_to_a_non_float_dtype_leaves_the_graph_as_in_torch(dtype):
     x = cr.tensor([1.5, 2.5], requires_grad=True)

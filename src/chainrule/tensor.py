@@ -256,7 +256,19 @@ class Tensor:
         return self
 
     # -- dtype ---------------------------------------------------------------------------------
-    def to(self, dtype):
+    def to(self, *args, dtype=None, device=None):
+        """This tensor as another dtype: ``x.to(cr.float64)``; as in torch (and ``Module.to``)
+        a device may come first or alone, ``x.to("cpu")``, and the CPU is the only one."""
+        for arg in args:
+            if isinstance(arg, str):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(device) != "cpu":
+            raise ValueError(f"Tensor.to: chainrule runs on the CPU (NumPy); device {device!r} "
+                             "is not available")
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
         if dtype == self.dtype:
             return self

@@ -208,6 +208,13 @@ def test_to_a_device_as_torch_code_writes_it():
         x.to("cuda")
 
 
+def test_detach_cpu_numpy_as_torch_code_writes_it():
+    out = cr.tensor([1.0, 2.0], requires_grad=True) * 2
+    assert out.cpu() is out
+    np.testing.assert_array_equal(out.detach().cpu().numpy(),
+                                  (torch.tensor([1.0, 2.0]) * 2).detach().cpu().numpy())
+
+
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
 def test_cast_to_a_non_float_dtype_leaves_the_graph_as_in_torch(dtype):
     x = cr.tensor([1.5, 2.5], requires_grad=True)

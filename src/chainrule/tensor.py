@@ -189,6 +189,11 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
 
+    def cpu(self):
+        """The tensor itself: its numbers are already in main memory (``.detach().cpu().numpy()``
+        as in torch code)."""
+        return self
+
     def detach(self):
         """The same numbers, cut from the graph (shares memory, requires no grad)."""
         return Tensor(self.data)

@@ -69,6 +69,16 @@ def test_concatenate_of_0d_tensors_says_there_is_no_dim_to_join():
         cr.cat([cr.tensor(1.0), cr.tensor(2.0)])
 
 
+@pytest.mark.parametrize("change, error, message", [
+    (lambda x: x.__iadd__(cr.ones(2, 3)), cr.ShapeError, r"\+=: .*\(3,\) .*\(2, 3\)"),
+    (lambda x: x.long().__iadd__(1.5), TypeError, r"\+=: .*int64 tensor .*float64"),
+    (lambda x: x.long().__itruediv__(2), TypeError, r"/=: .*int64 tensor .*float64"),
+])
+def test_in_place_arithmetic_that_cannot_keep_the_shape_or_dtype_says_so(change, error, message):
+    with pytest.raises(error, match=message):
+        change(cr.ones(3))
+
+
 def test_reshape_to_a_different_size():
     with shape_error("Reshape", "(2, 3)"):
         cr.ones(2, 3).reshape(5)

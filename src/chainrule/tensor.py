@@ -362,26 +362,34 @@ class Tensor:
         return MatMul.apply(self, other)
 
     # In-place arithmetic works on leaves that need no gradient (e.g. optimizer bookkeeping).
-    def _inplace(self, op, other):
+    def _inplace(self, op, symbol, other):
         if self.requires_grad and GradMode.enabled:
             raise RuntimeError(
                 "in-place change of a tensor that requires grad: wrap it in chainrule.no_grad()"
             )
-        op(self.data, other.data if isinstance(other, Tensor) else other, out=self.data,
-           casting="same_kind")
+        other = other.data if isinstance(other, Tensor) else other
+        try:
+            op(self.data, other, out=self.data, casting="same_kind")
+        except TypeError as e:  # as torch, the result must keep the tensor's dtype
+            raise TypeError(f"{symbol}: the result cannot be stored in this {self.data.dtype} "
+                            f"tensor ({e}); write x = x {symbol[0]} y for a new tensor") from None
+        except ValueError:  # ... and its shape
+            raise ShapeError(f"{symbol}: the result of shapes {tuple(self.data.shape)} and "
+                             f"{tuple(np.shape(other))} does not fit in this tensor of shape "
+                             f"{tuple(self.data.shape)}") from None
         return self
 
     def __iadd__(self, other):
-        return self._inplace(np.add, other)
+        return self._inplace(np.add, "+=", other)
 
     def __isub__(self, other):
-        return self._inplace(np.subtract, other)
+        return self._inplace(np.subtract, "-=", other)
 
     def __imul__(self, other):
-        return self._inplace(np.multiply, other)
+        return self._inplace(np.multiply, "*=", other)
 
     def __itruediv__(self, other):
-        return self._inplace(np.true_divide, other)
+        return self._inplace(np.true_divide, "/=", other)
 
     # -- comparisons (no gradient: their output is a boolean) ----------------------------------
     def _compare(self, op, other):

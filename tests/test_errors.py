@@ -64,6 +64,15 @@ def test_concatenate_and_stack_name_the_input_shapes():
         cr.stack([cr.ones(2, 3), cr.ones(4, 3)])
 
 
+@pytest.mark.parametrize("join", [cr.cat, cr.stack])
+def test_cat_and_stack_want_a_sequence_of_tensors_not_a_tensor(join):
+    x = cr.ones(2, 3)
+    with pytest.raises(TypeError, match=r"(cat|stack): .*a list or tuple of tensors, not a Tensor"):
+        join(x)  # would otherwise join the rows of x without a word
+    with pytest.raises(TypeError, match=r"(cat|stack): element 1 is of type int, not a tensor"):
+        join([x, 3])
+
+
 def test_concatenate_of_0d_tensors_says_there_is_no_dim_to_join():
     with shape_error("cat: a 0-d tensor", "stack"):
         cr.cat([cr.tensor(1.0), cr.tensor(2.0)])

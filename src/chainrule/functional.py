@@ -195,15 +195,22 @@ def permute(x, *dims):
 
 
 def _sequence(op, tensors):
+    """The tensors (or arrays) to join, as a list. A tensor on its own is refused: iterating it
+    would join its rows without a word."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, not a Tensor")
     tensors = list(tensors)
     if not tensors:
         raise ValueError(f"{op} needs at least one tensor")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor) and not hasattr(t, "shape"):
+            raise TypeError(f"{op}: element {i} is of type {type(t).__name__}, not a tensor")
     return tensors
 
 
 def concatenate(tensors, axis=0, *, dim=None):
     """Join tensors along an existing axis (``torch.cat``)."""
-    tensors = _sequence("concatenate", tensors)
+    tensors = _sequence("cat", tensors)
     ndim = np.ndim(_as_array(tensors[0]))
     if ndim == 0:  # dim_index lets a 0-d tensor name dim 0, but there is nothing to join along
         raise ShapeError("cat: a 0-d tensor has no dim to join along; use stack to make a "

@@ -73,6 +73,15 @@ def test_cat_and_stack_want_a_sequence_of_tensors_not_a_tensor(join):
         join([x, 3])
 
 
+def test_where_wants_a_boolean_condition_as_torch():
+    x = cr.tensor([0.0, 0.3, -2.0])
+    with pytest.raises(TypeError, match="where: the condition must be boolean .* float32"):
+        cr.where(x, x, -x)  # not "x > 0": torch refuses it too
+    assert cr.where(x > 0, x, -x).tolist() == torch.where(torch.tensor(x.data) > 0,
+                                                          torch.tensor(x.data),
+                                                          -torch.tensor(x.data)).tolist()
+
+
 def test_concatenate_of_0d_tensors_says_there_is_no_dim_to_join():
     with shape_error("cat: a 0-d tensor", "stack"):
         cr.cat([cr.tensor(1.0), cr.tensor(2.0)])

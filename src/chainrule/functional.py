@@ -152,6 +152,8 @@ def minimum(a, b):
 def where(condition, a, b):
     """Elements of ``a`` where ``condition`` holds, of ``b`` elsewhere (gradients follow)."""
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:  # a float mask is most likely a forgotten comparison
+        raise TypeError(f"where: the condition must be boolean (e.g. x > 0), got {cond.dtype}")
     return Where.apply(cond, a, b)
 
 

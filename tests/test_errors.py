@@ -82,6 +82,13 @@ def test_where_wants_a_boolean_condition_as_torch():
                                                           -torch.tensor(x.data)).tolist()
 
 
+@pytest.mark.parametrize("shape", [(0,), (2, 3)])
+def test_the_truth_value_of_a_tensor_names_its_shape(shape):
+    message = rf"truth value of a tensor of shape {re.escape(str(shape))} \({np.prod(shape)} "
+    with pytest.raises(ValueError, match=message + r"elements\) is ambiguous"):
+        bool(cr.zeros(shape))
+
+
 def test_concatenate_of_0d_tensors_says_there_is_no_dim_to_join():
     with shape_error("cat: a 0-d tensor", "stack"):
         cr.cat([cr.tensor(1.0), cr.tensor(2.0)])

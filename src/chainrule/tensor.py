@@ -182,8 +182,8 @@ class Tensor:
 
     def __bool__(self):
         if self.data.size != 1:
-            raise ValueError("the truth value of a tensor with more than one element is "
-                             "ambiguous: use .any() or .all()")
+            raise ValueError(f"the truth value of a tensor of shape {tuple(self.data.shape)} "
+                             f"({self.data.size} elements) is ambiguous: use .any() or .all()")
         return bool(self.data)
 
     def __array__(self, dtype=None, copy=None):

@@ -89,6 +89,11 @@ def test_the_truth_value_of_a_tensor_names_its_shape(shape):
         bool(cr.zeros(shape))
 
 
+def test_iterating_a_0d_tensor_says_so_as_torch():
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(cr.tensor(1.0))
+
+
 def test_concatenate_of_0d_tensors_says_there_is_no_dim_to_join():
     with shape_error("cat: a 0-d tensor", "stack"):
         cr.cat([cr.tensor(1.0), cr.tensor(2.0)])

@@ -679,6 +679,8 @@ class Tensor:
         self.data[_unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
 
     def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
         for i in range(len(self)):
             yield self[i]
 

@@ -451,6 +451,31 @@ def test_indexing_with_an_empty_list_picks_nothing_as_in_torch(rng):
     compare_with_torch(lambda a: a[:, []], [x])
 
 
+_INT_AND_ARRAY_INDICES = [  # torch applies the integers first; NumPy moves the array's dim
+    (0, slice(None), [1, 2, 2]), (0, slice(None), np.array([True, False, True, False])),
+    (None, 1, slice(None), [0, 2]), (1, [0, 2], None, [1, 3]), ([0, 1], 0, [1, 2]),
+    (Ellipsis, 1, [0, 2]), (-1, slice(1, 3), [3, 0]),
+]
+
+
+@pytest.mark.parametrize("index", _INT_AND_ARRAY_INDICES)
+def test_integers_mixed_with_index_arrays_follow_torch(index, rng):
+    def torch_index(a):
+        return a[tuple(torch.from_numpy(i) if isinstance(i, np.ndarray) else i for i in index)]
+
+    compare_with_torch(lambda a: a[index], [rng.standard_normal((2, 3, 4))], torch_fn=torch_index)
+
+
+@pytest.mark.parametrize("index", _INT_AND_ARRAY_INDICES[:2])
+def test_assigning_through_integers_mixed_with_index_arrays_follows_torch(index, rng):
+    x = rng.standard_normal((2, 3, 4))
+    ours, theirs = cr.tensor(x), torch.tensor(x)
+    value = rng.standard_normal(tuple(theirs[index].shape))
+    ours[index] = value
+    theirs[index] = torch.from_numpy(value)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
 @given(shapes(min_dims=2, max_dims=3), seeds)
 def test_indexing_with_two_integer_arrays(shape, seed):
     rng = np.random.default_rng(seed)

@@ -676,7 +676,14 @@ class Tensor:
         if self.requires_grad and GradMode.enabled:
             raise RuntimeError("item assignment on a tensor that requires grad: "
                                "wrap it in chainrule.no_grad() or build a new tensor with where()")
-        self.data[_unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
+        index = _unwrap_index(index)
+        value = value.data if isinstance(value, Tensor) else value
+        split = integers_first(index)
+        if split is None:
+            self.data[index] = value
+        else:  # torch's order (see integers_first): x[first] is a view that takes the values
+            first, then = split
+            self.data[first][then] = value
 
     def __iter__(self):
         if self.data.ndim == 0:
@@ -731,4 +738,4 @@ from .ops.reduction import (  # noqa: E402
     dim_index,
     normalize_axis,
 )
-from .ops.shape import BroadcastTo, GetItem, Permute, Reshape  # noqa: E402
+from .ops.shape import BroadcastTo, GetItem, Permute, Reshape, integers_first  # noqa: E402

@@ -69,6 +69,17 @@ def test_full_takes_its_dtype_from_the_fill_value_as_in_torch(fill_value):
     assert ours.dtype == theirs.numpy().dtype and ours.tolist() == theirs.tolist()
     assert cr.full((2,), 3, dtype=cr.float64).dtype == np.float64
 
+@pytest.mark.parametrize("name", ["zeros_like", "ones_like"])
+def test_zeros_like_and_ones_like_keep_dtype_and_take_requires_grad_as_in_torch(name):
+    for data, kwargs in (([1, 2], {}), ([1.0, 2.0], {"requires_grad": True}),
+                         ([1, 2], {"dtype": cr.float64})):
+        ours = getattr(cr, name)(cr.tensor(data), **kwargs)
+        if "dtype" in kwargs:
+            kwargs = {"dtype": torch.float64}
+        theirs = getattr(torch, name)(torch.tensor(data), **kwargs)
+        assert ours.dtype == theirs.numpy(force=True).dtype and ours.tolist() == theirs.tolist()
+        assert ours.requires_grad == theirs.requires_grad and ours.is_leaf
+
 def test_manual_seed_makes_randn_repeatable():
     cr.manual_seed(42)
     a = cr.randn(5)

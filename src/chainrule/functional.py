@@ -291,12 +291,12 @@ def linspace(start, end, steps, dtype=None, requires_grad=False):
     return Tensor(data, requires_grad=requires_grad)
 
 
-def zeros_like(t, dtype=None):
-    return Tensor(np.zeros_like(_as_array(t), dtype=dtype))
+def zeros_like(t, dtype=None, requires_grad=False):
+    return Tensor(np.zeros_like(_as_array(t), dtype=dtype), requires_grad=requires_grad)
 
 
-def ones_like(t, dtype=None):
-    return Tensor(np.ones_like(_as_array(t), dtype=dtype))
+def ones_like(t, dtype=None, requires_grad=False):
+    return Tensor(np.ones_like(_as_array(t), dtype=dtype), requires_grad=requires_grad)
 
 
 def arange(*args, dtype=None):

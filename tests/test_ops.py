@@ -313,6 +313,17 @@ def test_max_shares_the_gradient_evenly_between_ties_as_torch_amax():
     compare_with_torch(lambda a: a.max(), [x], torch_fn=lambda a: a.max())
 
 
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_send_the_gradient_to_a_nan_as_torch(name):
+    # one NaN a row: along a dim, ties share the gradient here where torch picks the index
+    x = np.array([[1.0, np.nan, 3.0], [np.nan, 2.0, 0.0]])
+    for reduce in (lambda a: getattr(a, name)(), lambda a: getattr(a, name)(dim=1).values):
+        ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        reduce(ours).sum().backward()
+        reduce(theirs).sum().backward()
+        np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
 def test_torch_style_dim_gives_values_and_indices(rng):
     x = distinct(0, (3, 4))
     values, indices = cr.tensor(x).max(dim=1)

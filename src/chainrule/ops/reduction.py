@@ -113,6 +113,9 @@ class Max(Function):
         x, y = ctx.saved_tensors
         g = _expand(g, x.shape, ctx.axes, False) if g.ndim != x.ndim else g
         hit = x == y
+        xp = get_array_module(x)
+        if xp.isnan(y).any():  # NaN is the maximum (as in torch) but never equals itself
+            hit |= xp.isnan(x) & xp.isnan(y)
         count = hit.sum(axis=ctx.axes, keepdims=True)
         return g * hit / count
 

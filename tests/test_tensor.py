@@ -42,6 +42,16 @@ def test_tensor_copies_its_data_but_from_numpy_shares_it():
     assert shared.data[0] == 7.0
 
 
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # torch's
+def test_np_array_of_a_tensor_is_a_copy_and_np_asarray_shares_as_with_torch():
+    for lib in (cr, torch):
+        t = lib.tensor([1.0, 2.0])
+        copied, float64, shared = np.array(t), np.array(t, dtype=np.float64), np.asarray(t)
+        copied[0] = float64[0] = 7.0
+        assert t.tolist() == [1.0, 2.0]
+        shared[1] = 9.0
+        assert t.tolist() == [1.0, 9.0]
+
 def test_a_tensor_made_from_a_tensor_is_an_independent_leaf():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = cr.tensor(x)

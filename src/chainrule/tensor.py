@@ -187,7 +187,10 @@ class Tensor:
         return bool(self.data)
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        """NumPy's view of the tensor: shared for ``np.asarray``, a copy for ``np.array``
+        (NumPy 2 asks with ``copy=True`` and trusts the answer), as with torch."""
+        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return array.copy() if copy and array is self.data else array
 
     def cpu(self):
         """The tensor itself: its numbers are already in main memory (``.detach().cpu().numpy()``

@@ -369,6 +369,35 @@ def test_set_grad_enabled_switches_recording():
         assert (x * 2.0).grad_fn is not None
 
 
+def test_set_grad_enabled_called_as_a_function_switches_at_once():
+    x = leaf(1.0)
+    try:
+        cr.set_grad_enabled(False)
+        assert not cr.is_grad_enabled()
+        assert (x * 2.0).grad_fn is None
+    finally:
+        cr.set_grad_enabled(True)
+    assert cr.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_block_restores_the_mode_before_it():
+    with cr.no_grad():
+        with cr.set_grad_enabled(True):
+            assert cr.is_grad_enabled()
+        assert not cr.is_grad_enabled()
+    assert cr.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_decorator_switches_only_inside_the_function():
+    @cr.set_grad_enabled(False)
+    def frozen(t):
+        return t * 2.0
+
+    assert cr.is_grad_enabled()
+    assert frozen(leaf(1.0)).grad_fn is None
+    assert cr.is_grad_enabled()
+
+
 def test_inputs_that_do_not_require_grad_get_none():
     x, c = leaf([1.0, 2.0]), cr.tensor([3.0, 4.0], dtype=cr.float64)
     (x * c).sum().backward()
@@ -449,6 +478,22 @@ def test_a_real_gradient_for_no_input_is_an_error_naming_the_op():
             _Scale.apply(x, k=3.0).sum().backward()
     finally:
         _Scale.extra = None
+
+
+class _WrongShape(cr.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2.0
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.ones(5)
+
+
+def test_a_gradient_that_cannot_take_its_input_s_shape_is_an_error_naming_the_op():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(cr.ShapeError, match=r"_WrongShape.backward .* shape \(5,\) .* \(2,\)"):
+        _WrongShape.apply(x).sum().backward()
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])

@@ -65,6 +65,51 @@ def test_concatenate_and_stack_name_the_input_shapes():
         cr.stack([cr.ones(2, 3), cr.ones(4, 3)])
 
 
+@pytest.mark.parametrize("join", [cr.cat, cr.stack])
+def test_cat_and_stack_want_a_sequence_of_tensors_not_a_tensor(join):
+    x = cr.ones(2, 3)
+    with pytest.raises(TypeError, match=r"(cat|stack): .*a list or tuple of tensors, not a Tensor"):
+        join(x)  # would otherwise join the rows of x without a word
+    with pytest.raises(TypeError, match=r"(cat|stack): element 1 is of type int, not a tensor"):
+        join([x, 3])
+
+
+def test_where_wants_a_boolean_condition_as_torch():
+    x = cr.tensor([0.0, 0.3, -2.0])
+    with pytest.raises(TypeError, match="where: the condition must be boolean .* float32"):
+        cr.where(x, x, -x)  # not "x > 0": torch refuses it too
+    assert cr.where(x > 0, x, -x).tolist() == torch.where(torch.tensor(x.data) > 0,
+                                                          torch.tensor(x.data),
+                                                          -torch.tensor(x.data)).tolist()
+
+
+@pytest.mark.parametrize("shape", [(0,), (2, 3)])
+def test_the_truth_value_of_a_tensor_names_its_shape(shape):
+    message = rf"truth value of a tensor of shape {re.escape(str(shape))} \({np.prod(shape)} "
+    with pytest.raises(ValueError, match=message + r"elements\) is ambiguous"):
+        bool(cr.zeros(shape))
+
+
+def test_iterating_a_0d_tensor_says_so_as_torch():
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(cr.tensor(1.0))
+
+
+def test_concatenate_of_0d_tensors_says_there_is_no_dim_to_join():
+    with shape_error("cat: a 0-d tensor", "stack"):
+        cr.cat([cr.tensor(1.0), cr.tensor(2.0)])
+
+
+@pytest.mark.parametrize("change, error, message", [
+    (lambda x: x.__iadd__(cr.ones(2, 3)), cr.ShapeError, r"\+=: .*\(3,\) .*\(2, 3\)"),
+    (lambda x: x.long().__iadd__(1.5), TypeError, r"\+=: .*int64 tensor .*float64"),
+    (lambda x: x.long().__itruediv__(2), TypeError, r"/=: .*int64 tensor .*float64"),
+])
+def test_in_place_arithmetic_that_cannot_keep_the_shape_or_dtype_says_so(change, error, message):
+    with pytest.raises(error, match=message):
+        change(cr.ones(3))
+
+
 def test_reshape_to_a_different_size():
     with shape_error("Reshape", "(2, 3)"):
         cr.ones(2, 3).reshape(5)
@@ -210,6 +255,8 @@ def test_linear_layer_sizes_must_be_integers_and_inputs_numbers():
     (lambda x: x.squeeze(3), "squeeze"),
     (lambda x: x.unsqueeze(4), "unsqueeze"),
     (lambda x: x.unsqueeze(-5), "unsqueeze"),
+    (lambda x: x.size(3), "size"),
+    (lambda x: x.size(-4), "size"),
 ])
 def test_a_dim_out_of_range_is_an_index_error_not_a_wrap_around(call, method):
     x = cr.ones(2, 3, 1)

@@ -44,6 +44,13 @@ def test_div_broadcasts_and_matches_torch(s, seed):
 
 
 @given(broadcast_shapes(), seeds)
+def test_torch_s_arithmetic_methods_and_abs(s, seed):
+    check_op(lambda a, b: a.add(b).mul(b).sub(a, alpha=0.5).div(b).neg().add(b, alpha=3),
+             [normal(seed, s[0]), away_from(seed + 1, s[1], gap=0.5)])
+    check_op(lambda a: abs(a), [away_from(seed, s[0])])
+
+
+@given(broadcast_shapes(), seeds)
 def test_pow_with_tensor_base_and_exponent(s, seed):
     check_op(lambda a, b: a**b, [positive(seed, s[0]), normal(seed + 1, s[1])])
 
@@ -51,6 +58,14 @@ def test_pow_with_tensor_base_and_exponent(s, seed):
 @given(shapes(), seeds, st.sampled_from([2, 3, 0.5, -1.5, 2.0]))
 def test_pow_with_number_exponent(shape, seed, exponent):
     check_op(lambda a: a**exponent, [positive(seed, shape)])
+
+
+def test_pow_at_a_zero_base_sends_back_zero_not_nan_as_torch():
+    """torch's convention at 0: d(0ᵇ)/db = 0 for b ≥ 0, and d(aᵇ)/da = 0 where b = 0."""
+    base, exponent = np.array([0.0, 1.5, 0.0, 2.0]), np.array([2.0, 2.0, 0.0, -1.0])
+    compare_with_torch(lambda a, b: a**b, [base, exponent])
+    compare_with_torch(lambda a: a**0, [base])
+    compare_with_torch(lambda b: 0.0**b, [np.array([2.0, 0.0, 0.5])])
 
 
 @given(shapes(), seeds)
@@ -159,6 +174,10 @@ def test_var_and_std_match_torch(dim, unbiased, keepdim, seed):
     check_op(lambda a: a.std(dim, unbiased, keepdim), [x])
 
 
+def test_std_of_constant_values_sends_back_zero_not_nan_as_torch():
+    compare_with_torch(lambda a: a.std(dim=1), [np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]])])
+
+
 def test_var_with_no_degrees_of_freedom_says_so():
     with pytest.raises(ValueError, match="var: 1 value.* correction 1"):
         cr.ones(1, 3).var(0)
@@ -197,6 +216,16 @@ def test_clip_away_from_the_bounds(shape, seed, bounds):
     if lo is not None and hi is not None:  # keep clear of the upper bound as well
         x = np.where(np.abs(x - hi) < 0.1, x + 0.25, x)
     check_op(lambda a: a.clip(lo, hi), [x], torch_fn=lambda a: a.clamp(lo, hi))
+
+
+def test_clip_with_tensor_bounds_sends_their_gradients_as_torch():
+    # below, inside, above, and a lower bound above the upper one (the upper one wins)
+    x = np.array([[-2.0, 0.5, 2.0, 1.0], [0.3, -0.4, 0.6, 3.0]])
+    lo = np.array([-1.0, 0.0, 0.0, 2.0])
+    hi = np.array([[1.0, 1.0, 1.0, 1.5], [0.5, 0.5, 0.5, 0.5]])
+    check_op(lambda a, b, c: a.clip(b, c), [x, lo, hi], torch_fn=lambda a, b, c: a.clamp(b, c))
+    check_op(lambda a, b: a.clip(b), [x, lo], torch_fn=lambda a, b: a.clamp(b))
+    check_op(lambda a, c: a.clip(max=c), [x, hi], torch_fn=lambda a, c: a.clamp(max=c))
 
 
 def _never_tied(seed, s):
@@ -284,6 +313,17 @@ def test_max_shares_the_gradient_evenly_between_ties_as_torch_amax():
     compare_with_torch(lambda a: a.max(), [x], torch_fn=lambda a: a.max())
 
 
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_send_the_gradient_to_a_nan_as_torch(name):
+    # one NaN a row: along a dim, ties share the gradient here where torch picks the index
+    x = np.array([[1.0, np.nan, 3.0], [np.nan, 2.0, 0.0]])
+    for reduce in (lambda a: getattr(a, name)(), lambda a: getattr(a, name)(dim=1).values):
+        ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        reduce(ours).sum().backward()
+        reduce(theirs).sum().backward()
+        np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
 def test_torch_style_dim_gives_values_and_indices(rng):
     x = distinct(0, (3, 4))
     values, indices = cr.tensor(x).max(dim=1)
@@ -303,6 +343,16 @@ def test_a_positional_dim_is_torch_s_dim_values_and_indices(name):
         np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
     _, predicted = cr.tensor(x).max(1)  # the classification idiom
     np.testing.assert_array_equal(predicted.data, x.argmax(axis=1))
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_over_a_non_empty_dim_of_an_empty_batch_as_in_torch(name):
+    x = np.zeros((0, 3))
+    compare_with_torch(lambda a: getattr(a, name)(dim=1).values, [x])
+    ours, theirs = getattr(cr.tensor(x), name)(1), getattr(torch.tensor(x), name)(1)
+    assert ours.indices.shape == theirs.indices.shape
+    with pytest.raises(ValueError, match=f"{name} of an empty"):
+        getattr(cr.tensor(x), name)(dim=0)  # over the empty dim there is no value (torch: error)
 
 
 def test_max_and_min_of_two_tensors_are_elementwise_as_in_torch():
@@ -342,6 +392,25 @@ def test_T_of_a_matrix(shape, seed):
 def test_permute(shape, seed, data):
     order = tuple(data.draw(st.permutations(range(len(shape)))))
     check_op(lambda a: a.permute(*order), [normal(seed, shape)])
+
+
+@pytest.mark.parametrize("shape, dims", [((0, 3, 2), (1,)), ((2, 0, 2), (0, 1)), ((0, 3), ())])
+def test_flatten_of_an_empty_tensor_as_in_torch(shape, dims):
+    x = np.zeros(shape)
+    compare_with_torch(lambda a: a.flatten(*dims), [x])
+    assert cr.nn.Flatten()(cr.tensor(x)).shape == torch.nn.Flatten()(torch.tensor(x)).shape
+
+
+@pytest.mark.parametrize("dim", [(0, 2), [0, -1], (1,), (), 2, -3])
+def test_squeeze_one_dim_or_a_tuple_of_dims_as_in_torch(dim, rng):
+    x = rng.standard_normal((1, 3, 1))
+    check_op(lambda a: a.squeeze(dim), [x])
+
+
+def test_expand_with_minus_one_keeps_that_size_as_in_torch(rng):
+    x = rng.standard_normal((2, 1, 3))
+    check_op(lambda a: a.expand(-1, 4, -1), [x])
+    check_op(lambda a: a.expand(5, -1, 4, 3), [x])
 
 
 @st.composite
@@ -385,6 +454,37 @@ def test_repeated_integer_index_gradient_is_the_count():
     x = cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64, requires_grad=True)
     x[np.array([0, 2, 0, 0])].sum().backward()
     np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 1.0])
+
+
+def test_indexing_with_an_empty_list_picks_nothing_as_in_torch(rng):
+    x = rng.standard_normal((3, 2))
+    compare_with_torch(lambda a: a[[]], [x])
+    compare_with_torch(lambda a: a[:, []], [x])
+
+
+_INT_AND_ARRAY_INDICES = [  # torch applies the integers first; NumPy moves the array's dim
+    (0, slice(None), [1, 2, 2]), (0, slice(None), np.array([True, False, True, False])),
+    (None, 1, slice(None), [0, 2]), (1, [0, 2], None, [1, 3]), ([0, 1], 0, [1, 2]),
+    (Ellipsis, 1, [0, 2]), (-1, slice(1, 3), [3, 0]),
+]
+
+
+@pytest.mark.parametrize("index", _INT_AND_ARRAY_INDICES)
+def test_integers_mixed_with_index_arrays_follow_torch(index, rng):
+    def torch_index(a):
+        return a[tuple(torch.from_numpy(i) if isinstance(i, np.ndarray) else i for i in index)]
+
+    compare_with_torch(lambda a: a[index], [rng.standard_normal((2, 3, 4))], torch_fn=torch_index)
+
+
+@pytest.mark.parametrize("index", _INT_AND_ARRAY_INDICES[:2])
+def test_assigning_through_integers_mixed_with_index_arrays_follows_torch(index, rng):
+    x = rng.standard_normal((2, 3, 4))
+    ours, theirs = cr.tensor(x), torch.tensor(x)
+    value = rng.standard_normal(tuple(theirs[index].shape))
+    ours[index] = value
+    theirs[index] = torch.from_numpy(value)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
 
 
 @given(shapes(min_dims=2, max_dims=3), seeds)

@@ -42,6 +42,16 @@ def test_tensor_copies_its_data_but_from_numpy_shares_it():
     assert shared.data[0] == 7.0
 
 
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # torch's
+def test_np_array_of_a_tensor_is_a_copy_and_np_asarray_shares_as_with_torch():
+    for lib in (cr, torch):
+        t = lib.tensor([1.0, 2.0])
+        copied, float64, shared = np.array(t), np.array(t, dtype=np.float64), np.asarray(t)
+        copied[0] = float64[0] = 7.0
+        assert t.tolist() == [1.0, 2.0]
+        shared[1] = 9.0
+        assert t.tolist() == [1.0, 9.0]
+
 def test_a_tensor_made_from_a_tensor_is_an_independent_leaf():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = cr.tensor(x)
@@ -62,6 +72,23 @@ def test_constructors_default_to_float32():
         assert t.dtype == np.float32
     assert cr.arange(3).dtype == np.int64
 
+
+@pytest.mark.parametrize("fill_value", [3, 3.0, True, np.float64(0.5), np.int32(2)])
+def test_full_takes_its_dtype_from_the_fill_value_as_in_torch(fill_value):
+    ours, theirs = cr.full((2, 3), fill_value), torch.full((2, 3), fill_value)
+    assert ours.dtype == theirs.numpy().dtype and ours.tolist() == theirs.tolist()
+    assert cr.full((2,), 3, dtype=cr.float64).dtype == np.float64
+
+@pytest.mark.parametrize("name", ["zeros_like", "ones_like"])
+def test_zeros_like_and_ones_like_keep_dtype_and_take_requires_grad_as_in_torch(name):
+    for data, kwargs in (([1, 2], {}), ([1.0, 2.0], {"requires_grad": True}),
+                         ([1, 2], {"dtype": cr.float64})):
+        ours = getattr(cr, name)(cr.tensor(data), **kwargs)
+        if "dtype" in kwargs:
+            kwargs = {"dtype": torch.float64}
+        theirs = getattr(torch, name)(torch.tensor(data), **kwargs)
+        assert ours.dtype == theirs.numpy(force=True).dtype and ours.tolist() == theirs.tolist()
+        assert ours.requires_grad == theirs.requires_grad and ours.is_leaf
 
 def test_manual_seed_makes_randn_repeatable():
     cr.manual_seed(42)
@@ -154,6 +181,35 @@ def test_a_float64_array_operand_promotes_as_in_torch():
     assert x.grad.dtype == np.float32  # each gradient has its own input's dtype
 
 
+_ZERO_D_CASES = {  # (first, second, op): a 0-d float64 tensor against tensors with dims
+    "f32 * 0-d f64": (np.ones(3, np.float32), np.float64(2.0), lambda a, b: a * b),
+    "0-d f64 - f32": (np.float64(2.0), np.ones((2, 3), np.float32), lambda a, b: a - b),
+    "f16 + 0-d f64": (np.ones(3, np.float16), np.float64(2.0), lambda a, b: a + b),
+    "int + 0-d f64": (np.arange(3), np.float64(2.0), lambda a, b: a / b),
+    "0-d f64 ** 0-d f32": (np.float64(2.0), np.float32(3.0), lambda a, b: a**b),
+    "f32 max 0-d f64": (np.ones(3, np.float32), np.float64(2.0), cr.maximum),
+}
+
+
+@pytest.mark.parametrize("case", list(_ZERO_D_CASES))
+def test_a_0d_float64_tensor_does_not_widen_a_float_tensor_with_dims_as_in_torch(case):
+    first, second, op = _ZERO_D_CASES[case]
+    ours = op(cr.tensor(np.array(first)), cr.tensor(np.array(second)))
+    torch_op = torch.maximum if op is cr.maximum else op
+    theirs = torch_op(torch.tensor(np.array(first)), torch.tensor(np.array(second)))
+    assert ours.dtype == theirs.numpy().dtype and ours.shape == tuple(theirs.shape)
+
+
+def test_a_0d_float64_tensor_gets_its_gradient_in_float64():
+    x, scale = cr.tensor([1.0, 2.0], requires_grad=True), cr.tensor(np.float64(3.0),
+                                                                     requires_grad=True)
+    y = x * scale
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and scale.grad.dtype == np.float64
+    assert scale.grad.item() == 3.0
+
+
 def test_cast_to_another_float_dtype_casts_the_gradient_back():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = x.double() * 3.0
@@ -161,6 +217,34 @@ def test_cast_to_another_float_dtype_casts_the_gradient_back():
     y.sum().backward()
     assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_to_a_device_as_torch_code_writes_it():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    assert x.to("cpu") is x and x.to(device="cpu") is x
+    for y in (x.to("cpu", cr.float64), x.to(dtype=cr.float64), x.to(cr.float64)):
+        expected = torch.tensor([1.0, 2.0]).to("cpu", torch.float64)
+        assert y.dtype == expected.numpy().dtype and y.grad_fn is not None
+    with pytest.raises(ValueError, match="runs on the CPU .* 'cuda'"):
+        x.to("cuda")
+
+
+def test_detach_cpu_numpy_as_torch_code_writes_it():
+    out = cr.tensor([1.0, 2.0], requires_grad=True) * 2
+    assert out.cpu() is out
+    np.testing.assert_array_equal(out.detach().cpu().numpy(),
+                                  (torch.tensor([1.0, 2.0]) * 2).detach().cpu().numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
+def test_cast_to_a_non_float_dtype_leaves_the_graph_as_in_torch(dtype):
+    x = cr.tensor([1.5, 2.5], requires_grad=True)
+    y = x.to(dtype)
+    expected = torch.tensor([1.5, 2.5], requires_grad=True).to(getattr(torch, np.dtype(dtype).name))
+    assert y.requires_grad == expected.requires_grad and y.grad_fn is None
+    assert y.tolist() == expected.tolist()
+    (y.to(cr.float32) * x).sum().backward()  # only the product's x carries a gradient
+    np.testing.assert_array_equal(x.grad.data, y.to(cr.float32).data)
 
 
 # -- leaving the graph ----------------------------------------------------------------------------
@@ -188,11 +272,48 @@ def test_item_tolist_and_float():
         cr.tensor([1.0, 2.0]).item()
 
 
+def test_a_0d_tensor_formats_like_its_number_as_in_torch():
+    loss = cr.tensor(0.123456, requires_grad=True) * 2
+    assert f"loss {loss:.3f}" == f"loss {torch.tensor(0.123456) * 2:.3f}" == "loss 0.247"
+    assert f"{cr.tensor(7):>4d}" == f"{torch.tensor(7):>4d}"
+    assert f"{cr.tensor([1.5])}" == str(cr.tensor([1.5]))
+    with pytest.raises(TypeError, match="format"):
+        f"{cr.tensor([1.5, 2.0]):.2f}"
+
+def test_an_integer_tensor_of_one_element_is_an_index_as_in_torch():
+    items = ["a", "b", "c"]
+    for lib in (cr, torch):
+        assert items[lib.tensor(1)] == "b" and items[lib.tensor([2])] == "c"
+        assert list(range(lib.tensor(3))) == [0, 1, 2]
+        for bad in (lib.tensor(1.0), lib.tensor([0, 1])):
+            with pytest.raises(TypeError, match="only integer tensors of a single element"):
+                items[bad]
+    rows = np.arange(6).reshape(3, 2)  # NumPy still reads a many-element tensor as an array
+    np.testing.assert_array_equal(rows[cr.tensor([2, 0])], rows[[2, 0]])
+
 def test_comparisons_give_boolean_tensors_outside_the_graph():
     x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     mask = x > 1.5
     assert mask.dtype == np.bool_ and mask.grad_fn is None and not mask.requires_grad
     assert mask.tolist() == [False, True, True]
+
+
+@pytest.mark.parametrize("combine", [
+    lambda t: (t > 0.8) & (t < 2.5), lambda t: (t < 0.8) | (t > 2.5),
+    lambda t: (t > 0.8) ^ (t > 1.5), lambda t: ~(t > 1.5), lambda t: True & (t > 1.5),
+    lambda t: False | (t > 1.5), lambda t: ~(t > 1.5).long() & 6,
+])
+def test_masks_combine_with_and_or_xor_not_as_in_torch(combine):
+    x = np.array([0.5, 1.0, 2.0, 3.0])
+    ours, theirs = combine(cr.tensor(x)), combine(torch.tensor(x))
+    assert ours.dtype == theirs.numpy().dtype and ours.tolist() == theirs.tolist()
+
+
+def test_and_or_not_of_float_tensors_is_refused_by_name():
+    with pytest.raises(TypeError, match="&: .*float32"):
+        cr.ones(2) & cr.ones(2)
+    with pytest.raises(TypeError, match="~: .*float32"):
+        ~cr.ones(2)
 
 
 def test_in_place_change_of_a_tensor_that_requires_grad_is_refused_outside_no_grad():
@@ -203,6 +324,19 @@ def test_in_place_change_of_a_tensor_that_requires_grad_is_refused_outside_no_gr
         w -= 0.5
     np.testing.assert_array_equal(w.data, [0.5, 1.5])
     assert w.is_leaf and w.requires_grad
+
+
+def test_zero_of_a_tensor_that_requires_grad_is_refused_outside_no_grad_as_in_torch():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = w * w  # saved w for backward: zeroing it now would change y's gradient silently
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w.zero_()
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [2.0, 4.0])
+    with cr.no_grad():
+        w.zero_()
+    np.testing.assert_array_equal(w.data, [0.0, 0.0])
+    w.grad.zero_()  # a gradient requires no grad: zeroing it is what optimizers do
 
 
 def test_repr_shows_the_grad_fn_name():

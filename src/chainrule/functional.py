@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from .errors import ShapeError
 from .ops.elementwise import Abs, Exp, Log, Maximum, Minimum, Sqrt, Where
 from .ops.matmul import MatMul
 from .ops.reduction import dim_index
@@ -151,6 +152,8 @@ def minimum(a, b):
 def where(condition, a, b):
     """Elements of ``a`` where ``condition`` holds, of ``b`` elsewhere (gradients follow)."""
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:  # a float mask is most likely a forgotten comparison
+        raise TypeError(f"where: the condition must be boolean (e.g. x > 0), got {cond.dtype}")
     return Where.apply(cond, a, b)
 
 
@@ -194,16 +197,27 @@ def permute(x, *dims):
 
 
 def _sequence(op, tensors):
+    """The tensors (or arrays) to join, as a list. A tensor on its own is refused: iterating it
+    would join its rows without a word."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, not a Tensor")
     tensors = list(tensors)
     if not tensors:
         raise ValueError(f"{op} needs at least one tensor")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor) and not hasattr(t, "shape"):
+            raise TypeError(f"{op}: element {i} is of type {type(t).__name__}, not a tensor")
     return tensors
 
 
 def concatenate(tensors, axis=0, *, dim=None):
     """Join tensors along an existing axis (``torch.cat``)."""
-    tensors = _sequence("concatenate", tensors)
-    axis = dim_index(axis if dim is None else dim, np.ndim(_as_array(tensors[0])), "cat")
+    tensors = _sequence("cat", tensors)
+    ndim = np.ndim(_as_array(tensors[0]))
+    if ndim == 0:  # dim_index lets a 0-d tensor name dim 0, but there is nothing to join along
+        raise ShapeError("cat: a 0-d tensor has no dim to join along; use stack to make a "
+                         "1-d tensor of them")
+    axis = dim_index(axis if dim is None else dim, ndim, "cat")
     return Concatenate.apply(axis, *tensors)
 
 
@@ -248,6 +262,13 @@ def ones(*shape, dtype=None, requires_grad=False):
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False):
+    """A tensor of ``shape`` filled with ``fill_value``, whose dtype it takes as torch does:
+    a bool gives bool, an integer int64, a float float32."""
+    if dtype is None:
+        if isinstance(fill_value, (bool, np.bool_)):
+            dtype = np.bool_
+        elif isinstance(fill_value, numbers.Integral):
+            dtype = np.int64
     return Tensor(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
@@ -270,12 +291,12 @@ def linspace(start, end, steps, dtype=None, requires_grad=False):
     return Tensor(data, requires_grad=requires_grad)
 
 
-def zeros_like(t, dtype=None):
-    return Tensor(np.zeros_like(_as_array(t), dtype=dtype))
+def zeros_like(t, dtype=None, requires_grad=False):
+    return Tensor(np.zeros_like(_as_array(t), dtype=dtype), requires_grad=requires_grad)
 
 
-def ones_like(t, dtype=None):
-    return Tensor(np.ones_like(_as_array(t), dtype=dtype))
+def ones_like(t, dtype=None, requires_grad=False):
+    return Tensor(np.ones_like(_as_array(t), dtype=dtype), requires_grad=requires_grad)
 
 
 def arange(*args, dtype=None):

@@ -7,6 +7,7 @@ computational graph, and ``backward()`` walks it from the loss to the leaves, fi
 Dtypes follow torch: Python floats become float32, Python ints int64, NumPy arrays keep theirs.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -52,7 +53,7 @@ def _unwrap_index(index):
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, list):
-        return np.asarray(index)
+        return np.asarray(index) if index else np.empty(0, np.int64)  # [] alone would be float
     if isinstance(index, tuple):
         return tuple(_unwrap_index(i) for i in index)
     return index
@@ -110,7 +111,12 @@ class Tensor:
         return self.data.dtype
 
     def size(self, dim=None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        if dim is None:
+            return self.data.shape
+        if self.data.ndim == 0:
+            raise IndexError(f"size: dim {dim} is out of range for a tensor with 0 dimension(s) "
+                             "(it has no dims)")
+        return self.data.shape[dim_index(dim, self.data.ndim, "size")]
 
     def dim(self):
         return self.data.ndim
@@ -155,20 +161,41 @@ class Tensor:
     def tolist(self):
         return self.data.tolist()
 
+    def __format__(self, spec):
+        """A 0-d tensor formats as its number, so ``f"{loss:.4f}"`` works as in torch."""
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return object.__format__(self, spec)
+
     def __float__(self):
         return float(self.item())
 
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        """An integer tensor of one element indexes a list or sizes a range, as in torch."""
+        if self.data.dtype.kind not in "biu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            f"index, this one is {self.data.dtype} of shape {self.data.shape}")
+        return int(self.data.item())
+
     def __bool__(self):
         if self.data.size != 1:
-            raise ValueError("the truth value of a tensor with more than one element is "
-                             "ambiguous: use .any() or .all()")
+            raise ValueError(f"the truth value of a tensor of shape {tuple(self.data.shape)} "
+                             f"({self.data.size} elements) is ambiguous: use .any() or .all()")
         return bool(self.data)
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        """NumPy's view of the tensor: shared for ``np.asarray``, a copy for ``np.array``
+        (NumPy 2 asks with ``copy=True`` and trusts the answer), as with torch."""
+        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return array.copy() if copy and array is self.data else array
+
+    def cpu(self):
+        """The tensor itself: its numbers are already in main memory (``.detach().cpu().numpy()``
+        as in torch code)."""
+        return self
 
     def detach(self):
         """The same numbers, cut from the graph (shares memory, requires no grad)."""
@@ -230,13 +257,32 @@ class Tensor:
         run_backward(self, grad, retain_graph=retain_graph)
 
     def zero_(self):
+        if self.requires_grad and GradMode.enabled:  # as the other in-place changes
+            raise RuntimeError("zero_() of a tensor that requires grad: wrap it in "
+                               "chainrule.no_grad()")
         self.data[...] = 0
         return self
 
     # -- dtype ---------------------------------------------------------------------------------
-    def to(self, dtype):
+    def to(self, *args, dtype=None, device=None):
+        """This tensor as another dtype: ``x.to(cr.float64)``; as in torch (and ``Module.to``)
+        a device may come first or alone, ``x.to("cpu")``, and the CPU is the only one."""
+        for arg in args:
+            if isinstance(arg, str):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(device) != "cpu":
+            raise ValueError(f"Tensor.to: chainrule runs on the CPU (NumPy); device {device!r} "
+                             "is not available")
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
-        return self if dtype == self.dtype else Cast.apply(self, dtype)
+        if dtype == self.dtype:
+            return self
+        if dtype.kind not in "fc":  # integers and booleans have no gradient: off the graph
+            return Tensor(self.data.astype(dtype))
+        return Cast.apply(self, dtype)
 
     def float(self):
         return self.to(np.float32)
@@ -287,6 +333,25 @@ class Tensor:
     def __neg__(self):
         return Neg.apply(self)
 
+    # torch's method names for the operators (``alpha`` scales ``other`` first, as in torch)
+    def add(self, other, *, alpha=1):
+        return Add.apply(self, other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        return Sub.apply(self, other if alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        return Mul.apply(self, other)
+
+    def div(self, other):
+        return Div.apply(self, other)
+
+    def neg(self):
+        return Neg.apply(self)
+
+    def __abs__(self):
+        return Abs.apply(self)
+
     def __pos__(self):
         return self
 
@@ -300,26 +365,34 @@ class Tensor:
         return MatMul.apply(self, other)
 
     # In-place arithmetic works on leaves that need no gradient (e.g. optimizer bookkeeping).
-    def _inplace(self, op, other):
+    def _inplace(self, op, symbol, other):
         if self.requires_grad and GradMode.enabled:
             raise RuntimeError(
                 "in-place change of a tensor that requires grad: wrap it in chainrule.no_grad()"
             )
-        op(self.data, other.data if isinstance(other, Tensor) else other, out=self.data,
-           casting="same_kind")
+        other = other.data if isinstance(other, Tensor) else other
+        try:
+            op(self.data, other, out=self.data, casting="same_kind")
+        except TypeError as e:  # as torch, the result must keep the tensor's dtype
+            raise TypeError(f"{symbol}: the result cannot be stored in this {self.data.dtype} "
+                            f"tensor ({e}); write x = x {symbol[0]} y for a new tensor") from None
+        except ValueError:  # ... and its shape
+            raise ShapeError(f"{symbol}: the result of shapes {tuple(self.data.shape)} and "
+                             f"{tuple(np.shape(other))} does not fit in this tensor of shape "
+                             f"{tuple(self.data.shape)}") from None
         return self
 
     def __iadd__(self, other):
-        return self._inplace(np.add, other)
+        return self._inplace(np.add, "+=", other)
 
     def __isub__(self, other):
-        return self._inplace(np.subtract, other)
+        return self._inplace(np.subtract, "-=", other)
 
     def __imul__(self, other):
-        return self._inplace(np.multiply, other)
+        return self._inplace(np.multiply, "*=", other)
 
     def __itruediv__(self, other):
-        return self._inplace(np.true_divide, other)
+        return self._inplace(np.true_divide, "/=", other)
 
     # -- comparisons (no gradient: their output is a boolean) ----------------------------------
     def _compare(self, op, other):
@@ -347,6 +420,29 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     __hash__ = object.__hash__  # tensors are identified by object (e.g. as dict keys)
+
+    # -- combining masks: & | ^ ~ on booleans (bitwise on integers), no gradient ---------------
+    def _bitwise(self, op, symbol, other=None):
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(f"{symbol}: only boolean or integer tensors, this one is "
+                            f"{self.data.dtype}")
+        if other is None:
+            return Tensor(op(self.data))
+        return self._compare(op, other)
+
+    def __and__(self, other):
+        return self._bitwise(np.bitwise_and, "&", other)
+
+    def __or__(self, other):
+        return self._bitwise(np.bitwise_or, "|", other)
+
+    def __xor__(self, other):
+        return self._bitwise(np.bitwise_xor, "^", other)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__  # each is symmetric
+
+    def __invert__(self):
+        return self._bitwise(np.invert, "~")
 
     # -- elementwise functions -------------------------------------------------------------------
     def exp(self):
@@ -399,7 +495,7 @@ class Tensor:
 
     def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
         """Standard deviation: the square root of ``var`` (same arguments)."""
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        return StdFromVariance.apply(self.var(dim, unbiased, keepdim, correction=correction))
 
     def norm(self, p=2, dim=None, keepdim=False):
         """The Euclidean (Frobenius) norm over ``dim`` (all elements by default). Only p=2."""
@@ -495,13 +591,18 @@ class Tensor:
         if start > end:
             raise IndexError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
                              f"for a tensor of shape {tuple(shape)}")
-        new = shape[:start] + (-1,) + shape[end + 1:]
+        # the size itself, not -1: NumPy cannot infer a -1 beside a 0 (an empty batch)
+        new = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
         return self.reshape(new)
 
     def squeeze(self, dim=None):
+        """Drop dims of size 1: all of them, the one ``dim``, or those in a tuple (torch 2)."""
         shape = self.data.shape
         if dim is None:
             new = tuple(n for n in shape if n != 1)
+        elif isinstance(dim, (tuple, list)):
+            dims = {dim_index(d, len(shape), "squeeze") for d in dim}
+            new = tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1))
         else:
             dim = dim_index(dim, len(shape), "squeeze")
             new = shape[:dim] + shape[dim + 1:] if shape and shape[dim] == 1 else shape
@@ -535,7 +636,13 @@ class Tensor:
         return Permute.apply(self, tuple(range(self.data.ndim - 1, -1, -1)))
 
     def expand(self, *shape):
-        return BroadcastTo.apply(self, _dims(shape))
+        """This tensor broadcast to ``shape``; as in torch, -1 keeps that dimension's size."""
+        shape = _dims(shape)
+        lead = len(shape) - self.data.ndim  # new leading dims have no size to keep
+        if lead >= 0 and -1 in shape[lead:]:
+            shape = shape[:lead] + tuple(self.data.shape[i] if n == -1 else n
+                                         for i, n in enumerate(shape[lead:]))
+        return BroadcastTo.apply(self, shape)
 
     def t(self):
         """The transpose of a matrix (a 0-d or 1-d tensor is returned as it is), as torch."""
@@ -572,9 +679,18 @@ class Tensor:
         if self.requires_grad and GradMode.enabled:
             raise RuntimeError("item assignment on a tensor that requires grad: "
                                "wrap it in chainrule.no_grad() or build a new tensor with where()")
-        self.data[_unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
+        index = _unwrap_index(index)
+        value = value.data if isinstance(value, Tensor) else value
+        split = integers_first(index)
+        if split is None:
+            self.data[index] = value
+        else:  # torch's order (see integers_first): x[first] is a view that takes the values
+            first, then = split
+            self.data[first][then] = value
 
     def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
         for i in range(len(self)):
             yield self[i]
 
@@ -615,5 +731,14 @@ from .ops.elementwise import (  # noqa: E402
     Sqrt,
 )
 from .ops.matmul import MatMul  # noqa: E402
-from .ops.reduction import Max, Mean, Min, Norm, Sum, dim_index, normalize_axis  # noqa: E402
-from .ops.shape import BroadcastTo, GetItem, Permute, Reshape  # noqa: E402
+from .ops.reduction import (  # noqa: E402
+    Max,
+    Mean,
+    Min,
+    Norm,
+    StdFromVariance,
+    Sum,
+    dim_index,
+    normalize_axis,
+)
+from .ops.shape import BroadcastTo, GetItem, Permute, Reshape, integers_first  # noqa: E402

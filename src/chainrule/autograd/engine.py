@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from ..backend import sum_rows
+from ..errors import ShapeError
 from .anomaly import AnomalyMode, check_finite
 
 _getrefcount = sys.getrefcount
@@ -168,7 +169,13 @@ def run_backward(root, grad, retain_graph=False):
             fresh = False
             tdata = t.data
             if gi.shape != tdata.shape:
-                gi = sum_to(gi, tdata.shape)
+                try:
+                    gi = sum_to(gi, tdata.shape)
+                except ValueError:  # not a broadcast of the input: a bug in that backward
+                    raise ShapeError(
+                        f"{node.name}.backward returned a gradient of shape {tuple(gi.shape)} "
+                        f"for input {i} of shape {tuple(tdata.shape)}: it must have the "
+                        "input's shape or one the input broadcasts to") from None
                 fresh = True
             if gi.dtype != tdata.dtype:
                 gi = gi.astype(tdata.dtype)

@@ -87,11 +87,8 @@ class Function:
             raise ShapeError(f"{cls.__name__} cannot take inputs of shapes {shapes}: {e}") from None
         if type(out) is not _ndarray:
             out = np.asarray(out) if not hasattr(out, "__cuda_array_interface__") else out
-        if out.dtype is _float64 and cls.float32_by_default and not any(
-                getattr(a, "dtype", None) is _float64 for a in arrays):
-            # NumPy makes float64 from integers and Python floats; torch makes its default
-            # float32, and so do we (float64 comes only from float64 data)
-            out = out.astype(np.float32)
+        if out.dtype is _float64 and cls.float32_by_default:
+            out = _as_torch_float(out, arrays)
         if AnomalyMode.enabled:
             check_finite(out, cls.__name__, "forward")
         result = _new(Tensor)
@@ -170,6 +167,31 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name} node>"
+
+
+def _as_torch_float(out, arrays):
+    """``out`` is float64: keep it only where torch would make float64.
+
+    NumPy makes float64 from integers and Python floats, where torch makes its default float32.
+    And a float64 tensor without dims counts, in torch, like a number: it does not widen a float
+    tensor that has dims (float32 · 0-d float64 is float32). So float64 comes only from float64
+    data with dims, or from 0-d float64 data when no input with dims is floating.
+    """
+    dims_floats = []
+    zero_d_float64 = False
+    for a in arrays:
+        dtype = getattr(a, "dtype", None)
+        if dtype is None or dtype.kind != "f":
+            continue
+        if a.ndim == 0:
+            zero_d_float64 = zero_d_float64 or dtype is _float64
+        elif dtype is _float64:
+            return out
+        else:
+            dims_floats.append(dtype)
+    if dims_floats:
+        return out.astype(np.result_type(*dims_floats))
+    return out if zero_d_float64 else out.astype(np.float32)
 
 
 _new = object.__new__

@@ -58,12 +58,21 @@ class enable_grad(_SetGradMode):  # noqa: N801 - torch's name
 
 
 class set_grad_enabled(_SetGradMode):  # noqa: N801 - torch's name
-    """Record the graph or not, as ``mode`` says."""
+    """Record the graph or not, as ``mode`` says. As in torch it switches when called, so a plain
+    ``set_grad_enabled(False)`` works without ``with``; a block or a decorated function puts the
+    previous mode back after."""
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
+        self._previous = GradMode.enabled
+        GradMode.enabled = self.mode
+
+    def __enter__(self):
+        GradMode.enabled = self.mode
+        return self
 
     def __call__(self, fn):
+        GradMode.enabled = self._previous  # as a decorator it switches only inside ``fn``
         mode = self.mode
 
         @functools.wraps(fn)

@@ -74,7 +74,11 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """z = aᵇ;  dz/da = b·aᵇ⁻¹, dz/db = aᵇ·ln a (only asked for when b is a tensor)."""
+    """z = aᵇ;  dz/da = b·aᵇ⁻¹, dz/db = aᵇ·ln a (only asked for when b is a tensor).
+
+    At a = 0 both formulas meet 0·∞; as torch, dz/da is taken as 0 where b = 0 and dz/db as 0
+    where b ≥ 0 (the limits from a > 0), so a zero base sends back 0, not NaN.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -85,12 +89,17 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
-        ga = g * b * a ** (b - 1) if ctx.needs_grad(0) else None
-        gb = None
+        xp = get_array_module(out)
+        ga = gb = None
+        if ctx.needs_grad(0):
+            if hasattr(b, "shape"):
+                with xp.errstate(divide="ignore", invalid="ignore"):  # 0⁻¹ where b = 0
+                    ga = xp.where(b == 0, 0, g * b * a ** (b - 1))
+            else:
+                ga = g * b * a ** (b - 1) if b != 0 else xp.zeros_like(g * a)
         if ctx.needs_grad(1):
-            xp = get_array_module(out)
             with xp.errstate(divide="ignore", invalid="ignore"):  # ln a is NaN/−inf for a ≤ 0
-                gb = g * out * xp.log(a)
+                gb = xp.where((a == 0) & (b >= 0), 0, g * out * xp.log(a))
         return ga, gb
 
 

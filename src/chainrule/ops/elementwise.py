@@ -137,7 +137,9 @@ class Sign(Function):
 
 
 class Clip(Function):
-    """y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else 0 (torch's clamp)."""
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else 0 (torch's clamp).
+    Tensor bounds get the rest, as in torch: dy/dlo = 1 where x < lo ≤ hi, dy/dhi = 1 where
+    max(x, lo) > hi (so a lower bound above the upper one passes it to the upper one)."""
 
     @staticmethod
     def forward(ctx, x, lo=None, hi=None):
@@ -146,13 +148,18 @@ class Clip(Function):
             inside = x >= lo
         if hi is not None:
             inside = inside & (x <= hi)
-        ctx.save_for_backward(inside)
+        ctx.save_for_backward(inside, x, lo, hi)
         return get_array_module(x).clip(x, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
-        (inside,) = ctx.saved_tensors
-        return g * inside, None, None
+        inside, x, lo, hi = ctx.saved_tensors
+        g_lo = g_hi = None
+        if ctx.needs_grad(1):
+            g_lo = g * ((x < lo) & (lo <= hi) if hi is not None else x < lo)
+        if ctx.needs_grad(2):
+            g_hi = g * ((x if lo is None else get_array_module(x).maximum(x, lo)) > hi)
+        return g * inside, g_lo, g_hi
 
 
 class Maximum(Function):

@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, max, min and the Euclidean norm over all elements or over some axes.
+"""Reductions: sum, mean, max, min, the standard deviation and the Euclidean norm over all
+elements or over some axes.
 
 Backward spreads the upstream gradient back over the reduced axes: every summed element gets g,
 every averaged element g/n, and the maximum (or minimum) element gets it all (ties share it evenly).
@@ -99,8 +100,9 @@ class Max(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         axes = normalize_axis(axis, x.ndim, ctx.pick)
-        if x.size == 0:
-            raise ValueError(f"{type(ctx).__name__.lower()} of an empty tensor has no value")
+        if any(x.shape[a] == 0 for a in axes):  # an empty batch along other dims is fine
+            raise ValueError(f"{type(ctx).__name__.lower()} of an empty tensor over dim(s) "
+                             f"{axes} has no value")
         y = getattr(x, ctx.pick)(axis=axes, keepdims=True)
         ctx.save_for_backward(x, y)
         ctx.axes = axes
@@ -111,6 +113,9 @@ class Max(Function):
         x, y = ctx.saved_tensors
         g = _expand(g, x.shape, ctx.axes, False) if g.ndim != x.ndim else g
         hit = x == y
+        xp = get_array_module(x)
+        if xp.isnan(y).any():  # NaN is the maximum (as in torch) but never equals itself
+            hit |= xp.isnan(x) & xp.isnan(y)
         count = hit.sum(axis=ctx.axes, keepdims=True)
         return g * hit / count
 
@@ -139,3 +144,20 @@ class Norm(Function):
         g = xp.reshape(g, y.shape)
         safe = xp.where(y > 0, y, 1)
         return xp.where(y > 0, g * x / safe, 0), None, None
+
+
+class StdFromVariance(Function):
+    """y = √v, v a variance;  dy/dv = 1/(2y), taken as 0 where y = 0 (as torch's std does), so
+    the std of equal values sends back 0, not NaN (a plain sqrt would give inf·0)."""
+
+    @staticmethod
+    def forward(ctx, v):
+        y = get_array_module(v).sqrt(v)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        xp = get_array_module(y)
+        return xp.where(y > 0, g / (2 * xp.where(y > 0, y, 1)), 0)

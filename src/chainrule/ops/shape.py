@@ -2,6 +2,8 @@
 stack, broadcast. Backward moves each gradient back to where its number came from.
 """
 
+import numbers
+
 from ..autograd.function import Function
 from ..backend import get_array_module
 
@@ -53,6 +55,34 @@ def _is_basic(index):
     return all(i is None or i is Ellipsis or type(i) in (int, slice) for i in items)
 
 
+def integers_first(index):
+    """torch's order for an index that mixes integers with index arrays, or None if it does not.
+
+    torch applies the integers first, as plain indexing, and then the arrays; NumPy counts an
+    integer as one more index array, so ``x[0, :, [1, 2]]`` gets shape (2, 3) there and (3, 2) in
+    torch. Returns ``(first, then)``: ``x[first][then]`` is torch's result, ``x[first]`` a view.
+    """
+    items = index if type(index) is tuple else (index,)
+    integers = [isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in items]
+    arrays = [getattr(i, "ndim", 0) > 0 for i in items]
+    if not (any(integers) and any(arrays)):
+        return None
+    first, then = [], []
+    for item, integer, array in zip(items, integers, arrays):
+        if integer:
+            first.append(item)
+        elif array:  # a boolean mask stands for as many dims as it has
+            first.extend([slice(None)] * (item.ndim if item.dtype == bool else 1))
+            then.append(item)
+        elif item is Ellipsis:
+            first.append(item)
+            then.append(item)
+        else:  # a slice or None: done by the first step, kept as a whole dim by the second
+            first.append(item)
+            then.append(slice(None))
+    return tuple(first), tuple(then)
+
+
 class GetItem(Function):
     """y = x[index];  each picked element's gradient goes back to its place, and an element
     picked several times (repeated integer indices) collects the sum of its gradients."""
@@ -61,6 +91,10 @@ class GetItem(Function):
     def forward(ctx, x, index):
         ctx.shape = x.shape
         ctx.dtype = x.dtype
+        ctx.split = integers_first(index)
+        if ctx.split is not None:
+            first, index = ctx.split
+            x = x[first]
         ctx.index = index
         return x[index]
 
@@ -68,10 +102,11 @@ class GetItem(Function):
     def backward(ctx, g):
         xp = get_array_module(g)
         grad = xp.zeros(ctx.shape, dtype=g.dtype)
+        target = grad if ctx.split is None else grad[ctx.split[0]]  # a view: writes reach grad
         if _is_basic(ctx.index):
-            grad[ctx.index] = g
+            target[ctx.index] = g
         else:
-            xp.add.at(grad, ctx.index, g)
+            xp.add.at(target, ctx.index, g)
         return grad, None
 
 

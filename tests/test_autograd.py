@@ -290,6 +290,19 @@ def test_a_retained_intermediate_grad_and_a_leaf_grad_are_separate_buffers():
     h.grad.data[0] = 9.0
     np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
 
+def test_a_node_keeps_its_constant_arguments_after_backward():
+    x = leaf([1.0, 2.0])
+    f = (x + 1e-9).sum(0)
+    add, total = walk(f)[::-1]
+    f.backward()  # frees what the nodes saved for backward
+    assert add.constants == {1: 1e-9}  # exactly what was passed, not recovered from the output
+    assert total.constants == {1: 0, 2: False}
+
+
+def test_a_node_called_with_tensors_only_has_no_constants():
+    x, y = leaf(1.0), leaf(2.0)
+    assert walk(x * y)[0].constants == {}
+
 
 # -- graph bookkeeping ----------------------------------------------------------------------------
 def test_retain_graph_allows_a_second_backward():

@@ -84,13 +84,43 @@ def test_constant_operand_is_shown_by_value():
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf])
-def test_a_constant_added_to_a_non_finite_value_is_not_shown_as_a_wrong_number(value):
+def test_a_constant_added_to_a_non_finite_value_is_shown(value):
     (a,) = scalars(value)
     tr = trace.trace(lambda: a + 1, names={"a": a})
     (add,) = tr.steps
-    # out − a is the only way back to the 1, and it gives nan here: better unknown than wrong
-    assert add.inputs[1] is None and add.input_names[1] == "const"
-    assert f"f = a + const = {value} + ? = {value}" in tr.render()
+    assert add.input_names[1] == "1"
+    assert f"f = a + 1 = {value} + 1 = {value}" in tr.render()
+
+
+def test_a_constant_lost_to_float32_rounding_is_shown_as_given():
+    (x,) = scalars(1e8)  # 1e8 + 1 rounds to 1e8 in float32: out − x would say 0
+    tr = trace.trace(lambda: x + 1, names={"x": x})
+    assert "f = x + 1 = 1e+08 + 1 = 1e+08" in tr.render()
+    assert float(tr.steps[0].inputs[1]) == 1.0
+
+
+def test_a_broadcast_constant_is_shown_as_the_number_given():
+    v = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    tr = trace.trace(lambda: (v - 1).sum(), names={"v": v})
+    assert "q = v - 1 = [1, 2, 3] - 1 = [0, 1, 2]" in tr.render()
+
+
+@pytest.mark.parametrize("build, expression", [
+    (lambda a: a.maximum(0), "q = maximum(a, 0) = maximum([-1, 2], 0) = [0, 2]"),
+    (lambda a: a.minimum(0.5), "q = minimum(a, 0.5) = minimum([-1, 2], 0.5) = [-1, 0.5]"),
+    (lambda a: a.clip(None, 1), "q = clip(a, None, 1) = clip([-1, 2], None, 1) = [-1, 1]"),
+    (lambda a: a.clip(0), "q = clip(a, 0, None) = clip([-1, 2], 0, None) = [0, 2]"),
+    (lambda a: cr.where(a.data > 0, a, 0.5),
+     "q = where([False, True], a, 0.5) = where([False, True], [-1, 2], 0.5) = [0.5, 2]"),
+])
+def test_numbers_given_to_other_ops_are_shown(build, expression):
+    a = cr.tensor([-1.0, 2.0], requires_grad=True)
+    assert expression in trace.trace(lambda: build(a).sum(), names={"a": a}).render()
+
+
+def test_settings_such_as_an_axis_are_not_shown_as_operands():
+    a = cr.tensor([[1.0, 2.0]], requires_grad=True)
+    assert "f = sum(a) = sum([[1, 2]]) = 3" in trace.trace(lambda: a.sum(), names={"a": a}).render()
 
 
 def test_a_negative_base_of_a_power_is_written_in_parentheses():

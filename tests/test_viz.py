@@ -69,6 +69,30 @@ def test_powers_keep_their_constant_in_the_picture_after_backward(build, constan
     assert sorted(nodes(viz.to_dot(f), "plaintext")) == constants
 
 
+@pytest.mark.parametrize("build, constants", [
+    (lambda x: x + 1, ["1"]),  # 1e8 + 1 rounds to 1e8 in float32: out − x would say 0
+    (lambda x: x * 3 - 2, ["2", "3"]),
+    (lambda x: x / 1e-38, ["1e-38"]),  # the quotient is inf in float32: x / out would say 0
+])
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_constants_are_drawn_as_given_not_recovered_from_the_output(build, constants):
+    x = cr.tensor(1e8, requires_grad=True)
+    f = build(x)
+    f.backward()
+    assert sorted(nodes(viz.to_dot(f), "plaintext")) == constants
+
+
+def test_a_broadcast_constant_is_drawn_as_the_number_given():
+    v = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    f = (v + 1).sum()
+    f.backward()
+    assert nodes(viz.to_dot(f), "plaintext") == ["1"]
+
+
+def test_a_number_given_to_maximum_is_drawn():
+    v = cr.tensor([1.0, -2.0], requires_grad=True)
+    assert nodes(viz.to_dot(v.maximum(0)), "plaintext") == ["0"]
+
 def test_values_and_grads_can_be_hidden():
     f, tr = add_mul()
     dot = viz.to_dot(f, show_values=False, show_grads=False, trace=tr)

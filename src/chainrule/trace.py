@@ -61,6 +61,8 @@ def name_of(tensor):
 class Step:
     """One node of the backward pass, with every number the chain rule used there.
 
+    ``input_names[i]`` is a tensor's name or a constant operand's value (``"1"`` in ``x + 1``),
+    or None for a setting that is not in the math (an axis, a slope).
     ``local_grads[i]`` is d(output)/d(input i) element by element, or None where it is not
     elementwise (a Jacobian, see ``elementwise``) or the input takes no gradient.
     ``sent[i] = upstream · local_grads[i]`` (summed back to the input's shape) is df/d(input i).
@@ -104,8 +106,8 @@ class Step:
 class _Record:
     """What the observer copies out of a node before the engine frees its saved values."""
 
-    __slots__ = ("node", "inputs", "input_values", "output", "output_value", "upstream",
-                 "local", "sent", "elementwise")
+    __slots__ = ("node", "inputs", "input_values", "shown", "output", "output_value",
+                 "upstream", "local", "sent", "elementwise")
 
 
 # Ops where every input element reaches exactly one output element, so backward with an upstream
@@ -151,33 +153,24 @@ def _local_gradients(node, upstream):
     return tuple(local), True
 
 
+# Ops whose non-tensor arguments are operands in the math (x + 1, max(x, 0), clip(x, 0, 1)),
+# not settings such as an axis or a slope: these are shown as inputs of the node.
+NUMBER_OPERAND_OPS = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum", "Clip",
+                                "Where"})
+
+
+def shows_constant(node, i):
+    """Is input ``i`` of ``node`` a constant operand (the 1 in ``x + 1``) to show?"""
+    return node.name in NUMBER_OPERAND_OPS and i in node.constants
+
+
 def constant_input(node, i):
-    """The value of a constant (a number, not a tensor) that arithmetic node ``node`` took as
-    input ``i``, or None when it cannot be told. Lets ``1 + e`` print as ``1 + e``."""
-    op, saved = node.name, node.saved_values
-    if op in ("Mul", "Div", "Pow") and f"saved_{i}" in saved:
-        return np.asarray(saved[f"saved_{i}"])
-    # Add and Sub save nothing, and backward frees what Mul, Div and Pow saved: undo the op
-    out = node.output
-    binary = op in ("Add", "Sub", "Mul", "Div", "Pow") and len(node.inputs) == 2
-    other = node.inputs[1 - i] if binary else None
-    if out is None or other is None or not np.isfinite(other.data).all():
-        return None  # nan or inf in the other operand hides the constant (inf − inf = nan)
-    if op == "Add":
-        return out.data - other.data
-    if op == "Sub":
-        return other.data - out.data if i == 1 else out.data + other.data  # out = a − b
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a, z = other.data.astype(np.float64), out.data.astype(np.float64)
-        if op == "Mul":
-            value = z / a
-        elif op == "Div":  # z = a / b
-            value = z * a if i == 0 else a / z
-        elif i == 1:  # Pow, z = aᶜ: c = ln|z| / ln|a|
-            value = np.log(np.abs(z)) / np.log(np.abs(a))
-        else:  # Pow, z = cᵃ: c = z^(1/a), for a positive c
-            value = np.where(z > 0, z, np.nan) ** (1 / a)
-    return value if np.isfinite(value).all() else None  # 0 · c or c / inf: c is lost
+    """The constant operand ``node`` took as input ``i``, exactly as it was passed (the node
+    keeps it), or None (for a tensor, a setting, or an absent bound of Clip)."""
+    if not shows_constant(node, i):
+        return None
+    value = node.constants[i]
+    return None if value is None else np.asarray(value)
 
 
 class Trace:
@@ -225,6 +218,7 @@ class Trace:
             _copy(t.data) if t is not None else _copy(constant_input(node, i))
             for i, t in enumerate(node.inputs)
         )
+        r.shown = tuple(t is not None or shows_constant(node, i) for i, t in enumerate(node.inputs))
         r.output = node.output  # kept alive: the trace names it and shows its value
         r.output_value = _copy(r.output.data) if r.output is not None else None
         r.upstream = _copy(step.grad_output)
@@ -284,8 +278,8 @@ class Trace:
             for r in self._records:
                 root_name = named.get(id(self._pass_of(r)[0].output), "f")
                 labels = tuple(
-                    named[id(t)] if t is not None else _fmt(v, 3) if v is not None else "const"
-                    for t, v in zip(r.inputs, r.input_values)
+                    named[id(t)] if t is not None else _constant_label(v) if shown else None
+                    for t, v, shown in zip(r.inputs, r.input_values, r.shown)
                 )
                 self._steps.append(Step(
                     op=r.node.name, rule=_rule(r.node), output_name=named.get(id(r.output), "?"),
@@ -436,20 +430,21 @@ def _fmt(a, max_elements=6) -> str:
         return f"{a.item():.4g}"
     if a.size <= max_elements:
         text = np.array2string(a, separator=", ", max_line_width=10**6,
-                               formatter={"float_kind": lambda v: f"{v:.4g}"})
+                               formatter={"float_kind": lambda v: f"{v:.4g}", "bool": str})
         return text.replace("\n", "")
     return f"<shape {tuple(a.shape)}, norm {float(np.linalg.norm(a.astype(np.float64))):.4g}>"
 
 
+def _constant_label(value):
+    """A constant operand's name in the worksheet: its value, or None for Clip's absent bound."""
+    return "None" if value is None else _fmt(value, 3)
+
+
 def _expression(step, names=True) -> str:
-    """``x + y`` (names) or ``-2 + 5`` (values); ``sigmoid(s)`` for other ops."""
-    if step.op in _INFIX and len(step.inputs) == 2:  # both operands are in the math: a constant
-        args = (list(step.input_names) if names else  # whose value is unknown is shown as ?
-                [_fmt(v, step.max_elements) if v is not None else "?" for v in step.inputs])
-    elif names:
-        args = [n for n, v in zip(step.input_names, step.inputs) if v is not None]
-    else:
-        args = [_fmt(v, step.max_elements) for v in step.inputs if v is not None]
+    """``x + y`` (names) or ``-2 + 5`` (values); ``maximum(x, 0)`` for other ops. Settings such
+    as an axis (no name) are left out."""
+    args = [n if names or v is None else _fmt(v, step.max_elements)
+            for n, v in zip(step.input_names, step.inputs) if n is not None]
     if step.op in _INFIX and len(args) == 2:
         if step.op == "Pow" and args[0].startswith("-"):
             args[0] = f"({args[0]})"  # -3 ** 2 reads as -(3²)

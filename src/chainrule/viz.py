@@ -87,7 +87,7 @@ def _graph(tensor, show_values, show_grads, names, trace, max_elements):
             if t is None:
                 value = constant_input(node, i)
                 if value is None:
-                    continue  # a setting such as an axis or a slope, not a number in the math
+                    continue  # a setting (an axis, a slope) or Clip's absent bound: not in the math
                 key = f"c{id(node)}_{i}"
                 elements[key] = _Element(key, "const", [_fmt(value, max_elements)])
             else:

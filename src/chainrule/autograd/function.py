@@ -20,9 +20,9 @@ gradient times the upstream one (the chain rule). The two sit side by side in on
 As in ``torch.autograd.Function`` the ctx is the node itself. Unlike torch, ``forward`` and
 ``backward`` receive and return raw arrays (NumPy today): inside a gate you do plain array math, and
 no graph is recorded there. Non-tensor arguments (Python numbers, axes, flags) pass through to
-``forward`` unchanged and get no gradient; ``backward`` returns one gradient (or None) per
-positional argument. Gradients of broadcast inputs may keep the broadcast shape: the engine sums
-them back to each input's shape in one place.
+``forward`` unchanged and get no gradient (the node keeps them as ``constants``); ``backward``
+returns one gradient (or None) per positional argument. Gradients of broadcast inputs may keep
+the broadcast shape: the engine sums them back to each input's shape in one place.
 """
 
 import weakref
@@ -40,7 +40,9 @@ _float64 = np.dtype(np.float64)
 class Function:
     """Base class of every op. Subclass it, write ``forward`` and ``backward``, call ``apply``."""
 
-    __slots__ = ("inputs", "_saved", "_output_ref", "__dict__", "__weakref__")
+    # _constants is a slot, not in __dict__, so it outlives release(): trace and viz show a
+    # graph's constants after backward. It is set only by ops called with a non-tensor.
+    __slots__ = ("inputs", "_saved", "_output_ref", "_constants", "__dict__", "__weakref__")
     # Defaults read from the class until a node sets its own (release, retain_grad): one fewer
     # store per op on the hot path.
     _retain_output_grad = False
@@ -76,6 +78,7 @@ class Function:
                 # in torch: it must not promote a float32 tensor to float64
                 arrays.append(a.item() if isinstance(a, np.generic) else a)
                 inputs.append(None)
+                ctx._constants = args  # the call as given: no copy, nothing for tensor-only ops
         record = needs_graph and GradMode.enabled
         ctx._saved = ()
         try:
@@ -154,6 +157,16 @@ class Function:
         values = {f"saved_{i}": a for i, a in enumerate(self._saved)}
         values.update(self.__dict__)
         return values
+
+    @property
+    def constants(self):
+        """``{position: value}`` of the non-tensor positional arguments, as they were passed:
+        ``{1: 1}`` for ``x + 1``. Kept after backward, so trace and viz need not guess them."""
+        try:
+            args = self._constants
+        except AttributeError:  # called with tensors only
+            return {}
+        return {i: a for i, a in enumerate(args) if not isinstance(a, Tensor)}
 
     @property
     def next_functions(self):

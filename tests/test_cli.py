@@ -305,3 +305,19 @@ def test_mnist_without_files_or_network_says_where_to_put_them(tmp_path, capsys,
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--quiet"]) == 1
     assert "mnist.npz" in capsys.readouterr().err
+
+
+def test_options_before_a_command_are_an_error_that_shows_where_they_go(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--epochs", "3"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "chainrule train --epochs 3" in err and "invalid choice" not in err
+
+
+def test_no_command_is_a_usage_error_not_a_training_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2 and "command" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()

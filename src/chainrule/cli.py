@@ -54,7 +54,7 @@ def _parser():
     from .train.run import ACTIVATIONS, OPTIMIZERS, SCHEDULERS
 
     p = argparse.ArgumentParser(prog="chainrule", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="command")
+    sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a multilayer perceptron and write a run directory")
     t.add_argument("--dataset", default="digits", choices=NAMES,
@@ -198,9 +198,12 @@ def _silence_stdout():
 
 
 def main(argv=None):
-    args = _parser().parse_args(argv)
-    if args.command is None:
-        args = _parser().parse_args(["train", *(argv or [])])
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser()
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        # argparse would take the option's value for the command ("invalid choice: '3'")
+        parser.error(f"options go after a command, e.g. chainrule train {' '.join(argv)}")
+    args = parser.parse_args(argv)
     handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "demo": _demo}
     try:
         return handlers[args.command](args)

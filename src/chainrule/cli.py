@@ -6,6 +6,7 @@ seconds and prints its test accuracy.
 
 import argparse
 import sys
+import warnings
 
 
 def _hidden(text):
@@ -142,8 +143,6 @@ def _evaluate(args):
 
 
 def _read_inputs(path):
-    import warnings
-
     import numpy as np
 
     try:
@@ -205,17 +204,27 @@ def main(argv=None):
         parser.error(f"options go after a command, e.g. chainrule train {' '.join(argv)}")
     args = parser.parse_args(argv)
     handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "demo": _demo}
-    try:
-        return handlers[args.command](args)
-    except BrokenPipeError:  # `chainrule predict ... | head`: the reader has all it wanted
-        _silence_stdout()
-        return 1
-    except (ValueError, FileNotFoundError, OSError, ImportError, KeyError) as e:
-        print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:  # fit handles its own; elsewhere Ctrl-C needs no traceback
-        print(f"chainrule {args.command}: interrupted", file=sys.stderr)
-        return 130  # 128 + SIGINT, as shells report it
+    with warnings.catch_warnings():  # library users keep ordinary warnings; filters still apply
+        warnings.showwarning = _one_line_warning(f"chainrule {args.command}")
+        try:
+            return handlers[args.command](args)
+        except BrokenPipeError:  # `chainrule predict ... | head`: the reader has all it wanted
+            _silence_stdout()
+            return 1
+        except (ValueError, FileNotFoundError, OSError, ImportError, KeyError) as e:
+            print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:  # fit handles its own; elsewhere Ctrl-C needs no traceback
+            print(f"chainrule {args.command}: interrupted", file=sys.stderr)
+            return 130  # 128 + SIGINT, as shells report it
+
+
+def _one_line_warning(prog):
+    """Show a warning as one line: the library's file and line mean nothing to a command user."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{prog}: warning: {message}", file=sys.stderr)
+
+    return show
 
 
 if __name__ == "__main__":

@@ -330,3 +330,29 @@ def test_a_warning_during_training_is_one_line_without_a_source_path(tmp_path, c
     lines = capsys.readouterr().err.splitlines()
     assert lines[0].startswith("chainrule train: warning: epoch 1: vanishing gradients: ")
     assert not any(".py:" in line or "on_epoch_end" in line for line in lines)
+
+
+@pytest.mark.parametrize("bad", ["0", "1", "x"])
+def test_a_bad_sample_count_is_rejected_naming_the_option(capsys, bad):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--dataset", "xor", "--samples", bad])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "--samples" in err and "n_samples" not in err
+
+
+@pytest.mark.parametrize("dataset, samples", [("plane", "2"), ("xor", "3")])
+def test_too_few_samples_to_split_is_one_line_naming_the_option(tmp_path, capsys, dataset,
+                                                                samples):
+    assert main(["train", "--dataset", dataset, "--samples", samples, "--out", str(tmp_path),
+                 "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"chainrule train: error: --samples {samples} ")
+    assert err.count("\n") == 1 and "train_test_split" not in err and "test_size" not in err
+
+
+def test_a_val_split_that_leaves_no_training_data_is_one_line_naming_the_option(tmp_path,
+                                                                               capsys):
+    assert main(["train", "--val-split", "0.9999", "--out", str(tmp_path), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("chainrule train: error: --val-split 0.9999 ")
+    assert err.count("\n") == 1 and "train_test_split" not in err

@@ -40,6 +40,16 @@ def _seed(text):
     return seed
 
 
+def _samples(text):
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 2:  # the synthetic sets' own check would name their argument, n_samples
+        raise argparse.ArgumentTypeError(f"--samples takes an integer >= 2, got {text!r}")
+    return n
+
+
 def _threads(text):
     try:
         n = int(text)
@@ -76,7 +86,7 @@ def _parser():
                         "the problem)")
     t.add_argument("--task", default="auto", choices=("auto", "binary", "multiclass",
                                                       "regression"))
-    t.add_argument("--samples", type=int, default=1000, help="size of synthetic data sets")
+    t.add_argument("--samples", type=_samples, default=1000, help="size of synthetic data sets")
     t.add_argument("--noise", type=float, default=0.0, help="noise of synthetic data sets")
     t.add_argument("--data-dir", default=None, help="where MNIST files are (or go)")
     t.add_argument("--diagnostics", action="store_true",

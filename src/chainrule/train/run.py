@@ -138,6 +138,28 @@ def set_task(problem, task):
 
 def split(problem, val_split, seed):
     """Train / validation / test arrays: the official test split or a stratified 20% hold-out."""
+    try:
+        return _split(problem, val_split, seed)
+    except ValueError as e:  # train_test_split names its own arguments, not the options
+        raise ValueError(_too_few_to_split(problem, val_split, e)) from None
+
+
+def _too_few_to_split(problem, val_split, error):
+    """Why the split failed, in terms of the options that set the sizes."""
+    from ..datasets import SYNTHETIC_CLASSIFICATION, SYNTHETIC_REGRESSION
+
+    if problem.name in SYNTHETIC_CLASSIFICATION + SYNTHETIC_REGRESSION:
+        classes = " with every class in each" if problem.task != "regression" else ""
+        return (f"--samples {len(problem.X)} and --val-split {val_split} leave too few "
+                f"{problem.name} samples for training, validation and test sets{classes}; "
+                "use more --samples")
+    if val_split:
+        return (f"--val-split {val_split} leaves too few {problem.name} samples for training "
+                "or validation; use a fraction nearer 0.2")
+    return f"{problem.name}: too few samples to split off a test set ({error})"
+
+
+def _split(problem, val_split, seed):
     from ..data import train_test_split
 
     stratify = problem.y if problem.task != "regression" else None

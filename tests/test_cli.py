@@ -356,3 +356,45 @@ def test_a_val_split_that_leaves_no_training_data_is_one_line_naming_the_option(
     err = capsys.readouterr().err
     assert err.startswith("chainrule train: error: --val-split 0.9999 ")
     assert err.count("\n") == 1 and "train_test_split" not in err
+
+
+@pytest.fixture(scope="module")
+def xor_model(tmp_path_factory):
+    """A model that takes 2 inputs: wrong for the 8×8 digits run."""
+    out = tmp_path_factory.mktemp("xor_run")
+    assert main(["train", "--dataset", "xor", "--samples", "100", "--epochs", "1", "--out",
+                 str(out), "--quiet"]) == 0
+    return out / "model.safetensors"
+
+
+@pytest.mark.parametrize("command", [["evaluate"], ["predict", "--input"]])
+def test_a_model_file_from_another_run_is_named_in_one_line(digits_run, xor_model, tmp_path,
+                                                            capsys, command):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text((digits_run / "run.json").read_text())
+    (run / "model.safetensors").write_bytes(xor_model.read_bytes())
+    X, _ = load_bundled_digits()
+    np.save(tmp_path / "x.npy", X[:2])
+    args = [command[0], str(run)] + ([command[1], str(tmp_path / "x.npy")] if len(command) > 1
+                                     else [])
+    capsys.readouterr()
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "model.safetensors" in err and "linear" not in err.lower()
+
+
+@pytest.mark.parametrize("command", [["evaluate"], ["predict", "--input"]])
+def test_a_model_file_with_the_wrong_number_of_outputs_is_named_in_one_line(xor_model, tmp_path,
+                                                                          capsys, command):
+    run = tmp_path / "run"  # moons read as two classes with a softmax: the model needs 2 outputs
+    assert main(["train", "--dataset", "moons", "--task", "multiclass", "--samples", "100",
+                 "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    (run / "model.safetensors").write_bytes(xor_model.read_bytes())  # 1 output, a logit
+    np.save(tmp_path / "x.npy", np.zeros((2, 2), np.float32))
+    args = [command[0], str(run)] + ([command[1], str(tmp_path / "x.npy")] if len(command) > 1
+                                     else [])
+    capsys.readouterr()
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "model.safetensors" in err and "2 classes" in err

@@ -305,7 +305,26 @@ def load_run(run_dir):
     if not isinstance(model, nn.Module):  # a file of weights alone, saved from a state_dict
         raise ValueError(f"{model_path} holds tensors but no architecture to build the model "
                          "from; save the model itself (chainrule.save(model, path))")
+    _check_model_fits(model, model_path, info)
     return model, info, scaler
+
+
+def _check_model_fits(model, model_path, info):
+    """Run one zero sample through the model: a model file from another run would fail deep in
+    an op ('linear: ... 8 features') or give wrong classes, never naming the file."""
+    shape = tuple(info["input_shape"])
+    try:
+        out = predict(model, np.zeros((1, *shape), np.float32))
+    except ValueError:
+        raise ValueError(f"{model_path} does not take this run's inputs ({info['dataset']}, "
+                         f"shape {'×'.join(str(d) for d in shape)}); it is not the model "
+                         "this run trained") from None
+    n_classes = info.get("n_classes")
+    expected = {"binary": 1, "multiclass": n_classes}.get(info["task"])
+    if expected and out.shape[-1] != expected:
+        raise ValueError(f"{model_path} gives {out.shape[-1]} outputs, but this run's "
+                         f"{info['dataset']} has {n_classes} classes ({expected} outputs); "
+                         "it is not the model this run trained")
 
 
 def predict_run(run_dir, X, source="inputs"):

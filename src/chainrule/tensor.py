@@ -9,6 +9,7 @@ Dtypes follow torch: Python floats become float32, Python ints int64, NumPy arra
 
 import math
 import numbers
+import operator
 
 import numpy as np
 
@@ -694,6 +695,116 @@ class Tensor:
         for i in range(len(self)):
             yield self[i]
 
+    # torch's shape and indexing names (repeat, split, ...)
+    def repeat(self, *sizes, repeats=None):
+        """This tensor tiled ``repeats[i]`` times along dim i, as ``torch.Tensor.repeat``
+        (numpy's ``tile``); extra leading counts add new dims."""
+        if not sizes and repeats is None:
+            raise TypeError("repeat: give the repeat counts, e.g. x.repeat(2, 1)")
+        reps = _dims(sizes) if repeats is None else _dims((repeats,))
+        if len(reps) < self.data.ndim:
+            raise ShapeError(f"repeat: {len(reps)} repeat count(s) {reps} for a tensor with "
+                             f"{self.data.ndim} dims; give at least one count per dim")
+        for r in reps:
+            if isinstance(r, bool) or not isinstance(r, numbers.Integral) or r < 0:
+                raise ValueError(f"repeat: counts must be non-negative integers, got {reps}")
+        return Repeat.apply(self, tuple(int(r) for r in reps))
+
+    def narrow(self, dim, start, length):
+        """The ``length`` elements from ``start`` along ``dim`` (a negative start counts from
+        the end), as ``torch.narrow``; the gradient goes back to that slice."""
+        if self.data.ndim == 0:
+            raise ShapeError("narrow: a 0-d tensor has no dim to narrow")
+        dim = dim_index(dim, self.data.ndim, "narrow")
+        size = self.data.shape[dim]
+        try:  # start may be a 0-d integer tensor, as in torch
+            start, length = operator.index(start), operator.index(length)
+        except TypeError:
+            raise TypeError(f"narrow: start and length must be integers, got {start!r} and "
+                            f"{length!r}") from None
+        if not -size <= start <= size:
+            raise IndexError(f"narrow: start {start} is out of range for dim {dim} of size "
+                             f"{size} (expected {-size} to {size})")
+        if length < 0:
+            raise ValueError(f"narrow: length must be non-negative, got {length}")
+        if start < 0:
+            start += size
+        if start + length > size:
+            raise ValueError(f"narrow: start {start} + length {length} exceeds the size "
+                             f"{size} of dim {dim}")
+        return self[(slice(None),) * dim + (slice(start, start + length),)]
+
+    def split(self, split_size, dim=0):
+        """Pieces of ``split_size`` along ``dim`` (the last one smaller if it does not divide),
+        or pieces of the sizes in a list, which must add up to the dim's size
+        (``torch.split``). A tuple of tensors, each a slice whose gradient goes back to it."""
+        dim = dim_index(dim, self.data.ndim, "split")
+        if self.data.ndim == 0:
+            raise ShapeError("split: a 0-d tensor has no dim to split")
+        size = self.data.shape[dim]
+        sizes = split_size
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            step = int(sizes)
+            if step < 0 or (step == 0 and size != 0):
+                raise ValueError(f"split: split_size must be positive (0 only for a dim of "
+                                 f"size 0), got {step} for dim {dim} of size {size}")
+            sizes = [min(step, size - s) for s in range(0, size, step)] if size else [0]
+        else:
+            sizes = list(sizes)
+            if any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0
+                   for n in sizes):
+                raise ValueError(f"split: sizes must be non-negative integers, got {sizes}")
+            if sum(sizes) != size:
+                raise ValueError(f"split: the sizes {sizes} add up to {sum(sizes)}, but dim "
+                                 f"{dim} has size {size}")
+        pieces, start = [], 0
+        for n in sizes:
+            pieces.append(self.narrow(dim, start, n))
+            start += n
+        return tuple(pieces)
+
+    def chunk(self, chunks, dim=0):
+        """``chunks`` pieces along ``dim`` of ceil(size / chunks) elements each, as
+        ``torch.chunk``: the last may be smaller, and there may be fewer than ``chunks``."""
+        if isinstance(chunks, bool) or not isinstance(chunks, numbers.Integral) or chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
+        d = dim_index(dim, self.data.ndim, "chunk")
+        if self.data.ndim == 0:
+            raise ShapeError("chunk: a 0-d tensor has no dim to split")
+        size = self.data.shape[d]
+        if size == 0:  # torch gives `chunks` empty pieces here
+            return tuple(self.narrow(d, 0, 0) for _ in range(chunks))
+        return self.split(-(-size // chunks), d)
+
+    def flip(self, *args, dims=None):
+        """The elements in reverse order along each of ``dims``, as ``torch.flip``
+        (``x.flip(0, 1)`` or ``x.flip(dims=(0, 1))``); the gradient is flipped back."""
+        dims = _dims(args) if dims is None else _dims((dims,))
+        if dims and self.data.ndim == 0:
+            raise IndexError(f"flip: a 0-d tensor has no dims, got dims {dims}")
+        axes = tuple(dim_index(d, self.data.ndim, "flip") for d in dims)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"flip: a dim appears more than once in {dims}")
+        return Flip.apply(self, axes)
+
+    def roll(self, shifts, dims=None):
+        """The elements shifted cyclically by ``shifts`` along ``dims`` (over the flattened
+        tensor when dims is None), as ``torch.roll``; the gradient is rolled back."""
+        shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+        if dims is None:
+            if len(shifts) != 1:
+                raise ValueError(f"roll: without dims there must be one shift, got {shifts}")
+            flat = self.reshape(-1) if self.data.ndim != 1 else self
+            return Roll.apply(flat, shifts, (0,)).reshape(self.data.shape)
+        dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise ValueError(f"roll: {len(shifts)} shift(s) {shifts} for {len(dims)} dim(s) "
+                             f"{dims}; give one shift per dim")
+        if self.data.ndim == 0:
+            raise IndexError(f"roll: a 0-d tensor has no dims, got dims {dims}")
+        axes = tuple(dim_index(d, self.data.ndim, "roll") for d in dims)
+        return Roll.apply(self, tuple(int(s) for s in shifts), axes)
+
 
 class MaxResult(tuple):
     """``(values, indices)`` from ``max(dim=...)``, with torch's attribute names."""
@@ -741,4 +852,13 @@ from .ops.reduction import (  # noqa: E402
     dim_index,
     normalize_axis,
 )
-from .ops.shape import BroadcastTo, GetItem, Permute, Reshape, integers_first  # noqa: E402
+from .ops.shape import (  # noqa: E402
+    BroadcastTo,
+    Flip,
+    GetItem,
+    Permute,
+    Repeat,
+    Reshape,
+    Roll,
+    integers_first,
+)

@@ -1,0 +1,161 @@
+"""torch's shape and indexing names: repeat, split, chunk, flip, roll, narrow. Each is checked
+by finite differences and against PyTorch (values, shapes and every gradient, float64), on shapes
+drawn by hypothesis and on the edge cases (empty pieces, dims of size 1, negative dims); bad
+arguments get an error that names the method.
+"""
+
+import re
+
+import numpy as np
+import pytest
+import torch
+from helpers import check_op, compare_with_torch, normal, seeds, shapes
+from hypothesis import given
+from hypothesis import strategies as st
+
+import chainrule as cr
+
+
+def joined(pieces, dim):
+    """The pieces of a split weighted 1, 2, 3... and joined again: one output whose gradient
+    tells each piece's gradient apart."""
+    lib = cr if isinstance(pieces[0], cr.Tensor) else torch
+    return lib.cat([p * (i + 1) for i, p in enumerate(pieces)], dim=dim)
+
+
+def same_shapes(ours, theirs):
+    assert [tuple(p.shape) for p in ours] == [tuple(p.shape) for p in theirs]
+
+
+# -- repeat ----------------------------------------------------------------------------------------
+@given(shapes(max_dims=3, max_side=3), seeds, st.data())
+def test_repeat_matches_torch(shape, seed, data):
+    extra = data.draw(st.integers(0 if shape else 1, 2))  # torch wants at least one count
+    reps = tuple(data.draw(st.integers(1, 3)) for _ in range(len(shape) + extra))
+    check_op(lambda a: a.repeat(*reps), [normal(seed, shape)])
+
+
+@pytest.mark.parametrize("reps", [(2, 0, 1), (1, 1, 1), ((3, 1, 2),)])
+def test_repeat_with_zero_ones_or_a_tuple_as_torch(reps, rng):
+    check_op(lambda a: a.repeat(*reps), [rng.standard_normal((2, 1, 3))])
+
+
+def test_repeat_accepts_the_repeats_keyword(rng):
+    compare_with_torch(lambda a: a.repeat(repeats=(2, 2)), [rng.standard_normal(3)])
+
+
+# -- split and chunk -------------------------------------------------------------------------------
+@given(shapes(min_dims=1), st.integers(1, 5), seeds, st.data())
+def test_split_into_pieces_of_a_size(shape, size, seed, data):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    check_op(lambda a: joined(a.split(size, dim), dim), [normal(seed, shape)])
+    x = normal(seed, shape)
+    same_shapes(cr.split(cr.tensor(x), size, dim), torch.split(torch.tensor(x), size, dim))
+
+
+@given(shapes(min_dims=1, max_side=5), seeds, st.data())
+def test_split_into_a_list_of_sizes_some_empty(shape, seed, data):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[dim]
+    cuts = sorted(data.draw(st.lists(st.integers(0, n), max_size=4)))  # repeated cuts: empty
+    sizes = [b - a for a, b in zip([0, *cuts], [*cuts, n])]
+    check_op(lambda a: joined(a.split(sizes, dim), dim), [normal(seed, shape)])
+
+
+def test_split_of_an_empty_dim_as_torch():
+    x = np.zeros((0, 3))
+    for size in (2, 0, [0, 0]):
+        same_shapes(cr.tensor(x).split(size), torch.tensor(x).split(size))
+
+
+@given(shapes(min_dims=1, max_side=6), st.integers(1, 7), seeds, st.data())
+def test_chunk_matches_torch_even_with_fewer_pieces(shape, chunks, seed, data):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    check_op(lambda a: joined(a.chunk(chunks, dim), dim), [normal(seed, shape)])
+    x = normal(seed, shape)
+    same_shapes(cr.chunk(cr.tensor(x), chunks, dim), torch.chunk(torch.tensor(x), chunks, dim))
+
+
+def test_chunk_of_an_empty_dim_gives_that_many_empty_pieces_as_torch():
+    x = np.zeros((0, 3))
+    same_shapes(cr.tensor(x).chunk(3), torch.tensor(x).chunk(3))
+
+
+# -- flip, roll, narrow ----------------------------------------------------------------------------
+@given(shapes(min_dims=1), seeds, st.data())
+def test_flip_matches_torch(shape, seed, data):
+    ndim = len(shape)
+    dims = data.draw(st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim))
+    dims = [d - ndim if data.draw(st.booleans()) else d for d in dims]  # some negative
+    check_op(lambda a: a.flip(*dims), [normal(seed, shape)],
+             torch_fn=lambda a: a.flip(dims))
+    check_op(lambda a: cr.flip(a, dims), [normal(seed, shape)],
+             torch_fn=lambda a: torch.flip(a, dims))
+
+
+@given(shapes(min_dims=1), seeds, st.data())
+def test_roll_along_dims_matches_torch(shape, seed, data):
+    ndim = len(shape)
+    dims = data.draw(st.lists(st.integers(-ndim, ndim - 1), min_size=1, max_size=3))
+    shifts = [data.draw(st.integers(-7, 7)) for _ in dims]  # a dim named twice adds its shifts
+    check_op(lambda a: a.roll(shifts, dims), [normal(seed, shape)])
+    check_op(lambda a: cr.roll(a, shifts, dims), [normal(seed, shape)],
+             torch_fn=lambda a: torch.roll(a, shifts, dims))
+
+
+@given(shapes(), st.integers(-9, 9), seeds)
+def test_roll_without_dims_rolls_the_flattened_tensor(shape, shift, seed):
+    check_op(lambda a: a.roll(shift), [normal(seed, shape)])
+
+
+def test_roll_of_one_int_along_one_dim(rng):
+    check_op(lambda a: a.roll(shifts=-1, dims=-1), [rng.standard_normal((2, 3))])
+
+
+@given(shapes(min_dims=1, max_side=5), seeds, st.data())
+def test_narrow_matches_torch(shape, seed, data):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[dim]
+    start = data.draw(st.integers(-n, n))
+    length = data.draw(st.integers(0, n - start % n if start < 0 else n - start))
+    check_op(lambda a: a.narrow(dim, start, length), [normal(seed, shape)])
+    check_op(lambda a: cr.narrow(a, dim, start, length), [normal(seed, shape)],
+             torch_fn=lambda a: torch.narrow(a, dim, start, length))
+
+
+def test_narrow_takes_a_0d_integer_tensor_as_start(rng):
+    x = rng.standard_normal((4, 2))
+    np.testing.assert_array_equal(cr.tensor(x).narrow(0, cr.tensor(1), 2).data,
+                                  torch.tensor(x).narrow(0, torch.tensor(1), 2).numpy())
+
+
+# -- bad arguments ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("call, error, message", [
+    (lambda x: x.repeat(2), cr.ShapeError, "repeat: 1 repeat count"),
+    (lambda x: x.repeat(2, -1), ValueError, "repeat: counts must be non-negative"),
+    (lambda x: x.repeat(), TypeError, "repeat: give the repeat counts"),
+    (lambda x: x.split(0), ValueError, "split: split_size must be positive"),
+    (lambda x: x.split([1, 2]), ValueError, "split: the sizes [1, 2] add up to 3, but dim 0"),
+    (lambda x: x.split(1, dim=2), IndexError, "split: dim 2 is out of range"),
+    (lambda x: x.chunk(0), ValueError, "chunk: chunks must be a positive integer"),
+    (lambda x: x.flip(0, -2), ValueError, "flip: a dim appears more than once"),
+    (lambda x: x.flip(3), IndexError, "flip: dim 3 is out of range"),
+    (lambda x: x.roll((1, 2), 0), ValueError, "roll: 2 shift(s) (1, 2) for 1 dim"),
+    (lambda x: x.roll((1, 2)), ValueError, "roll: without dims there must be one shift"),
+    (lambda x: x.roll(1, -3), IndexError, "roll: dim -3 is out of range"),
+    (lambda x: x.narrow(1, 2, 2), ValueError, "narrow: start 2 + length 2 exceeds the size 3"),
+    (lambda x: x.narrow(0, -3, 1), IndexError, "narrow: start -3 is out of range"),
+    (lambda x: x.narrow(0, 0, -1), ValueError, "narrow: length must be non-negative"),
+    (lambda x: x.narrow(0, 0.5, 1), TypeError, "narrow: start and length must be integers"),
+])
+def test_bad_arguments_name_the_method_and_the_problem(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call(cr.ones(2, 3))
+
+
+@pytest.mark.parametrize("call", [lambda x: x.split(1), lambda x: x.chunk(1),
+                                  lambda x: x.narrow(0, 0, 1), lambda x: x.flip(0),
+                                  lambda x: x.roll(1, 0)])
+def test_a_0d_tensor_has_no_dim_to_split_narrow_flip_or_roll(call):
+    with pytest.raises((cr.ShapeError, IndexError), match="0-d tensor has no dim"):
+        call(cr.tensor(1.0))

@@ -1,7 +1,7 @@
-"""torch's shape and indexing names: repeat, split, chunk, flip, roll, narrow. Each is checked
-by finite differences and against PyTorch (values, shapes and every gradient, float64), on shapes
-drawn by hypothesis and on the edge cases (empty pieces, dims of size 1, negative dims); bad
-arguments get an error that names the method.
+"""torch's shape and indexing names: repeat, split, chunk, flip, roll, narrow, gather and
+index_select. Each is checked by finite differences and against PyTorch (values, shapes and every
+gradient, float64), on shapes drawn by hypothesis and on the edge cases (empty pieces, dims of
+size 1, negative dims); bad arguments get an error that names the method.
 """
 
 import re
@@ -129,6 +129,54 @@ def test_narrow_takes_a_0d_integer_tensor_as_start(rng):
                                   torch.tensor(x).narrow(0, torch.tensor(1), 2).numpy())
 
 
+# -- gather and index_select -----------------------------------------------------------------------
+@given(shapes(min_dims=1, max_side=4), seeds, st.data())
+def test_gather_matches_torch_with_repeats_and_a_smaller_index(shape, seed, data):
+    ndim = len(shape)
+    dim = data.draw(st.integers(-ndim, ndim - 1))
+    rng = np.random.default_rng(seed)
+    index_shape = [data.draw(st.integers(0, 5)) if d == dim % ndim else
+                   data.draw(st.integers(0, n)) for d, n in enumerate(shape)]
+    index = rng.integers(0, shape[dim], index_shape)
+    check_op(lambda a: a.gather(dim, cr.tensor(index)), [normal(seed, shape)],
+             torch_fn=lambda a: a.gather(dim, torch.from_numpy(index)))
+    check_op(lambda a: cr.gather(a, dim, cr.tensor(index)), [normal(seed, shape)],
+             torch_fn=lambda a: torch.gather(a, dim, torch.from_numpy(index)))
+
+
+def test_gather_gradient_counts_repeated_picks():
+    x = cr.tensor([[1.0, 2.0, 3.0]], dtype=cr.float64, requires_grad=True)
+    x.gather(1, cr.tensor([[2, 2, 0, 2]])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[1.0, 0.0, 3.0]])
+
+
+def test_gather_of_a_0d_tensor_and_an_int32_index_as_torch():
+    compare_with_torch(lambda a: a.gather(0, cr.tensor(0)), [np.array(2.5)],
+                       torch_fn=lambda a: a.gather(0, torch.tensor(0)))
+    index = np.array([[1, 0]], dtype=np.int32)
+    compare_with_torch(lambda a: a.gather(-1, cr.tensor(index)), [np.ones((2, 3))],
+                       torch_fn=lambda a: a.gather(-1, torch.from_numpy(index)))
+
+
+@given(shapes(min_dims=1, max_side=4), st.lists(st.integers(0, 3), max_size=6), seeds, st.data())
+def test_index_select_matches_torch(shape, picks, seed, data):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    index = np.array([p % shape[dim] for p in picks], dtype=np.int64)
+    check_op(lambda a: a.index_select(dim, cr.tensor(index)), [normal(seed, shape)],
+             torch_fn=lambda a: a.index_select(dim, torch.from_numpy(index)))
+    check_op(lambda a: cr.index_select(a, dim, cr.tensor(index)), [normal(seed, shape)],
+             torch_fn=lambda a: torch.index_select(a, dim, torch.from_numpy(index)))
+
+
+@pytest.mark.parametrize("shape, index", [((2, 3), np.array(1)), ((), np.array([0])),
+                                          ((), np.array(0)),
+                                          ((3, 2), np.array([2, 0], dtype=np.int32))])
+def test_index_select_with_a_0d_index_or_tensor_as_torch(shape, index, rng):
+    x = rng.standard_normal(shape)
+    compare_with_torch(lambda a: a.index_select(0, cr.tensor(index)), [x],
+                       torch_fn=lambda a: a.index_select(0, torch.from_numpy(index)))
+
+
 # -- bad arguments ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("call, error, message", [
     (lambda x: x.repeat(2), cr.ShapeError, "repeat: 1 repeat count"),
@@ -147,6 +195,21 @@ def test_narrow_takes_a_0d_integer_tensor_as_start(rng):
     (lambda x: x.narrow(0, -3, 1), IndexError, "narrow: start -3 is out of range"),
     (lambda x: x.narrow(0, 0, -1), ValueError, "narrow: length must be non-negative"),
     (lambda x: x.narrow(0, 0.5, 1), TypeError, "narrow: start and length must be integers"),
+    (lambda x: x.gather(1, cr.tensor([[0.0]])), TypeError, "gather: index must be an int64"),
+    (lambda x: x.gather(1, [[0]]), TypeError, "gather: index must be a tensor, not list"),
+    (lambda x: x.gather(1, cr.tensor([0])), cr.ShapeError, "gather: the index has 1 dims"),
+    (lambda x: x.gather(1, cr.tensor([[3]])), IndexError, "gather: index 3 is out of range"),
+    (lambda x: x.gather(1, cr.tensor([[-1]])), IndexError, "gather: index -1 is out of range"),
+    (lambda x: x.gather(0, cr.tensor([[0, 0, 0, 0]])), cr.ShapeError,
+     "gather: the index of shape (1, 4) is larger than the tensor of shape (2, 3) at dim 1"),
+    (lambda x: x.gather(0, cr.tensor([[0]]), sparse_grad=True), NotImplementedError,
+     "gather: chainrule has no sparse tensors"),
+    (lambda x: x.index_select(0, cr.tensor([2])), IndexError, "index_select: index 2 is out of"),
+    (lambda x: x.index_select(0, cr.tensor([-1])), IndexError, "index_select: index -1 is out"),
+    (lambda x: x.index_select(0, cr.tensor([[0]])), cr.ShapeError,
+     "index_select: the index must be a vector"),
+    (lambda x: x.index_select(0, cr.tensor([True])), TypeError, "index_select: index must be"),
+    (lambda x: x.index_select(2, cr.tensor([0])), IndexError, "index_select: dim 2 is out"),
 ])
 def test_bad_arguments_name_the_method_and_the_problem(call, error, message):
     with pytest.raises(error, match=re.escape(message)):

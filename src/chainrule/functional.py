@@ -335,3 +335,10 @@ def roll(input, shifts, dims=None):  # noqa: A002
 def narrow(input, dim, start, length):  # noqa: A002
     return _t(input).narrow(dim, start, length)
 
+
+def gather(input, dim, index, *, sparse_grad=False):  # noqa: A002
+    return _t(input).gather(dim, index, sparse_grad=sparse_grad)
+
+
+def index_select(input, dim, index):  # noqa: A002
+    return _t(input).index_select(dim, index)

@@ -805,6 +805,62 @@ class Tensor:
         axes = tuple(dim_index(d, self.data.ndim, "roll") for d in dims)
         return Roll.apply(self, tuple(int(s) for s in shifts), axes)
 
+    @staticmethod
+    def _index_array(index, op):
+        """An index tensor's array, checked to be of torch's integer dtypes."""
+        if not isinstance(index, (Tensor, np.ndarray)):
+            raise TypeError(f"{op}: index must be a tensor, not {type(index).__name__}")
+        index = index.data if isinstance(index, Tensor) else index
+        if index.dtype not in (np.int64, np.int32):
+            raise TypeError(f"{op}: index must be an int64 (or int32) tensor, got "
+                            f"{index.dtype}")
+        return index
+
+    def gather(self, dim, index, *, sparse_grad=False):
+        """out[i][j] = self[index[i][j]][j] for dim 0 (and likewise for any dim), as
+        ``torch.gather``: ``index`` has this tensor's number of dims and is no larger
+        than it outside ``dim``; the output has the index's shape."""
+        if sparse_grad:
+            raise NotImplementedError("gather: chainrule has no sparse tensors, so no "
+                                      "sparse_grad; the gradient is dense")
+        index = self._index_array(index, "gather")
+        ndim = self.data.ndim
+        dim = dim_index(dim, ndim, "gather")
+        if index.ndim != ndim and not (ndim + index.ndim == 1 and index.size == 1):
+            raise ShapeError(f"gather: the index has {index.ndim} dims but the tensor has "
+                             f"{ndim}; they must have the same number")
+        if ndim == 0:  # as torch: a 0-d tensor is gathered as a 1-element vector
+            return self.reshape(1).gather(0, index.reshape(1)).reshape(index.shape)
+        for d, (m, n) in enumerate(zip(index.shape, self.data.shape)):
+            if d != dim and m > n:
+                raise ShapeError(f"gather: the index of shape {tuple(index.shape)} is larger "
+                                 f"than the tensor of shape {tuple(self.data.shape)} at dim {d}")
+        bad = (index < 0) | (index >= self.data.shape[dim])
+        if bad.any():
+            raise IndexError(f"gather: index {index[bad][0]} is out of range for dim {dim} "
+                             f"of size {self.data.shape[dim]}")
+        return Gather.apply(self, index, dim)
+
+    def index_select(self, dim, index):
+        """The slices of this tensor at the positions ``index`` (a 1-d integer tensor) along
+        ``dim``, as ``torch.index_select``; repeated positions add up their gradients."""
+        index = self._index_array(index, "index_select")
+        dim = dim_index(dim, self.data.ndim, "index_select")
+        if index.ndim > 1:
+            raise ShapeError(f"index_select: the index must be a vector, got shape "
+                             f"{tuple(index.shape)}")
+        if self.data.ndim == 0:
+            if index.size != 1:
+                raise ShapeError(f"index_select: a 0-d tensor takes one index, got "
+                                 f"{index.size}")
+            return self.reshape(1).index_select(0, index.reshape(1)).reshape(())
+        size = self.data.shape[dim]
+        bad = (index < 0) | (index >= size)
+        if bad.any():
+            raise IndexError(f"index_select: index {index[bad][0]} is out of range for dim "
+                             f"{dim} of size {size}")
+        return IndexSelect.apply(self, index.reshape(-1), dim)
+
 
 class MaxResult(tuple):
     """``(values, indices)`` from ``max(dim=...)``, with torch's attribute names."""
@@ -841,6 +897,7 @@ from .ops.elementwise import (  # noqa: E402
     Sin,
     Sqrt,
 )
+from .ops.indexing import Gather, IndexSelect  # noqa: E402
 from .ops.matmul import MatMul  # noqa: E402
 from .ops.reduction import (  # noqa: E402
     Max,

@@ -1,7 +1,8 @@
-"""torch's shape and indexing names: repeat, split, chunk, flip, roll, narrow, gather and
-index_select. Each is checked by finite differences and against PyTorch (values, shapes and every
-gradient, float64), on shapes drawn by hypothesis and on the edge cases (empty pieces, dims of
-size 1, negative dims); bad arguments get an error that names the method.
+"""torch's shape and indexing names: repeat, split, chunk, flip, roll, narrow, gather,
+index_select, mT, outer, bmm, contiguous. Each is checked by finite differences and against
+PyTorch (values, shapes and every gradient, float64), on shapes drawn by hypothesis and on the
+edge cases (empty pieces, dims of size 1, negative dims); bad arguments get an error that names
+the method.
 """
 
 import re
@@ -177,6 +178,39 @@ def test_index_select_with_a_0d_index_or_tensor_as_torch(shape, index, rng):
                        torch_fn=lambda a: a.index_select(0, torch.from_numpy(index)))
 
 
+# -- matrices: mT, outer, bmm, contiguous ---------------------------------------------------------
+@given(shapes(min_dims=2, max_dims=4), seeds)
+def test_mT_transposes_the_last_two_dims(shape, seed):
+    check_op(lambda a: a.mT, [normal(seed, shape)])
+
+
+@given(st.integers(0, 4), st.integers(0, 4), seeds)
+def test_outer_matches_torch(n, m, seed):
+    check_op(lambda a, b: a.outer(b), [normal(seed, n), normal(seed + 1, m)])
+    check_op(lambda a, b: cr.outer(a, b), [normal(seed, n), normal(seed + 1, m)],
+             torch_fn=lambda a, b: torch.outer(a, b))
+
+
+def test_outer_of_an_integer_and_a_float_vector_is_float32_as_torch():
+    ours = cr.tensor([1, 2]).outer(cr.tensor([0.5, 1.0, 2.0]))
+    theirs = torch.tensor([1, 2]).outer(torch.tensor([0.5, 1.0, 2.0]))
+    assert ours.dtype == np.float32 and theirs.dtype == torch.float32
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 3), st.integers(1, 3), seeds)
+def test_bmm_matches_torch(b, n, k, m, seed):
+    inputs = [normal(seed, (b, n, k)), normal(seed + 1, (b, k, m))]
+    check_op(lambda x, y: x.bmm(y), inputs)
+    check_op(lambda x, y: cr.bmm(x, y), inputs, torch_fn=lambda x, y: torch.bmm(x, y))
+
+
+def test_contiguous_returns_the_tensor_itself():
+    x = cr.ones(2, 3, requires_grad=True)
+    assert x.contiguous() is x
+    assert x.T.contiguous().shape == (3, 2)
+
+
 # -- bad arguments ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("call, error, message", [
     (lambda x: x.repeat(2), cr.ShapeError, "repeat: 1 repeat count"),
@@ -210,6 +244,15 @@ def test_index_select_with_a_0d_index_or_tensor_as_torch(shape, index, rng):
      "index_select: the index must be a vector"),
     (lambda x: x.index_select(0, cr.tensor([True])), TypeError, "index_select: index must be"),
     (lambda x: x.index_select(2, cr.tensor([0])), IndexError, "index_select: dim 2 is out"),
+    (lambda x: x[0].mT, cr.ShapeError, "mT: needs a matrix or a batch of matrices, got a 1-d"),
+    (lambda x: x.outer(cr.ones(2)), cr.ShapeError, "outer expects 1-d tensors"),
+    (lambda x: x.bmm(x), cr.ShapeError, "bmm expects 3-d tensors, got shapes (2, 3), (2, 3)"),
+    (lambda x: x[None].bmm(cr.ones(2, 3, 1)), cr.ShapeError,
+     "bmm: shapes (1, 2, 3) and (2, 3, 1) do not fit"),
+    (lambda x: x[None].bmm(cr.ones(1, 2, 1)), cr.ShapeError,
+     "bmm: shapes (1, 2, 3) and (1, 2, 1) do not fit"),
+    (lambda x: x[None].bmm(cr.ones(1, 3, 1, dtype=cr.float64)), TypeError,
+     "bmm: both tensors must have the same dtype, got float32 and float64"),
 ])
 def test_bad_arguments_name_the_method_and_the_problem(call, error, message):
     with pytest.raises(error, match=re.escape(message)):

@@ -28,7 +28,9 @@ from .functional import (
     sign, sin, softmax, sqrt, square, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var,
     where, zeros, zeros_like,
 )
-from .functional import chunk, flip, gather, index_select, narrow, roll, split
+from .functional import (
+    bmm, chunk, flip, gather, index_select, narrow, outer, roll, split,
+)
 from .random import manual_seed, rand, randint, randn, randperm
 
 __version__ = "0.1.0"

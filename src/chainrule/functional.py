@@ -342,3 +342,11 @@ def gather(input, dim, index, *, sparse_grad=False):  # noqa: A002
 
 def index_select(input, dim, index):  # noqa: A002
     return _t(input).index_select(dim, index)
+
+
+def outer(input, vec2):  # noqa: A002
+    return _t(input).outer(vec2)
+
+
+def bmm(input, mat2):  # noqa: A002
+    return _t(input).bmm(mat2)

@@ -861,6 +861,40 @@ class Tensor:
                              f"{dim} of size {size}")
         return IndexSelect.apply(self, index.reshape(-1), dim)
 
+    def contiguous(self, memory_format=None):
+        """The tensor itself, as torch returns an already contiguous tensor: chainrule has no
+        strided views that would need a copy first."""
+        return self
+
+    @property
+    def mT(self):  # noqa: N802 - torch's name
+        """The last two dims swapped: the transpose of each matrix in a batch, as torch."""
+        if self.data.ndim < 2:
+            raise ShapeError(f"mT: needs a matrix or a batch of matrices, got a "
+                             f"{self.data.ndim}-d tensor")
+        axes = list(range(self.data.ndim))
+        axes[-2], axes[-1] = axes[-1], axes[-2]
+        return Permute.apply(self, tuple(axes))
+
+    def outer(self, vec2):
+        """The outer product of two vectors, out[i][j] = self[i]·vec2[j] (torch.outer), as a
+        broadcast product; each gradient is the sum of g times the other vector."""
+        _check_ndim("outer", 1, self, vec2)
+        return Mul.apply(self.reshape(-1, 1), vec2.reshape(1, -1))
+
+    def bmm(self, mat2):
+        """Batched matrix product of (b, n, m) and (b, m, p) tensors (torch.bmm): one matrix
+        product per batch entry, with no broadcasting and the same dtype on both sides."""
+        _check_ndim("bmm", 3, self, mat2)
+        a, b = self.data, mat2.data if isinstance(mat2, Tensor) else np.asarray(mat2)
+        if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+            raise ShapeError(f"bmm: shapes {tuple(a.shape)} and {tuple(b.shape)} do not fit: "
+                             "the batch sizes must be equal and the inner sizes too")
+        if a.dtype != b.dtype:
+            raise TypeError(f"bmm: both tensors must have the same dtype, got {a.dtype} and "
+                            f"{b.dtype}")
+        return MatMul.apply(self, mat2)
+
 
 class MaxResult(tuple):
     """``(values, indices)`` from ``max(dim=...)``, with torch's attribute names."""

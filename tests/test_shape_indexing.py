@@ -1,8 +1,9 @@
 """torch's shape and indexing names: repeat, split, chunk, flip, roll, narrow, gather,
-index_select, mT, outer, bmm, contiguous. Each is checked by finite differences and against
-PyTorch (values, shapes and every gradient, float64), on shapes drawn by hypothesis and on the
-edge cases (empty pieces, dims of size 1, negative dims); bad arguments get an error that names
-the method.
+index_select, mT, outer, bmm, contiguous, and the dtype and new-tensor ones: is_floating_point,
+type_as, new_zeros, new_ones, new_full, new_tensor, detach_. Each op is checked by finite
+differences and against PyTorch (values, shapes and every gradient, float64), on shapes drawn by
+hypothesis and on the edge cases (empty pieces, dims of size 1, negative dims); bad arguments get
+an error that names the method.
 """
 
 import re
@@ -211,6 +212,76 @@ def test_contiguous_returns_the_tensor_itself():
     assert x.T.contiguous().shape == (3, 2)
 
 
+# -- dtype and new tensors: is_floating_point, type_as, new_*, detach_ ---------------------------
+TORCH_DTYPE = {np.float32: torch.float32, np.float64: torch.float64, np.int64: torch.int64,
+               np.int32: torch.int32, np.bool_: torch.bool, np.float16: torch.float16}
+
+
+def same_as_torch(ours, theirs):
+    assert ours.dtype == theirs.numpy().dtype, f"dtype {ours.dtype} != {theirs.dtype}"
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    assert ours.requires_grad == theirs.requires_grad and ours.is_leaf
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int64, np.int32,
+                                   np.bool_])
+def test_is_floating_point_as_torch(dtype):
+    ours, theirs = cr.zeros(2, dtype=dtype), torch.zeros(2, dtype=TORCH_DTYPE[dtype])
+    assert ours.is_floating_point() == theirs.is_floating_point()
+    assert cr.is_floating_point(ours) == torch.is_floating_point(theirs)
+
+
+@pytest.mark.parametrize("source, target", [(np.int64, np.float64), (np.float64, np.float32),
+                                            (np.float32, np.int64), (np.float32, np.float32)])
+def test_type_as_takes_the_other_tensor_s_dtype(source, target):
+    x = np.array([1.5, -2.0, 3.0])
+    ours = cr.tensor(x.astype(source)).type_as(cr.zeros(1, dtype=target))
+    theirs = torch.tensor(x.astype(source)).type_as(torch.zeros(1, dtype=TORCH_DTYPE[target]))
+    same_as_torch(ours, theirs)
+
+
+def test_type_as_passes_the_gradient_back_in_the_source_dtype(rng):
+    compare_with_torch(lambda a: a.type_as(cr.zeros(1, dtype=cr.float32)).double() * 2,
+                       [rng.standard_normal(3)],
+                       torch_fn=lambda a: a.type_as(torch.zeros(1)).double() * 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("make", [
+    lambda x, lib: x.new_zeros(2, 3), lambda x, lib: x.new_zeros((0, 2)),
+    lambda x, lib: x.new_ones([3]), lambda x, lib: x.new_ones(2, dtype=lib.float64),
+    lambda x, lib: x.new_full((2, 2), 1.5), lambda x, lib: x.new_full([3], 7, dtype=lib.int32),
+    lambda x, lib: x.new_tensor([1, 2, 3]), lambda x, lib: x.new_tensor([[0.5, 2.5]]),
+    lambda x, lib: x.new_tensor(np.array([1.25, 2.0])),
+    lambda x, lib: x.new_tensor([1.0, 2.0], dtype=lib.float64),
+])
+def test_new_tensors_take_this_tensor_s_dtype_as_torch(make, dtype):
+    ours = make(cr.zeros(1, dtype=dtype), cr)
+    theirs = make(torch.zeros(1, dtype=TORCH_DTYPE[dtype]), torch)
+    same_as_torch(ours, theirs)
+
+
+def test_new_tensors_may_require_grad_and_copy_their_data():
+    x = cr.zeros(2, dtype=cr.float64)
+    assert x.new_ones(2, requires_grad=True).requires_grad
+    assert x.new_full((1,), 2.0, requires_grad=True).requires_grad
+    data = np.array([1.0, 2.0])
+    copy = x.new_tensor(data, requires_grad=True)
+    data[0] = 5.0
+    assert copy.tolist() == [1.0, 2.0] and copy.requires_grad and copy.is_leaf
+
+
+def test_detach_in_place_makes_a_leaf_that_needs_no_gradient():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    assert y.detach_() is y
+    assert y.is_leaf and not y.requires_grad and y.grad_fn is None
+    z = y * 3 + x
+    assert z.requires_grad
+    z.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]  # nothing flows through y
+
+
 # -- bad arguments ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("call, error, message", [
     (lambda x: x.repeat(2), cr.ShapeError, "repeat: 1 repeat count"),
@@ -253,6 +324,12 @@ def test_contiguous_returns_the_tensor_itself():
      "bmm: shapes (1, 2, 3) and (1, 2, 1) do not fit"),
     (lambda x: x[None].bmm(cr.ones(1, 3, 1, dtype=cr.float64)), TypeError,
      "bmm: both tensors must have the same dtype, got float32 and float64"),
+    (lambda x: x.new_zeros(2, -1), ValueError, "new_zeros: sizes must not be negative"),
+    (lambda x: x.new_ones(2.0), TypeError, "new_ones: sizes must be integers"),
+    (lambda x: x.new_full(2, 1.0), TypeError, "new_full: size must be a tuple of ints"),
+    (lambda x: x.new_zeros(2, device="cuda"), ValueError, "new_zeros: chainrule runs on the CPU"),
+    (lambda x: x.new_tensor([1, 2], requires_grad=True, dtype=cr.int64), RuntimeError,
+     "only floating point tensors can require gradients"),
 ])
 def test_bad_arguments_name_the_method_and_the_problem(call, error, message):
     with pytest.raises(error, match=re.escape(message)):

@@ -29,7 +29,7 @@ from .functional import (
     where, zeros, zeros_like,
 )
 from .functional import (
-    bmm, chunk, flip, gather, index_select, narrow, outer, roll, split,
+    bmm, chunk, flip, gather, index_select, is_floating_point, narrow, outer, roll, split,
 )
 from .random import manual_seed, rand, randint, randn, randperm
 

@@ -350,3 +350,7 @@ def outer(input, vec2):  # noqa: A002
 
 def bmm(input, mat2):  # noqa: A002
     return _t(input).bmm(mat2)
+
+
+def is_floating_point(input):  # noqa: A002
+    return _t(input).is_floating_point()

@@ -895,6 +895,63 @@ class Tensor:
                             f"{b.dtype}")
         return MatMul.apply(self, mat2)
 
+    def is_floating_point(self):
+        """Is the dtype a floating-point one (float16, float32, float64)? As torch."""
+        return self.data.dtype.kind == "f"
+
+    def type_as(self, tensor):
+        """This tensor in ``tensor``'s dtype, as ``self.to(tensor.dtype)``."""
+        return self.to(tensor.dtype)
+
+    def _new(self, op, data, dtype, device, requires_grad):
+        """A new leaf holding ``data`` as ``dtype`` (this tensor's dtype by default)."""
+        if device is not None and str(device) != "cpu":
+            raise ValueError(f"{op}: chainrule runs on the CPU (NumPy); device {device!r} "
+                             "is not available")
+        data = np.asarray(data, dtype=self.data.dtype if dtype is None else dtype)
+        return Tensor(data, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` with this tensor's dtype (unless ``dtype`` says otherwise)."""
+        from .functional import _shape
+
+        return self._new("new_zeros", np.zeros(_shape(size, "new_zeros")), dtype, device,
+                         requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        """Ones of ``size`` with this tensor's dtype (unless ``dtype`` says otherwise)."""
+        from .functional import _shape
+
+        return self._new("new_ones", np.ones(_shape(size, "new_ones")), dtype, device,
+                         requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        """``fill_value`` everywhere in a tensor of ``size`` (a tuple), with this tensor's dtype
+        unless ``dtype`` says otherwise (the value is converted to it, as in torch)."""
+        from .functional import _shape
+
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(f"new_full: size must be a tuple of ints, got {size!r}")
+        shape = _shape((tuple(size),), "new_full")
+        full = np.full(shape, fill_value, dtype=self.data.dtype if dtype is None else dtype)
+        return self._new("new_full", full, dtype, device, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A new leaf holding a copy of ``data``, with this tensor's dtype unless ``dtype``
+        says otherwise (so ``x.new_tensor([1, 2])`` of a float tensor is float)."""
+        data = _as_array(data, self.data.dtype if dtype is None else dtype, copy=True)
+        return self._new("new_tensor", data, dtype, device, requires_grad)
+
+    def detach_(self):
+        """Cut this tensor from the graph in place: it becomes a leaf that requires no
+        gradient, as torch's ``detach_``. Unlike torch, results computed from it *before* the
+        call are cut there too (the engine follows each input's ``grad_fn`` when backward runs):
+        call ``detach_`` before using the tensor, as in truncated backprop through time."""
+        self.grad_fn = None
+        self.requires_grad = False
+        self._retains_grad = False
+        return self
+
 
 class MaxResult(tuple):
     """``(values, indices)`` from ``max(dim=...)``, with torch's attribute names."""

@@ -89,8 +89,9 @@ def test_flip_matches_torch(shape, seed, data):
     ndim = len(shape)
     dims = data.draw(st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim))
     dims = [d - ndim if data.draw(st.booleans()) else d for d in dims]  # some negative
-    check_op(lambda a: a.flip(*dims), [normal(seed, shape)],
-             torch_fn=lambda a: a.flip(dims))
+    check_op(lambda a: a.flip(dims), [normal(seed, shape)])
+    if dims:
+        check_op(lambda a: a.flip(*dims), [normal(seed, shape)], torch_fn=lambda a: a.flip(dims))
     check_op(lambda a: cr.flip(a, dims), [normal(seed, shape)],
              torch_fn=lambda a: torch.flip(a, dims))
 
@@ -152,9 +153,13 @@ def test_gather_gradient_counts_repeated_picks():
     np.testing.assert_array_equal(x.grad.data, [[1.0, 0.0, 3.0]])
 
 
-def test_gather_of_a_0d_tensor_and_an_int32_index_as_torch():
+def test_gather_of_a_0d_tensor_or_index_and_an_int32_index_as_torch():
     compare_with_torch(lambda a: a.gather(0, cr.tensor(0)), [np.array(2.5)],
                        torch_fn=lambda a: a.gather(0, torch.tensor(0)))
+    compare_with_torch(lambda a: a.gather(0, cr.tensor([0])), [np.array(2.5)],
+                       torch_fn=lambda a: a.gather(0, torch.tensor([0])))
+    compare_with_torch(lambda a: a.gather(-1, cr.tensor(2)), [np.array([1.0, 2.0, 3.0])],
+                       torch_fn=lambda a: a.gather(-1, torch.tensor(2)))
     index = np.array([[1, 0]], dtype=np.int32)
     compare_with_torch(lambda a: a.gather(-1, cr.tensor(index)), [np.ones((2, 3))],
                        torch_fn=lambda a: a.gather(-1, torch.from_numpy(index)))
@@ -293,6 +298,7 @@ def test_detach_in_place_makes_a_leaf_that_needs_no_gradient():
     (lambda x: x.chunk(0), ValueError, "chunk: chunks must be a positive integer"),
     (lambda x: x.flip(0, -2), ValueError, "flip: a dim appears more than once"),
     (lambda x: x.flip(3), IndexError, "flip: dim 3 is out of range"),
+    (lambda x: x.flip(), TypeError, "flip: give the dims to flip"),
     (lambda x: x.roll((1, 2), 0), ValueError, "roll: 2 shift(s) (1, 2) for 1 dim"),
     (lambda x: x.roll((1, 2)), ValueError, "roll: without dims there must be one shift"),
     (lambda x: x.roll(1, -3), IndexError, "roll: dim -3 is out of range"),

@@ -779,6 +779,9 @@ class Tensor:
     def flip(self, *args, dims=None):
         """The elements in reverse order along each of ``dims``, as ``torch.flip``
         (``x.flip(0, 1)`` or ``x.flip(dims=(0, 1))``); the gradient is flipped back."""
+        if not args and dims is None:
+            raise TypeError("flip: give the dims to flip, e.g. x.flip(0) (torch flips none by "
+                            "default, not all)")
         dims = _dims(args) if dims is None else _dims((dims,))
         if dims and self.data.ndim == 0:
             raise IndexError(f"flip: a 0-d tensor has no dims, got dims {dims}")
@@ -829,8 +832,8 @@ class Tensor:
         if index.ndim != ndim and not (ndim + index.ndim == 1 and index.size == 1):
             raise ShapeError(f"gather: the index has {index.ndim} dims but the tensor has "
                              f"{ndim}; they must have the same number")
-        if ndim == 0:  # as torch: a 0-d tensor is gathered as a 1-element vector
-            return self.reshape(1).gather(0, index.reshape(1)).reshape(index.shape)
+        if ndim == 0 or index.ndim == 0:  # as torch: a 0-d tensor or index counts as 1-d
+            return self.reshape(-1).gather(0, index.reshape(1)).reshape(index.shape)
         for d, (m, n) in enumerate(zip(index.shape, self.data.shape)):
             if d != dim and m > n:
                 raise ShapeError(f"gather: the index of shape {tuple(index.shape)} is larger "

@@ -302,6 +302,7 @@ def test_detach_in_place_makes_a_leaf_that_needs_no_gradient():
     (lambda x: x.roll((1, 2), 0), ValueError, "roll: 2 shift(s) (1, 2) for 1 dim"),
     (lambda x: x.roll((1, 2)), ValueError, "roll: without dims there must be one shift"),
     (lambda x: x.roll(1, -3), IndexError, "roll: dim -3 is out of range"),
+    (lambda x: x.roll(1.5, 0), TypeError, "roll: shifts must be integers, got (1.5,)"),
     (lambda x: x.narrow(1, 2, 2), ValueError, "narrow: start 2 + length 2 exceeds the size 3"),
     (lambda x: x.narrow(0, -3, 1), IndexError, "narrow: start -3 is out of range"),
     (lambda x: x.narrow(0, 0, -1), ValueError, "narrow: length must be non-negative"),

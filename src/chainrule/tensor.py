@@ -793,12 +793,14 @@ class Tensor:
     def roll(self, shifts, dims=None):
         """The elements shifted cyclically by ``shifts`` along ``dims`` (over the flattened
         tensor when dims is None), as ``torch.roll``; the gradient is rolled back."""
-        shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        if any(isinstance(n, bool) or not isinstance(n, numbers.Integral) for n in shifts):
+            raise TypeError(f"roll: shifts must be integers, got {shifts}")
         if dims is None:
             if len(shifts) != 1:
                 raise ValueError(f"roll: without dims there must be one shift, got {shifts}")
             flat = self.reshape(-1) if self.data.ndim != 1 else self
-            return Roll.apply(flat, shifts, (0,)).reshape(self.data.shape)
+            return Roll.apply(flat, (int(shifts[0]),), (0,)).reshape(self.data.shape)
         dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
         if len(shifts) != len(dims):
             raise ValueError(f"roll: {len(shifts)} shift(s) {shifts} for {len(dims)} dim(s) "
@@ -806,7 +808,7 @@ class Tensor:
         if self.data.ndim == 0:
             raise IndexError(f"roll: a 0-d tensor has no dims, got dims {dims}")
         axes = tuple(dim_index(d, self.data.ndim, "roll") for d in dims)
-        return Roll.apply(self, tuple(int(s) for s in shifts), axes)
+        return Roll.apply(self, tuple(int(n) for n in shifts), axes)
 
     @staticmethod
     def _index_array(index, op):

@@ -28,6 +28,9 @@ from .functional import (
     sign, sin, softmax, sqrt, square, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var,
     where, zeros, zeros_like,
 )
+from .functional import (
+    bmm, chunk, flip, gather, index_select, is_floating_point, narrow, outer, roll, split,
+)
 from .random import manual_seed, rand, randint, randn, randperm
 
 __version__ = "0.1.0"

@@ -313,3 +313,44 @@ def from_numpy(array):
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a NumPy array, got {type(array).__name__}")
     return Tensor(array)
+
+
+# -- torch's shape and indexing functions (each is the Tensor method of the same name) ----------
+def split(tensor, split_size_or_sections, dim=0):
+    return _t(tensor).split(split_size_or_sections, dim)
+
+
+def chunk(input, chunks, dim=0):  # noqa: A002 - torch's argument names
+    return _t(input).chunk(chunks, dim)
+
+
+def flip(input, dims):  # noqa: A002
+    return _t(input).flip(dims=dims)
+
+
+def roll(input, shifts, dims=None):  # noqa: A002
+    return _t(input).roll(shifts, dims)
+
+
+def narrow(input, dim, start, length):  # noqa: A002
+    return _t(input).narrow(dim, start, length)
+
+
+def gather(input, dim, index, *, sparse_grad=False):  # noqa: A002
+    return _t(input).gather(dim, index, sparse_grad=sparse_grad)
+
+
+def index_select(input, dim, index):  # noqa: A002
+    return _t(input).index_select(dim, index)
+
+
+def outer(input, vec2):  # noqa: A002
+    return _t(input).outer(vec2)
+
+
+def bmm(input, mat2):  # noqa: A002
+    return _t(input).bmm(mat2)
+
+
+def is_floating_point(input):  # noqa: A002
+    return _t(input).is_floating_point()

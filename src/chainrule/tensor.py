@@ -9,6 +9,7 @@ Dtypes follow torch: Python floats become float32, Python ints int64, NumPy arra
 
 import math
 import numbers
+import operator
 
 import numpy as np
 
@@ -694,6 +695,268 @@ class Tensor:
         for i in range(len(self)):
             yield self[i]
 
+    # torch's shape and indexing names (repeat, split, ...)
+    def repeat(self, *sizes, repeats=None):
+        """This tensor tiled ``repeats[i]`` times along dim i, as ``torch.Tensor.repeat``
+        (numpy's ``tile``); extra leading counts add new dims."""
+        if not sizes and repeats is None:
+            raise TypeError("repeat: give the repeat counts, e.g. x.repeat(2, 1)")
+        reps = _dims(sizes) if repeats is None else _dims((repeats,))
+        if len(reps) < self.data.ndim:
+            raise ShapeError(f"repeat: {len(reps)} repeat count(s) {reps} for a tensor with "
+                             f"{self.data.ndim} dims; give at least one count per dim")
+        for r in reps:
+            if isinstance(r, bool) or not isinstance(r, numbers.Integral) or r < 0:
+                raise ValueError(f"repeat: counts must be non-negative integers, got {reps}")
+        return Repeat.apply(self, tuple(int(r) for r in reps))
+
+    def narrow(self, dim, start, length):
+        """The ``length`` elements from ``start`` along ``dim`` (a negative start counts from
+        the end), as ``torch.narrow``; the gradient goes back to that slice."""
+        if self.data.ndim == 0:
+            raise ShapeError("narrow: a 0-d tensor has no dim to narrow")
+        dim = dim_index(dim, self.data.ndim, "narrow")
+        size = self.data.shape[dim]
+        try:  # start may be a 0-d integer tensor, as in torch
+            start, length = operator.index(start), operator.index(length)
+        except TypeError:
+            raise TypeError(f"narrow: start and length must be integers, got {start!r} and "
+                            f"{length!r}") from None
+        if not -size <= start <= size:
+            raise IndexError(f"narrow: start {start} is out of range for dim {dim} of size "
+                             f"{size} (expected {-size} to {size})")
+        if length < 0:
+            raise ValueError(f"narrow: length must be non-negative, got {length}")
+        if start < 0:
+            start += size
+        if start + length > size:
+            raise ValueError(f"narrow: start {start} + length {length} exceeds the size "
+                             f"{size} of dim {dim}")
+        return self[(slice(None),) * dim + (slice(start, start + length),)]
+
+    def split(self, split_size, dim=0):
+        """Pieces of ``split_size`` along ``dim`` (the last one smaller if it does not divide),
+        or pieces of the sizes in a list, which must add up to the dim's size
+        (``torch.split``). A tuple of tensors, each a slice whose gradient goes back to it."""
+        dim = dim_index(dim, self.data.ndim, "split")
+        if self.data.ndim == 0:
+            raise ShapeError("split: a 0-d tensor has no dim to split")
+        size = self.data.shape[dim]
+        sizes = split_size
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            step = int(sizes)
+            if step < 0 or (step == 0 and size != 0):
+                raise ValueError(f"split: split_size must be positive (0 only for a dim of "
+                                 f"size 0), got {step} for dim {dim} of size {size}")
+            sizes = [min(step, size - s) for s in range(0, size, step)] if size else [0]
+        else:
+            sizes = list(sizes)
+            if any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0
+                   for n in sizes):
+                raise ValueError(f"split: sizes must be non-negative integers, got {sizes}")
+            if sum(sizes) != size:
+                raise ValueError(f"split: the sizes {sizes} add up to {sum(sizes)}, but dim "
+                                 f"{dim} has size {size}")
+        pieces, start = [], 0
+        for n in sizes:
+            pieces.append(self.narrow(dim, start, n))
+            start += n
+        return tuple(pieces)
+
+    def chunk(self, chunks, dim=0):
+        """``chunks`` pieces along ``dim`` of ceil(size / chunks) elements each, as
+        ``torch.chunk``: the last may be smaller, and there may be fewer than ``chunks``."""
+        if isinstance(chunks, bool) or not isinstance(chunks, numbers.Integral) or chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
+        d = dim_index(dim, self.data.ndim, "chunk")
+        if self.data.ndim == 0:
+            raise ShapeError("chunk: a 0-d tensor has no dim to split")
+        size = self.data.shape[d]
+        if size == 0:  # torch gives `chunks` empty pieces here
+            return tuple(self.narrow(d, 0, 0) for _ in range(chunks))
+        return self.split(-(-size // chunks), d)
+
+    def flip(self, *args, dims=None):
+        """The elements in reverse order along each of ``dims``, as ``torch.flip``
+        (``x.flip(0, 1)`` or ``x.flip(dims=(0, 1))``); the gradient is flipped back."""
+        if not args and dims is None:
+            raise TypeError("flip: give the dims to flip, e.g. x.flip(0) (torch flips none by "
+                            "default, not all)")
+        dims = _dims(args) if dims is None else _dims((dims,))
+        if dims and self.data.ndim == 0:
+            raise IndexError(f"flip: a 0-d tensor has no dims, got dims {dims}")
+        axes = tuple(dim_index(d, self.data.ndim, "flip") for d in dims)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"flip: a dim appears more than once in {dims}")
+        return Flip.apply(self, axes)
+
+    def roll(self, shifts, dims=None):
+        """The elements shifted cyclically by ``shifts`` along ``dims`` (over the flattened
+        tensor when dims is None), as ``torch.roll``; the gradient is rolled back."""
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        if any(isinstance(n, bool) or not isinstance(n, numbers.Integral) for n in shifts):
+            raise TypeError(f"roll: shifts must be integers, got {shifts}")
+        if dims is None:
+            if len(shifts) != 1:
+                raise ValueError(f"roll: without dims there must be one shift, got {shifts}")
+            flat = self.reshape(-1) if self.data.ndim != 1 else self
+            return Roll.apply(flat, (int(shifts[0]),), (0,)).reshape(self.data.shape)
+        dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise ValueError(f"roll: {len(shifts)} shift(s) {shifts} for {len(dims)} dim(s) "
+                             f"{dims}; give one shift per dim")
+        if self.data.ndim == 0:
+            raise IndexError(f"roll: a 0-d tensor has no dims, got dims {dims}")
+        axes = tuple(dim_index(d, self.data.ndim, "roll") for d in dims)
+        return Roll.apply(self, tuple(int(n) for n in shifts), axes)
+
+    @staticmethod
+    def _index_array(index, op):
+        """An index tensor's array, checked to be of torch's integer dtypes."""
+        if not isinstance(index, (Tensor, np.ndarray)):
+            raise TypeError(f"{op}: index must be a tensor, not {type(index).__name__}")
+        index = index.data if isinstance(index, Tensor) else index
+        if index.dtype not in (np.int64, np.int32):
+            raise TypeError(f"{op}: index must be an int64 (or int32) tensor, got "
+                            f"{index.dtype}")
+        return index
+
+    def gather(self, dim, index, *, sparse_grad=False):
+        """out[i][j] = self[index[i][j]][j] for dim 0 (and likewise for any dim), as
+        ``torch.gather``: ``index`` has this tensor's number of dims and is no larger
+        than it outside ``dim``; the output has the index's shape."""
+        if sparse_grad:
+            raise NotImplementedError("gather: chainrule has no sparse tensors, so no "
+                                      "sparse_grad; the gradient is dense")
+        index = self._index_array(index, "gather")
+        ndim = self.data.ndim
+        dim = dim_index(dim, ndim, "gather")
+        if index.ndim != ndim and not (ndim + index.ndim == 1 and index.size == 1):
+            raise ShapeError(f"gather: the index has {index.ndim} dims but the tensor has "
+                             f"{ndim}; they must have the same number")
+        if ndim == 0 or index.ndim == 0:  # as torch: a 0-d tensor or index counts as 1-d
+            return self.reshape(-1).gather(0, index.reshape(1)).reshape(index.shape)
+        for d, (m, n) in enumerate(zip(index.shape, self.data.shape)):
+            if d != dim and m > n:
+                raise ShapeError(f"gather: the index of shape {tuple(index.shape)} is larger "
+                                 f"than the tensor of shape {tuple(self.data.shape)} at dim {d}")
+        bad = (index < 0) | (index >= self.data.shape[dim])
+        if bad.any():
+            raise IndexError(f"gather: index {index[bad][0]} is out of range for dim {dim} "
+                             f"of size {self.data.shape[dim]}")
+        return Gather.apply(self, index, dim)
+
+    def index_select(self, dim, index):
+        """The slices of this tensor at the positions ``index`` (a 1-d integer tensor) along
+        ``dim``, as ``torch.index_select``; repeated positions add up their gradients."""
+        index = self._index_array(index, "index_select")
+        dim = dim_index(dim, self.data.ndim, "index_select")
+        if index.ndim > 1:
+            raise ShapeError(f"index_select: the index must be a vector, got shape "
+                             f"{tuple(index.shape)}")
+        if self.data.ndim == 0:
+            if index.size != 1:
+                raise ShapeError(f"index_select: a 0-d tensor takes one index, got "
+                                 f"{index.size}")
+            return self.reshape(1).index_select(0, index.reshape(1)).reshape(())
+        size = self.data.shape[dim]
+        bad = (index < 0) | (index >= size)
+        if bad.any():
+            raise IndexError(f"index_select: index {index[bad][0]} is out of range for dim "
+                             f"{dim} of size {size}")
+        return IndexSelect.apply(self, index.reshape(-1), dim)
+
+    def contiguous(self, memory_format=None):
+        """The tensor itself, as torch returns an already contiguous tensor: chainrule has no
+        strided views that would need a copy first."""
+        return self
+
+    @property
+    def mT(self):  # noqa: N802 - torch's name
+        """The last two dims swapped: the transpose of each matrix in a batch, as torch."""
+        if self.data.ndim < 2:
+            raise ShapeError(f"mT: needs a matrix or a batch of matrices, got a "
+                             f"{self.data.ndim}-d tensor")
+        axes = list(range(self.data.ndim))
+        axes[-2], axes[-1] = axes[-1], axes[-2]
+        return Permute.apply(self, tuple(axes))
+
+    def outer(self, vec2):
+        """The outer product of two vectors, out[i][j] = self[i]·vec2[j] (torch.outer), as a
+        broadcast product; each gradient is the sum of g times the other vector."""
+        _check_ndim("outer", 1, self, vec2)
+        return Mul.apply(self.reshape(-1, 1), vec2.reshape(1, -1))
+
+    def bmm(self, mat2):
+        """Batched matrix product of (b, n, m) and (b, m, p) tensors (torch.bmm): one matrix
+        product per batch entry, with no broadcasting and the same dtype on both sides."""
+        _check_ndim("bmm", 3, self, mat2)
+        a, b = self.data, mat2.data if isinstance(mat2, Tensor) else np.asarray(mat2)
+        if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+            raise ShapeError(f"bmm: shapes {tuple(a.shape)} and {tuple(b.shape)} do not fit: "
+                             "the batch sizes must be equal and the inner sizes too")
+        if a.dtype != b.dtype:
+            raise TypeError(f"bmm: both tensors must have the same dtype, got {a.dtype} and "
+                            f"{b.dtype}")
+        return MatMul.apply(self, mat2)
+
+    def is_floating_point(self):
+        """Is the dtype a floating-point one (float16, float32, float64)? As torch."""
+        return self.data.dtype.kind == "f"
+
+    def type_as(self, tensor):
+        """This tensor in ``tensor``'s dtype, as ``self.to(tensor.dtype)``."""
+        return self.to(tensor.dtype)
+
+    def _new(self, op, data, dtype, device, requires_grad):
+        """A new leaf holding ``data`` as ``dtype`` (this tensor's dtype by default)."""
+        if device is not None and str(device) != "cpu":
+            raise ValueError(f"{op}: chainrule runs on the CPU (NumPy); device {device!r} "
+                             "is not available")
+        data = np.asarray(data, dtype=self.data.dtype if dtype is None else dtype)
+        return Tensor(data, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` with this tensor's dtype (unless ``dtype`` says otherwise)."""
+        from .functional import _shape
+
+        return self._new("new_zeros", np.zeros(_shape(size, "new_zeros")), dtype, device,
+                         requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        """Ones of ``size`` with this tensor's dtype (unless ``dtype`` says otherwise)."""
+        from .functional import _shape
+
+        return self._new("new_ones", np.ones(_shape(size, "new_ones")), dtype, device,
+                         requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        """``fill_value`` everywhere in a tensor of ``size`` (a tuple), with this tensor's dtype
+        unless ``dtype`` says otherwise (the value is converted to it, as in torch)."""
+        from .functional import _shape
+
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(f"new_full: size must be a tuple of ints, got {size!r}")
+        shape = _shape((tuple(size),), "new_full")
+        full = np.full(shape, fill_value, dtype=self.data.dtype if dtype is None else dtype)
+        return self._new("new_full", full, dtype, device, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A new leaf holding a copy of ``data``, with this tensor's dtype unless ``dtype``
+        says otherwise (so ``x.new_tensor([1, 2])`` of a float tensor is float)."""
+        data = _as_array(data, self.data.dtype if dtype is None else dtype, copy=True)
+        return self._new("new_tensor", data, dtype, device, requires_grad)
+
+    def detach_(self):
+        """Cut this tensor from the graph in place: it becomes a leaf that requires no
+        gradient, as torch's ``detach_``. Unlike torch, results computed from it *before* the
+        call are cut there too (the engine follows each input's ``grad_fn`` when backward runs):
+        call ``detach_`` before using the tensor, as in truncated backprop through time."""
+        self.grad_fn = None
+        self.requires_grad = False
+        self._retains_grad = False
+        return self
+
 
 class MaxResult(tuple):
     """``(values, indices)`` from ``max(dim=...)``, with torch's attribute names."""
@@ -730,6 +993,7 @@ from .ops.elementwise import (  # noqa: E402
     Sin,
     Sqrt,
 )
+from .ops.indexing import Gather, IndexSelect  # noqa: E402
 from .ops.matmul import MatMul  # noqa: E402
 from .ops.reduction import (  # noqa: E402
     Max,
@@ -741,4 +1005,13 @@ from .ops.reduction import (  # noqa: E402
     dim_index,
     normalize_axis,
 )
-from .ops.shape import BroadcastTo, GetItem, Permute, Reshape, integers_first  # noqa: E402
+from .ops.shape import (  # noqa: E402
+    BroadcastTo,
+    Flip,
+    GetItem,
+    Permute,
+    Repeat,
+    Reshape,
+    Roll,
+    integers_first,
+)

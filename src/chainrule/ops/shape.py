@@ -1,5 +1,6 @@
 """Ops that move numbers around without changing them: reshape, permute, indexing, concatenate,
-stack, broadcast. Backward moves each gradient back to where its number came from.
+stack, broadcast, repeat, flip, roll. Backward moves each gradient back to where its number came
+from (and adds up the gradients of a number that was copied).
 """
 
 import numbers
@@ -142,3 +143,55 @@ class Stack(Function):
     def backward(ctx, g):
         xp = get_array_module(g)
         return (None, *(xp.take(g, i, axis=ctx.axis) for i in range(g.shape[ctx.axis])))
+
+
+class Repeat(Function):
+    """y = x tiled ``reps`` times along each axis (torch's ``repeat``);  each element of x
+    appears once per tile, so its gradient is the sum of g over its copies."""
+
+    @staticmethod
+    def forward(ctx, x, reps):
+        ctx.shape = x.shape
+        ctx.reps = reps
+        return get_array_module(x).tile(x, reps)
+
+    @staticmethod
+    def backward(ctx, g):
+        # x is padded with leading 1s to len(reps) dims; split each axis of g into
+        # (copies, size) and sum over the copies
+        sizes = (1,) * (len(ctx.reps) - len(ctx.shape)) + tuple(ctx.shape)
+        pairs = []
+        for r, n in zip(ctx.reps, sizes):
+            pairs += [r, n]
+        summed = g.reshape(pairs).sum(axis=tuple(range(0, len(pairs), 2)))
+        return summed.reshape(ctx.shape), None
+
+
+class Flip(Function):
+    """y = x with the order of its elements reversed along ``axes``;  the gradient is g flipped
+    back the same way."""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return get_array_module(x).flip(x, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return get_array_module(g).flip(g, ctx.axes), None
+
+
+class Roll(Function):
+    """y = x shifted cyclically by ``shifts`` along ``axes`` (all elements, flattened, when axes
+    is None);  the gradient is g rolled back by the opposite shifts."""
+
+    @staticmethod
+    def forward(ctx, x, shifts, axes):
+        ctx.shifts = shifts
+        ctx.axes = axes
+        return get_array_module(x).roll(x, shifts, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        back = tuple(-s for s in ctx.shifts)
+        return get_array_module(g).roll(g, back, ctx.axes), None, None

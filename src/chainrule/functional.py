@@ -184,6 +184,23 @@ def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
     return _t(x).min(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
+# torch's reductions, scans and sorting (amax, logsumexp, ...)
+def amax(x, dim=(), keepdim=False):
+    return _t(x).amax(dim, keepdim)
+
+
+def amin(x, dim=(), keepdim=False):
+    return _t(x).amin(dim, keepdim)
+
+
+def logsumexp(x, dim, keepdim=False):
+    return _t(x).logsumexp(dim, keepdim)
+
+
+def prod(x, dim=None, keepdim=False, *, dtype=None):
+    return _t(x).prod(dim, keepdim, dtype=dtype)
+
+
 def reshape(x, *shape):
     return _t(x).reshape(*shape)
 

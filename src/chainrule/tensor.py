@@ -75,6 +75,11 @@ def _axis(axis, dim):
     return axis
 
 
+def _every_dim_if_empty(dim):
+    """torch's amax, amin and logsumexp read ``dim=()`` (or ``[]``) as every dim."""
+    return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
+
+
 def _check_ndim(op, ndim, *tensors):
     shapes = [np.shape(t.data if isinstance(t, Tensor) else t) for t in tensors]
     if any(len(shape) != ndim for shape in shapes):
@@ -573,6 +578,31 @@ class Tensor:
     def any(self):
         return Tensor(self.data.any())
 
+    # torch's reductions, scans and sorting (amax, logsumexp, ...)
+    def amax(self, dim=(), keepdim=False):
+        """The largest value over ``dim`` (an int or a tuple; every dim by default), values only.
+        Ties share the gradient evenly, as torch's amax (``max(dim)`` gives it to one index)."""
+        return Amax.apply(self, _every_dim_if_empty(dim), bool(keepdim))
+
+    def amin(self, dim=(), keepdim=False):
+        """The smallest value over ``dim``, as ``amax``."""
+        return Amin.apply(self, _every_dim_if_empty(dim), bool(keepdim))
+
+    def logsumexp(self, dim, keepdim=False):
+        """log Σ exp(x) over ``dim`` (an int or a tuple), computed without overflow; its gradient
+        is softmax(x). Integers give float32, as in torch."""
+        axes = normalize_axis(_every_dim_if_empty(dim), self.data.ndim, "logsumexp")
+        return LogSumExp.apply(self, axes, bool(keepdim))
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        """The product of all elements, or along one ``dim``; ``dtype`` casts first. Integers
+        and booleans multiply in int64, as in torch."""
+        x = self if dtype is None else self.to(dtype)
+        if dim is not None:
+            dim = dim_index(dim, self.data.ndim, "prod")
+            dim = dim if self.data.ndim else None  # a 0-d tensor's dim 0 is all of it
+        return Prod.apply(x, dim, bool(keepdim))
+
     # -- shape -----------------------------------------------------------------------------------
     def reshape(self, *shape):
         shape = _dims(shape)
@@ -732,10 +762,14 @@ from .ops.elementwise import (  # noqa: E402
 )
 from .ops.matmul import MatMul  # noqa: E402
 from .ops.reduction import (  # noqa: E402
+    Amax,
+    Amin,
+    LogSumExp,
     Max,
     Mean,
     Min,
     Norm,
+    Prod,
     StdFromVariance,
     Sum,
     dim_index,

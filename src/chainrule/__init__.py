@@ -28,7 +28,7 @@ from .functional import (
     sign, sin, softmax, sqrt, square, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var,
     where, zeros, zeros_like,
 )
-from .functional import amax, amin, logsumexp, prod
+from .functional import amax, amin, argsort, cumsum, logsumexp, prod, sort, topk
 from .random import manual_seed, rand, randint, randn, randperm
 
 __version__ = "0.1.0"

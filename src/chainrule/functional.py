@@ -201,6 +201,22 @@ def prod(x, dim=None, keepdim=False, *, dtype=None):
     return _t(x).prod(dim, keepdim, dtype=dtype)
 
 
+def cumsum(x, dim, *, dtype=None):
+    return _t(x).cumsum(dim, dtype=dtype)
+
+
+def sort(x, dim=-1, descending=False, *, stable=False):
+    return _t(x).sort(dim, descending, stable=stable)
+
+
+def argsort(x, dim=-1, descending=False, *, stable=False):
+    return _t(x).argsort(dim, descending, stable=stable)
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's argument name
+    return _t(x).topk(k, dim, largest, sorted)
+
+
 def reshape(x, *shape):
     return _t(x).reshape(*shape)
 

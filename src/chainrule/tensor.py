@@ -603,6 +603,51 @@ class Tensor:
             dim = dim if self.data.ndim else None  # a 0-d tensor's dim 0 is all of it
         return Prod.apply(x, dim, bool(keepdim))
 
+    def cumsum(self, dim, *, dtype=None):
+        """Running totals along ``dim``: element i is the sum of elements 0 … i. Integers and
+        booleans add up in int64, as in torch."""
+        x = self if dtype is None else self.to(dtype)
+        axis = dim_index(dim, self.data.ndim, "cumsum")
+        if not self.data.ndim:  # one element: its running total is itself
+            return CumSum.apply(x.reshape(1), 0).reshape(())
+        return CumSum.apply(x, axis)
+
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        """``(values, indices)``: the elements along ``dim`` in order, and where each came from.
+        Always stable (equal elements keep their order), which torch allows for any ``stable``;
+        NaN sorts as the largest value. Each value's gradient goes back to its element."""
+        axis = dim_index(dim, self.data.ndim, "sort")
+        if not self.data.ndim:
+            values, indices = self.reshape(1).sort(0, descending)
+            return MaxResult(values.reshape(()), indices.reshape(()))
+        order = sort_order(self.data, axis, descending)
+        return MaxResult(TakeAlongAxis.apply(self, order, axis), Tensor(order))
+
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        """The indices that sort the elements along ``dim`` (``sort(...).indices``)."""
+        dim_index(dim, self.data.ndim, "argsort")  # an error names argsort, not sort
+        return self.sort(dim, descending, stable=stable).indices
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's argument name
+        """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``, in
+        order (also for ``sorted=False``: torch leaves that order open). Of equal elements the
+        first ones are taken. Each value's gradient goes back to its element, the rest get 0."""
+        axis = dim_index(dim, self.data.ndim, "topk")
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+            raise TypeError(f"topk: k must be an integer, got {k!r}")
+        size = self.data.shape[axis] if self.data.ndim else 1
+        if not 0 <= k <= size:
+            raise ValueError(f"topk: k={k} is out of range for dim {dim} of size {size} "
+                             f"(shape {tuple(self.data.shape)})")
+        if not self.data.ndim:
+            values, indices = self.reshape(1).topk(k, 0, largest)
+            if k:
+                values, indices = values.reshape(()), indices.reshape(())
+            return MaxResult(values, indices)
+        order = sort_order(self.data, axis, descending=largest)
+        order = np.take(order, np.arange(k), axis=axis)
+        return MaxResult(TakeAlongAxis.apply(self, order, axis), Tensor(order))
+
     # -- shape -----------------------------------------------------------------------------------
     def reshape(self, *shape):
         shape = _dims(shape)
@@ -726,7 +771,8 @@ class Tensor:
 
 
 class MaxResult(tuple):
-    """``(values, indices)`` from ``max(dim=...)``, with torch's attribute names."""
+    """``(values, indices)`` from ``max(dim=...)``, ``min``, ``sort`` and ``topk``, with torch's
+    attribute names."""
 
     __slots__ = ()
 
@@ -775,4 +821,6 @@ from .ops.reduction import (  # noqa: E402
     dim_index,
     normalize_axis,
 )
+from .ops.scan import CumSum  # noqa: E402
 from .ops.shape import BroadcastTo, GetItem, Permute, Reshape, integers_first  # noqa: E402
+from .ops.sorting import TakeAlongAxis, sort_order  # noqa: E402

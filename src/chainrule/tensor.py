@@ -14,6 +14,7 @@ import numpy as np
 
 from .autograd.grad_mode import GradMode
 from .errors import ShapeError
+from .random import default_generator
 
 float16, float32, float64 = np.float16, np.float32, np.float64
 int32, int64, bool_ = np.int32, np.int64, np.bool_
@@ -78,6 +79,22 @@ def _axis(axis, dim):
 def _every_dim_if_empty(dim):
     """torch's amax, amin and logsumexp read ``dim=()`` (or ``[]``) as every dim."""
     return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
+
+
+def _random_generator(op, generator):
+    """chainrule's seeded generator, or the NumPy Generator the caller passed."""
+    if generator is None:
+        return default_generator()
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(f"{op}: generator must be a numpy.random.Generator, got "
+                        f"{type(generator).__name__}")
+    return generator
+
+
+def _scaled(other, alpha):
+    """alpha·other as an array or number, for add_ and sub_ (nothing recorded)."""
+    other = other.data if isinstance(other, Tensor) else other
+    return other if alpha == 1 else np.multiply(other, alpha)
 
 
 def _check_ndim(op, ndim, *tensors):
@@ -370,21 +387,35 @@ class Tensor:
         return MatMul.apply(self, other)
 
     # In-place arithmetic works on leaves that need no gradient (e.g. optimizer bookkeeping).
-    def _inplace(self, op, symbol, other):
-        if self.requires_grad and GradMode.enabled:
-            raise RuntimeError(
-                "in-place change of a tensor that requires grad: wrap it in chainrule.no_grad()"
-            )
-        other = other.data if isinstance(other, Tensor) else other
+    def _check_inplace(self, symbol, *others):
+        """The rule for every in-place change: not on a tensor that requires grad (a leaf or an
+        op's output) while the graph is recorded, as its old values may be saved for backward;
+        nor from a tensor that requires grad, whose gradient would be lost without a word."""
+        if not GradMode.enabled:
+            return
+        if self.requires_grad:
+            raise RuntimeError(f"{symbol}: in-place change of a tensor that requires grad: wrap "
+                               "it in chainrule.no_grad()")
+        if any(isinstance(o, Tensor) and o.requires_grad for o in others):
+            raise RuntimeError(f"{symbol}: an operand requires grad, and an in-place change "
+                               "records no graph: build a new tensor (out of place) to get its "
+                               "gradient, or wrap it in chainrule.no_grad() to use its values")
+
+    def _inplace(self, op, symbol, *others, instead=None):
+        """``op(self, *others)`` written into self. ``instead`` is the out-of-place spelling
+        the dtype error suggests (by default ``x = x + y`` for ``+=``)."""
+        self._check_inplace(symbol, *others)
+        others = [o.data if isinstance(o, Tensor) else o for o in others]
         try:
-            op(self.data, other, out=self.data, casting="same_kind")
+            op(self.data, *others, out=self.data, casting="same_kind")
         except TypeError as e:  # as torch, the result must keep the tensor's dtype
+            instead = instead or f"x = x {symbol[0]} y"
             raise TypeError(f"{symbol}: the result cannot be stored in this {self.data.dtype} "
-                            f"tensor ({e}); write x = x {symbol[0]} y for a new tensor") from None
+                            f"tensor ({e}); write {instead} for a new tensor") from None
         except ValueError:  # ... and its shape
-            raise ShapeError(f"{symbol}: the result of shapes {tuple(self.data.shape)} and "
-                             f"{tuple(np.shape(other))} does not fit in this tensor of shape "
-                             f"{tuple(self.data.shape)}") from None
+            shapes = " and ".join(str(tuple(np.shape(o))) for o in (self.data, *others))
+            raise ShapeError(f"{symbol}: the result of shapes {shapes} does not fit in this "
+                             f"tensor of shape {tuple(self.data.shape)}") from None
         return self
 
     def __iadd__(self, other):
@@ -398,6 +429,93 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self._inplace(np.true_divide, "/=", other)
+
+    # torch's in-place methods (fill_, add_, ...)
+    # Each changes self and returns it, under the rule of +=: refused on a tensor that requires
+    # grad unless inside no_grad (where weights are initialised and updated).
+    def add_(self, other, *, alpha=1):
+        """self ← self + alpha·other."""
+        self._check_inplace("add_", other)
+        return self._inplace(np.add, "add_", _scaled(other, alpha), instead="x.add(y)")
+
+    def sub_(self, other, *, alpha=1):
+        """self ← self − alpha·other."""
+        self._check_inplace("sub_", other)
+        return self._inplace(np.subtract, "sub_", _scaled(other, alpha), instead="x.sub(y)")
+
+    def mul_(self, other):
+        """self ← self · other."""
+        return self._inplace(np.multiply, "mul_", other, instead="x.mul(y)")
+
+    def div_(self, other):
+        """self ← self / other (true division: an integer tensor cannot hold the result)."""
+        return self._inplace(np.true_divide, "div_", other, instead="x.div(y)")
+
+    def clamp_(self, min=None, max=None):  # noqa: A002 - torch's argument names
+        """self ← self clipped to [min, max] (numbers or tensors; min > max gives max)."""
+        if min is None and max is None:
+            raise ValueError("clamp_ needs min or max")
+        return self._inplace(np.clip, "clamp_", min, max, instead="x.clamp(min, max)")
+
+    clip_ = clamp_
+
+    def fill_(self, value):
+        """Every element ← ``value`` (a number or a 0-d tensor), cast to this tensor's dtype as
+        torch does (2.7 in an integer tensor is 2)."""
+        self._check_inplace("fill_", value)
+        if isinstance(value, Tensor):
+            if value.data.ndim:
+                raise ShapeError(f"fill_: the value must be a number or a 0-d tensor, got a "
+                                 f"tensor of shape {tuple(value.data.shape)}")
+            value = value.data
+        try:
+            self.data[...] = value
+        except (TypeError, ValueError, OverflowError):
+            raise TypeError(f"fill_: {value!r} cannot be stored in this {self.data.dtype} "
+                            "tensor") from None
+        return self
+
+    def copy_(self, src, non_blocking=False):
+        """self ← the values of ``src``, broadcast to self's shape and cast to its dtype (any
+        dtype, as torch: floats copied into integers are truncated)."""
+        self._check_inplace("copy_", src)
+        src = src.data if isinstance(src, Tensor) else np.asarray(src)
+        try:
+            fits = np.broadcast_shapes(src.shape, self.data.shape) == self.data.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ShapeError(f"copy_: a source of shape {tuple(src.shape)} cannot be broadcast "
+                             f"to this tensor's shape {tuple(self.data.shape)}")
+        np.copyto(self.data, src, casting="unsafe")
+        return self
+
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+        """Every element ← a draw from the uniform distribution on [from, to), from chainrule's
+        seeded generator (``manual_seed``). torch's first argument is named ``from``, a Python
+        keyword: pass it by position (or as ``from_``)."""
+        self._check_random("uniform_")
+        if from_ > to:
+            raise ValueError(f"uniform_: from ({from_}) must not be greater than to ({to})")
+        rng = _random_generator("uniform_", generator)
+        self.data[...] = rng.uniform(from_, to, self.data.shape)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Every element ← a draw from the normal distribution N(mean, std²), from chainrule's
+        seeded generator (``manual_seed``)."""
+        self._check_random("normal_")
+        if std < 0:
+            raise ValueError(f"normal_: std must not be negative, got {std}")
+        rng = _random_generator("normal_", generator)
+        self.data[...] = rng.normal(mean, std, self.data.shape)
+        return self
+
+    def _check_random(self, symbol):
+        self._check_inplace(symbol)
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"{symbol}: only floating point tensors can hold random draws, this "
+                            f"one is {self.data.dtype}")
 
     # -- comparisons (no gradient: their output is a boolean) ----------------------------------
     def _compare(self, op, other):

@@ -714,7 +714,8 @@ class Tensor:
 
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         """The product of all elements, or along one ``dim``; ``dtype`` casts first. Integers
-        and booleans multiply in int64, as in torch."""
+        and booleans multiply in int64, as in torch. Each element's gradient is the product of
+        the others (right also where x holds zeros)."""
         x = self if dtype is None else self.to(dtype)
         if dim is not None:
             dim = dim_index(dim, self.data.ndim, "prod")
@@ -723,7 +724,8 @@ class Tensor:
 
     def cumsum(self, dim, *, dtype=None):
         """Running totals along ``dim``: element i is the sum of elements 0 … i. Integers and
-        booleans add up in int64, as in torch."""
+        booleans add up in int64, as in torch. Element j's gradient is the sum of g over the
+        totals it is part of, i ≥ j."""
         x = self if dtype is None else self.to(dtype)
         axis = dim_index(dim, self.data.ndim, "cumsum")
         if not self.data.ndim:  # one element: its running total is itself

@@ -161,3 +161,13 @@ def test_random_fills_refuse_bad_arguments_by_name():
         cr.zeros(3).uniform_(1, 0)
     with pytest.raises(ValueError, match="normal_: std must not be negative"):
         cr.zeros(3).normal_(0, -1)
+
+
+def test_in_place_methods_on_a_view_change_the_viewed_tensor_as_torch():
+    ours, theirs = cr.zeros(2, 3), torch.zeros(2, 3)
+    for t in (ours, theirs):
+        t[0].fill_(1.0)
+        t[:, 1].add_(5.0)
+        t.T.mul_(2.0)
+        t[1, 1:].clamp_(max=3.0)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())

@@ -107,11 +107,14 @@ def test_in_place_change_of_a_tensor_that_requires_grad_is_refused_outside_no_gr
     assert w.is_leaf and w.requires_grad
 
 
-@pytest.mark.parametrize("name", ["add_", "sub_", "mul_", "div_", "copy_", "clamp_"])
-def test_an_operand_that_requires_grad_is_refused_outside_no_grad(name):
+@pytest.mark.parametrize("name, symbol", [
+    ("add_", "add_"), ("sub_", "sub_"), ("mul_", "mul_"), ("div_", "div_"), ("copy_", "copy_"),
+    ("clamp_", "clamp_"), ("__iadd__", r"\+="), ("__itruediv__", "/="),
+])
+def test_an_operand_that_requires_grad_is_refused_outside_no_grad(name, symbol):
     """torch would record the change; chainrule records none, so the gradient would be lost."""
     x, w = cr.ones(2), cr.tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match=f"{name}: an operand requires grad"):
+    with pytest.raises(RuntimeError, match=f"{symbol}: an operand requires grad"):
         getattr(x, name)(w)
     assert x.tolist() == [1.0, 1.0]
     with cr.no_grad():

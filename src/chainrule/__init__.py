@@ -31,6 +31,7 @@ from .functional import (
 from .functional import (
     bmm, chunk, flip, gather, index_select, is_floating_point, narrow, outer, roll, split,
 )
+from .functional import amax, amin, argsort, cumsum, logsumexp, prod, sort, topk
 from .random import manual_seed, rand, randint, randn, randperm
 
 __version__ = "0.1.0"

@@ -184,6 +184,39 @@ def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
     return _t(x).min(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
+# torch's reductions, scans and sorting (amax, logsumexp, ...)
+def amax(x, dim=(), keepdim=False):
+    return _t(x).amax(dim, keepdim)
+
+
+def amin(x, dim=(), keepdim=False):
+    return _t(x).amin(dim, keepdim)
+
+
+def logsumexp(x, dim, keepdim=False):
+    return _t(x).logsumexp(dim, keepdim)
+
+
+def prod(x, dim=None, keepdim=False, *, dtype=None):
+    return _t(x).prod(dim, keepdim, dtype=dtype)
+
+
+def cumsum(x, dim, *, dtype=None):
+    return _t(x).cumsum(dim, dtype=dtype)
+
+
+def sort(x, dim=-1, descending=False, *, stable=False):
+    return _t(x).sort(dim, descending, stable=stable)
+
+
+def argsort(x, dim=-1, descending=False, *, stable=False):
+    return _t(x).argsort(dim, descending, stable=stable)
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's argument name
+    return _t(x).topk(k, dim, largest, sorted)
+
+
 def reshape(x, *shape):
     return _t(x).reshape(*shape)
 

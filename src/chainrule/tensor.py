@@ -15,6 +15,7 @@ import numpy as np
 
 from .autograd.grad_mode import GradMode
 from .errors import ShapeError
+from .random import default_generator
 
 float16, float32, float64 = np.float16, np.float32, np.float64
 int32, int64, bool_ = np.int32, np.int64, np.bool_
@@ -74,6 +75,27 @@ def _axis(axis, dim):
             raise TypeError("give axis or dim, not both")
         return dim
     return axis
+
+
+def _every_dim_if_empty(dim):
+    """torch's amax, amin and logsumexp read ``dim=()`` (or ``[]``) as every dim."""
+    return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
+
+
+def _random_generator(op, generator):
+    """chainrule's seeded generator, or the NumPy Generator the caller passed."""
+    if generator is None:
+        return default_generator()
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(f"{op}: generator must be a numpy.random.Generator, got "
+                        f"{type(generator).__name__}")
+    return generator
+
+
+def _scaled(other, alpha):
+    """alpha·other as an array or number, for add_ and sub_ (nothing recorded)."""
+    other = other.data if isinstance(other, Tensor) else other
+    return other if alpha == 1 else np.multiply(other, alpha)
 
 
 def _check_ndim(op, ndim, *tensors):
@@ -366,21 +388,35 @@ class Tensor:
         return MatMul.apply(self, other)
 
     # In-place arithmetic works on leaves that need no gradient (e.g. optimizer bookkeeping).
-    def _inplace(self, op, symbol, other):
-        if self.requires_grad and GradMode.enabled:
-            raise RuntimeError(
-                "in-place change of a tensor that requires grad: wrap it in chainrule.no_grad()"
-            )
-        other = other.data if isinstance(other, Tensor) else other
+    def _check_inplace(self, symbol, *others):
+        """The rule for every in-place change: not on a tensor that requires grad (a leaf or an
+        op's output) while the graph is recorded, as its old values may be saved for backward;
+        nor from a tensor that requires grad, whose gradient would be lost without a word."""
+        if not GradMode.enabled:
+            return
+        if self.requires_grad:
+            raise RuntimeError(f"{symbol}: in-place change of a tensor that requires grad: wrap "
+                               "it in chainrule.no_grad()")
+        if any(isinstance(o, Tensor) and o.requires_grad for o in others):
+            raise RuntimeError(f"{symbol}: an operand requires grad, and an in-place change "
+                               "records no graph: build a new tensor (out of place) to get its "
+                               "gradient, or wrap it in chainrule.no_grad() to use its values")
+
+    def _inplace(self, op, symbol, *others, instead=None):
+        """``op(self, *others)`` written into self. ``instead`` is the out-of-place spelling
+        the dtype error suggests (by default ``x = x + y`` for ``+=``)."""
+        self._check_inplace(symbol, *others)
+        others = [o.data if isinstance(o, Tensor) else o for o in others]
         try:
-            op(self.data, other, out=self.data, casting="same_kind")
+            op(self.data, *others, out=self.data, casting="same_kind")
         except TypeError as e:  # as torch, the result must keep the tensor's dtype
+            instead = instead or f"x = x {symbol[0]} y"
             raise TypeError(f"{symbol}: the result cannot be stored in this {self.data.dtype} "
-                            f"tensor ({e}); write x = x {symbol[0]} y for a new tensor") from None
+                            f"tensor ({e}); write {instead} for a new tensor") from None
         except ValueError:  # ... and its shape
-            raise ShapeError(f"{symbol}: the result of shapes {tuple(self.data.shape)} and "
-                             f"{tuple(np.shape(other))} does not fit in this tensor of shape "
-                             f"{tuple(self.data.shape)}") from None
+            shapes = " and ".join(str(tuple(np.shape(o))) for o in (self.data, *others))
+            raise ShapeError(f"{symbol}: the result of shapes {shapes} does not fit in this "
+                             f"tensor of shape {tuple(self.data.shape)}") from None
         return self
 
     def __iadd__(self, other):
@@ -394,6 +430,93 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self._inplace(np.true_divide, "/=", other)
+
+    # torch's in-place methods (fill_, add_, ...)
+    # Each changes self and returns it, under the rule of +=: refused on a tensor that requires
+    # grad unless inside no_grad (where weights are initialised and updated).
+    def add_(self, other, *, alpha=1):
+        """self ← self + alpha·other."""
+        self._check_inplace("add_", other)
+        return self._inplace(np.add, "add_", _scaled(other, alpha), instead="x.add(y)")
+
+    def sub_(self, other, *, alpha=1):
+        """self ← self − alpha·other."""
+        self._check_inplace("sub_", other)
+        return self._inplace(np.subtract, "sub_", _scaled(other, alpha), instead="x.sub(y)")
+
+    def mul_(self, other):
+        """self ← self · other."""
+        return self._inplace(np.multiply, "mul_", other, instead="x.mul(y)")
+
+    def div_(self, other):
+        """self ← self / other (true division: an integer tensor cannot hold the result)."""
+        return self._inplace(np.true_divide, "div_", other, instead="x.div(y)")
+
+    def clamp_(self, min=None, max=None):  # noqa: A002 - torch's argument names
+        """self ← self clipped to [min, max] (numbers or tensors; min > max gives max)."""
+        if min is None and max is None:
+            raise ValueError("clamp_ needs min or max")
+        return self._inplace(np.clip, "clamp_", min, max, instead="x.clamp(min, max)")
+
+    clip_ = clamp_
+
+    def fill_(self, value):
+        """Every element ← ``value`` (a number or a 0-d tensor), cast to this tensor's dtype as
+        torch does (2.7 in an integer tensor is 2)."""
+        self._check_inplace("fill_", value)
+        if isinstance(value, Tensor):
+            if value.data.ndim:
+                raise ShapeError(f"fill_: the value must be a number or a 0-d tensor, got a "
+                                 f"tensor of shape {tuple(value.data.shape)}")
+            value = value.data
+        try:
+            self.data[...] = value
+        except (TypeError, ValueError, OverflowError):
+            raise TypeError(f"fill_: {value!r} cannot be stored in this {self.data.dtype} "
+                            "tensor") from None
+        return self
+
+    def copy_(self, src, non_blocking=False):
+        """self ← the values of ``src``, broadcast to self's shape and cast to its dtype (any
+        dtype, as torch: floats copied into integers are truncated)."""
+        self._check_inplace("copy_", src)
+        src = src.data if isinstance(src, Tensor) else np.asarray(src)
+        try:
+            fits = np.broadcast_shapes(src.shape, self.data.shape) == self.data.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ShapeError(f"copy_: a source of shape {tuple(src.shape)} cannot be broadcast "
+                             f"to this tensor's shape {tuple(self.data.shape)}")
+        np.copyto(self.data, src, casting="unsafe")
+        return self
+
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+        """Every element ← a draw from the uniform distribution on [from, to), from chainrule's
+        seeded generator (``manual_seed``). torch's first argument is named ``from``, a Python
+        keyword: pass it by position (or as ``from_``)."""
+        self._check_random("uniform_")
+        if from_ > to:
+            raise ValueError(f"uniform_: from ({from_}) must not be greater than to ({to})")
+        rng = _random_generator("uniform_", generator)
+        self.data[...] = rng.uniform(from_, to, self.data.shape)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Every element ← a draw from the normal distribution N(mean, std²), from chainrule's
+        seeded generator (``manual_seed``)."""
+        self._check_random("normal_")
+        if std < 0:
+            raise ValueError(f"normal_: std must not be negative, got {std}")
+        rng = _random_generator("normal_", generator)
+        self.data[...] = rng.normal(mean, std, self.data.shape)
+        return self
+
+    def _check_random(self, symbol):
+        self._check_inplace(symbol)
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"{symbol}: only floating point tensors can hold random draws, this "
+                            f"one is {self.data.dtype}")
 
     # -- comparisons (no gradient: their output is a boolean) ----------------------------------
     def _compare(self, op, other):
@@ -573,6 +696,78 @@ class Tensor:
 
     def any(self):
         return Tensor(self.data.any())
+
+    # torch's reductions, scans and sorting (amax, logsumexp, ...)
+    def amax(self, dim=(), keepdim=False):
+        """The largest value over ``dim`` (an int or a tuple; every dim by default), values only.
+        Ties share the gradient evenly, as torch's amax (``max(dim)`` gives it to one index)."""
+        return Amax.apply(self, _every_dim_if_empty(dim), bool(keepdim))
+
+    def amin(self, dim=(), keepdim=False):
+        """The smallest value over ``dim``, as ``amax``."""
+        return Amin.apply(self, _every_dim_if_empty(dim), bool(keepdim))
+
+    def logsumexp(self, dim, keepdim=False):
+        """log Σ exp(x) over ``dim`` (an int or a tuple), computed without overflow; its gradient
+        is softmax(x). Integers give float32, as in torch."""
+        axes = normalize_axis(_every_dim_if_empty(dim), self.data.ndim, "logsumexp")
+        return LogSumExp.apply(self, axes, bool(keepdim))
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        """The product of all elements, or along one ``dim``; ``dtype`` casts first. Integers
+        and booleans multiply in int64, as in torch. Each element's gradient is the product of
+        the others (right also where x holds zeros)."""
+        x = self if dtype is None else self.to(dtype)
+        if dim is not None:
+            dim = dim_index(dim, self.data.ndim, "prod")
+            dim = dim if self.data.ndim else None  # a 0-d tensor's dim 0 is all of it
+        return Prod.apply(x, dim, bool(keepdim))
+
+    def cumsum(self, dim, *, dtype=None):
+        """Running totals along ``dim``: element i is the sum of elements 0 … i. Integers and
+        booleans add up in int64, as in torch. Element j's gradient is the sum of g over the
+        totals it is part of, i ≥ j."""
+        x = self if dtype is None else self.to(dtype)
+        axis = dim_index(dim, self.data.ndim, "cumsum")
+        if not self.data.ndim:  # one element: its running total is itself
+            return CumSum.apply(x.reshape(1), 0).reshape(())
+        return CumSum.apply(x, axis)
+
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        """``(values, indices)``: the elements along ``dim`` in order, and where each came from.
+        Always stable (equal elements keep their order), which torch allows for any ``stable``;
+        NaN sorts as the largest value. Each value's gradient goes back to its element."""
+        axis = dim_index(dim, self.data.ndim, "sort")
+        if not self.data.ndim:
+            values, indices = self.reshape(1).sort(0, descending)
+            return MaxResult(values.reshape(()), indices.reshape(()))
+        order = sort_order(self.data, axis, descending)
+        return MaxResult(TakeAlongAxis.apply(self, order, axis), Tensor(order))
+
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        """The indices that sort the elements along ``dim`` (``sort(...).indices``)."""
+        dim_index(dim, self.data.ndim, "argsort")  # an error names argsort, not sort
+        return self.sort(dim, descending, stable=stable).indices
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's argument name
+        """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``, in
+        order (also for ``sorted=False``: torch leaves that order open). Of equal elements the
+        first ones are taken. Each value's gradient goes back to its element, the rest get 0."""
+        axis = dim_index(dim, self.data.ndim, "topk")
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+            raise TypeError(f"topk: k must be an integer, got {k!r}")
+        size = self.data.shape[axis] if self.data.ndim else 1
+        if not 0 <= k <= size:
+            raise ValueError(f"topk: k={k} is out of range for dim {dim} of size {size} "
+                             f"(shape {tuple(self.data.shape)})")
+        if not self.data.ndim:
+            values, indices = self.reshape(1).topk(k, 0, largest)
+            if k:
+                values, indices = values.reshape(()), indices.reshape(())
+            return MaxResult(values, indices)
+        order = sort_order(self.data, axis, descending=largest)
+        order = np.take(order, np.arange(k), axis=axis)
+        return MaxResult(TakeAlongAxis.apply(self, order, axis), Tensor(order))
 
     # -- shape -----------------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -959,7 +1154,8 @@ class Tensor:
 
 
 class MaxResult(tuple):
-    """``(values, indices)`` from ``max(dim=...)``, with torch's attribute names."""
+    """``(values, indices)`` from ``max(dim=...)``, ``min``, ``sort`` and ``topk``, with torch's
+    attribute names."""
 
     __slots__ = ()
 
@@ -996,15 +1192,20 @@ from .ops.elementwise import (  # noqa: E402
 from .ops.indexing import Gather, IndexSelect  # noqa: E402
 from .ops.matmul import MatMul  # noqa: E402
 from .ops.reduction import (  # noqa: E402
+    Amax,
+    Amin,
+    LogSumExp,
     Max,
     Mean,
     Min,
     Norm,
+    Prod,
     StdFromVariance,
     Sum,
     dim_index,
     normalize_axis,
 )
+from .ops.scan import CumSum  # noqa: E402
 from .ops.shape import (  # noqa: E402
     BroadcastTo,
     Flip,
@@ -1015,3 +1216,4 @@ from .ops.shape import (  # noqa: E402
     Roll,
     integers_first,
 )
+from .ops.sorting import TakeAlongAxis, sort_order  # noqa: E402

@@ -1,5 +1,5 @@
-"""Reductions: sum, mean, max, min, the standard deviation and the Euclidean norm over all
-elements or over some axes.
+"""Reductions: sum, mean, max, min, the standard deviation, the Euclidean norm, log-sum-exp and
+the product over all elements or over some axes.
 
 Backward spreads the upstream gradient back over the reduced axes: every summed element gets g,
 every averaged element g/n, and the maximum (or minimum) element gets it all (ties share it evenly).
@@ -99,9 +99,10 @@ class Max(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        axes = normalize_axis(axis, x.ndim, ctx.pick)
+        name = type(ctx).__name__.lower()  # max, min, amax or amin, for the error messages
+        axes = normalize_axis(axis, x.ndim, name)
         if any(x.shape[a] == 0 for a in axes):  # an empty batch along other dims is fine
-            raise ValueError(f"{type(ctx).__name__.lower()} of an empty tensor over dim(s) "
+            raise ValueError(f"{name} of an empty tensor over dim(s) "
                              f"{axes} has no value")
         y = getattr(x, ctx.pick)(axis=axes, keepdims=True)
         ctx.save_for_backward(x, y)
@@ -161,3 +162,74 @@ class StdFromVariance(Function):
         (y,) = ctx.saved_tensors
         xp = get_array_module(y)
         return xp.where(y > 0, g / (2 * xp.where(y > 0, y, 1)), 0)
+
+
+class Amax(Max):
+    """torch's amax: y = max x over dims;  dy/dx = 1 at the maximum, ties share it evenly."""
+
+
+class Amin(Min):
+    """torch's amin: y = min x over dims;  dy/dx = 1 at the minimum, ties share it evenly."""
+
+
+class LogSumExp(Function):
+    """y = log Σ eˣ, computed as m + log Σ eˣ⁻ᵐ with m = max x so no eˣ overflows;
+    dy/dx = eˣ⁻ʸ (the softmax of x). As in torch, where y is ±inf that gives NaN."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        xp = get_array_module(x)
+        if x.dtype.kind != "f":  # integers and booleans give torch's default float
+            x = x.astype(xp.float32)
+        m = xp.max(x, axis=axes, keepdims=True, initial=-xp.inf)  # -inf over an empty dim
+        m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or an inf) would make x - m NaN
+        with xp.errstate(divide="ignore"):  # log 0 = -inf when every element is -inf
+            y = xp.log(xp.add.reduce(xp.exp(x - m), axis=axes, keepdims=True)) + m
+        ctx.save_for_backward(x, y)
+        return y if keepdims else xp.squeeze(y, axis=axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        xp = get_array_module(x)
+        with xp.errstate(invalid="ignore"):  # inf - inf where y is infinite: NaN, as torch
+            return xp.reshape(g, y.shape) * xp.exp(x - y), None, None
+
+
+def products_of_the_others(x, axis):
+    """For each element of x, the product of the other elements along ``axis``: the product of
+    those before it times the product of those after it (no division, so zeros are fine)."""
+    xp = get_array_module(x)
+    x = xp.moveaxis(x, axis, -1)
+    before = xp.ones_like(x)
+    before[..., 1:] = xp.cumprod(x[..., :-1], axis=-1)
+    after = xp.ones_like(x)
+    after[..., :-1] = xp.cumprod(x[..., :0:-1], axis=-1)[..., ::-1]
+    return xp.moveaxis(before * after, -1, axis)
+
+
+class Prod(Function):
+    """y = Π x over one axis (or all elements);  dy/dxᵢ = Π_{j≠i} xⱼ, the product of the others,
+    found from running products rather than y/xᵢ, so it stays right when x holds zeros."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        xp = get_array_module(x)
+        if x.dtype.kind in "biu":  # as torch, integers and booleans multiply in int64
+            x = x.astype(xp.int64)
+        ctx.save_for_backward(x)
+        ctx.axis = axis
+        ctx.keepdims = keepdims
+        if axis is None:
+            return xp.prod(x, keepdims=keepdims)
+        return xp.prod(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xp = get_array_module(x)
+        if ctx.axis is None:  # all elements: one long axis
+            others = products_of_the_others(x.reshape(-1), 0).reshape(x.shape)
+            return xp.reshape(g, ()) * others, None, None
+        g = g if ctx.keepdims else xp.expand_dims(g, ctx.axis)
+        return g * products_of_the_others(x, ctx.axis), None, None

@@ -279,12 +279,28 @@ def test_new_tensors_may_require_grad_and_copy_their_data():
 def test_detach_in_place_makes_a_leaf_that_needs_no_gradient():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
+    (y * y).sum().backward()  # truncated BPTT: detach_ after the backward through y
     assert y.detach_() is y
     assert y.is_leaf and not y.requires_grad and y.grad_fn is None
+    x.grad = None
     z = y * 3 + x
     assert z.requires_grad
     z.sum().backward()
     assert x.grad.tolist() == [1.0, 1.0]  # nothing flows through y
+
+
+def test_detach_in_place_of_a_live_graph_is_refused_not_silently_wrong():
+    # torch keeps w = y * 3's path to x after y.detach_(); chainrule's engine would cut it,
+    # so it refuses rather than give x a wrong gradient
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    w = y * 3
+    with pytest.raises(RuntimeError, match="detach_: this tensor's graph has not been through"):
+        y.detach_()
+    assert y.grad_fn is not None
+    w.sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+    assert cr.tensor([1.0]).detach_().is_leaf  # a leaf has nothing to cut
 
 
 # -- bad arguments ---------------------------------------------------------------------------------

@@ -1144,9 +1144,19 @@ class Tensor:
 
     def detach_(self):
         """Cut this tensor from the graph in place: it becomes a leaf that requires no
-        gradient, as torch's ``detach_``. Unlike torch, results computed from it *before* the
-        call are cut there too (the engine follows each input's ``grad_fn`` when backward runs):
-        call ``detach_`` before using the tensor, as in truncated backprop through time."""
+        gradient, as torch's ``detach_`` (truncated backprop through time: ``h.detach_()``
+        after ``loss.backward()``).
+
+        The engine follows each input's ``grad_fn`` when backward runs, so cutting a tensor
+        whose graph is still live would also cut results computed from it earlier, which
+        torch keeps. That case is refused: use ``x = x.detach()`` there.
+        """
+        node = self.grad_fn
+        if node is not None and not node._freed:
+            raise RuntimeError(
+                "detach_: this tensor's graph has not been through backward yet, and results "
+                "computed from it earlier would lose their gradient here; use x = x.detach() "
+                "(a new tensor) instead, or call detach_ after backward()")
         self.grad_fn = None
         self.requires_grad = False
         self._retains_grad = False

@@ -189,6 +189,15 @@ def test_a_slice_sends_each_upstream_gradient_back_to_its_place():
     lambda x: (x.reshape(3, 2) * cr.tensor([1.0, 10.0])).sum(),
     lambda x: (x.permute(1, 0) * cr.tensor([1.0, 10.0])).sum(),
     lambda x: (cr.stack([x, cr.ones(2, 3)]) * cr.tensor([1.0, 10.0, 100.0])).sum(),
+    lambda x: (x.flip(1) * cr.tensor([1.0, 10.0, 100.0])).sum(),
+    lambda x: (x.roll(1, 1) * cr.tensor([1.0, 10.0, 100.0])).sum(),
+    lambda x: (x.repeat(1, 2) * cr.arange(6.0)).sum(),
+    lambda x: (x.index_select(1, cr.tensor([2, 0, 2])) * cr.tensor([1.0, 10.0, 100.0])).sum(),
+    lambda x: (x.gather(1, cr.tensor([[2, 2], [0, 1]])) * cr.tensor([1.0, 10.0])).sum(),
+    lambda x: (x.sort(1).values * cr.tensor([1.0, 10.0, 100.0])).sum(),
+    lambda x: (x.amax(1) * cr.tensor([1.0, 2.0])).sum(),
+    lambda x: (x.prod(1) * cr.tensor([1.0, 2.0])).sum(),
+    lambda x: (x.logsumexp(1) * cr.tensor([1.0, 2.0])).sum(),
 ])
 def test_ops_that_move_elements_print_gradients_that_match_the_engine(build):
     x = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
@@ -291,3 +300,15 @@ def test_a_user_defined_function_is_traced_with_its_local_gradient():
     assert float(gate.local_grads[0]) == pytest.approx(s * (1 - s), rel=1e-6)
     assert float(tr.leaf_gradients()["w"]) == pytest.approx(-s * (1 - s), rel=1e-6)
     assert "_SigmoidGate" in str(tr)
+
+
+def test_a_transpose_of_a_square_matrix_is_not_printed_as_an_elementwise_product():
+    x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    tr = trace.trace(lambda: (x.T * cr.tensor([[1.0, 10.0], [100.0, 1000.0]])).sum(),
+                     names={"x": x})
+    tr.render()
+    step = tr.steps[-1]
+    line = step.chain_rule(step.input_names.index("x"))
+    # upstream [[1, 10], [100, 1000]] goes back transposed: it is not upstream · ones
+    assert "(each element of x gets the upstream gradient" in line
+    assert line.split(" = ")[-1].split("  (")[0] == trace._fmt(x.grad.data)

@@ -92,8 +92,9 @@ class Step:
         if local is None:
             return head + f"(Jacobian of {self.op}) = {fmt(self.sent[i])}"
         upstream = np.asarray(self.upstream)
-        if self.op in MOVING_OPS and upstream.size > 1 and upstream.shape != local.shape:
+        if self.op in MOVING_OPS and upstream.size > 1:
             # upstream has the output's layout and local the input's: not an elementwise product
+            # (even where the shapes agree, as for x.T of a square x or a flip)
             return head + (f"{fmt(local)} = {fmt(self.sent[i])}  (each element of {x} gets the "
                            f"upstream gradient of the output elements it went to)")
         product = upstream * local
@@ -117,14 +118,16 @@ PER_ELEMENT_OPS = frozenset({
     "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Cast", "Identity", "Exp", "Log", "Sqrt", "Abs",
     "Clip", "Maximum", "Minimum", "Where", "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU",
     "Sum", "Mean", "Max", "Min", "Reshape", "Permute", "BroadcastTo", "GetItem", "Concatenate",
-    "Stack", "Dropout",
+    "Stack", "Dropout", "Amax", "Amin", "Prod", "LogSumExp", "Flip", "Roll", "Repeat", "Gather",
+    "IndexSelect", "TakeAlongAxis",
 })
 
 
 # Per-element ops that move, select or reduce elements: their upstream gradient is laid out like
 # the output, their local gradient like the input.
 MOVING_OPS = frozenset({"Sum", "Mean", "Max", "Min", "Reshape", "Permute", "GetItem",
-                        "Concatenate", "Stack"})
+                        "Concatenate", "Stack", "Amax", "Amin", "Prod", "LogSumExp", "Flip",
+                        "Roll", "Repeat", "Gather", "IndexSelect", "TakeAlongAxis"})
 
 
 def _copy(a):

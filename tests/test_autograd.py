@@ -212,6 +212,12 @@ def test_gradcheck_fails_a_wrong_function_naming_the_input_and_element():
     assert not result and result.input_index == 0 and result.element == (1, 0)
 
 
+def test_gradcheck_of_a_scalar_function_reports_df_dx_itself():
+    # no random weighting of a scalar output: the numbers shown are the gradient a learner checks
+    result = cr.gradcheck(lambda a: (a * a).sum(), [leaf([3.0])])
+    assert result.analytic == pytest.approx(6.0) and result.numeric == pytest.approx(6.0)
+
+
 def test_the_torch_comparison_fails_a_wrong_function():
     with pytest.raises(AssertionError, match="gradient of input 0"):
         compare_with_torch(WrongCube.apply, [np.array([1.0, 2.0])], torch_fn=lambda a: a**3)

@@ -39,7 +39,8 @@ class GradcheckResult:
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
     """Check ``fn``'s gradients w.r.t. every input that requires grad. Returns a truthy
-    ``GradcheckResult``; raises ``GradcheckError`` on failure unless ``raise_exception=False``."""
+    ``GradcheckResult``; raises ``GradcheckError`` on failure unless ``raise_exception=False``.
+    ``seed`` draws the weights v of a non-scalar output."""
     from ..tensor import Tensor
 
     if isinstance(inputs, Tensor):
@@ -52,7 +53,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         for t in inputs
     )
     out = fn(*xs)
-    v = np.random.default_rng(seed).standard_normal(out.shape)
+    # a scalar is checked as it is, so the numbers reported are df/dx itself
+    if out.data.size == 1:
+        v = np.ones(out.shape)
+    else:
+        v = np.random.default_rng(seed).standard_normal(out.shape)
 
     def scalar_loss(*args):
         return float((fn(*args).data * v).sum())

@@ -27,6 +27,21 @@ def test_the_quick_start_example_prints_what_the_readme_says(capsys):
     assert capsys.readouterr().out.strip() == "tensor(-4.) tensor(-4.) tensor(3.)"
 
 
+def test_the_trace_example_prints_the_worksheet_and_adds_to_the_gradients(capsys):
+    readme = (ROOT / "README.md").read_text()
+    quick = re.search(r"## Backpropagation in five lines.*?```python\n(.*?)```", readme, re.S)
+    seeing = re.search(r"## Seeing backpropagation.*?```python\n(.*?)```", readme, re.S)
+    namespace = {}
+    exec(compile(quick.group(1) + seeing.group(1), "README.md", "exec"), namespace)
+    out = capsys.readouterr().out
+    assert "df/dx = df/dq · dq/dx = -4 · 1 = -4" in out
+    assert namespace["tr"].steps[1].chain_rule(0) == "df/dx = df/dq · dq/dx = -4 · 1 = -4"
+    assert namespace["x"].grad.item() == -8.0  # the README says so: the trace ran backward too
+    from chainrule import viz
+
+    assert 'label="value -2\\ngrad -8"' in viz.to_dot(namespace["f"])
+
+
 def test_the_training_example_runs_and_learns(tmp_path, monkeypatch, capsys):
     readme = (ROOT / "README.md").read_text()
     code = re.search(r"## Training a network.*?```python\n(.*?)```", readme, re.S)

@@ -401,7 +401,8 @@ def trace(fn, names=None, gradient=None, max_elements: int = 6) -> Trace:
     """Run ``fn()`` (which builds a tensor) and its backward pass, and return the ``Trace``.
 
     ``tr = trace(lambda: (x + y) * z, names={"x": x, "y": y, "z": z}); print(tr)``.
-    ``gradient`` is passed to ``backward`` (needed when ``fn()`` is not a scalar).
+    ``gradient`` is passed to ``backward`` (needed when ``fn()`` is not a scalar). Like any
+    backward pass, it adds to the leaves' ``.grad``.
     """
     if not callable(fn):
         raise TypeError(

@@ -69,3 +69,14 @@ def test_the_pytorch_style_loop_runs_and_learns(capsys):
     exec(compile(header + "\n" + loop, "README.md", "exec"), namespace)
     assert namespace["correct"] / 1797 > 0.85
     assert "train accuracy" in capsys.readouterr().out
+
+
+def test_the_readme_names_every_option_of_chainrule_train():
+    readme = (ROOT / "README.md").read_text()
+    named = re.search(r"`chainrule train --help` lists the command's options \((.*?)\);",
+                      readme, re.S).group(1)
+    from chainrule.cli import _parser
+
+    train = _parser()._subparsers._group_actions[0].choices["train"]
+    options = {s for a in train._actions for s in a.option_strings if s.startswith("--")}
+    assert set(re.findall(r"--[a-z-]+", named)) == options - {"--help"}

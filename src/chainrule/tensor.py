@@ -700,7 +700,8 @@ class Tensor:
     # torch's reductions, scans and sorting (amax, logsumexp, ...)
     def amax(self, dim=(), keepdim=False):
         """The largest value over ``dim`` (an int or a tuple; every dim by default), values only.
-        Ties share the gradient evenly, as torch's amax (``max(dim)`` gives it to one index)."""
+        Ties share the gradient evenly, as torch's amax. (torch's ``max(dim)`` gives it all to
+        the index it returns; chainrule's ``max(dim)`` shares it, as amax does.)"""
         return Amax.apply(self, _every_dim_if_empty(dim), bool(keepdim))
 
     def amin(self, dim=(), keepdim=False):

@@ -4,11 +4,13 @@ Flatten → Dense(20, relu) → Dense(20, relu) → Dense(10, softmax), SGD, spa
 cross-entropy, 7:3 train/validation split, batch 20, 10 epochs; then evaluate, summary, save,
 load, predict, and a plot of loss and accuracy per epoch.
 
-Uses MNIST when its files are found (``--data-dir``, or the cache ``~/.chainrule/datasets``);
-otherwise the 8×8 digits bundled with chainrule. ``--compare-torch`` trains the same model in
-PyTorch from the same initial weights on the same batches and prints both accuracies.
+Uses MNIST when its files are found (``--data-dir``, or the cache: ``$CHAINRULE_DATA``, else
+``~/.chainrule/datasets``); otherwise the 8×8 digits bundled with chainrule. ``--compare-torch``
+trains the same model in PyTorch from the same initial weights on the same batches and prints
+both accuracies.
 
-    python examples/ch6_workflow.py [--data-dir DIR] [--out runs/ch6] [--compare-torch]
+    python examples/ch6_workflow.py [--data-dir DIR] [--out runs/ch6] [--epochs 10] [--lr 0.1]
+                                    [--compare-torch]
 """
 
 import argparse

@@ -29,6 +29,14 @@ def test_train_prints_the_test_accuracy(tmp_path, capsys):
     assert "Test accuracy:" in capsys.readouterr().out
 
 
+def test_train_names_every_file_it_wrote(tmp_path, capsys):
+    assert main(["train", "--epochs", "2", "--out", str(tmp_path), "--quiet",
+                 "--diagnostics"]) == 0
+    line = next(t for t in capsys.readouterr().out.splitlines() if t.startswith("Run written"))
+    named = set(line.split("(", 1)[1].rstrip(")").split(", "))
+    assert named == {p.name for p in tmp_path.iterdir()}
+
+
 def test_evaluate_reproduces_the_test_result(digits_run, capsys):
     info = json.loads((digits_run / "run.json").read_text())
     assert main(["evaluate", str(digits_run)]) == 0

@@ -5,6 +5,7 @@ seconds and prints its test accuracy.
 """
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -133,12 +134,15 @@ def _train(args):
         print(f"Test accuracy: {100 * test['accuracy']:.2f}%")
     if result["history"].stopped_on_nonfinite_loss:
         print("Training stopped early: the loss became NaN or infinite (try a lower --lr).")
+    written = ["model.safetensors", "run.json", "history.csv", "summary.txt"]
     if result["curves"]:
-        curves = ", curves.png"
-    else:
-        curves = "; install chainrule[viz] for curves.png" if len(result["history"]) else ""
-    print(f"Run written to {result['out']}/ (model.safetensors, history.csv, summary.txt"
-          + curves + ")")
+        written.append("curves.png")
+    if result["diagnostics"] is not None:
+        written += [name for name in ("gradient_flow.csv", "gradient_flow.png")
+                    if os.path.isfile(os.path.join(result["out"], name))]
+    hint = ("; install chainrule[viz] for curves.png"
+            if not result["curves"] and len(result["history"]) else "")
+    print(f"Run written to {result['out']}/ ({', '.join(written)}{hint})")
     if result["diagnostics"] is not None:
         print(result["diagnostics"].report())
     return 0
@@ -197,8 +201,6 @@ def _demo(args):
 
 def _silence_stdout():
     """Point stdout at /dev/null, so flushing it at exit does not raise a second broken pipe."""
-    import os
-
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):

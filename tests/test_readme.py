@@ -80,3 +80,11 @@ def test_the_readme_names_every_option_of_chainrule_train():
     train = _parser()._subparsers._group_actions[0].choices["train"]
     options = {s for a in train._actions for s in a.option_strings if s.startswith("--")}
     assert set(re.findall(r"--[a-z-]+", named)) == options - {"--help"}
+
+
+def test_the_readme_lists_every_demo():
+    readme = (ROOT / "README.md").read_text()
+    listed = re.search(r"chainrule demo +# lists them: (.*)", readme).group(1).split()
+    from chainrule.demos import DEMOS
+
+    assert listed == sorted(DEMOS)

@@ -30,7 +30,7 @@ def sum_rows(matrix):
     """Σ over the rows of a 2-D array (``matrix.sum(axis=0)``), computed as ones · matrix.
 
     Summing down the columns of a row-major array makes NumPy stride through memory; BLAS's
-    matrix-vector product reads the rows in order and is 2–4x faster at the sizes of a bias
+    matrix-vector product reads the rows in order and is 1.2–5x faster at the sizes of a bias
     gradient, with no loss of accuracy (``benchmarks/blas_products.py``). Other dtypes and
     array types take the plain sum.
     """

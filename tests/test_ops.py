@@ -178,6 +178,19 @@ def test_std_of_constant_values_sends_back_zero_not_nan_as_torch():
     compare_with_torch(lambda a: a.std(dim=1), [np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]])])
 
 
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_float16_var_and_std_do_not_overflow_where_torch_is_finite(op):
+    # deviations of a few hundred already square past float16's 65504; torch sums in float32
+    x = np.array([[1e4, -1e4, 100.0, 0.0], [300.0, -300.0, 1.0, 2.0]], dtype=np.float16)
+    ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, expected = getattr(ours, op)(dim=1), getattr(theirs, op)(dim=1)
+    y.backward(np.ones(2, dtype=np.float16))
+    expected.sum().backward()
+    assert y.dtype == np.float16 and ours.grad.dtype == np.float16
+    np.testing.assert_allclose(y.data, expected.detach().numpy(), rtol=1e-3)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-2, atol=1e-3)
+
+
 def test_var_with_no_degrees_of_freedom_says_so():
     with pytest.raises(ValueError, match="var: 1 value.* correction 1"):
         cr.ones(1, 3).var(0)

@@ -196,6 +196,18 @@ def test_var_with_no_degrees_of_freedom_says_so():
         cr.ones(1, 3).var(0)
 
 
+def test_float16_norm_neither_overflows_nor_underflows_where_torch_is_finite():
+    # 300² passes float16's 65504 and (1e-4)² flushes to 0; torch sums the squares in float32
+    x = np.array([[300.0, 400.0], [1e-4, 1e-4]], dtype=np.float16)
+    ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, expected = ours.norm(dim=1), theirs.norm(dim=1)
+    y.backward(np.ones(2, dtype=np.float16))
+    expected.sum().backward()
+    assert y.dtype == np.float16 and ours.grad.dtype == np.float16
+    np.testing.assert_allclose(y.data, expected.detach().numpy(), rtol=1e-3)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-2)
+
+
 @pytest.mark.parametrize("dim, keepdim", [(None, False), (1, False), (0, True), ((0, 1), False)])
 @given(seed=seeds)
 def test_norm_matches_torch(dim, keepdim, seed):

@@ -630,6 +630,8 @@ class Tensor:
         """The Euclidean (Frobenius) norm over ``dim`` (all elements by default). Only p=2."""
         if p != 2 and p != "fro":
             raise ValueError(f"norm: only p=2 (Euclidean/Frobenius) is implemented, got p={p!r}")
+        if self.data.dtype == np.float16:  # x² overflows past 256 and flushes to 0 below 1e-4
+            return self.float().norm(p, dim, keepdim).to(np.float16)
         return Norm.apply(self, normalize_axis(dim, self.data.ndim, "norm"), bool(keepdim))
 
     def clip(self, min=None, max=None):  # noqa: A002 - torch's argument names

@@ -135,6 +135,24 @@ def test_sqrt(shape, seed):
     check_op(lambda a: a.sqrt(), [positive(seed, shape)])
 
 
+@pytest.mark.parametrize("name, x", [
+    ("exp", [710.0, 1e4, -np.inf, 0.0]),  # e^710 overflows float64: inf, as torch
+    ("expm1", [710.0, 1e4, -np.inf, 0.0]),
+    ("log", [0.0, 1.0]),  # ln 0 = -inf, its gradient 1/0 = inf
+    ("sqrt", [0.0, 4.0]),  # the gradient 1/(2√0) = inf
+])
+def test_elementwise_limits_are_torch_s_and_raise_no_numpy_warning(name, x):
+    x = np.array(x)
+    ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    with np.errstate(all="raise"):  # the op must not warn about infinities it means to return
+        out = getattr(ours, name)()
+        out.backward(np.ones(x.shape))
+    expected = getattr(theirs, name)()
+    expected.backward(torch.ones(x.shape, dtype=torch.float64))
+    np.testing.assert_array_equal(out.data, expected.detach().numpy())
+    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
 @given(shapes(), seeds)
 def test_abs_away_from_zero(shape, seed):
     check_op(lambda a: a.abs(), [away_from(seed, shape)])

@@ -203,3 +203,20 @@ def test_bce_is_finite_at_probabilities_zero_and_one():
     compare_with_torch(lambda p, t: F.binary_cross_entropy(p, t, reduction="none"), [p, t],
                        torch_fn=lambda p, t: TF.binary_cross_entropy(p, t, reduction="none"),
                        grad=[True, False], rtol=1e-8)
+
+
+@pytest.mark.parametrize("name, logits, target", [
+    ("mse_loss", np.zeros((0, 3)), np.zeros((0, 3))),
+    ("cross_entropy", np.zeros((0, 3)), np.zeros(0, dtype=np.int64)),
+    ("nll_loss", np.zeros((0, 3)), np.zeros(0, dtype=np.int64)),
+    ("binary_cross_entropy", np.zeros((0, 3)), np.zeros((0, 3))),
+    ("binary_cross_entropy_with_logits", np.zeros((0, 3)), np.zeros((0, 3))),
+])
+def test_mean_loss_of_an_empty_batch_is_nan_as_torch_without_numpy_warnings(name, logits, target):
+    ours = cr.tensor(logits, requires_grad=True)
+    with np.errstate(all="raise"):  # 0/0 is the answer here, not an accident to warn about
+        loss = getattr(F, name)(ours, cr.tensor(target))
+        loss.backward()
+    expected = getattr(TF, name)(torch.tensor(logits), torch.tensor(target))
+    assert np.isnan(loss.item()) and np.isnan(expected.item())
+    assert ours.grad.shape == logits.shape

@@ -56,9 +56,10 @@ def _reduce(loss, reduction, ctx):
 
 
 def _spread(g, ctx):
-    """dL/d(elementwise loss) for each reduction: g/n, g, or g itself."""
+    """dL/d(elementwise loss) for each reduction: g/n, g, or g itself (an empty batch, n = 0,
+    has no element to send g to: dividing by 1 spares NumPy's divide-by-zero warning)."""
     if ctx.reduction == "mean":
-        return g / ctx.count
+        return g / (ctx.count or 1)
     return g
 
 

@@ -39,14 +39,16 @@ def normalize_axis(axis, ndim, op):
 def mean_array(x, axes=None, keepdims=False):
     """``x.mean`` without NumPy's Python-level wrapper: every loss ends in a mean, so this is on
     the hot path of every training step (benchmarks/training_throughput.py, W2)."""
-    if x.dtype.kind != "f" or x.dtype.itemsize < 4:
-        return x.mean(axis=axes, keepdims=keepdims)  # float16 wants NumPy's wider accumulator
     n = x.size
     if axes is not None:
         n = 1
         for a in axes:
             n *= x.shape[a]
     xp = get_array_module(x)
+    if not n and x.dtype.kind == "f":  # the mean of nothing is NaN, as torch, without 0/0's warning
+        return xp.full_like(xp.add.reduce(x, axis=axes, keepdims=keepdims), xp.nan)
+    if x.dtype.kind != "f" or x.dtype.itemsize < 4:
+        return x.mean(axis=axes, keepdims=keepdims)  # float16 wants NumPy's wider accumulator
     return xp.add.reduce(x, axis=axes, keepdims=keepdims) / x.dtype.type(n)
 
 
@@ -88,7 +90,7 @@ class Mean(Function):
         n = 1
         for a in ctx.axes:
             n *= ctx.shape[a]
-        g = _expand(g, ctx.shape, ctx.axes, ctx.keepdims) / n
+        g = _expand(g, ctx.shape, ctx.axes, ctx.keepdims) / max(n, 1)  # n = 0: nothing to reach
         return get_array_module(g).broadcast_to(g, ctx.shape)
 
 

@@ -52,6 +52,15 @@ def mean_array(x, axes=None, keepdims=False):
     return xp.add.reduce(x, axis=axes, keepdims=keepdims) / x.dtype.type(n)
 
 
+def divide_by_count(g, n):
+    """g/n, the gradient of a mean. float16 cannot hold a count past 65504 (g/n would divide by
+    inf and send back 0), so there g is multiplied by 1/n instead; an empty input (n = 0) has no
+    element to send g to, so it is left undivided rather than warn about 0 division."""
+    if g.dtype.itemsize == 2:
+        return g * (1 / n) if n else g
+    return g / (n or 1)
+
+
 def _expand(g, shape, axes, keepdims):
     """Put the reduced axes back into g (as size 1) so it broadcasts against the input."""
     if not keepdims and axes:
@@ -90,7 +99,7 @@ class Mean(Function):
         n = 1
         for a in ctx.axes:
             n *= ctx.shape[a]
-        g = _expand(g, ctx.shape, ctx.axes, ctx.keepdims) / max(n, 1)  # n = 0: nothing to reach
+        g = divide_by_count(_expand(g, ctx.shape, ctx.axes, ctx.keepdims), n)
         return get_array_module(g).broadcast_to(g, ctx.shape)
 
 

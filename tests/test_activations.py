@@ -111,6 +111,17 @@ def test_softmax_and_log_softmax_are_finite_for_logits_of_1e4(fn, torch_fn):
     compare_with_torch(lambda a: fn(a, 1), [logits], torch_fn=lambda a: torch_fn(a, 1))
 
 
+@pytest.mark.parametrize("fn, torch_fn", [(F.softmax, torch.softmax),
+                                          (F.log_softmax, torch.log_softmax)])
+@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((0,), 0)])
+def test_softmax_and_log_softmax_over_an_empty_dim_are_empty_as_torch(fn, torch_fn, shape, dim):
+    x = cr.tensor(np.zeros(shape), requires_grad=True)
+    y = fn(x, dim)
+    y.sum().backward()
+    assert y.shape == torch_fn(torch.zeros(shape), dim).shape == shape
+    assert x.grad.shape == shape
+
+
 # -- linear and dropout ---------------------------------------------------------------------------
 @given(st.sampled_from([(), (3,), (2, 3)]), st.integers(1, 4), st.integers(1, 4), st.booleans(),
        seeds)

@@ -139,6 +139,7 @@ def test_sqrt(shape, seed):
     ("exp", [710.0, 1e4, -np.inf, 0.0]),  # e^710 overflows float64: inf, as torch
     ("expm1", [710.0, 1e4, -np.inf, 0.0]),
     ("log", [0.0, 1.0]),  # ln 0 = -inf, its gradient 1/0 = inf
+    ("log1p", [-1.0, 0.0]),  # ln(1 + (-1)) = -inf, its gradient inf
     ("sqrt", [0.0, 4.0]),  # the gradient 1/(2√0) = inf
 ])
 def test_elementwise_limits_are_torch_s_and_raise_no_numpy_warning(name, x):

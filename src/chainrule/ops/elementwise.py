@@ -103,17 +103,21 @@ class Cos(Function):
 
 
 class Log1p(Function):
-    """y = ln(1 + x), accurate for tiny x;  dy/dx = 1/(1 + x)."""
+    """y = ln(1 + x), accurate for tiny x;  dy/dx = 1/(1 + x). At x = −1 these are −inf and inf,
+    as torch, without NumPy's divide-by-zero warning."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return get_array_module(x).log1p(x)
+        xp = get_array_module(x)
+        with xp.errstate(divide="ignore"):
+            return xp.log1p(x)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g / (1 + x)
+        with get_array_module(x).errstate(divide="ignore"):
+            return g / (1 + x)
 
 
 class Expm1(Function):

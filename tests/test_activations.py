@@ -48,6 +48,16 @@ def test_kinks_take_torchs_gradient_at_zero():
     compare_with_torch(lambda a: F.elu(a, 0.5), x, torch_fn=lambda a: TF.elu(a, 0.5))
 
 
+@pytest.mark.parametrize("fn, torch_fn", [(F.elu, TF.elu), (F.leaky_relu, TF.leaky_relu)])
+def test_nan_input_takes_torch_s_gradient(fn, torch_fn):
+    # torch tests x <= 0 (or x > 0) and sends g down the other branch; NaN fails both tests
+    x = np.array([np.nan, -1.0, 2.0])
+    ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    fn(ours).backward(np.ones(3))
+    torch_fn(theirs).backward(torch.ones(3, dtype=torch.float64))
+    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
 @given(shapes(), seeds)
 def test_step_is_one_above_zero_and_passes_no_gradient(shape, seed):
     # torch has no step function; its value and zero derivative are written out here.

@@ -131,7 +131,8 @@ class ELU(Function):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        return get_array_module(g).where(x > 0, g, g * (y + ctx.alpha)), None
+        # tested as x <= 0, as torch: a NaN input takes the identity branch's g, not NaN
+        return get_array_module(g).where(x <= 0, g * (y + ctx.alpha), g), None
 
 
 def softmax_array(x, axis):

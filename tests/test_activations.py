@@ -48,6 +48,16 @@ def test_kinks_take_torchs_gradient_at_zero():
     compare_with_torch(lambda a: F.elu(a, 0.5), x, torch_fn=lambda a: TF.elu(a, 0.5))
 
 
+@pytest.mark.parametrize("fn, torch_fn", [(F.elu, TF.elu), (F.leaky_relu, TF.leaky_relu)])
+def test_nan_input_takes_torch_s_gradient(fn, torch_fn):
+    # torch tests x <= 0 (or x > 0) and sends g down the other branch; NaN fails both tests
+    x = np.array([np.nan, -1.0, 2.0])
+    ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    fn(ours).backward(np.ones(3))
+    torch_fn(theirs).backward(torch.ones(3, dtype=torch.float64))
+    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
 @given(shapes(), seeds)
 def test_step_is_one_above_zero_and_passes_no_gradient(shape, seed):
     # torch has no step function; its value and zero derivative are written out here.
@@ -109,6 +119,17 @@ def test_softmax_and_log_softmax_are_finite_for_logits_of_1e4(fn, torch_fn):
     (y * cr.tensor(np.arange(9.0).reshape(3, 3), dtype=cr.float32)).sum().backward()
     assert np.isfinite(y.data).all() and np.isfinite(x.grad.data).all()
     compare_with_torch(lambda a: fn(a, 1), [logits], torch_fn=lambda a: torch_fn(a, 1))
+
+
+@pytest.mark.parametrize("fn, torch_fn", [(F.softmax, torch.softmax),
+                                          (F.log_softmax, torch.log_softmax)])
+@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((0,), 0)])
+def test_softmax_and_log_softmax_over_an_empty_dim_are_empty_as_torch(fn, torch_fn, shape, dim):
+    x = cr.tensor(np.zeros(shape), requires_grad=True)
+    y = fn(x, dim)
+    y.sum().backward()
+    assert y.shape == torch_fn(torch.zeros(shape), dim).shape == shape
+    assert x.grad.shape == shape
 
 
 # -- linear and dropout ---------------------------------------------------------------------------

@@ -203,3 +203,33 @@ def test_bce_is_finite_at_probabilities_zero_and_one():
     compare_with_torch(lambda p, t: F.binary_cross_entropy(p, t, reduction="none"), [p, t],
                        torch_fn=lambda p, t: TF.binary_cross_entropy(p, t, reduction="none"),
                        grad=[True, False], rtol=1e-8)
+
+
+@pytest.mark.parametrize("name, logits, target", [
+    ("mse_loss", np.zeros((0, 3)), np.zeros((0, 3))),
+    ("cross_entropy", np.zeros((0, 3)), np.zeros(0, dtype=np.int64)),
+    ("nll_loss", np.zeros((0, 3)), np.zeros(0, dtype=np.int64)),
+    ("binary_cross_entropy", np.zeros((0, 3)), np.zeros((0, 3))),
+    ("binary_cross_entropy_with_logits", np.zeros((0, 3)), np.zeros((0, 3))),
+])
+def test_mean_loss_of_an_empty_batch_is_nan_as_torch_without_numpy_warnings(name, logits, target):
+    ours = cr.tensor(logits, requires_grad=True)
+    with np.errstate(all="raise"):  # 0/0 is the answer here, not an accident to warn about
+        loss = getattr(F, name)(ours, cr.tensor(target))
+        loss.backward()
+    expected = getattr(TF, name)(torch.tensor(logits), torch.tensor(target))
+    assert np.isnan(loss.item()) and np.isnan(expected.item())
+    assert ours.grad.shape == logits.shape
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "binary_cross_entropy_with_logits"])
+def test_float16_mean_loss_over_more_elements_than_float16_can_count_keeps_its_gradient(name):
+    # 70000 elements: g/n with n cast to float16 (inf) sent back zeros; torch does not
+    y = np.full(70000, 0.5, dtype=np.float16)
+    t = np.zeros(70000, dtype=np.float16)
+    ours, theirs = cr.tensor(y, requires_grad=True), torch.tensor(y, requires_grad=True)
+    getattr(F, name)(ours, cr.tensor(t)).backward()
+    getattr(TF, name)(theirs, torch.tensor(t)).backward()
+    assert ours.grad.dtype == np.float16
+    np.testing.assert_allclose(ours.grad.data.astype(np.float64), theirs.grad.numpy(), rtol=1e-2)
+    assert (ours.grad.data != 0).all()

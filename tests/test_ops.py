@@ -135,6 +135,25 @@ def test_sqrt(shape, seed):
     check_op(lambda a: a.sqrt(), [positive(seed, shape)])
 
 
+@pytest.mark.parametrize("name, x", [
+    ("exp", [710.0, 1e4, -np.inf, 0.0]),  # e^710 overflows float64: inf, as torch
+    ("expm1", [710.0, 1e4, -np.inf, 0.0]),
+    ("log", [0.0, 1.0]),  # ln 0 = -inf, its gradient 1/0 = inf
+    ("log1p", [-1.0, 0.0]),  # ln(1 + (-1)) = -inf, its gradient inf
+    ("sqrt", [0.0, 4.0]),  # the gradient 1/(2√0) = inf
+])
+def test_elementwise_limits_are_torch_s_and_raise_no_numpy_warning(name, x):
+    x = np.array(x)
+    ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    with np.errstate(all="raise"):  # the op must not warn about infinities it means to return
+        out = getattr(ours, name)()
+        out.backward(np.ones(x.shape))
+    expected = getattr(theirs, name)()
+    expected.backward(torch.ones(x.shape, dtype=torch.float64))
+    np.testing.assert_array_equal(out.data, expected.detach().numpy())
+    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
 @given(shapes(), seeds)
 def test_abs_away_from_zero(shape, seed):
     check_op(lambda a: a.abs(), [away_from(seed, shape)])
@@ -178,9 +197,34 @@ def test_std_of_constant_values_sends_back_zero_not_nan_as_torch():
     compare_with_torch(lambda a: a.std(dim=1), [np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]])])
 
 
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_float16_var_and_std_do_not_overflow_where_torch_is_finite(op):
+    # deviations of a few hundred already square past float16's 65504; torch sums in float32
+    x = np.array([[1e4, -1e4, 100.0, 0.0], [300.0, -300.0, 1.0, 2.0]], dtype=np.float16)
+    ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, expected = getattr(ours, op)(dim=1), getattr(theirs, op)(dim=1)
+    y.backward(np.ones(2, dtype=np.float16))
+    expected.sum().backward()
+    assert y.dtype == np.float16 and ours.grad.dtype == np.float16
+    np.testing.assert_allclose(y.data, expected.detach().numpy(), rtol=1e-3)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-2, atol=1e-3)
+
+
 def test_var_with_no_degrees_of_freedom_says_so():
     with pytest.raises(ValueError, match="var: 1 value.* correction 1"):
         cr.ones(1, 3).var(0)
+
+
+def test_float16_norm_neither_overflows_nor_underflows_where_torch_is_finite():
+    # 300² passes float16's 65504 and (1e-4)² flushes to 0; torch sums the squares in float32
+    x = np.array([[300.0, 400.0], [1e-4, 1e-4]], dtype=np.float16)
+    ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, expected = ours.norm(dim=1), theirs.norm(dim=1)
+    y.backward(np.ones(2, dtype=np.float16))
+    expected.sum().backward()
+    assert y.dtype == np.float16 and ours.grad.dtype == np.float16
+    np.testing.assert_allclose(y.data, expected.detach().numpy(), rtol=1e-3)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-2)
 
 
 @pytest.mark.parametrize("dim, keepdim", [(None, False), (1, False), (0, True), ((0, 1), False)])

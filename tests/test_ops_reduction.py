@@ -167,3 +167,22 @@ def test_prod_takes_one_dim_as_torch_and_says_so():
         cr.ones(2, 3).prod(2)
     with pytest.raises(IndexError, match="prod: dim 1 is out of range"):
         cr.tensor(2.0).prod(1)
+
+
+def test_mean_of_an_empty_tensor_is_nan_as_torch_without_numpy_warnings():
+    x = cr.tensor(np.zeros((0, 3)), requires_grad=True)
+    with np.errstate(all="raise"):
+        out = x.mean()
+        out.backward()
+    assert np.isnan(out.item()) and np.isnan(torch.zeros(0, 3).mean().item())
+    assert x.grad.shape == (0, 3)
+
+
+def test_float16_mean_of_more_elements_than_float16_can_count_has_torch_s_gradient():
+    # n = 70000 is past float16's 65504: dividing g by n as a float16 gave g/inf = 0
+    x = np.ones(70000, dtype=np.float16)
+    ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours.mean().backward()
+    theirs.mean().backward()
+    assert ours.grad.dtype == np.float16
+    np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())

@@ -614,17 +614,24 @@ class Tensor:
         if n - ddof <= 0:
             raise ValueError(f"var: {n} value(s) with correction {ddof} leave no degrees of "
                              "freedom")
+        if self.data.dtype == np.float16:
+            # squared deviations over 256 pass float16's 65504: sum them in float32, as torch does
+            return self.float().var(dim, unbiased, keepdim, correction=correction).to(np.float16)
         centred = self - self.mean(axis=axes, keepdims=True)
         return (centred * centred).sum(axis=axes, keepdims=keepdim) / (n - ddof)
 
     def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
         """Standard deviation: the square root of ``var`` (same arguments)."""
+        if self.data.dtype == np.float16:  # the variance itself may pass 65504: root it in float32
+            return self.float().std(dim, unbiased, keepdim, correction=correction).to(np.float16)
         return StdFromVariance.apply(self.var(dim, unbiased, keepdim, correction=correction))
 
     def norm(self, p=2, dim=None, keepdim=False):
         """The Euclidean (Frobenius) norm over ``dim`` (all elements by default). Only p=2."""
         if p != 2 and p != "fro":
             raise ValueError(f"norm: only p=2 (Euclidean/Frobenius) is implemented, got p={p!r}")
+        if self.data.dtype == np.float16:  # x² overflows past 256 and flushes to 0 below 1e-4
+            return self.float().norm(p, dim, keepdim).to(np.float16)
         return Norm.apply(self, normalize_axis(dim, self.data.ndim, "norm"), bool(keepdim))
 
     def clip(self, min=None, max=None):  # noqa: A002 - torch's argument names

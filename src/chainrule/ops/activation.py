@@ -131,20 +131,27 @@ class ELU(Function):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        return get_array_module(g).where(x > 0, g, g * (y + ctx.alpha)), None
+        # tested as x <= 0, as torch: a NaN input takes the identity branch's g, not NaN
+        return get_array_module(g).where(x <= 0, g * (y + ctx.alpha), g), None
 
 
 def softmax_array(x, axis):
-    """Softmax along ``axis``, shifted by the max so eˣ never overflows."""
+    """Softmax along ``axis``, shifted by the max so eˣ never overflows (the max of an empty axis
+    is taken as −inf, so zero classes give an empty result, as torch, not an error)."""
     xp = get_array_module(x)
-    e = xp.exp(x - x.max(axis=axis, keepdims=True))
+    if x.dtype.kind != "f":  # integer logits give torch's default float (and admit −inf)
+        x = x.astype(xp.float32)
+    e = xp.exp(x - x.max(axis=axis, keepdims=True, initial=-xp.inf))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def log_softmax_array(x, axis):
-    """log softmax along ``axis`` as x − max − log Σ e^(x − max): finite for any finite x."""
+    """log softmax along ``axis`` as x − max − log Σ e^(x − max): finite for any finite x; an
+    empty axis (max −inf) gives an empty result, as torch."""
     xp = get_array_module(x)
-    shifted = x - x.max(axis=axis, keepdims=True)
+    if x.dtype.kind != "f":  # integer logits give torch's default float (and admit −inf)
+        x = x.astype(xp.float32)
+    shifted = x - x.max(axis=axis, keepdims=True, initial=-xp.inf)
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 

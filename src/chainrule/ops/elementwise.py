@@ -9,11 +9,14 @@ from ..backend import get_array_module
 
 
 class Exp(Function):
-    """y = eˣ;  dy/dx = eˣ = y (the output is saved, not recomputed)."""
+    """y = eˣ;  dy/dx = eˣ = y (the output is saved, not recomputed). Past the dtype's range
+    eˣ is inf, the right limit (as torch), so NumPy's overflow warning is silenced."""
 
     @staticmethod
     def forward(ctx, x):
-        y = get_array_module(x).exp(x)
+        xp = get_array_module(x)
+        with xp.errstate(over="ignore"):
+            y = xp.exp(x)
         ctx.save_for_backward(y)
         return y
 
@@ -24,21 +27,25 @@ class Exp(Function):
 
 
 class Log(Function):
-    """y = ln x;  dy/dx = 1/x."""
+    """y = ln x;  dy/dx = 1/x. At x = 0 these are −inf and inf, the right limits (as torch), so
+    NumPy's divide-by-zero warning is silenced."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return get_array_module(x).log(x)
+        xp = get_array_module(x)
+        with xp.errstate(divide="ignore"):
+            return xp.log(x)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g / x
+        with get_array_module(x).errstate(divide="ignore"):
+            return g / x
 
 
 class Sqrt(Function):
-    """y = √x;  dy/dx = 1/(2√x)."""
+    """y = √x;  dy/dx = 1/(2√x), inf at x = 0 as in torch (no divide-by-zero warning)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -49,7 +56,8 @@ class Sqrt(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g / (2 * y)
+        with get_array_module(y).errstate(divide="ignore"):
+            return g / (2 * y)
 
 
 class Abs(Function):
@@ -95,25 +103,32 @@ class Cos(Function):
 
 
 class Log1p(Function):
-    """y = ln(1 + x), accurate for tiny x;  dy/dx = 1/(1 + x)."""
+    """y = ln(1 + x), accurate for tiny x;  dy/dx = 1/(1 + x). At x = −1 these are −inf and inf,
+    as torch, without NumPy's divide-by-zero warning."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return get_array_module(x).log1p(x)
+        xp = get_array_module(x)
+        with xp.errstate(divide="ignore"):
+            return xp.log1p(x)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g / (1 + x)
+        with get_array_module(x).errstate(divide="ignore"):
+            return g / (1 + x)
 
 
 class Expm1(Function):
-    """y = eˣ − 1, accurate for tiny x;  dy/dx = eˣ = y + 1."""
+    """y = eˣ − 1, accurate for tiny x;  dy/dx = eˣ = y + 1. Overflow gives inf, as torch,
+    without NumPy's warning."""
 
     @staticmethod
     def forward(ctx, x):
-        y = get_array_module(x).expm1(x)
+        xp = get_array_module(x)
+        with xp.errstate(over="ignore"):
+            y = xp.expm1(x)
         ctx.save_for_backward(y)
         return y
 

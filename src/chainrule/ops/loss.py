@@ -16,7 +16,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..errors import ShapeError
 from .activation import log_softmax_array
-from .reduction import mean_array
+from .reduction import divide_by_count, mean_array
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -58,7 +58,7 @@ def _reduce(loss, reduction, ctx):
 def _spread(g, ctx):
     """dL/d(elementwise loss) for each reduction: g/n, g, or g itself."""
     if ctx.reduction == "mean":
-        return g / ctx.count
+        return divide_by_count(g, ctx.count)
     return g
 
 

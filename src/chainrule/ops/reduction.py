@@ -39,15 +39,26 @@ def normalize_axis(axis, ndim, op):
 def mean_array(x, axes=None, keepdims=False):
     """``x.mean`` without NumPy's Python-level wrapper: every loss ends in a mean, so this is on
     the hot path of every training step (benchmarks/training_throughput.py, W2)."""
-    if x.dtype.kind != "f" or x.dtype.itemsize < 4:
-        return x.mean(axis=axes, keepdims=keepdims)  # float16 wants NumPy's wider accumulator
     n = x.size
     if axes is not None:
         n = 1
         for a in axes:
             n *= x.shape[a]
     xp = get_array_module(x)
+    if not n and x.dtype.kind == "f":  # the mean of nothing is NaN, as torch, without 0/0's warning
+        return xp.full_like(xp.add.reduce(x, axis=axes, keepdims=keepdims), xp.nan)
+    if x.dtype.kind != "f" or x.dtype.itemsize < 4:
+        return x.mean(axis=axes, keepdims=keepdims)  # float16 wants NumPy's wider accumulator
     return xp.add.reduce(x, axis=axes, keepdims=keepdims) / x.dtype.type(n)
+
+
+def divide_by_count(g, n):
+    """g/n, the gradient of a mean. float16 cannot hold a count past 65504 (g/n would divide by
+    inf and send back 0), so there g is multiplied by 1/n instead; an empty input (n = 0) has no
+    element to send g to, so it is left undivided rather than warn about 0 division."""
+    if g.dtype.itemsize == 2:
+        return g * (1 / n) if n else g
+    return g / (n or 1)
 
 
 def _expand(g, shape, axes, keepdims):
@@ -88,7 +99,7 @@ class Mean(Function):
         n = 1
         for a in ctx.axes:
             n *= ctx.shape[a]
-        g = _expand(g, ctx.shape, ctx.axes, ctx.keepdims) / n
+        g = divide_by_count(_expand(g, ctx.shape, ctx.axes, ctx.keepdims), n)
         return get_array_module(g).broadcast_to(g, ctx.shape)
 
 

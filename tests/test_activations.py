@@ -210,3 +210,16 @@ def test_top_level_activations_are_torch_s(name, args):
     x = away_from(7, (3, 4))  # relu's kink stays out of the finite differences
     check_op(lambda a: getattr(cr, name)(a, *args), [x],
              torch_fn=lambda a: getattr(torch, name)(a, *args))
+
+
+def test_log_softmax_over_an_empty_dim_and_a_float16_overflow_cast_do_not_warn():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cr.tensor(np.zeros((2, 0), np.float32)).log_softmax(1).shape == (2, 0)
+        big = cr.tensor(np.array([1e6, -1e6], np.float32)).half()
+        assert np.isinf(big.numpy()).all()  # past float16's range: ±inf, as torch gives
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    x.half().float().sum().backward()  # .half() as torch's: in the graph, gradient cast back
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [1.0, 1.0]

@@ -151,6 +151,8 @@ def log_softmax_array(x, axis):
     xp = get_array_module(x)
     if x.dtype.kind != "f":  # integer logits give torch's default float (and admit −inf)
         x = x.astype(xp.float32)
+    if x.size == 0:  # nothing to normalise (and log Σ over an empty axis would warn log(0))
+        return xp.empty_like(x)
     shifted = x - x.max(axis=axis, keepdims=True, initial=-xp.inf)
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 

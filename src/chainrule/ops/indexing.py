@@ -36,19 +36,12 @@ class Gather(Function):
         return grad, None, None
 
 
-class IndexSelect(Function):
+class IndexSelect(Gather):
     """y = the slices of x at positions ``index`` along ``axis`` (a 1-d integer index);
-    dx = each slice of g added back at its position (repeats add up)."""
+    dx = each slice of g added back at its position (repeats add up), as for ``Gather``."""
 
     @staticmethod
     def forward(ctx, x, index, axis):
         ctx.shape = x.shape
         ctx.where = (slice(None),) * axis + (index,)
         return x[ctx.where]
-
-    @staticmethod
-    def backward(ctx, g):
-        xp = get_array_module(g)
-        grad = xp.zeros(ctx.shape, dtype=g.dtype)
-        xp.add.at(grad, ctx.where, g)
-        return grad, None, None

@@ -23,6 +23,10 @@ from ..backend import get_array_module
 class Step(Function):
     """The perceptron's step function. Its derivative is 0 everywhere it exists, so no gradient
     flows through it: this is why the notes replace it by sigmoid before backpropagation."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x):
@@ -52,6 +56,10 @@ def sigmoid_array(x):
 
 class Sigmoid(Function):
     """y = 1 / (1 + e⁻ˣ);  dy/dx = y·(1 − y)."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x):
@@ -70,6 +78,10 @@ class Sigmoid(Function):
 
 class Tanh(Function):
     """y = tanh x;  dy/dx = 1 − y²."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x):
@@ -89,6 +101,10 @@ class Tanh(Function):
 
 class ReLU(Function):
     """y = max(0, x);  dy/dx = 1 for x > 0 and 0 for x ≤ 0 (at the kink we take 0, as torch)."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x):
@@ -104,6 +120,10 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     """y = x for x > 0 else slope·x;  dy/dx = 1 or slope (slope at x = 0, as torch)."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, negative_slope=0.01):
@@ -119,6 +139,10 @@ class LeakyReLU(Function):
 
 class ELU(Function):
     """y = x for x > 0 else α(eˣ − 1);  dy/dx = 1 or α·eˣ = y + α."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, alpha=1.0):
@@ -159,6 +183,10 @@ def log_softmax_array(x, axis):
 
 class Softmax(Function):
     """yᵢ = eˣⁱ / Σⱼ eˣʲ;  dL/dxᵢ = yᵢ·(gᵢ − Σⱼ gⱼ·yⱼ)."""
+    elementwise = False
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, dim=-1):
@@ -176,6 +204,10 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """yᵢ = xᵢ − log Σⱼ eˣʲ;  dL/dxᵢ = gᵢ − softmaxᵢ·Σⱼ gⱼ."""
+    elementwise = False
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, dim=-1):

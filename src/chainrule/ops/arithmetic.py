@@ -9,6 +9,10 @@ from ..backend import get_array_module
 
 class Add(Function):
     """z = a + b;  dz/da = 1, dz/db = 1: the upstream gradient passes through unchanged."""
+    elementwise = True
+    moves_elements = False
+    number_operands = True
+    infix = "+"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -21,6 +25,10 @@ class Add(Function):
 
 class Sub(Function):
     """z = a − b;  dz/da = 1, dz/db = −1."""
+    elementwise = True
+    moves_elements = False
+    number_operands = True
+    infix = "-"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -33,6 +41,10 @@ class Sub(Function):
 
 class Mul(Function):
     """z = a·b;  dz/da = b, dz/db = a (each input's gradient is the *other* input times g)."""
+    elementwise = True
+    moves_elements = False
+    number_operands = True
+    infix = "·"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -47,6 +59,10 @@ class Mul(Function):
 
 class Div(Function):
     """z = a / b;  dz/da = 1/b, dz/db = −a/b²."""
+    elementwise = True
+    moves_elements = False
+    number_operands = True
+    infix = "/"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -63,6 +79,10 @@ class Div(Function):
 
 class Neg(Function):
     """z = −a;  dz/da = −1."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, a):
@@ -79,6 +99,10 @@ class Pow(Function):
     At a = 0 both formulas meet 0·∞; as torch, dz/da is taken as 0 where b = 0 and dz/db as 0
     where b ≥ 0 (the limits from a > 0), so a zero base sends back 0, not NaN.
     """
+    elementwise = True
+    moves_elements = False
+    number_operands = True
+    infix = "**"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -105,6 +129,10 @@ class Pow(Function):
 
 class Cast(Function):
     """z = a as another dtype;  the gradient is cast back to a's dtype by the engine."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     float32_by_default = False
 
@@ -121,6 +149,10 @@ class Cast(Function):
 
 class Identity(Function):
     """y = x;  dy/dx = 1. A copy that stays in the graph (``clone``, the identity activation)."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x):

@@ -6,6 +6,10 @@ from ..autograd.function import Function
 
 class Dropout(Function):
     """y = x·m/(1 − p) with m ~ Bernoulli(1 − p);  dy/dx = m/(1 − p)."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, p, rng):

@@ -11,6 +11,10 @@ from ..backend import get_array_module
 class Exp(Function):
     """y = eˣ;  dy/dx = eˣ = y (the output is saved, not recomputed). Past the dtype's range
     eˣ is inf, the right limit (as torch), so NumPy's overflow warning is silenced."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x):
@@ -29,6 +33,10 @@ class Exp(Function):
 class Log(Function):
     """y = ln x;  dy/dx = 1/x. At x = 0 these are −inf and inf, the right limits (as torch), so
     NumPy's divide-by-zero warning is silenced."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x):
@@ -46,6 +54,10 @@ class Log(Function):
 
 class Sqrt(Function):
     """y = √x;  dy/dx = 1/(2√x), inf at x = 0 as in torch (no divide-by-zero warning)."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x):
@@ -62,6 +74,10 @@ class Sqrt(Function):
 
 class Abs(Function):
     """y = |x|;  dy/dx = sign(x), taken as 0 at x = 0 (as torch does)."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x):
@@ -76,6 +92,10 @@ class Abs(Function):
 
 class Sin(Function):
     """y = sin x;  dy/dx = cos x."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x):
@@ -90,6 +110,10 @@ class Sin(Function):
 
 class Cos(Function):
     """y = cos x;  dy/dx = −sin x."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x):
@@ -105,6 +129,10 @@ class Cos(Function):
 class Log1p(Function):
     """y = ln(1 + x), accurate for tiny x;  dy/dx = 1/(1 + x). At x = −1 these are −inf and inf,
     as torch, without NumPy's divide-by-zero warning."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x):
@@ -123,6 +151,10 @@ class Log1p(Function):
 class Expm1(Function):
     """y = eˣ − 1, accurate for tiny x;  dy/dx = eˣ = y + 1. Overflow gives inf, as torch,
     without NumPy's warning."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x):
@@ -140,6 +172,10 @@ class Expm1(Function):
 
 class Sign(Function):
     """y = sign x (−1, 0 or 1);  dy/dx = 0 wherever it exists, so no gradient flows (as torch)."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x):
@@ -155,6 +191,10 @@ class Clip(Function):
     """y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else 0 (torch's clamp).
     Tensor bounds get the rest, as in torch: dy/dlo = 1 where x < lo ≤ hi, dy/dhi = 1 where
     max(x, lo) > hi (so a lower bound above the upper one passes it to the upper one)."""
+    elementwise = True
+    moves_elements = False
+    number_operands = True
+    infix = None
 
     @staticmethod
     def forward(ctx, x, lo=None, hi=None):
@@ -179,6 +219,10 @@ class Clip(Function):
 
 class Maximum(Function):
     """y = max(a, b) elementwise;  the larger input gets g, a tie splits it half and half."""
+    elementwise = True
+    moves_elements = False
+    number_operands = True
+    infix = None
 
     @staticmethod
     def forward(ctx, a, b):
@@ -197,6 +241,10 @@ class Maximum(Function):
 
 class Minimum(Function):
     """y = min(a, b) elementwise;  the smaller input gets g, a tie splits it half and half."""
+    elementwise = True
+    moves_elements = False
+    number_operands = True
+    infix = None
 
     @staticmethod
     def forward(ctx, a, b):
@@ -215,6 +263,10 @@ class Minimum(Function):
 
 class Where(Function):
     """y = a where cond else b;  g flows to a where cond holds and to b elsewhere."""
+    elementwise = True
+    moves_elements = False
+    number_operands = True
+    infix = None
 
     @staticmethod
     def forward(ctx, cond, a, b):

@@ -65,6 +65,10 @@ def _spread(g, ctx):
 
 class SSE(Function):
     """The notes' sum of squares for error: L = ½·Σ(y − t)²;  dL/dy = y − t."""
+    elementwise = False
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, y, t):
@@ -82,6 +86,10 @@ class SSE(Function):
 
 class MSE(Function):
     """L = mean((y − t)²);  dL/dy = 2(y − t)/n."""
+    elementwise = False
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, y, t, reduction="mean"):
@@ -139,6 +147,10 @@ class CrossEntropy(Function):
     With class indices c:        L = −log softmax(z)[c]    dL/dz = softmax(z) − onehot(c)
     With class probabilities t:  L = −Σ t·log softmax(z)   dL/dz = softmax(z)·Σt − t
     """
+    elementwise = False
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, z, target, reduction="mean"):
@@ -185,6 +197,10 @@ class CrossEntropy(Function):
 
 class NLLLoss(Function):
     """Negative log-likelihood on log-probabilities: L = −logp[c];  dL/dlogp = −onehot(c)."""
+    elementwise = False
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, logp, target, reduction="mean"):
@@ -221,6 +237,10 @@ class BCE(Function):
     As in torch each log is clamped at −100, so p = 0 or 1 gives a large finite loss, not inf.
     dL/dp = (p − t) / (p(1 − p)), with p(1 − p) kept ≥ 1e-12 so the gradient stays finite.
     """
+    elementwise = False
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, p, t, reduction="mean"):
@@ -248,6 +268,10 @@ class BCEWithLogits(Function):
     L = max(z, 0) − z·t + log(1 + e^−|z|)  (the same value, with no overflow for any z)
     dL/dz = σ(z) − t
     """
+    elementwise = False
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, z, t, reduction="mean", pos_weight=None):

@@ -70,6 +70,10 @@ def _expand(g, shape, axes, keepdims):
 
 class Sum(Function):
     """y = Σ x;  dy/dx = 1: every element that was summed receives the upstream gradient."""
+    elementwise = True
+    moves_elements = True
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -86,6 +90,10 @@ class Sum(Function):
 
 class Mean(Function):
     """y = (1/n) Σ x;  dy/dx = 1/n."""
+    elementwise = True
+    moves_elements = True
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -105,6 +113,10 @@ class Mean(Function):
 
 class Max(Function):
     """y = max x;  dy/dx = 1 at the maximum (shared evenly by ties), 0 elsewhere."""
+    elementwise = True
+    moves_elements = True
+    number_operands = False
+    infix = None
 
     pick = "max"
 
@@ -141,6 +153,10 @@ class Min(Max):
 class Norm(Function):
     """y = √(Σ x²) over ``axes``;  dy/dx = x / y, taken as 0 where y = 0 (as torch does), so a
     zero vector's norm does not send NaN back."""
+    elementwise = False
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
@@ -161,6 +177,10 @@ class Norm(Function):
 class StdFromVariance(Function):
     """y = √v, v a variance;  dy/dv = 1/(2y), taken as 0 where y = 0 (as torch's std does), so
     the std of equal values sends back 0, not NaN (a plain sqrt would give inf·0)."""
+    elementwise = False
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, v):
@@ -186,6 +206,10 @@ class Amin(Min):
 class LogSumExp(Function):
     """y = log Σ eˣ, computed as m + log Σ eˣ⁻ᵐ with m = max x so no eˣ overflows;
     dy/dx = eˣ⁻ʸ (the softmax of x). As in torch, where y is ±inf that gives NaN."""
+    elementwise = True
+    moves_elements = True
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
@@ -222,6 +246,10 @@ def products_of_the_others(x, axis):
 class Prod(Function):
     """y = Π x over one axis (or all elements);  dy/dxᵢ = Π_{j≠i} xⱼ, the product of the others,
     found from running products rather than y/xᵢ, so it stays right when x holds zeros."""
+    elementwise = True
+    moves_elements = True
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):

@@ -10,6 +10,10 @@ from ..backend import get_array_module
 
 class CumSum(Function):
     """yᵢ = Σ_{j≤i} xⱼ along ``axis``;  dL/dxⱼ = Σ_{i≥j} gᵢ, the cumsum of g run backwards."""
+    elementwise = False
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, axis):

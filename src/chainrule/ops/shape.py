@@ -11,6 +11,10 @@ from ..backend import get_array_module
 
 class Reshape(Function):
     """y = x viewed with another shape;  the gradient is g viewed with x's shape."""
+    elementwise = True
+    moves_elements = True
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -24,6 +28,10 @@ class Reshape(Function):
 
 class Permute(Function):
     """y = x with its axes reordered;  the gradient is g with the inverse order."""
+    elementwise = True
+    moves_elements = True
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, axes):
@@ -40,6 +48,10 @@ class Permute(Function):
 
 class BroadcastTo(Function):
     """y = x copied along broadcast axes;  the engine sums g back to x's shape."""
+    elementwise = True
+    moves_elements = False
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -87,6 +99,10 @@ def integers_first(index):
 class GetItem(Function):
     """y = x[index];  each picked element's gradient goes back to its place, and an element
     picked several times (repeated integer indices) collects the sum of its gradients."""
+    elementwise = True
+    moves_elements = True
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, index):
@@ -113,6 +129,10 @@ class GetItem(Function):
 
 class Concatenate(Function):
     """y = [x₁, x₂, …] joined along ``axis``;  each input gets its own slice of g."""
+    elementwise = True
+    moves_elements = True
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, axis, *xs):
@@ -133,6 +153,10 @@ class Concatenate(Function):
 
 class Stack(Function):
     """y = [x₁, x₂, …] stacked along a new ``axis``;  input i gets g taken at position i."""
+    elementwise = True
+    moves_elements = True
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, axis, *xs):
@@ -148,6 +172,10 @@ class Stack(Function):
 class Repeat(Function):
     """y = x tiled ``reps`` times along each axis (torch's ``repeat``);  each element of x
     appears once per tile, so its gradient is the sum of g over its copies."""
+    elementwise = True
+    moves_elements = True
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, reps):
@@ -170,6 +198,10 @@ class Repeat(Function):
 class Flip(Function):
     """y = x with the order of its elements reversed along ``axes``;  the gradient is g flipped
     back the same way."""
+    elementwise = True
+    moves_elements = True
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, axes):
@@ -184,6 +216,10 @@ class Flip(Function):
 class Roll(Function):
     """y = x shifted cyclically by ``shifts`` along ``axes`` (all elements, flattened, when axes
     is None);  the gradient is g rolled back by the opposite shifts."""
+    elementwise = True
+    moves_elements = True
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, shifts, axes):

@@ -24,6 +24,10 @@ def sort_order(x, axis, descending=False):
 class TakeAlongAxis(Function):
     """y = x picked at ``indices`` along ``axis`` (indices from a sort: no element twice);
     dL/dx = g put back where each value was picked from, 0 for elements never picked."""
+    elementwise = True
+    moves_elements = True
+    number_operands = False
+    infix = None
 
     @staticmethod
     def forward(ctx, x, indices, axis):

@@ -8,12 +8,10 @@ import pkgutil
 import pytest
 
 import chainrule.ops
-from chainrule.autograd.function import Function
+from chainrule.autograd.function import DECLARATIONS, Function
 
 for module in pkgutil.iter_modules(chainrule.ops.__path__):
     importlib.import_module(f"chainrule.ops.{module.name}")
-
-DECLARATIONS = ("elementwise", "moves_elements", "number_operands", "infix")
 
 
 def library_ops():
@@ -36,9 +34,8 @@ def test_the_library_has_its_ops():
 
 @pytest.mark.parametrize("op", OPS, ids=lambda op: op.__name__)
 def test_every_op_declares_what_tools_need_to_know(op):
-    for attr in DECLARATIONS:
-        declared_by = next(c for c in op.__mro__ if attr in c.__dict__)
-        assert declared_by is not Function, f"{op.__name__} does not declare {attr}"
+    missing = set(DECLARATIONS) - op.declared
+    assert not missing, f"{op.__name__} does not declare {sorted(missing)}"
     assert isinstance(op.elementwise, bool) and isinstance(op.moves_elements, bool)
     assert isinstance(op.number_operands, bool)
     assert op.infix is None or isinstance(op.infix, str)
@@ -82,3 +79,18 @@ def test_backward_returns_one_entry_per_positional_input(op):
 def test_backward_asks_needs_grad_not_the_inputs(op):
     source = inspect.getsource(op.backward)
     assert "ctx.inputs" not in source and "needs_input_grad" not in source
+
+
+def test_an_op_that_declares_nothing_gets_the_defaults_and_is_listed_as_undeclared():
+    class Twice(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+    assert Twice.declared == frozenset() and not Twice.elementwise and Twice.infix is None
+
+
+def test_a_misspelt_declaration_is_an_error():
+    with pytest.raises(TypeError, match="Typo: an op declares elementwise.*not elementwize"):
+        class Typo(Function, elementwize=True):
+            pass

@@ -33,8 +33,9 @@ Every op follows one convention:
   settings it needs may be ctx attributes (``ctx.axis = axis``).
 - Gradients of broadcast inputs may keep the broadcast shape: the engine sums them back to each
   input's shape in one place.
-- The class declares what tools need to know about it (``elementwise``, ``moves_elements``,
-  ``number_operands``, ``infix``, below); a test checks that every op of the library does.
+- The class line declares what tools need to know about the op (``elementwise``,
+  ``moves_elements``, ``number_operands``, ``infix``, explained below): trace and viz read them
+  there. A test checks that every op of the library declares all four.
 """
 
 import weakref
@@ -47,6 +48,7 @@ from .grad_mode import GradMode
 
 _ndarray = np.ndarray
 _float64 = np.dtype(np.float64)
+DECLARATIONS = ("elementwise", "moves_elements", "number_operands", "infix")
 
 
 class Function:
@@ -62,17 +64,30 @@ class Function:
     # an op whose job is to choose the dtype (Cast) turns this off.
     float32_by_default = True
 
-    # -- what tools (trace, viz) know about an op; each op of the library declares all four -----
-    # Every input element reaches exactly one output element, so backward on an upstream of ones
-    # gives d(output)/d(input) element by element (Add, Tanh, Sum; not MatMul or Softmax).
+    # -- what tools (trace, viz) know about an op, declared on its class line --------------------
+    # class Add(Function, elementwise=True, moves_elements=False, number_operands=True, infix="+")
+    #
+    # elementwise: every input element reaches exactly one output element, so backward on an
+    #   upstream of ones gives d(output)/d(input) element by element (Add, Tanh, Sum; not MatMul).
+    # moves_elements: an elementwise op that moves, selects or reduces elements (Sum, Reshape):
+    #   its upstream gradient is laid out like the output, its local gradient like the input.
+    # number_operands: its non-tensor arguments are operands (the 1 of x + 1), not settings.
+    # infix: its symbol between two operands in a written-out expression ("+"), or None.
     elementwise = False
-    # An elementwise op that moves, selects or reduces elements (Sum, Reshape, GetItem): its
-    # upstream gradient is laid out like the output, its local gradient like the input.
     moves_elements = False
-    # Its non-tensor arguments are operands in the math (the 1 of x + 1), not settings (an axis).
     number_operands = False
-    # Its symbol between two operands in a written-out expression ("+"), or None: a call, f(x).
     infix = None
+    declared = frozenset()  # which of the four the class (or an op it extends) declared
+
+    def __init_subclass__(cls, **declarations):
+        unknown = set(declarations) - set(DECLARATIONS)
+        if unknown:
+            raise TypeError(f"{cls.__name__}: an op declares {', '.join(DECLARATIONS)}; "
+                            f"not {', '.join(sorted(unknown))}")
+        super().__init_subclass__()
+        for name, value in declarations.items():
+            setattr(cls, name, value)
+        cls.declared = cls.declared | frozenset(declarations)
 
     # -- the two methods an op writes -------------------------------------------------------
     @staticmethod

@@ -12,12 +12,8 @@ from ..backend import sum_rows
 from ..errors import ShapeError
 
 
-class Linear(Function):
+class Linear(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """y = x Wᵀ + b for x of shape (..., in_features)."""
-    elementwise = False
-    moves_elements = False
-    number_operands = False
-    infix = None
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):

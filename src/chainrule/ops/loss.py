@@ -63,12 +63,8 @@ def _spread(g, ctx):
 
 
 
-class SSE(Function):
+class SSE(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """The notes' sum of squares for error: L = ½·Σ(y − t)²;  dL/dy = y − t."""
-    elementwise = False
-    moves_elements = False
-    number_operands = False
-    infix = None
 
     @staticmethod
     def forward(ctx, y, t):
@@ -84,12 +80,8 @@ class SSE(Function):
         return gy, (-gy if ctx.needs_grad(1) else None)
 
 
-class MSE(Function):
+class MSE(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """L = mean((y − t)²);  dL/dy = 2(y − t)/n."""
-    elementwise = False
-    moves_elements = False
-    number_operands = False
-    infix = None
 
     @staticmethod
     def forward(ctx, y, t, reduction="mean"):
@@ -141,16 +133,13 @@ def check_class_indices(op, logits_shape, target):
         )
 
 
-class CrossEntropy(Function):
+class CrossEntropy(Function, elementwise=False, moves_elements=False, number_operands=False,
+                   infix=None):
     """Softmax and cross-entropy as one node, on logits z.
 
     With class indices c:        L = −log softmax(z)[c]    dL/dz = softmax(z) − onehot(c)
     With class probabilities t:  L = −Σ t·log softmax(z)   dL/dz = softmax(z)·Σt − t
     """
-    elementwise = False
-    moves_elements = False
-    number_operands = False
-    infix = None
 
     @staticmethod
     def forward(ctx, z, target, reduction="mean"):
@@ -195,12 +184,8 @@ class CrossEntropy(Function):
         return g * gz, None, None
 
 
-class NLLLoss(Function):
+class NLLLoss(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """Negative log-likelihood on log-probabilities: L = −logp[c];  dL/dlogp = −onehot(c)."""
-    elementwise = False
-    moves_elements = False
-    number_operands = False
-    infix = None
 
     @staticmethod
     def forward(ctx, logp, target, reduction="mean"):
@@ -231,16 +216,12 @@ class NLLLoss(Function):
         return (_class_axis_back(flat, shape) if len(shape) > 1 else flat[0]), None, None
 
 
-class BCE(Function):
+class BCE(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """Binary cross-entropy on probabilities p: L = −t·log p − (1 − t)·log(1 − p).
 
     As in torch each log is clamped at −100, so p = 0 or 1 gives a large finite loss, not inf.
     dL/dp = (p − t) / (p(1 − p)), with p(1 − p) kept ≥ 1e-12 so the gradient stays finite.
     """
-    elementwise = False
-    moves_elements = False
-    number_operands = False
-    infix = None
 
     @staticmethod
     def forward(ctx, p, t, reduction="mean"):
@@ -262,16 +243,13 @@ class BCE(Function):
         return gp, gt, None
 
 
-class BCEWithLogits(Function):
+class BCEWithLogits(Function, elementwise=False, moves_elements=False, number_operands=False,
+                    infix=None):
     """Sigmoid and binary cross-entropy as one node, on logits z.
 
     L = max(z, 0) − z·t + log(1 + e^−|z|)  (the same value, with no overflow for any z)
     dL/dz = σ(z) − t
     """
-    elementwise = False
-    moves_elements = False
-    number_operands = False
-    infix = None
 
     @staticmethod
     def forward(ctx, z, t, reduction="mean", pos_weight=None):

@@ -8,12 +8,8 @@ axis is dropped again from its gradient.
 from ..autograd.function import Function
 
 
-class MatMul(Function):
+class MatMul(Function, elementwise=False, moves_elements=False, number_operands=False, infix="@"):
     """C = A @ B;  dA = G @ Bᵀ, dB = Aᵀ @ G (batch axes that were broadcast are summed)."""
-    elementwise = False
-    moves_elements = False
-    number_operands = False
-    infix = "@"
 
     @staticmethod
     def forward(ctx, a, b):

@@ -17,7 +17,6 @@ from ..backend import sum_rows, unshared
 from ..errors import ShapeError
 from .anomaly import AnomalyMode, check_finite
 
-_new = object.__new__
 _ndarray = np.ndarray
 _asarray = np.asarray
 _observers = []
@@ -222,13 +221,7 @@ def _check_grad_count(node, grads, inputs):
 def _accumulate_leaf(t, g):
     """Add ``g`` into ``t.grad``, keeping the first gradient as it is (``g`` is ours to keep)."""
     if t.grad is None:
-        grad = _new(_Tensor)  # the Tensor constructor's checks are for user data, not this
-        grad.data = g if type(g) is _ndarray else _asarray(g)
-        grad.grad = grad.grad_fn = None
-        grad.requires_grad = grad._retains_grad = False
-        t.grad = grad
+        t.grad = t._make(g if type(g) is _ndarray else _asarray(g))
     else:
         t.grad.data = t.grad.data + g  # out of place: the user may hold the old .grad
 
-
-from ..tensor import Tensor as _Tensor  # noqa: E402  (the engine writes Tensors into .grad)

@@ -43,6 +43,7 @@ import weakref
 import numpy as np
 
 from ..errors import ShapeError
+from ..tensor import Tensor
 from .anomaly import AnomalyMode, check_finite
 from .grad_mode import GradMode
 
@@ -247,5 +248,3 @@ def _as_torch_float(out, arrays):
 
 
 _new = object.__new__
-
-from ..tensor import Tensor  # noqa: E402  (Tensor's methods call Functions: this closes the cycle)

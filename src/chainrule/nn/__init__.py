@@ -3,7 +3,9 @@
 from . import functional, init, utils
 from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from .container import ModuleList, Sequential
-from .layers import Dropout, Flatten, Identity, Linear
+from .conv import Conv2d
+from .layers import Dropout, Dropout2d, Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss, SSELoss
 from .module import Module
 from .parameter import Parameter
+from .pooling import AvgPool2d, MaxPool2d

@@ -100,6 +100,10 @@ class Conv2d(Function):
 
     x is (N, C, H, W), weight is (out_channels, C/groups, kh, kw); ``padding`` is a pair of
     ints (zeros added on both sides).
+
+    The patches are laid out per image as columns, cols[n] of shape (C·kh·kw, Ho·Wo), so that
+    W·cols[n] is already the output image in (channels, pixels) order: no transpose of the
+    output, and the same holds for G in the backward (benchmarks/cnn_step.py).
     """
 
     @staticmethod
@@ -115,39 +119,34 @@ class Conv2d(Function):
                 f"the kernel {(kh, kw)} with dilation {dilation}")
         xp = pad_images(x, ph, pw)
         g = groups
-        # cols[g, n·ho·wo, c·kh·kw]: the patches of each group's channels, one row per pixel
+        # cols[n, g] of shape (C/g·kh·kw, Ho·Wo): each column is one patch of group g's channels
         win = windows(xp, (kh, kw), stride, dilation, (ho, wo))
-        win = win.reshape(n, g, c_per_group, ho, wo, kh, kw)
-        cols = win.transpose(1, 0, 3, 4, 2, 5, 6).reshape(g, n * ho * wo, c_per_group * kh * kw)
+        cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(n, g, c_per_group * kh * kw, ho * wo)
         w2 = weight.reshape(g, out_c // g, c_per_group * kh * kw)
-        y = cols @ w2.transpose(0, 2, 1)                         # (g, n·ho·wo, out_c/g)
-        y = y.reshape(g, n, ho, wo, out_c // g).transpose(1, 0, 4, 2, 3)
-        y = np.ascontiguousarray(y).reshape(n, out_c, ho, wo)
+        y = (w2 @ cols).reshape(n, out_c, ho, wo)                # W·cols, image by image
         if bias is not None:
             y += bias.reshape(1, -1, 1, 1)
         ctx.save_for_backward(cols, weight)
-        ctx.geometry = (x.shape, xp.shape, stride, padding, dilation, groups, (ho, wo))
+        ctx.geometry = (xp.shape, stride, padding, dilation, groups, (ho, wo))
         return y
 
     @staticmethod
     def backward(ctx, gy):
         cols, weight = ctx.saved_tensors
-        x_shape, xp_shape, stride, padding, dilation, g, (ho, wo) = ctx.geometry
+        xp_shape, stride, padding, dilation, g, (ho, wo) = ctx.geometry
         out_c, c_per_group, kh, kw = weight.shape
-        n = x_shape[0]
-        # G as Linear sees it: one row per output pixel, split by group
-        g2 = gy.reshape(n, g, out_c // g, ho * wo).transpose(1, 0, 3, 2).reshape(
-            g, n * ho * wo, out_c // g)
+        n = xp_shape[0]
+        g2 = gy.reshape(n, g, out_c // g, ho * wo)       # G image by image, as y was made
         gx = gw = gb = None
         if ctx.needs_grad(1):
-            gw = (g2.transpose(0, 2, 1) @ cols).reshape(weight.shape)        # Gᵀ·cols
+            # Σ over images of G·colsᵀ (colsᵀ is a view: BLAS reads it transposed, no copy)
+            gw = (g2 @ cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight.shape)
         if ctx.needs_grad(2):
             gb = gy.sum(axis=(0, 2, 3))
         if ctx.needs_grad(0):
             w2 = weight.reshape(g, out_c // g, c_per_group * kh * kw)
-            gcols = g2 @ w2                                                  # G·W
-            gwin = gcols.reshape(g, n, ho, wo, c_per_group, kh, kw).transpose(
-                1, 0, 4, 2, 3, 5, 6).reshape(n, g * c_per_group, ho, wo, kh, kw)
+            gcols = w2.transpose(0, 2, 1) @ g2                              # Wᵀ·G per image
+            gwin = gcols.reshape(n, g * c_per_group, kh, kw, ho, wo).transpose(0, 1, 4, 5, 2, 3)
             gxp = np.zeros(xp_shape, dtype=gy.dtype)
             add_windows_back(gxp, gwin, stride, dilation, (ho, wo))
             gx = unpad_images(gxp, *padding)

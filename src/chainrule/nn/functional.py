@@ -12,6 +12,7 @@ from ..ops.conv import Conv2d as _Conv2d
 from ..ops.conv import pair as _pair
 from ..ops.dropout import ChannelDropout as _ChannelDropout
 from ..ops.dropout import Dropout
+from ..ops.embedding import Embedding as _Embedding
 from ..ops.linear import Linear
 from ..ops.loss import (
     BCE,
@@ -24,6 +25,8 @@ from ..ops.loss import (
     check_probabilities,
     check_reduction,
 )
+from ..ops.normalization import BatchNorm as _BatchNorm
+from ..ops.normalization import LayerNorm as _LayerNorm
 from ..ops.padding import PadByIndex as _PadByIndex
 from ..ops.padding import PadConstant as _PadConstant
 from ..ops.padding import pad_widths as _pad_widths
@@ -282,3 +285,104 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
     if value is not None and value != 0:
         raise ValueError(f"pad: value={value!r} only applies to mode='constant', not {mode!r}")
     return _PadByIndex.apply(x, widths, mode)
+
+
+# -- normalisation and embeddings (ops/normalization.py, ops/embedding.py) -----------------------
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
+               momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) of an (N, C, …) input.
+
+    Training: with the batch's mean and biased variance, and (if given) the running statistics
+    moved towards them in place, ``r ← (1 − momentum)·r + momentum·batch`` (the variance
+    unbiased, as torch). Eval: with the running statistics.
+    """
+    x = _tensor(input)
+    if x.ndim < 2:
+        raise ShapeError(f"batch_norm: expected an input of shape (N, C, …), got "
+                         f"{tuple(x.shape)}")
+    c = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ShapeError(f"batch_norm: {name} of shape {tuple(t.shape)} does not match the "
+                             f"{c} channels of the input of shape {tuple(x.shape)}")
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: eval mode (training=False) needs running_mean and "
+                             "running_var")
+        return _BatchNorm.apply(x, weight, bias, _as_array(running_mean),
+                                _as_array(running_var), eps, False)
+    axes = (0,) + tuple(range(2, x.ndim))
+    count = x.data.size // max(c, 1)
+    if count <= 1:
+        raise ValueError(f"batch_norm: training needs more than 1 value per channel, got an "
+                         f"input of shape {tuple(x.shape)}")
+    mean = x.data.mean(axis=axes)
+    var = x.data.var(axis=axes)
+    if running_mean is not None:
+        running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean
+    if running_var is not None:
+        unbiased = var * (count / (count - 1))
+        running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+    return _BatchNorm.apply(x, weight, bias, mean, var, eps, True)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """Normalise each sample over its last dims (``normalized_shape``), as one node."""
+    x = _tensor(input)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if len(shape) == 0 or tuple(x.shape[x.ndim - len(shape):]) != shape or x.ndim < len(shape):
+        raise ShapeError(f"layer_norm: normalized_shape {shape} must be the last dims of the "
+                         f"input, whose shape is {tuple(x.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise ShapeError(f"layer_norm: {name} of shape {tuple(t.shape)} must have the "
+                             f"normalized_shape {shape}")
+    return _LayerNorm.apply(x, weight, bias, len(shape), eps)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # noqa: A002
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by the integer indices ``input``: y = weight[input]."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
+                                  "supported by chainrule")
+    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    weight = _tensor(weight)
+    if weight.ndim != 2:
+        raise ShapeError(f"embedding: weight must have shape (num_embeddings, embedding_dim), "
+                         f"got {tuple(weight.shape)}")
+    n = weight.shape[0]
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx.max()) if idx.max() >= n else int(idx.min())
+        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings "
+                         f"(0..{n - 1})")
+    if padding_idx is not None:
+        padding_idx = _padding_index(padding_idx, n)
+    return _Embedding.apply(weight, idx, padding_idx)
+
+
+def _padding_index(padding_idx, n):
+    if not -n <= padding_idx < n:
+        raise ValueError(f"embedding: padding_idx {padding_idx} must be within "
+                         f"num_embeddings={n}")
+    return padding_idx % n
+
+
+def one_hot(tensor, num_classes=-1):
+    """Class indices (any shape) as one-hot int64 vectors along a new last dim."""
+    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: class indices must be integers, got dtype {idx.dtype}")
+    if idx.size and idx.min() < 0:
+        raise ValueError(f"one_hot: class indices must be non-negative, got {int(idx.min())}")
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    elif idx.size and idx.max() >= num_classes:
+        raise ValueError(f"one_hot: class {int(idx.max())} is out of range for "
+                         f"num_classes={num_classes}")
+    out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
+    return Tensor(out)

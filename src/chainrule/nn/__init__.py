@@ -1,7 +1,19 @@
 """``chainrule.nn``: layers, activations, losses and the Module they are built from."""
 
 from . import functional, init, utils
-from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
+from .activation import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Step,
+    Tanh,
+)
 from .container import ModuleList, Sequential
 from .conv import Conv2d
 from .embedding import Embedding

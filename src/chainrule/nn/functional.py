@@ -32,6 +32,9 @@ from ..ops.padding import PadConstant as _PadConstant
 from ..ops.padding import pad_widths as _pad_widths
 from ..ops.pooling import AvgPool2d as _AvgPool2d
 from ..ops.pooling import MaxPool2d as _MaxPool2d
+from ..ops.smooth_activation import GELU as _GELU
+from ..ops.smooth_activation import SiLU as _SiLU
+from ..ops.smooth_activation import Softplus as _Softplus
 from ..random import default_generator
 from ..tensor import Tensor, _as_array
 
@@ -64,16 +67,37 @@ def tanh(x):
     return Tanh.apply(_tensor(x))
 
 
-def relu(x):
+# ``inplace=True`` is accepted wherever torch takes it and computes out of place: the result is
+# the same and the input keeps its values (no aliasing surprises in the graph).
+def relu(x, inplace=False):
     return ReLU.apply(_tensor(x))
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x, negative_slope=0.01, inplace=False):
     return LeakyReLU.apply(_tensor(x), negative_slope)
 
 
-def elu(x, alpha=1.0):
+def elu(x, alpha=1.0, inplace=False):
     return ELU.apply(_tensor(x), alpha)
+
+
+def gelu(input, approximate="none"):  # noqa: A002
+    """x·Φ(x); ``approximate='tanh'`` uses the tanh formula (ops/smooth_activation.py)."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _GELU.apply(_tensor(input), approximate)
+
+
+def silu(input, inplace=False):  # noqa: A002
+    """x·σ(x)."""
+    return _SiLU.apply(_tensor(input))
+
+
+def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+    """log(1 + e^(βx))/β, linear where βx > threshold."""
+    if beta == 0:
+        raise ValueError("softplus: beta must not be 0")
+    return _Softplus.apply(_tensor(input), beta, threshold)
 
 
 def softmax(x, dim=-1):

@@ -13,6 +13,7 @@ from ..ops.conv import pair as _pair
 from ..ops.dropout import ChannelDropout as _ChannelDropout
 from ..ops.dropout import Dropout
 from ..ops.embedding import Embedding as _Embedding
+from ..ops.kl_div import KLDiv as _KLDiv
 from ..ops.linear import Linear
 from ..ops.loss import (
     BCE,
@@ -24,6 +25,7 @@ from ..ops.loss import (
     check_class_indices,
     check_probabilities,
     check_reduction,
+    check_same_shape,
 )
 from ..ops.normalization import BatchNorm as _BatchNorm
 from ..ops.normalization import LayerNorm as _LayerNorm
@@ -32,9 +34,14 @@ from ..ops.padding import PadConstant as _PadConstant
 from ..ops.padding import pad_widths as _pad_widths
 from ..ops.pooling import AvgPool2d as _AvgPool2d
 from ..ops.pooling import MaxPool2d as _MaxPool2d
+from ..ops.robust_loss import L1 as _L1
+from ..ops.robust_loss import Huber as _Huber
+from ..ops.robust_loss import SmoothL1 as _SmoothL1
 from ..ops.smooth_activation import GELU as _GELU
 from ..ops.smooth_activation import SiLU as _SiLU
 from ..ops.smooth_activation import Softplus as _Softplus
+from ..ops.weighted_nll import WeightedNLL
+from ..ops.weighted_nll import check_targets as _check_nll_targets
 from ..random import default_generator
 from ..tensor import Tensor, _as_array
 
@@ -145,21 +152,94 @@ def mse_loss(input, target, reduction="mean"):  # noqa: A002
     return MSE.apply(input, _target(target, input), reduction)
 
 
-def cross_entropy(input, target, reduction="mean"):  # noqa: A002
-    """Softmax + cross-entropy on logits; target is class indices or class probabilities."""
-    check_reduction(reduction)
+def _legacy_reduction(size_average, reduce, reduction):
+    """torch's deprecated size_average/reduce flags, turned into a reduction as torch does."""
+    if size_average is None and reduce is None:
+        check_reduction(reduction)
+        return reduction
+    if reduce is not None and not reduce:
+        return "none"
+    return "sum" if size_average is not None and not size_average else "mean"
+
+
+def _class_weight(op, weight, input):
+    if weight is None:
+        return None
+    w = _as_array(weight, input.dtype)
+    n_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if w.shape != (n_classes,):
+        raise ShapeError(f"{op}: weight of shape {tuple(w.shape)} must have one entry per class "
+                         f"({n_classes}) of the input of shape {tuple(input.shape)}")
+    return w
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Softmax + cross-entropy on logits; target is class indices or class probabilities.
+
+    Options as torch: ``weight`` per class, ``ignore_index`` (class-index targets), and
+    ``label_smoothing`` ε (the target becomes (1 − ε)·target + ε/C). Without them it is one
+    fused node; with them log_softmax, the weighted NLL and the smoothing term are composed.
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                         f"{label_smoothing}")
     input = _tensor(input)
     target = _target(target, input)
-    if target.data.dtype.kind == "f" and target.data.ndim == input.data.ndim - 1:
+    if input.ndim == 0:
+        raise ShapeError("cross_entropy: input must have a class axis, got a scalar")
+    w = _class_weight("cross_entropy", weight, input)
+    probs = target.data.dtype.kind == "f" and target.data.ndim == input.data.ndim
+    if target.data.dtype.kind == "f" and not probs:
         # class indices stored as floats (labels read from a CSV): say that, not "same shape"
         check_class_indices("cross_entropy", input.shape, target.data)
-    return CrossEntropy.apply(input, target, reduction)
+    ignoring = not probs and bool((target.data == ignore_index).any())
+    if w is None and not ignoring and label_smoothing == 0:
+        return CrossEntropy.apply(input, target, reduction)
+    class_axis = 0 if input.ndim == 1 else 1
+    n_classes = input.shape[class_axis]
+    logp = LogSoftmax.apply(input, class_axis)
+    w_axis = None if w is None else w.reshape((-1,) + (1,) * (input.ndim - 1 - class_axis))
+    if probs:
+        check_same_shape("cross_entropy", input.data, target.data)
+        if label_smoothing:
+            target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        per_class = logp * target if w_axis is None else logp * target * w_axis
+        loss = -per_class.sum(class_axis)
+        if reduction == "mean":
+            return loss.sum() / max(loss.data.size, 1) if loss.ndim else loss
+        return loss.sum() if reduction == "sum" else loss
+    _check_nll_targets("cross_entropy", input.shape, target.data, ignore_index)
+    nll = WeightedNLL.apply(logp, target.data, w, ignore_index, reduction)
+    if not label_smoothing:
+        return nll
+    kept = (target.data != ignore_index).astype(input.dtype)
+    per_class = logp if w_axis is None else logp * w_axis
+    smooth = -per_class.sum(class_axis) * kept
+    if reduction == "mean":
+        idx = np.where(kept > 0, target.data, 0)
+        total = (w[idx] * kept).sum() if w is not None else kept.sum()
+        smooth = smooth.sum() / total
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
 
 
-def nll_loss(input, target, reduction="mean"):  # noqa: A002
-    """Negative log-likelihood of log-probabilities (pair with ``log_softmax``)."""
-    check_reduction(reduction)
-    return NLLLoss.apply(_tensor(input), _target(target), reduction)
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
+             reduce=None, reduction="mean"):
+    """Negative log-likelihood of log-probabilities (pair with ``log_softmax``), with a
+    ``weight`` per class and an ``ignore_index`` as torch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input = _tensor(input)
+    target = _target(target)
+    if input.ndim == 0:
+        raise ShapeError("nll_loss: input must have a class axis, got a scalar")
+    w = _class_weight("nll_loss", weight, input)
+    if w is None and not (target.data == ignore_index).any():
+        return NLLLoss.apply(input, target, reduction)
+    _check_nll_targets("nll_loss", input.shape, target.data, ignore_index)
+    return WeightedNLL.apply(input, target.data, w, ignore_index, reduction)
 
 
 def binary_cross_entropy(input, target, reduction="mean"):  # noqa: A002
@@ -410,3 +490,65 @@ def one_hot(tensor, num_classes=-1):
     out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
     return Tensor(out)
+
+
+# -- more losses (ops/robust_loss.py, ops/kl_div.py) ---------------------------------------------
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    """|y − t|, reduced: the mean absolute error."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input = _tensor(input)
+    return _L1.apply(input, _target(target, input), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+                   beta=1.0):
+    """Squared error below ``beta``, absolute error above (Fast R-CNN's loss)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    input = _tensor(input)
+    return _SmoothL1.apply(input, _target(target, input), reduction, float(beta))
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
+    """Squared error below ``delta``, δ-sloped absolute error above."""
+    check_reduction(reduction)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    input = _tensor(input)
+    return _Huber.apply(input, _target(target, input), reduction, float(delta))
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+           log_target=False):
+    """KL(target ‖ q) with ``input`` = log q; 'batchmean' gives the KL per sample."""
+    if reduction != "batchmean":
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    input = _tensor(input)
+    return _KLDiv.apply(input, _target(target, input), reduction, bool(log_target))
+
+
+# -- vectors -------------------------------------------------------------------------------------
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002
+    """x / max(‖x‖_p, eps) along ``dim``: unit vectors (composed, so gradients follow)."""
+    if out is not None:
+        raise NotImplementedError("normalize: out= is not supported by chainrule")
+    x = _tensor(input)
+    if p == 2:
+        norm = x.norm(2, dim, keepdim=True)
+    elif p == float("inf"):
+        norm = x.abs().amax(dim, keepdim=True)
+    elif p > 0:
+        norm = (x.abs() ** p).sum(dim=dim, keepdim=True) ** (1.0 / p)
+    else:
+        raise ValueError(f"normalize: p must be positive, got {p}")
+    return x / norm.clip(min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """cos of the angle between x1 and x2 along ``dim``: each divided by its norm (clamped at
+    ``eps``) first, then the dot product, as torch computes it (stays within [−1, 1])."""
+    x1, x2 = _tensor(x1), _tensor(x2)
+    n1 = x1.norm(2, dim, keepdim=True).clip(min=eps)
+    n2 = x2.norm(2, dim, keepdim=True).clip(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim=dim)

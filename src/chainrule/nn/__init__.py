@@ -14,7 +14,7 @@ from .activation import (
     Step,
     Tanh,
 )
-from .container import ModuleList, Sequential
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv2d
 from .embedding import Embedding
 from .layers import Dropout, Dropout2d, Flatten, Identity, Linear

@@ -220,6 +220,13 @@ def test_dropout2d_zeroes_whole_channels_and_scales_the_rest():
     np.testing.assert_array_equal(x.grad.data, y.data)  # dy/dx = mask/(1 − p)
 
 
+def test_dropout2d_on_a_3d_input_drops_rows_as_torch_does_today():
+    cr.manual_seed(1)
+    y = F.dropout2d(cr.tensor(np.ones((6, 8, 5))), p=0.5).data
+    assert np.all(y.min(axis=-1) == y.max(axis=-1))  # each (n, c) row is kept or dropped whole
+    assert 0 < (y[..., 0] == 0).sum() < 48 and len({tuple(row) for row in y[..., 0]}) > 1
+
+
 def test_dropout2d_layer_is_the_identity_in_eval_mode():
     layer = nn.Dropout2d(0.5, inplace=True)
     x = cr.tensor(normal(0, (2, 3, 4, 4)))

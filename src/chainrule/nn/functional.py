@@ -372,8 +372,9 @@ def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):  # no
         return x
     if p == 1.0:
         return x * 0.0
-    # torch treats a 3-D input as one batch of C channels (N, C, L) would be dropout1d's case
-    mask_shape = x.shape[:-2] + (1, 1)
+    # one draw per (sample, channel); a 3-D input is read as (N, C, L) and drops per row, as
+    # torch 2.x does today (torch warns that it will read it as an unbatched (C, H, W) later)
+    mask_shape = x.shape[:2] + (1,) * (x.ndim - 2)
     return _ChannelDropout.apply(x, p, mask_shape, generator or default_generator())
 
 

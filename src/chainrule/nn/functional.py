@@ -366,7 +366,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):  # no
         raise ValueError(f"dropout2d probability must be in [0, 1], got {p}")
     x = _tensor(input)
     if x.ndim not in (3, 4):
-        raise ShapeError(f"dropout2d: expected an input of shape (N, C, H, W) or (C, H, W), got "
+        raise ShapeError(f"dropout2d: expected an input of shape (N, C, H, W) or (N, C, L), got "
                          f"{tuple(x.shape)}")
     if not training or p == 0.0:
         return x

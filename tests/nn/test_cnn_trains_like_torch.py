@@ -9,7 +9,7 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import nn, optim
+from chainrule import optim
 from chainrule.datasets import load_bundled_digits
 
 

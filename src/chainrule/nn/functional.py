@@ -126,7 +126,7 @@ def linear(x, weight, bias=None):
     return Linear.apply(_tensor(x), weight, bias)
 
 
-def dropout(x, p=0.5, training=True, generator=None, inplace=False):
+def dropout(x, p=0.5, training=True, inplace=False, generator=None):
     """Zero each element with probability p while training, scaling the rest by 1/(1 − p).
     ``inplace`` is accepted for torch's sake and computes out of place (the same values)."""
     if not 0.0 <= p <= 1.0:

@@ -232,3 +232,25 @@ def test_dropout2d_layer_is_the_identity_in_eval_mode():
     x = cr.tensor(normal(0, (2, 3, 4, 4)))
     assert layer.eval()(x) is x
     assert layer.train()(x).shape == x.shape
+
+
+# -- the docstring's claim: the gradient of a convolution is a convolution ------------------------
+def test_the_gradients_of_a_convolution_are_convolutions():
+    """dL/dx is G convolved with the flipped filters (channels swapped, padded by k − 1 − p);
+    dL/dW is x convolved with G (batch and channels swapped). Stride 1, as in the notes."""
+    rng = np.random.default_rng(0)
+    x = cr.tensor(rng.standard_normal((2, 3, 6, 5)), requires_grad=True)
+    w = cr.tensor(rng.standard_normal((4, 3, 3, 2)), requires_grad=True)
+    p = 1
+    y = F.conv2d(x, w, padding=p)
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+    kh, kw = w.shape[2:]
+    flipped = np.ascontiguousarray(w.data[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+    full = (kw - 1 - p, kw - 1 - p, kh - 1 - p, kh - 1 - p)
+    gx = F.conv2d(F.pad(cr.tensor(g), full), flipped)
+    np.testing.assert_allclose(gx.data, x.grad.data, rtol=1e-10, atol=1e-12)
+    x_padded = np.pad(x.data, ((0, 0), (0, 0), (p, p), (p, p)))
+    gw = F.conv2d(x_padded.transpose(1, 0, 2, 3).copy(), g.transpose(1, 0, 2, 3).copy())
+    np.testing.assert_allclose(gw.data.transpose(1, 0, 2, 3), w.grad.data, rtol=1e-10,
+                               atol=1e-12)

@@ -18,6 +18,9 @@ came from (col2im, the reverse of im2col: overlapping patches add up):
     dL/db    = Σ of G over batch and pixels
 
 The gradient of a convolution is a convolution too: the same sliding window, run backwards.
+For stride 1 and padding p, dL/dx = conv2d(G padded by k − 1 − p, the filters flipped and with
+in/out channels swapped), and dL/dW = conv2d(x with batch and channels swapped, G likewise);
+tests/nn/test_conv.py checks both against this op's backward.
 
 With ``groups`` the channels split into independent blocks, each its own small convolution
 (one batched matrix product instead of one).

@@ -95,8 +95,9 @@ def test_loss_modules_match_torch(reduction):
     p = 1 / (1 + np.exp(-z))
     cases = [
         (nn.MSELoss(reduction), torch.nn.MSELoss(reduction=reduction), z, t),
-        (nn.CrossEntropyLoss(reduction), torch.nn.CrossEntropyLoss(reduction=reduction), z, c),
-        (nn.NLLLoss(reduction), torch.nn.NLLLoss(reduction=reduction),
+        (nn.CrossEntropyLoss(reduction=reduction),
+         torch.nn.CrossEntropyLoss(reduction=reduction), z, c),
+        (nn.NLLLoss(reduction=reduction), torch.nn.NLLLoss(reduction=reduction),
          np.log(p / p.sum(1, keepdims=True)), c),
         (nn.BCELoss(reduction), torch.nn.BCELoss(reduction=reduction), p, (t > 0.5) * 1.0),
         (nn.BCEWithLogitsLoss(reduction), torch.nn.BCEWithLogitsLoss(reduction=reduction), z, t),

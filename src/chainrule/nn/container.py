@@ -130,3 +130,179 @@ class ModuleList(_Layers):
     def forward(self, *args):
         raise NotImplementedError("a ModuleList has no forward: loop over it in your module's "
                                   "forward (for layer in self.layers: x = layer(x))")
+
+
+class ModuleDict(Module):
+    """Modules held by name, each registered so the owner sees its parameters
+    (``self.heads = ModuleDict({"cls": Linear(8, 3), "box": Linear(8, 4)})``)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        try:
+            return self._modules[key]
+        except KeyError:
+            raise KeyError(f"ModuleDict has no module {key!r} (it has {list(self._modules)})") \
+                from None
+
+    def __setitem__(self, key, module):
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict keys must be strings, got {type(key).__name__}")
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        self[key]  # noqa: B018 - the KeyError that names the keys
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def update(self, modules):
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, module in pairs:
+            self[key] = module
+
+    def pop(self, key):
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self):
+        for key in list(self._modules):
+            del self[key]
+
+    def forward(self, *args):
+        raise NotImplementedError("a ModuleDict has no forward: pick a module by name in your "
+                                  "module's forward (self.heads['cls'](x))")
+
+
+def _as_parameter(value, owner):
+    from ..tensor import Tensor
+    from .parameter import Parameter
+
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):  # as torch: a plain tensor becomes a Parameter
+        return Parameter(value.data)
+    raise TypeError(f"{owner} holds Parameters or Tensors, got a {type(value).__name__}")
+
+
+class ParameterList(Module):
+    """Parameters held in a list, registered under their index (``0``, ``1``, …) so optimizers
+    and ``state_dict`` see them; a plain Python list would hide them."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def _position(self, index):
+        n = len(self._parameters)
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(f"ParameterList indices must be integers, got {type(index).__name__}")
+        if not -n <= index < n:
+            raise IndexError(f"ParameterList index {index} is out of range for its {n} "
+                             "parameter(s)")
+        return int(index) % n
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ParameterList(list(self._parameters.values())[index])
+        return self._parameters[str(self._position(index))]
+
+    def __setitem__(self, index, value):
+        setattr(self, str(self._position(index)), _as_parameter(value, "ParameterList"))
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def append(self, value):
+        setattr(self, str(len(self)), _as_parameter(value, "ParameterList"))
+        return self
+
+    def extend(self, values):
+        for value in values:
+            self.append(value)
+        return self
+
+    def forward(self, *args):
+        raise NotImplementedError("a ParameterList has no forward: use its parameters in your "
+                                  "module's forward")
+
+
+class ParameterDict(Module):
+    """Parameters held by name, registered so optimizers and ``state_dict`` see them."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        try:
+            return self._parameters[key]
+        except KeyError:
+            raise KeyError(f"ParameterDict has no parameter {key!r} (it has "
+                           f"{list(self._parameters)})") from None
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict keys must be strings, got {type(key).__name__}")
+        setattr(self, key, _as_parameter(value, "ParameterDict"))
+
+    def __delitem__(self, key):
+        self[key]  # noqa: B018 - the KeyError that names the keys
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def items(self):
+        return self._parameters.items()
+
+    def values(self):
+        return self._parameters.values()
+
+    def update(self, parameters):
+        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def forward(self, *args):
+        raise NotImplementedError("a ParameterDict has no forward: use its parameters in your "
+                                  "module's forward")

@@ -1,4 +1,5 @@
-"""Gradient utilities used in training loops."""
+"""Gradient and parameter utilities used in training loops: clipping, and all parameters as
+one vector (for second-order methods and evolution strategies)."""
 
 import math
 
@@ -36,3 +37,44 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             for g in grads:
                 g *= scale
     return total
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient element to [−clip_value, clip_value], in place (as torch)."""
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    clip_value = float(clip_value)
+    if clip_value < 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
+    for p in parameters:
+        if p.grad is not None:
+            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+
+
+def parameters_to_vector(parameters):
+    """All parameters flattened and joined into one vector (differentiable, as torch's)."""
+    from ..functional import cat
+
+    parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    if not parameters:
+        raise ValueError("parameters_to_vector: no parameters given")
+    return cat([p.reshape(-1) for p in parameters])
+
+
+def vector_to_parameters(vec, parameters):
+    """Copy consecutive slices of ``vec`` into the parameters, in order (the inverse of
+    ``parameters_to_vector``). The parameters keep their own arrays, so an optimizer that
+    holds them still sees the new values."""
+    parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    data = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
+    if data.ndim != 1:
+        raise ValueError(f"vector_to_parameters: vec must be 1-D, got shape {data.shape}")
+    total = sum(p.data.size for p in parameters)
+    if data.size != total:
+        raise ValueError(f"vector_to_parameters: vec has {data.size} elements but the "
+                         f"parameters hold {total}")
+    start = 0
+    for p in parameters:
+        n = p.data.size
+        p.data[...] = data[start:start + n].reshape(p.data.shape)
+        start += n

@@ -20,7 +20,8 @@ class Dropout(Function, elementwise=True, moves_elements=False, number_operands=
         return g * scale, None, None
 
 
-class ChannelDropout(Function):
+class ChannelDropout(Function, elementwise=True, moves_elements=False, number_operands=False,
+                     infix=None):
     """Dropout2d: one keep/drop draw per channel (mask of shape (N, C, 1, 1)), broadcast over the
     channel's pixels;  y = x·m/(1 − p),  dy/dx = m/(1 − p)."""
 

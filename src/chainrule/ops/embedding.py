@@ -11,7 +11,8 @@ import numpy as np
 from ..autograd.function import Function
 
 
-class Embedding(Function):
+class Embedding(Function, elementwise=False, moves_elements=False, number_operands=False,
+                infix=None):
     """y = W[idx] for an integer array ``idx`` of any shape; y has shape idx.shape + (dim,)."""
 
     @staticmethod

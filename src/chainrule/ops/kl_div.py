@@ -15,7 +15,7 @@ from ..autograd.function import Function
 from .loss import _reduce, _spread, check_same_shape
 
 
-class KLDiv(Function):
+class KLDiv(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     @staticmethod
     def forward(ctx, x, t, reduction, log_target):
         check_same_shape("kl_div", x, t)

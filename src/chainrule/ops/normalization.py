@@ -28,7 +28,8 @@ def normalized_backward(g_hat, x_hat, inv_std, axes):
     return (inv_std / m) * (m * g_hat - sum_g - x_hat * sum_gx)
 
 
-class BatchNorm(Function):
+class BatchNorm(Function, elementwise=False, moves_elements=False, number_operands=False,
+                infix=None):
     """Normalise each channel (axis 1) with ``mean`` and ``var`` given per channel.
 
     ``batch_stats`` says they are this batch's own mean and biased variance (training), so the
@@ -66,7 +67,8 @@ class BatchNorm(Function):
         return gx, gw, gb, None, None, None, None
 
 
-class LayerNorm(Function):
+class LayerNorm(Function, elementwise=False, moves_elements=False, number_operands=False,
+                infix=None):
     """Normalise each sample over its last ``n_dims`` dims; γ and β have those dims' shape."""
 
     @staticmethod

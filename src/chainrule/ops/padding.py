@@ -41,7 +41,8 @@ def pad_widths(shape, pad, mode):
     return tuple(widths)
 
 
-class PadConstant(Function):
+class PadConstant(Function, elementwise=True, moves_elements=True, number_operands=False,
+                  infix=None):
     """y = x surrounded by ``value``;  dL/dx = G cropped back to x's place."""
 
     @staticmethod
@@ -54,7 +55,8 @@ class PadConstant(Function):
         return g[ctx.crop], None, None
 
 
-class PadByIndex(Function):
+class PadByIndex(Function, elementwise=False, moves_elements=False, number_operands=False,
+                 infix=None):
     """Reflect / replicate / circular padding: along each padded axis, y = x[idx] with idx the
     padded positions (np.pad of 0..n−1 in the same mode); dL/dx adds G back at idx."""
 

@@ -49,7 +49,8 @@ def _crop(gxp, padding, extra):
     return gxp[:, :, ph:h - ph - eh, pw:w - pw - ew]
 
 
-class MaxPool2d(Function):
+class MaxPool2d(Function, elementwise=False, moves_elements=False, number_operands=False,
+                infix=None):
     """y = max of each window; the gradient goes to the pixel that won."""
 
     @staticmethod
@@ -77,7 +78,8 @@ class MaxPool2d(Function):
         return _crop(gxp, padding, extra), None, None, None, None, None
 
 
-class AvgPool2d(Function):
+class AvgPool2d(Function, elementwise=False, moves_elements=False, number_operands=False,
+                infix=None):
     """y = the mean of each window. With ``count_include_pad`` the padded zeros count in the
     mean (torch's default); without it only real pixels do. Ceil mode's extra windows never
     count pixels past the padding."""

@@ -19,7 +19,7 @@ from ..autograd.function import Function
 from .loss import _reduce, _spread, check_same_shape
 
 
-class L1(Function):
+class L1(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """L = |y − t|;  dL/dy = sign(y − t)."""
 
     @staticmethod
@@ -36,7 +36,8 @@ class L1(Function):
         return gy, (-gy if ctx.needs_grad(1) else None), None
 
 
-class SmoothL1(Function):
+class SmoothL1(Function, elementwise=False, moves_elements=False, number_operands=False,
+               infix=None):
     """Squared near zero (|d| < β), absolute beyond; β = 0 is plain L1."""
 
     @staticmethod
@@ -59,7 +60,7 @@ class SmoothL1(Function):
         return gy, (-gy if ctx.needs_grad(1) else None), None, None
 
 
-class Huber(Function):
+class Huber(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """Squared near zero (|d| < δ), δ-sloped absolute beyond."""
 
     @staticmethod

@@ -32,7 +32,7 @@ def erf(x):
     return scipy_erf(x)
 
 
-class GELU(Function):
+class GELU(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = x·Φ(x): the input weighted by how likely a standard normal is below it."""
 
     @staticmethod
@@ -58,7 +58,7 @@ class GELU(Function):
         return g * (ctx.cdf + x * density), None
 
 
-class SiLU(Function):
+class SiLU(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = x·σ(x) (also called swish)."""
 
     @staticmethod
@@ -73,7 +73,7 @@ class SiLU(Function):
         return g * s * (1 + x * (1 - s))
 
 
-class Softplus(Function):
+class Softplus(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = log(1 + e^(βx))/β, a smooth ReLU; where βx > threshold, y = x (as torch)."""
 
     @staticmethod

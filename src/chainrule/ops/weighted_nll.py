@@ -14,7 +14,8 @@ from ..errors import ShapeError
 from .loss import _class_axis_back, _class_axis_last
 
 
-class WeightedNLL(Function):
+class WeightedNLL(Function, elementwise=False, moves_elements=False, number_operands=False,
+                  infix=None):
     """logp is (N, C, …) or (C,); target the class of each sample; weight (C,) or None."""
 
     @staticmethod

@@ -1,0 +1,210 @@
+"""``load(path)``: a feed-forward ONNX graph as a chainrule ``Sequential`` with its weights.
+
+A feed-forward graph is a chain: each operator takes the previous one's output (and weights).
+That is what PyTorch's and Keras' exporters write for an MLP: Gemm (or MatMul + Add), the
+activations, Flatten. ``IMPORTERS`` is a table keyed by ONNX operator; each entry is one small
+function that turns a node into chainrule layers. An operator without an entry, or a graph that
+branches, is refused by name.
+"""
+
+import numpy as np
+
+from .. import nn
+from ._require import require_onnx
+
+IMPORTERS = {}
+
+
+def imports(*op_types):
+    """Register the decorated function as the importer of ``op_types``."""
+    def register(fn):
+        for op in op_types:
+            IMPORTERS[op] = fn
+        return fn
+    return register
+
+
+class Node:
+    """One ONNX node, read: its operator, attributes, data input and weights (NumPy arrays)."""
+
+    def __init__(self, onnx, proto, weights, opset):
+        self.op_type = proto.op_type
+        self.name = proto.name or proto.op_type
+        self.attributes = {a.name: onnx.helper.get_attribute_value(a) for a in proto.attribute}
+        self.inputs = list(proto.input)
+        self.outputs = list(proto.output)
+        self.opset = opset
+        data = [name for name in self.inputs if name and name not in weights]
+        self.data_inputs = data
+        self.weights = [weights.get(name) if name else None for name in self.inputs]
+
+    def refuse(self, why):
+        raise ValueError(f"chainrule.onnx.load: {self.op_type} node {self.name!r}: {why}")
+
+
+def _linear(weight_in_out, bias):
+    """A Linear layer holding ``weight_in_out`` (in, out) as its (out, in) weight."""
+    n_in, n_out = weight_in_out.shape
+    layer = nn.Linear(n_in, n_out, bias=bias is not None)
+    layer.weight.data[...] = weight_in_out.T
+    if bias is not None:
+        layer.bias.data[...] = np.broadcast_to(bias, (n_out,))
+    return layer
+
+
+# -- one entry per operator ---------------------------------------------------------------------
+@imports("Gemm")
+def _gemm(node, following):
+    """alpha·x·B + beta·C, B stored (in, out), or (out, in) with transB=1 (torch's Linear)."""
+    a = node.attributes
+    if a.get("transA", 0):
+        node.refuse("transA=1 (a transposed input) is not a layer")
+    b = node.weights[1]
+    if b is None or b.ndim != 2:
+        node.refuse("its second input must be a 2-D weight stored in the file")
+    weight = (b.T if a.get("transB", 0) else b) * a.get("alpha", 1.0)
+    bias = node.weights[2] if len(node.weights) > 2 else None
+    if bias is not None:
+        if bias.size not in (1, weight.shape[1]):
+            node.refuse(f"a bias of shape {bias.shape} does not fit {weight.shape[1]} outputs")
+        bias = bias.reshape(-1) * a.get("beta", 1.0)
+    return [_linear(weight.astype(np.float32), bias)], 0
+
+
+@imports("MatMul")
+def _matmul(node, following):
+    """x·W, and the Add of a bias right after it if there is one (Keras' exporter writes so)."""
+    w = node.weights[1]
+    if w is None or w.ndim != 2 or node.weights[0] is not None:
+        node.refuse("only x·W with a 2-D weight W stored in the file is a Linear layer")
+    nxt = following[0] if following else None
+    if (nxt is not None and nxt.op_type == "Add" and nxt.data_inputs == node.outputs
+            and any(b is not None for b in nxt.weights)):
+        bias = next(b for b in nxt.weights if b is not None)
+        if bias.size in (1, w.shape[1]):
+            return [_linear(w, bias.reshape(-1))], 1
+    return [_linear(w, None)], 0
+
+
+def _attribute(node, name, default):
+    """A float attribute as written: ONNX stores float32, so 0.1 reads back as 0.100000001;
+    the shortest decimal that gives the same float32 is the number the exporter was given."""
+    value = node.attributes.get(name, default)
+    return float(str(np.float32(value)))
+
+
+def _simple(layer_of):
+    return lambda node, following: ([layer_of(node)], 0)
+
+
+IMPORTERS["Relu"] = _simple(lambda node: nn.ReLU())
+IMPORTERS["Sigmoid"] = _simple(lambda node: nn.Sigmoid())
+IMPORTERS["Tanh"] = _simple(lambda node: nn.Tanh())
+IMPORTERS["LeakyRelu"] = _simple(lambda node: nn.LeakyReLU(_attribute(node, "alpha", 0.01)))
+IMPORTERS["Elu"] = _simple(lambda node: nn.ELU(_attribute(node, "alpha", 1.0)))
+
+
+@imports("Softmax", "LogSoftmax")
+def _softmax(node, following):
+    # Before opset 13 Softmax flattened the input to 2-D at `axis` (default 1): the same as a
+    # softmax along dim 1 only for a matrix, which is what an MLP ends with.
+    default = -1 if node.opset >= 13 else 1
+    axis = node.attributes.get("axis", default)
+    if node.opset < 13 and axis not in (1, -1):
+        node.refuse(f"axis={axis} before opset 13 flattens the input; only axis 1 is a layer")
+    layer = nn.LogSoftmax(dim=axis) if node.op_type == "LogSoftmax" else nn.Softmax(dim=axis)
+    return [layer], 0
+
+
+@imports("Flatten")
+def _flatten(node, following):
+    axis = node.attributes.get("axis", 1)
+    if axis != 1:
+        node.refuse(f"axis={axis}: only axis=1 (keep the batch, flatten the rest) is a layer")
+    return [nn.Flatten()], 0
+
+
+@imports("Reshape")
+def _reshape(node, following):
+    """A reshape to (batch, features), as Keras' exporter flattens: a Flatten layer."""
+    shape = node.weights[1]
+    if shape is None or shape.ndim != 1 or len(shape) != 2 or shape[0] not in (-1, 0):
+        node.refuse(f"only a reshape to (batch, features) is a layer (Flatten); this one is "
+                    f"to {None if shape is None else shape.tolist()}")
+    return [nn.Flatten()], 0
+
+
+@imports("Dropout")
+def _dropout(node, following):
+    ratio = node.weights[1] if len(node.weights) > 1 and node.weights[1] is not None else None
+    p = float(str(np.float32(ratio))) if ratio is not None else _attribute(node, "ratio", 0.5)
+    return [nn.Dropout(p)], 0
+
+
+@imports("Greater")
+def _step(node, following):
+    """Greater(x, 0) then Cast to float, as chainrule exports its Step: a Step layer."""
+    zero = node.weights[1]
+    nxt = following[0] if following else None
+    if (zero is None or zero.size != 1 or float(zero.reshape(-1)[0]) != 0.0 or nxt is None
+            or nxt.op_type != "Cast" or nxt.data_inputs != node.outputs):
+        node.refuse("only x > 0 cast back to float (a step function) is a layer")
+    return [nn.Step()], 1
+
+
+@imports("Identity")
+def _identity(node, following):
+    return [], 0
+
+
+# -- the graph ----------------------------------------------------------------------------------
+def _weights(onnx, graph):
+    """The graph's stored tensors: initializers, and Constant nodes (torch writes some)."""
+    from onnx import numpy_helper
+
+    weights = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    for proto in graph.node:
+        if proto.op_type == "Constant" and proto.attribute and proto.attribute[0].name == "value":
+            weights[proto.output[0]] = numpy_helper.to_array(proto.attribute[0].t)
+        if proto.op_type == "Identity" and proto.input[0] in weights:  # a weight's alias
+            weights[proto.output[0]] = weights[proto.input[0]]
+    return weights
+
+
+def load(path):
+    """The ONNX file at ``path`` as an ``nn.Sequential`` (float32, in training mode as a new
+    model is); ValueError naming the operator for anything that is not a chain of layers."""
+    onnx = require_onnx("chainrule.onnx.load")
+    try:
+        proto = onnx.load(str(path))
+        onnx.checker.check_model(proto)
+    except (OSError, onnx.checker.ValidationError, ValueError) as e:  # OSError: no such file
+        raise ValueError(f"chainrule.onnx.load: {path} is not a valid ONNX model ({e})") from None
+    opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
+    graph = proto.graph
+    weights = _weights(onnx, graph)
+    inputs = [i.name for i in graph.input if i.name not in weights]
+    if len(inputs) != 1 or len(graph.output) != 1:
+        raise ValueError(f"chainrule.onnx.load: {path} has {len(inputs)} inputs and "
+                         f"{len(graph.output)} outputs; a Sequential has one of each")
+    nodes = [Node(onnx, p, weights, opset) for p in graph.node
+             if not (p.output and p.output[0] in weights)]  # Constant nodes are weights
+    current, layers, i = inputs[0], [], 0
+    while i < len(nodes):
+        node = nodes[i]
+        if node.data_inputs != [current]:
+            node.refuse(f"takes {node.data_inputs or 'no tensor'} but the chain's tensor here "
+                        f"is {current!r}; only a feed-forward chain of layers becomes a "
+                        "Sequential")
+        if node.op_type not in IMPORTERS:
+            node.refuse(f"this operator has no chainrule layer; operators that load: "
+                        f"{', '.join(sorted(IMPORTERS))}")
+        new_layers, skipped = IMPORTERS[node.op_type](node, nodes[i + 1:])
+        layers += new_layers
+        i += skipped
+        current = nodes[i].outputs[0]
+        i += 1
+    if current != graph.output[0].name:
+        raise ValueError(f"chainrule.onnx.load: the chain ends at {current!r}, but the graph's "
+                         f"output is {graph.output[0].name!r}")
+    return nn.Sequential(*layers)

@@ -122,7 +122,7 @@ EXPORTERS[nn.LogSoftmax] = _softmax
 
 @exports(nn.Identity)
 def _identity(g, layer, x, shape):
-    return x
+    return g.node("Identity", [x])  # written, not left out, so the model loads back the same
 
 
 @exports(nn.Dropout)
@@ -209,7 +209,7 @@ def export(model, path, example_input, input_scaling=None):
                 value = layer(value)
     finally:
         model.train(was_training)
-    if current == "input":  # nothing but pass-through layers
+    if current == "input":  # no layer at all, or a Flatten of nothing
         g.prefix = ""
         current = g.node("Identity", [current])
     g.nodes[-1].output[0] = "output"

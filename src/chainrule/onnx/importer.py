@@ -154,7 +154,7 @@ def _step(node, following):
 
 @imports("Identity")
 def _identity(node, following):
-    return [], 0
+    return [nn.Identity()], 0
 
 
 # -- the graph ----------------------------------------------------------------------------------
@@ -175,10 +175,12 @@ def load(path):
     """The ONNX file at ``path`` as an ``nn.Sequential`` (float32, in training mode as a new
     model is); ValueError naming the operator for anything that is not a chain of layers."""
     onnx = require_onnx("chainrule.onnx.load")
+    from google.protobuf.message import DecodeError  # onnx's own dependency
+
     try:
         proto = onnx.load(str(path))
         onnx.checker.check_model(proto)
-    except (OSError, onnx.checker.ValidationError, ValueError) as e:  # OSError: no such file
+    except (OSError, DecodeError, onnx.checker.ValidationError, ValueError) as e:
         raise ValueError(f"chainrule.onnx.load: {path} is not a valid ONNX model ({e})") from None
     opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
     graph = proto.graph

@@ -1,0 +1,156 @@
+"""chainrule.onnx.export: each layer, and trained runs, checked by onnx.checker and run by
+onnxruntime against chainrule's own outputs."""
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+import chainrule as cr  # noqa: E402
+from chainrule import nn  # noqa: E402
+from chainrule.onnx import EXPORTERS, export  # noqa: E402
+
+# One instance of every layer class in the export table, and the input shape it is checked on.
+LAYERS = {
+    nn.Linear: (lambda: nn.Linear(6, 4), (5, 6)),
+    nn.ReLU: (nn.ReLU, (5, 6)),
+    nn.Sigmoid: (nn.Sigmoid, (5, 6)),
+    nn.Tanh: (nn.Tanh, (5, 6)),
+    nn.LeakyReLU: (lambda: nn.LeakyReLU(0.2), (5, 6)),
+    nn.ELU: (lambda: nn.ELU(0.7), (5, 6)),
+    nn.Step: (nn.Step, (5, 6)),
+    nn.Softmax: (lambda: nn.Softmax(dim=1), (5, 6)),
+    nn.LogSoftmax: (lambda: nn.LogSoftmax(dim=1), (5, 6)),
+    nn.Flatten: (nn.Flatten, (5, 3, 4)),
+    nn.Dropout: (lambda: nn.Dropout(0.4), (5, 6)),
+    nn.Identity: (nn.Identity, (5, 6)),
+}
+
+
+def run_onnx(path, x):
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {"input": x})[0]
+
+
+def chainrule_output(model, x):
+    model.eval()
+    with cr.no_grad():
+        return model(cr.tensor(x)).data
+
+
+def inputs(shape, seed=0):
+    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+
+
+def test_every_layer_in_the_table_is_tested_here():
+    assert set(EXPORTERS) == set(LAYERS)
+
+
+@pytest.mark.parametrize("cls", list(LAYERS), ids=lambda c: c.__name__)
+def test_each_layer_exports_and_runs_as_in_chainrule(tmp_path, cls):
+    make, shape = LAYERS[cls]
+    cr.manual_seed(0)
+    model = nn.Sequential(make())
+    x = inputs(shape)
+    path = export(model, tmp_path / "m.onnx", x)
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    np.testing.assert_allclose(run_onnx(path, x), chainrule_output(model, x), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_the_file_is_opset_13_with_the_oldest_ir_version_that_reads_it(tmp_path):
+    path = export(nn.Sequential(nn.Linear(2, 3)), tmp_path / "m.onnx", inputs((1, 2)))
+    proto = onnx.load(str(path))
+    assert [(o.domain, o.version) for o in proto.opset_import] == [("", 13)]
+    assert proto.ir_version == 7  # onnx.helper would stamp its newest; 7 is what opset 13 needs
+
+
+def test_the_batch_dimension_is_free(tmp_path):
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 3), nn.Tanh())
+    path = export(model, tmp_path / "m.onnx", inputs((1, 3, 4)))
+    x = inputs((7, 3, 4), seed=1)
+    np.testing.assert_allclose(run_onnx(path, x), chainrule_output(model, x), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_a_linear_on_a_batch_of_matrices_is_a_matmul_and_add(tmp_path):
+    cr.manual_seed(1)
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+    x = inputs((2, 5, 4))
+    path = export(model, tmp_path / "m.onnx", x)
+    assert [n.op_type for n in onnx.load(str(path)).graph.node] == ["MatMul", "Add", "Relu"]
+    np.testing.assert_allclose(run_onnx(path, x), chainrule_output(model, x), rtol=1e-5,
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("start, end", [(1, 2), (2, 3), (0, -1), (1, -1)])
+def test_flatten_of_any_span_matches(tmp_path, start, end):
+    model = nn.Sequential(nn.Flatten(start, end))
+    x = inputs((2, 3, 4, 5))
+    path = export(model, tmp_path / "m.onnx", x)
+    got = run_onnx(path, x)
+    want = chainrule_output(model, x)
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def test_nested_sequentials_export_their_layers_in_order(tmp_path):
+    cr.manual_seed(2)
+    model = nn.Sequential(nn.Sequential(nn.Linear(3, 4), nn.ELU()), nn.Linear(4, 2))
+    x = inputs((3, 3))
+    path = export(model, tmp_path / "m.onnx", x)
+    names = {t.name for t in onnx.load(str(path)).graph.initializer}
+    assert {"0.0.weight", "0.0.bias", "1.weight", "1.bias"} <= names  # state_dict's names
+    np.testing.assert_allclose(run_onnx(path, x), chainrule_output(model, x), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_input_scaling_is_folded_in_so_the_file_takes_raw_inputs(tmp_path):
+    cr.manual_seed(3)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(6, 2))
+    mean = np.arange(6, dtype=np.float32)
+    std = np.linspace(0.5, 3, 6).astype(np.float32)
+    raw = inputs((4, 2, 3)) * 10
+    path = export(model, tmp_path / "m.onnx", raw, input_scaling=(mean, std))
+    scaled = ((raw.reshape(4, -1) - mean) / std).reshape(raw.shape).astype(np.float32)
+    np.testing.assert_allclose(run_onnx(path, raw), chainrule_output(model, scaled), rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_a_float64_model_is_exported_in_float64(tmp_path):
+    cr.manual_seed(4)
+    model = nn.Sequential(nn.Linear(3, 2), nn.Sigmoid()).double()
+    x = inputs((2, 3)).astype(np.float64)
+    path = export(model, tmp_path / "m.onnx", x)
+    got = run_onnx(path, x)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, chainrule_output(model, x), rtol=1e-12)
+
+
+def test_export_leaves_the_model_in_training_mode_if_it_was(tmp_path):
+    model = nn.Sequential(nn.Dropout(0.5))
+    export(model, tmp_path / "m.onnx", inputs((1, 3)))
+    assert model.training
+
+
+class Doubler(nn.Module):
+    def forward(self, x):
+        return x * 2
+
+
+def test_a_layer_without_an_onnx_form_is_named(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 2), Doubler())
+    with pytest.raises(ValueError, match=r"layer '1' \(Doubler\) has no ONNX export"):
+        export(model, tmp_path / "m.onnx", inputs((1, 2)))
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_a_model_that_is_not_a_sequential_is_named(tmp_path):
+    with pytest.raises(ValueError, match=r"\(Doubler\) has no ONNX export"):
+        export(Doubler(), tmp_path / "m.onnx", inputs((1, 2)))
+
+
+def test_an_empty_example_batch_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"example_input .* shape \(0, 2\)"):
+        export(nn.Sequential(nn.Linear(2, 2)), tmp_path / "m.onnx", np.zeros((0, 2)))

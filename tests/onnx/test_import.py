@@ -9,12 +9,12 @@ import pytest
 onnx = pytest.importorskip("onnx")
 torch = pytest.importorskip("torch")
 
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from onnx_helpers import LAYERS, chainrule_output, inputs  # noqa: E402
+
 import chainrule as cr  # noqa: E402
 from chainrule import nn  # noqa: E402
 from chainrule.onnx import export, load  # noqa: E402
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-
-from test_export import LAYERS, chainrule_output, inputs  # noqa: E402
 
 
 def torch_to_onnx(net, x, path, opset=13):

@@ -226,7 +226,8 @@ def _fetch(kind, directory):
             raise DownloadError(
                 f"load_mnist: downloading {url} failed ({e}). Without a network, "
                 f"{_what_to_place(kind, directory)} — or pass load_mnist(path=...) to where "
-                f"the files are") from e
+                f"the files are. For real MNIST digits that need no download, the 5,000-image "
+                f"sample ships with chainrule: --dataset mnist5k, or load_mnist5k()") from e
 
 
 # -- the public loader --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The notes' chapter-6 workflow with chainrule: the chapter's MNIST classifier, trained as in Keras.
+"""The notes' chapter 6 with chainrule: the chapter's MNIST classifier, trained as in Keras.
 
 Flatten → Dense(20, relu) → Dense(20, relu) → Dense(10, softmax), SGD, sparse categorical
 cross-entropy, 7:3 train/validation split, batch 20, 10 epochs; then summary, evaluate on the
@@ -26,8 +26,14 @@ import numpy as np
 
 import chainrule as cr
 from chainrule import nn, optim
-from chainrule.data import DataLoader, DownloadError, TensorDataset, train_test_split
-from chainrule.data import load_mnist, load_mnist5k
+from chainrule.data import (
+    DataLoader,
+    DownloadError,
+    TensorDataset,
+    load_mnist,
+    load_mnist5k,
+    train_test_split,
+)
 from chainrule.train import evaluate, fit, predict
 
 BATCH_SIZE = 20

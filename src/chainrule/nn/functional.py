@@ -6,8 +6,13 @@ Targets may be tensors, NumPy arrays or lists; class-index targets are integers.
 
 import numpy as np
 
+from ..errors import ShapeError
 from ..ops.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
+from ..ops.conv import Conv2d as _Conv2d
+from ..ops.conv import pair as _pair
+from ..ops.dropout import ChannelDropout as _ChannelDropout
 from ..ops.dropout import Dropout
+from ..ops.embedding import Embedding as _Embedding
 from ..ops.linear import Linear
 from ..ops.loss import (
     BCE,
@@ -20,6 +25,16 @@ from ..ops.loss import (
     check_probabilities,
     check_reduction,
 )
+from ..ops.normalization import BatchNorm as _BatchNorm
+from ..ops.normalization import LayerNorm as _LayerNorm
+from ..ops.padding import PadByIndex as _PadByIndex
+from ..ops.padding import PadConstant as _PadConstant
+from ..ops.padding import pad_widths as _pad_widths
+from ..ops.pooling import AvgPool2d as _AvgPool2d
+from ..ops.pooling import MaxPool2d as _MaxPool2d
+from ..ops.smooth_activation import GELU as _GELU
+from ..ops.smooth_activation import SiLU as _SiLU
+from ..ops.smooth_activation import Softplus as _Softplus
 from ..random import default_generator
 from ..tensor import Tensor, _as_array
 
@@ -52,16 +67,37 @@ def tanh(x):
     return Tanh.apply(_tensor(x))
 
 
-def relu(x):
+# ``inplace=True`` is accepted wherever torch takes it and computes out of place: the result is
+# the same and the input keeps its values (no aliasing surprises in the graph).
+def relu(x, inplace=False):
     return ReLU.apply(_tensor(x))
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x, negative_slope=0.01, inplace=False):
     return LeakyReLU.apply(_tensor(x), negative_slope)
 
 
-def elu(x, alpha=1.0):
+def elu(x, alpha=1.0, inplace=False):
     return ELU.apply(_tensor(x), alpha)
+
+
+def gelu(input, approximate="none"):  # noqa: A002
+    """x·Φ(x); ``approximate='tanh'`` uses the tanh formula (ops/smooth_activation.py)."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _GELU.apply(_tensor(input), approximate)
+
+
+def silu(input, inplace=False):  # noqa: A002
+    """x·σ(x)."""
+    return _SiLU.apply(_tensor(input))
+
+
+def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+    """log(1 + e^(βx))/β, linear where βx > threshold."""
+    if beta == 0:
+        raise ValueError("softplus: beta must not be 0")
+    return _Softplus.apply(_tensor(input), beta, threshold)
 
 
 def softmax(x, dim=-1):
@@ -83,8 +119,9 @@ def linear(x, weight, bias=None):
     return Linear.apply(_tensor(x), weight, bias)
 
 
-def dropout(x, p=0.5, training=True, generator=None):
-    """Zero each element with probability p while training, scaling the rest by 1/(1 − p)."""
+def dropout(x, p=0.5, training=True, generator=None, inplace=False):
+    """Zero each element with probability p while training, scaling the rest by 1/(1 − p).
+    ``inplace`` is accepted for torch's sake and computes out of place (the same values)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
     x = _tensor(x)
@@ -140,3 +177,236 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean", pos_weight
     if pos_weight is not None:
         pos_weight = _as_array(pos_weight, input.dtype)
     return BCEWithLogits.apply(input, _target(target, input), reduction, pos_weight)
+
+
+# -- convolution and pooling (ops/conv.py, ops/pooling.py) ---------------------------------------
+def _image_batch(op, x):
+    """(N, C, H, W) as it is; an unbatched (C, H, W) image gets a batch of one (torch does the
+    same and drops it again from the output)."""
+    x = _tensor(x)
+    if x.ndim == 3:
+        return x.unsqueeze(0), True
+    if x.ndim != 4:
+        raise ShapeError(f"{op}: expected an input of shape (N, C, H, W) or (C, H, W), got "
+                         f"{tuple(x.shape)}")
+    return x, False
+
+
+def _positive_pair(op, name, value, minimum=1):
+    pair = _pair(value, name, op)
+    if min(pair) < minimum:
+        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
+    return pair
+
+
+def _same_padding(op, kernel, stride, dilation):
+    """padding='same': total padding d·(k − 1) per side pair; an odd total puts the extra pixel
+    at the bottom/right, as torch does. Returns (symmetric part, extra)."""
+    if stride != (1, 1):
+        raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
+    total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+    return tuple(t // 2 for t in total), tuple(t % 2 for t in total)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """2-D convolution (cross-correlation, as torch) of (N, C, H, W) images with a weight of
+    shape (out_channels, C/groups, kh, kw), as one node (im2col + one matrix product)."""
+    x, unbatched = _image_batch("conv2d", input)
+    weight = _tensor(weight)
+    if weight.ndim != 4:
+        raise ShapeError(f"conv2d: weight must have shape (out_channels, in_channels/groups, kh, "
+                         f"kw), got {tuple(weight.shape)}")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    out_c, c_per_group = weight.shape[:2]
+    if x.shape[1] != c_per_group * groups or out_c % groups:
+        raise ShapeError(
+            f"conv2d: input of shape {tuple(x.shape)} has {x.shape[1]} channels but the weight "
+            f"of shape {tuple(weight.shape)} with groups={groups} expects "
+            f"{c_per_group * groups} (and out_channels divisible by groups)")
+    if bias is not None:
+        bias = _tensor(bias)
+        if bias.shape != (out_c,):
+            raise ShapeError(f"conv2d: bias of shape {tuple(bias.shape)} does not match "
+                             f"out_channels={out_c}")
+    stride = _positive_pair("conv2d", "stride", stride)
+    dilation = _positive_pair("conv2d", "dilation", dilation)
+    if padding == "valid":
+        padding = (0, 0)
+    elif padding == "same":
+        padding, extra = _same_padding("conv2d", weight.shape[2:], stride, dilation)
+        if any(extra):
+            x = pad(x, (0, extra[1], 0, extra[0]))
+    elif isinstance(padding, str):
+        raise ValueError(f"conv2d: padding must be 'valid', 'same', an int or a pair, got "
+                         f"{padding!r}")
+    else:
+        padding = _positive_pair("conv2d", "padding", padding, minimum=0)
+    y = _Conv2d.apply(x, weight, bias, stride, padding, dilation, groups)
+    return y.squeeze(0) if unbatched else y
+
+
+def _pool_args(op, kernel_size, stride, padding, dilation=1):
+    kernel = _positive_pair(op, "kernel_size", kernel_size)
+    stride = kernel if stride is None or stride == () else _positive_pair(op, "stride", stride)
+    return (kernel, stride, _positive_pair(op, "padding", padding, minimum=0),
+            _positive_pair(op, "dilation", dilation))
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+               return_indices=False):
+    """The largest value of each window (stride defaults to the window size)."""
+    if return_indices:
+        raise NotImplementedError("max_pool2d: return_indices=True is not supported by "
+                                  "chainrule (MaxUnpool2d is not there either)")
+    x, unbatched = _image_batch("max_pool2d", input)
+    kernel, stride, padding, dilation = _pool_args("max_pool2d", kernel_size, stride, padding,
+                                                   dilation)
+    y = _MaxPool2d.apply(x, kernel, stride, padding, dilation, bool(ceil_mode))
+    return y.squeeze(0) if unbatched else y
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+               count_include_pad=True, divisor_override=None):
+    """The mean of each window (stride defaults to the window size)."""
+    x, unbatched = _image_batch("avg_pool2d", input)
+    kernel, stride, padding, _ = _pool_args("avg_pool2d", kernel_size, stride, padding)
+    if divisor_override is not None and divisor_override <= 0:
+        raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
+    y = _AvgPool2d.apply(x, kernel, stride, padding, bool(ceil_mode), bool(count_include_pad),
+                         divisor_override)
+    return y.squeeze(0) if unbatched else y
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):  # noqa: A002
+    """Zero whole channels (each (H, W) map) with probability p while training, scaling the
+    rest by 1/(1 − p): neighbouring pixels are correlated, so dropping single pixels does little.
+    ``inplace`` is accepted and computes out of place (the result is the same)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d probability must be in [0, 1], got {p}")
+    x = _tensor(input)
+    if x.ndim not in (3, 4):
+        raise ShapeError(f"dropout2d: expected an input of shape (N, C, H, W) or (C, H, W), got "
+                         f"{tuple(x.shape)}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    # torch treats a 3-D input as one batch of C channels (N, C, L) would be dropout1d's case
+    mask_shape = x.shape[:-2] + (1, 1)
+    return _ChannelDropout.apply(x, p, mask_shape, generator or default_generator())
+
+
+# -- padding (ops/padding.py) ------------------------------------------------------------------
+def pad(input, pad, mode="constant", value=None):  # noqa: A002
+    """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, …)`` from the last
+    dim backwards, as torch. Modes: 'constant' (with ``value``, default 0), 'reflect',
+    'replicate', 'circular'. Negative (cropping) pads are not supported."""
+    x = _tensor(input)
+    widths = _pad_widths(x.shape, pad, mode)
+    if mode == "constant":
+        return _PadConstant.apply(x, widths, 0.0 if value is None else float(value))
+    if value is not None and value != 0:
+        raise ValueError(f"pad: value={value!r} only applies to mode='constant', not {mode!r}")
+    return _PadByIndex.apply(x, widths, mode)
+
+
+# -- normalisation and embeddings (ops/normalization.py, ops/embedding.py) -----------------------
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
+               momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) of an (N, C, …) input.
+
+    Training: with the batch's mean and biased variance, and (if given) the running statistics
+    moved towards them in place, ``r ← (1 − momentum)·r + momentum·batch`` (the variance
+    unbiased, as torch). Eval: with the running statistics.
+    """
+    x = _tensor(input)
+    if x.ndim < 2:
+        raise ShapeError(f"batch_norm: expected an input of shape (N, C, …), got "
+                         f"{tuple(x.shape)}")
+    c = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ShapeError(f"batch_norm: {name} of shape {tuple(t.shape)} does not match the "
+                             f"{c} channels of the input of shape {tuple(x.shape)}")
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: eval mode (training=False) needs running_mean and "
+                             "running_var")
+        return _BatchNorm.apply(x, weight, bias, _as_array(running_mean),
+                                _as_array(running_var), eps, False)
+    axes = (0,) + tuple(range(2, x.ndim))
+    count = x.data.size // max(c, 1)
+    if count <= 1:
+        raise ValueError(f"batch_norm: training needs more than 1 value per channel, got an "
+                         f"input of shape {tuple(x.shape)}")
+    mean = x.data.mean(axis=axes)
+    var = x.data.var(axis=axes)
+    if running_mean is not None:
+        running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean
+    if running_var is not None:
+        unbiased = var * (count / (count - 1))
+        running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+    return _BatchNorm.apply(x, weight, bias, mean, var, eps, True)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """Normalise each sample over its last dims (``normalized_shape``), as one node."""
+    x = _tensor(input)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if len(shape) == 0 or tuple(x.shape[x.ndim - len(shape):]) != shape or x.ndim < len(shape):
+        raise ShapeError(f"layer_norm: normalized_shape {shape} must be the last dims of the "
+                         f"input, whose shape is {tuple(x.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise ShapeError(f"layer_norm: {name} of shape {tuple(t.shape)} must have the "
+                             f"normalized_shape {shape}")
+    return _LayerNorm.apply(x, weight, bias, len(shape), eps)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # noqa: A002
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by the integer indices ``input``: y = weight[input]."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
+                                  "supported by chainrule")
+    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    weight = _tensor(weight)
+    if weight.ndim != 2:
+        raise ShapeError(f"embedding: weight must have shape (num_embeddings, embedding_dim), "
+                         f"got {tuple(weight.shape)}")
+    n = weight.shape[0]
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx.max()) if idx.max() >= n else int(idx.min())
+        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings "
+                         f"(0..{n - 1})")
+    if padding_idx is not None:
+        padding_idx = _padding_index(padding_idx, n)
+    return _Embedding.apply(weight, idx, padding_idx)
+
+
+def _padding_index(padding_idx, n):
+    if not -n <= padding_idx < n:
+        raise ValueError(f"embedding: padding_idx {padding_idx} must be within "
+                         f"num_embeddings={n}")
+    return padding_idx % n
+
+
+def one_hot(tensor, num_classes=-1):
+    """Class indices (any shape) as one-hot int64 vectors along a new last dim."""
+    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: class indices must be integers, got dtype {idx.dtype}")
+    if idx.size and idx.min() < 0:
+        raise ValueError(f"one_hot: class indices must be non-negative, got {int(idx.min())}")
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    elif idx.size and idx.max() >= num_classes:
+        raise ValueError(f"one_hot: class {int(idx.max())} is out of range for "
+                         f"num_classes={num_classes}")
+    out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
+    return Tensor(out)

@@ -1,4 +1,4 @@
-"""Layers with weights or shape logic: Linear, Flatten, Dropout, Identity."""
+"""Layers with weights or shape logic: Linear, Flatten, Dropout, Dropout2d, Identity."""
 
 import math
 import numbers
@@ -78,13 +78,17 @@ class Flatten(Module):
 
 
 class Dropout(Module):
-    """Randomly zeroes units with probability p while training; does nothing in eval mode."""
+    """Randomly zeroes units with probability p while training; does nothing in eval mode.
 
-    def __init__(self, p=0.5):
+    ``inplace`` is accepted for torch's sake; the result is computed out of place (same values,
+    and the input stays as it was)."""
+
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout probability must be in [0, 1], got {p}")
+            raise ValueError(f"{type(self).__name__} probability must be in [0, 1], got {p}")
         self.p = p
+        self.inplace = inplace
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
@@ -94,6 +98,13 @@ class Dropout(Module):
 
     def config(self):
         return {"p": self.p}
+
+
+class Dropout2d(Dropout):
+    """Zeroes whole channels of (N, C, H, W) images with probability p while training."""
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)
 
 
 class Identity(Module):

@@ -21,6 +21,8 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
 
     # Parameters and children are plain attributes too, so reading them costs nothing extra.
     def __setattr__(self, name, value):
@@ -39,6 +41,9 @@ class Module:
                             f"of {type(self).__name__} (a Module or None expected)")
         params.pop(name, None)
         modules.pop(name, None)
+        if name in self._buffers:
+            self._set_buffer(name, value)
+            return
         if isinstance(value, Parameter):
             params[name] = value
         elif isinstance(value, Module):
@@ -48,6 +53,7 @@ class Module:
     def __delattr__(self, name):
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
         object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
@@ -66,6 +72,56 @@ class Module:
             raise TypeError(f"add_module: {name!r} must be a Module (or None), got a "
                             f"{type(module).__name__}")
         setattr(self, name, module)
+
+    # -- buffers: state that is saved and moved with the module but not trained ----------
+    # (BatchNorm's running mean and variance). A buffer is a Tensor in ``_buffers``; assigning
+    # to its name replaces it, ``persistent=False`` keeps it out of ``state_dict``.
+    def register_buffer(self, name, tensor, persistent=True):
+        """Add a tensor (or None) that belongs to the module's state without being a parameter:
+        ``state_dict`` saves it (unless ``persistent=False``), ``.to(dtype)`` converts it when
+        it is floating, optimizers never see it."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: the name must be a non-empty string without '.', "
+                           f"got {name!r}")
+        if name in self._parameters or name in self._modules or (
+                hasattr(self, name) and name not in self._buffers):
+            raise KeyError(f"register_buffer: {type(self).__name__} already has an attribute "
+                           f"{name!r}")
+        self._buffers[name] = None
+        self._set_buffer(name, tensor)
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def _set_buffer(self, name, tensor):
+        if tensor is not None and (not isinstance(tensor, Tensor) or isinstance(tensor, Parameter)):
+            raise TypeError(f"buffer {name!r} of {type(self).__name__} must be a Tensor (or "
+                            f"None), got a {type(tensor).__name__}")
+        self._buffers[name] = tensor
+        object.__setattr__(self, name, tensor)
+
+    def named_buffers(self, prefix="", recurse=True):
+        """(name, buffer) for every buffer that is not None, named as in ``state_dict``."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_prefix, module in modules:
+            for name, b in module._buffers.items():
+                if b is None or id(b) in seen:
+                    continue
+                seen.add(id(b))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), b
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def _state_buffers(self, prefix=""):
+        """(name, buffer) of the persistent buffers, one module level (``_state_entries``
+        walks the tree)."""
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers:
+                yield prefix + name, b
 
     # -- running ----------
     def forward(self, *args, **kwargs):
@@ -152,6 +208,9 @@ class Module:
                 p.data = p.data.astype(dtype)
             if p.grad is not None and p.grad.data.dtype != dtype:
                 p.grad.data = p.grad.data.astype(dtype)
+        for b in self.buffers():  # floating buffers follow, integer ones (counters) stay
+            if b.data.dtype.kind == "f" and b.data.dtype != dtype:
+                b.data = b.data.astype(dtype)
         return self
 
     def double(self):
@@ -179,17 +238,20 @@ class Module:
                    if p.requires_grad or not trainable_only)
 
     # -- saving and loading weights ----------
-    def _state_parameters(self, prefix=""):
-        """(name, parameter) under every path that reaches it: unlike ``named_parameters``, a
-        shared weight appears once per place it is used, as in torch's state_dict."""
+    def _state_entries(self, prefix=""):
+        """What ``state_dict`` holds, in torch's order: each module's parameters, then its
+        persistent buffers, then its children's. Unlike ``named_parameters``, a shared weight
+        appears once per place it is used, as in torch's state_dict."""
         for name, p in self._parameters.items():
             yield prefix + name, p
+        yield from self._state_buffers(prefix)
         for name, child in self._modules.items():
-            yield from child._state_parameters(f"{prefix}{name}.")
+            yield from child._state_entries(f"{prefix}{name}.")
 
     def state_dict(self):
-        """Parameter name -> tensor sharing the parameter's data, named as torch names them."""
-        return OrderedDict((name, Tensor(p.data)) for name, p in self._state_parameters())
+        """Name -> tensor sharing the data of each parameter and persistent buffer, named as
+        torch names them."""
+        return OrderedDict((name, Tensor(p.data)) for name, p in self._state_entries())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy weights in from tensors or arrays (a torch state_dict's values work too).
@@ -197,7 +259,7 @@ class Module:
         With ``strict`` every key must match; shapes must always match. Returns the missing and
         unexpected keys, as torch does.
         """
-        own = dict(self._state_parameters())
+        own = dict(self._state_entries())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):

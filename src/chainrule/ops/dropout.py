@@ -18,3 +18,20 @@ class Dropout(Function):
     def backward(ctx, g):
         (scale,) = ctx.saved_tensors
         return g * scale, None, None
+
+
+class ChannelDropout(Function):
+    """Dropout2d: one keep/drop draw per channel (mask of shape (N, C, 1, 1)), broadcast over the
+    channel's pixels;  y = x·m/(1 − p),  dy/dx = m/(1 − p)."""
+
+    @staticmethod
+    def forward(ctx, x, p, mask_shape, rng):
+        keep = rng.random(mask_shape) >= p
+        scale = (keep / (1.0 - p)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(scale)
+        return x * scale
+
+    @staticmethod
+    def backward(ctx, g):
+        (scale,) = ctx.saved_tensors
+        return g * scale, None, None, None

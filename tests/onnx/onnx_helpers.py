@@ -19,7 +19,27 @@ LAYERS = {
     nn.Flatten: (nn.Flatten, (5, 3, 4)),
     nn.Dropout: (lambda: nn.Dropout(0.4), (5, 6)),
     nn.Identity: (nn.Identity, (5, 6)),
+    nn.Conv2d: (lambda: nn.Conv2d(2, 3, 3, stride=2, padding=1), (2, 2, 7, 7)),
+    nn.MaxPool2d: (lambda: nn.MaxPool2d(3, stride=2, padding=1), (2, 2, 7, 7)),
+    nn.AvgPool2d: (lambda: nn.AvgPool2d(2, padding=1, count_include_pad=False), (2, 2, 7, 7)),
+    nn.BatchNorm1d: (lambda: trained_batch_norm(nn.BatchNorm1d(6), (5, 6)), (5, 6)),
+    nn.BatchNorm2d: (lambda: trained_batch_norm(nn.BatchNorm2d(2), (4, 2, 3, 3)), (4, 2, 3, 3)),
+    nn.LayerNorm: (lambda: nn.LayerNorm(6), (5, 6)),
+    nn.GELU: (nn.GELU, (5, 6)),
+    nn.SiLU: (nn.SiLU, (5, 6)),
+    nn.Softplus: (nn.Softplus, (5, 6)),
+    nn.Dropout2d: (lambda: nn.Dropout2d(0.3), (2, 2, 3, 3)),
 }
+
+
+def trained_batch_norm(layer, shape):
+    """A batch norm whose running statistics and γ, β are no longer the initial 0, 1."""
+    rng = np.random.default_rng(9)
+    for _ in range(3):
+        layer(cr.tensor(rng.normal(2.0, 3.0, size=shape).astype(np.float32)))
+    layer.weight.data[...] = rng.uniform(0.5, 2, layer.num_features)
+    layer.bias.data[...] = rng.normal(size=layer.num_features)
+    return layer
 
 
 def run_onnx(path, x):

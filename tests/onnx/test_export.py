@@ -125,3 +125,58 @@ def test_a_model_that_is_not_a_sequential_is_named(tmp_path):
 def test_an_empty_example_batch_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"example_input .* shape \(0, 2\)"):
         export(nn.Sequential(nn.Linear(2, 2)), tmp_path / "m.onnx", np.zeros((0, 2)))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Conv2d(2, 4, 3),
+    lambda: nn.Conv2d(2, 4, (2, 3), padding="same", dilation=(2, 1), bias=False),
+    lambda: nn.Conv2d(2, 4, 3, padding="valid", stride=(2, 1)),
+    lambda: nn.Conv2d(2, 4, 3, padding=(1, 2), groups=2),
+    lambda: nn.Conv2d(2, 2, 3, padding=2, padding_mode="reflect"),
+    lambda: nn.Conv2d(2, 2, 3, padding=1, padding_mode="replicate"),
+    lambda: nn.MaxPool2d(3, stride=2, ceil_mode=True),
+    lambda: nn.MaxPool2d(2, dilation=2, padding=1),
+    lambda: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True),
+    lambda: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+    lambda: nn.BatchNorm2d(2, affine=False),
+], ids=["plain", "same-dilated-nobias", "valid-strided", "padded-groups", "reflect",
+        "replicate", "maxpool-ceil", "maxpool-dilated", "avgpool-ceil",
+        "avgpool-ceil-exclude-pad", "batchnorm-no-affine"])
+def test_convolution_and_pooling_options_match_onnxruntime(tmp_path, make):
+    cr.manual_seed(7)
+    model = nn.Sequential(make())
+    x = inputs((2, 2, 8, 7))
+    path = export(model, tmp_path / "m.onnx", x)
+    np.testing.assert_allclose(run_onnx(path, x), chainrule_output(model, x), rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_a_small_cnn_matches_onnxruntime(tmp_path):
+    cr.manual_seed(8)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Dropout2d(0.2), nn.Flatten(), nn.Linear(64, 10))
+    model(cr.tensor(inputs((8, 1, 8, 8))))  # one training step moves the running statistics
+    x = inputs((3, 1, 8, 8), seed=2)
+    path = export(model, tmp_path / "m.onnx", x)
+    np.testing.assert_allclose(run_onnx(path, x), chainrule_output(model, x), rtol=1e-4,
+                               atol=1e-5)
+
+
+@pytest.mark.parametrize("layer, opset, ir", [(nn.LayerNorm(4), 17, 8), (nn.GELU(), 20, 9)],
+                         ids=["LayerNorm", "GELU"])
+def test_a_layer_onnx_has_only_in_a_later_opset_raises_the_files_opset(tmp_path, layer, opset,
+                                                                        ir):
+    path = export(nn.Sequential(nn.Linear(3, 4), layer), tmp_path / "m.onnx", inputs((1, 3)))
+    proto = onnx.load(str(path))
+    assert proto.opset_import[0].version == opset and proto.ir_version == ir
+
+
+@pytest.mark.parametrize("layer, message", [
+    (nn.AvgPool2d(2, divisor_override=3), "AvgPool2d: divisor_override"),
+    (nn.BatchNorm2d(2, track_running_stats=False), "BatchNorm2d: track_running_stats=False"),
+    (nn.Conv2d(2, 2, 3, padding=1, padding_mode="circular"), "Conv2d: padding_mode='circular'"),
+])
+def test_a_layer_option_onnx_cannot_express_is_named(tmp_path, layer, message):
+    with pytest.raises(ValueError, match=message):
+        export(nn.Sequential(layer), tmp_path / "m.onnx", inputs((1, 2, 6, 6)))
+    assert not (tmp_path / "m.onnx").exists()

@@ -147,6 +147,107 @@ def _flatten(g, layer, x, shape):
     return g.node("Reshape", [x, g.constant("shape", np.array(target, np.int64))])
 
 
+def _refuse(layer, why):
+    raise ValueError(f"chainrule.onnx.export: {type(layer).__name__}: {why}")
+
+
+@exports(nn.Conv2d)
+def _conv2d(g, layer, x, shape):
+    """Conv: the same cross-correlation as torch; 'same' written as its explicit pads."""
+    if layer.padding == "same":
+        total = [d * (k - 1) for d, k in zip(layer.dilation, layer.kernel_size)]
+        begin = [t // 2 for t in total]  # an odd total puts the extra pixel at the end, as torch
+        pads = begin + [t - b for t, b in zip(total, begin)]
+    elif layer.padding == "valid":
+        pads = [0, 0, 0, 0]
+    else:
+        pads = list(layer.padding) * 2
+    if layer.padding_mode != "zeros" and not isinstance(layer.padding, str) and any(pads):
+        if layer.padding_mode == "circular":
+            _refuse(layer, "padding_mode='circular' has no ONNX Pad mode before opset 19")
+        mode = {"reflect": "reflect", "replicate": "edge"}[layer.padding_mode]
+        ph, pw = pads[0], pads[1]
+        x = g.node("Pad", [x, g.constant("pads", np.array([0, 0, ph, pw, 0, 0, ph, pw],
+                                                          np.int64))], mode=mode)
+        pads = [0, 0, 0, 0]
+    inputs = [x, g.constant("weight", layer.weight.data)]
+    if layer.bias is not None:
+        inputs.append(g.constant("bias", layer.bias.data))
+    return g.node("Conv", inputs, kernel_shape=list(layer.kernel_size), pads=pads,
+                  strides=list(layer.stride), dilations=list(layer.dilation), group=layer.groups)
+
+
+@exports(nn.MaxPool2d)
+def _max_pool2d(g, layer, x, shape):
+    return g.node("MaxPool", [x], kernel_shape=list(layer.kernel_size),
+                  strides=list(layer.stride), pads=list(layer.padding) * 2,
+                  dilations=list(layer.dilation), ceil_mode=int(layer.ceil_mode))
+
+
+@exports(nn.AvgPool2d)
+def _avg_pool2d(g, layer, x, shape):
+    if layer.divisor_override is not None:
+        _refuse(layer, "divisor_override has no ONNX AveragePool form")
+    return g.node("AveragePool", [x], kernel_shape=list(layer.kernel_size),
+                  strides=list(layer.stride), pads=list(layer.padding) * 2,
+                  ceil_mode=int(layer.ceil_mode),
+                  count_include_pad=int(layer.count_include_pad))
+
+
+@exports(nn.BatchNorm1d, nn.BatchNorm2d)
+def _batch_norm(g, layer, x, shape):
+    """Eval form: (x − running mean)/√(running var + ε)·γ + β, ONNX's BatchNormalization."""
+    if layer.running_mean is None:
+        _refuse(layer, "track_running_stats=False normalises with each batch's own statistics, "
+                       "which ONNX's inference BatchNormalization cannot")
+    n = layer.num_features
+    weight = layer.weight.data if layer.weight is not None else np.ones(n)
+    bias = layer.bias.data if layer.bias is not None else np.zeros(n)
+    return g.node("BatchNormalization",
+                  [x, g.constant("weight", weight), g.constant("bias", bias),
+                   g.constant("running_mean", layer.running_mean.data),
+                   g.constant("running_var", layer.running_var.data)],
+                  epsilon=float(layer.eps))
+
+
+@exports(nn.LayerNorm)
+def _layer_norm(g, layer, x, shape):
+    """LayerNormalization, which ONNX has from opset 17 (so the file is opset 17, IR 8)."""
+    g.opset = max(g.opset, 17)
+    dims = layer.normalized_shape
+    weight = layer.weight.data if layer.weight is not None else np.ones(dims)
+    inputs = [x, g.constant("weight", weight)]
+    if layer.bias is not None:
+        inputs.append(g.constant("bias", layer.bias.data))
+    return g.node("LayerNormalization", inputs, axis=-len(dims), epsilon=float(layer.eps))
+
+
+@exports(nn.GELU)
+def _gelu(g, layer, x, shape):
+    """Gelu, which ONNX has from opset 20 (so the file is opset 20, IR 9)."""
+    g.opset = max(g.opset, 20)
+    return g.node("Gelu", [x], approximate=layer.approximate)
+
+
+@exports(nn.SiLU)
+def _silu(g, layer, x, shape):
+    """x·σ(x), as torch writes it: Sigmoid, then Mul with the input."""
+    return g.node("Mul", [x, g.node("Sigmoid", [x])])
+
+
+@exports(nn.Softplus)
+def _softplus(g, layer, x, shape):
+    """log(1 + eˣ) for β = 1; softplus(βx)/β otherwise. ONNX's has no threshold: past it torch
+    returns x, and log(1 + eˣ) is x to float32 rounding there."""
+    if layer.beta == 1:
+        return g.node("Softplus", [x])
+    beta = g.constant("beta", np.array(layer.beta, g.dtype))
+    return g.node("Div", [g.node("Softplus", [g.node("Mul", [x, beta])]), beta])
+
+
+EXPORTERS[nn.Dropout2d] = _dropout  # in eval form the same pass-through as Dropout
+
+
 # -- the graph ----------------------------------------------------------------------------------
 def named_layers(model, prefix=""):
     """The layers of a (possibly nested) Sequential in the order they run, with their names."""

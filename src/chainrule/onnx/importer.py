@@ -27,7 +27,7 @@ def imports(*op_types):
 class Node:
     """One ONNX node, read: its operator, attributes, data input and weights (NumPy arrays)."""
 
-    def __init__(self, onnx, proto, weights, opset):
+    def __init__(self, onnx, proto, weights, opset, ranks):
         self.op_type = proto.op_type
         self.name = proto.name or proto.op_type
         self.attributes = {a.name: onnx.helper.get_attribute_value(a) for a in proto.attribute}
@@ -37,6 +37,7 @@ class Node:
         data = [name for name in self.inputs if name and name not in weights]
         self.data_inputs = data
         self.weights = [weights.get(name) if name else None for name in self.inputs]
+        self.input_rank = ranks.get(data[0]) if data else None  # None when shapes are unknown
 
     def refuse(self, why):
         raise ValueError(f"chainrule.onnx.load: {self.op_type} node {self.name!r}: {why}")
@@ -98,7 +99,6 @@ def _simple(layer_of):
 
 
 IMPORTERS["Relu"] = _simple(lambda node: nn.ReLU())
-IMPORTERS["Sigmoid"] = _simple(lambda node: nn.Sigmoid())
 IMPORTERS["Tanh"] = _simple(lambda node: nn.Tanh())
 IMPORTERS["LeakyRelu"] = _simple(lambda node: nn.LeakyReLU(_attribute(node, "alpha", 0.01)))
 IMPORTERS["Elu"] = _simple(lambda node: nn.ELU(_attribute(node, "alpha", 1.0)))
@@ -152,6 +152,139 @@ def _step(node, following):
     return [nn.Step()], 1
 
 
+@imports("Sigmoid")
+def _sigmoid(node, following):
+    """σ(x); followed by a Mul of x and σ(x) it is x·σ(x), SiLU (as torch writes it)."""
+    nxt = following[0] if following else None
+    if (nxt is not None and nxt.op_type == "Mul"
+            and sorted(nxt.data_inputs) == sorted(node.data_inputs + node.outputs)):
+        return [nn.SiLU()], 1
+    return [nn.Sigmoid()], 0
+
+
+IMPORTERS["Softplus"] = _simple(lambda node: nn.Softplus())
+IMPORTERS["Gelu"] = _simple(lambda node: nn.GELU(node.attributes.get("approximate", b"none")
+                                                 .decode()))
+
+
+def _window(node, default_kernel=None, same_ok=False):
+    """kernel, stride, padding and dilation of a Conv or pooling node as (h, w) pairs; the
+    padding is 'same' where it is torch's (stride 1, the odd pixel at the end)."""
+    a = node.attributes
+    if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", b"VALID"):
+        node.refuse(f"auto_pad={a['auto_pad'].decode()} is not a fixed padding")
+    kernel = tuple(a.get("kernel_shape", default_kernel or ()))
+    if len(kernel) != 2:
+        node.refuse(f"only 2-D windows are layers, this one is {list(kernel)}")
+    pads = list(a.get("pads", [0, 0, 0, 0]))
+    stride = tuple(a.get("strides", [1, 1]))
+    dilation = tuple(a.get("dilations", [1, 1]))
+    if pads[:2] == pads[2:]:
+        return kernel, stride, tuple(pads[:2]), dilation
+    total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+    same = [t // 2 for t in total] + [t - t // 2 for t in total]
+    if same_ok and stride == (1, 1) and pads == same:
+        return kernel, stride, "same", dilation
+    node.refuse(f"pads {pads} differ at the start and the end of a dim; only symmetric "
+                f"padding (or torch's 'same') is a layer")
+
+
+def _spatial_pad(node):
+    """The (h, w) padding and mode of a Pad node that pads only height and width, evenly."""
+    pads = node.weights[1] if len(node.weights) > 1 else None
+    pads = list(node.attributes.get("pads", [])) if pads is None else pads.tolist()
+    mode = node.attributes.get("mode", b"constant").decode()
+    if (len(pads) != 8 or pads[:2] != [0, 0] or pads[4:6] != [0, 0] or pads[2:4] != pads[6:]
+            or mode not in ("reflect", "edge")):
+        node.refuse(f"only a reflect or edge Pad of height and width, the same at both ends, "
+                    f"is a layer's padding (this one: mode {mode}, pads {pads})")
+    return tuple(pads[2:4]), {"reflect": "reflect", "edge": "replicate"}[mode]
+
+
+@imports("Conv", "Pad")
+def _conv(node, following):
+    """Conv, or a reflect/edge Pad followed by Conv: Conv2d (its padding_mode)."""
+    padding_mode, skipped = "zeros", 0
+    if node.op_type == "Pad":
+        padding, padding_mode = _spatial_pad(node)
+        nxt = following[0] if following else None
+        if nxt is None or nxt.op_type != "Conv" or nxt.data_inputs != node.outputs:
+            node.refuse("a Pad that does not lead into a Conv is not a layer")
+        node, skipped = nxt, 1
+    weight = node.weights[1]
+    if weight is None or weight.ndim != 4:
+        node.refuse("only a 2-D convolution with its 4-D weight stored in the file is a layer")
+    kernel, stride, conv_padding, dilation = _window(node, weight.shape[2:], same_ok=True)
+    if padding_mode == "zeros":
+        padding = conv_padding
+    elif conv_padding != (0, 0):
+        node.refuse("a Conv that pads again after a Pad is not one layer")
+    groups = node.attributes.get("group", 1)
+    bias = node.weights[2] if len(node.weights) > 2 else None
+    layer = nn.Conv2d(weight.shape[1] * groups, weight.shape[0], kernel, stride, padding,
+                      dilation, groups, bias=bias is not None, padding_mode=padding_mode)
+    layer.weight.data[...] = weight
+    if bias is not None:
+        layer.bias.data[...] = bias
+    return [layer], skipped
+
+
+@imports("MaxPool")
+def _max_pool(node, following):
+    if len(node.outputs) > 1 and node.outputs[1]:
+        node.refuse("the indices output has no layer")
+    kernel, stride, padding, dilation = _window(node)
+    return [nn.MaxPool2d(kernel, stride, padding, dilation,
+                         ceil_mode=bool(node.attributes.get("ceil_mode", 0)))], 0
+
+
+@imports("AveragePool")
+def _avg_pool(node, following):
+    kernel, stride, padding, dilation = _window(node)
+    if dilation != (1, 1):
+        node.refuse("a dilated average pool has no layer")
+    a = node.attributes
+    return [nn.AvgPool2d(kernel, stride, padding, ceil_mode=bool(a.get("ceil_mode", 0)),
+                         count_include_pad=bool(a.get("count_include_pad", 0)))], 0
+
+
+@imports("BatchNormalization")
+def _batch_norm(node, following):
+    """Inference batch norm: BatchNorm2d on images, BatchNorm1d on features or sequences."""
+    if node.attributes.get("training_mode", 0):
+        node.refuse("training_mode=1 normalises with each batch's statistics")
+    scale, bias, mean, var = node.weights[1:5]
+    if any(w is None for w in (scale, bias, mean, var)):
+        node.refuse("its scale, bias, mean and variance must be stored in the file")
+    rank = node.input_rank
+    if rank not in (2, 3, 4):
+        node.refuse(f"its input has {rank or 'an unknown number of'} dims; BatchNorm1d takes "
+                    f"2 or 3, BatchNorm2d 4")
+    layer = (nn.BatchNorm2d if rank == 4 else nn.BatchNorm1d)(
+        len(scale), eps=_attribute(node, "epsilon", 1e-5))
+    for tensor, value in ((layer.weight, scale), (layer.bias, bias),
+                          (layer.running_mean, mean), (layer.running_var, var)):
+        tensor.data[...] = value
+    return [layer], 0
+
+
+@imports("LayerNormalization")
+def _layer_norm(node, following):
+    axis = node.attributes.get("axis", -1)
+    scale = node.weights[1]
+    bias = node.weights[2] if len(node.weights) > 2 else None
+    rank = node.input_rank
+    n_dims = -axis if axis < 0 else (rank - axis if rank else None)
+    if scale is None or n_dims is None or scale.ndim != n_dims:
+        node.refuse("only a scale stored in the file, shaped as the normalised dims, is a layer")
+    layer = nn.LayerNorm(scale.shape, eps=_attribute(node, "epsilon", 1e-5),
+                         bias=bias is not None)
+    layer.weight.data[...] = scale
+    if bias is not None:
+        layer.bias.data[...] = bias
+    return [layer], 0
+
+
 @imports("Identity")
 def _identity(node, following):
     return [nn.Identity()], 0
@@ -159,16 +292,37 @@ def _identity(node, following):
 
 # -- the graph ----------------------------------------------------------------------------------
 def _weights(onnx, graph):
-    """The graph's stored tensors: initializers, and Constant nodes (torch writes some)."""
+    """The graph's stored tensors: initializers, Constant nodes, and what nodes compute from
+    those alone (torch computes a Pad's pads from constants, for one), folded here with ONNX's
+    reference evaluator, so the chain that is left is made of layers."""
     from onnx import numpy_helper
+    from onnx.reference import ReferenceEvaluator
 
     weights = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     for proto in graph.node:
         if proto.op_type == "Constant" and proto.attribute and proto.attribute[0].name == "value":
             weights[proto.output[0]] = numpy_helper.to_array(proto.attribute[0].t)
-        if proto.op_type == "Identity" and proto.input[0] in weights:  # a weight's alias
-            weights[proto.output[0]] = weights[proto.input[0]]
+        elif proto.input and all(name in weights for name in proto.input if name):
+            try:
+                values = ReferenceEvaluator(proto).run(
+                    None, {name: weights[name] for name in proto.input if name})
+            except Exception:  # noqa: BLE001 - left in the chain, to be refused by name there
+                continue
+            weights.update(zip(proto.output, values))
     return weights
+
+
+def _ranks(onnx, proto):
+    """The number of dims of each tensor whose shape ONNX's shape inference finds."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(proto).graph
+    except Exception:  # noqa: BLE001 - shapes are a help here, never a requirement
+        inferred = proto.graph
+    ranks = {}
+    for info in list(inferred.input) + list(inferred.value_info) + list(inferred.output):
+        if info.type.tensor_type.HasField("shape"):
+            ranks[info.name] = len(info.type.tensor_type.shape.dim)
+    return ranks
 
 
 def load(path):
@@ -189,7 +343,8 @@ def load(path):
     if len(inputs) != 1 or len(graph.output) != 1:
         raise ValueError(f"chainrule.onnx.load: {path} has {len(inputs)} inputs and "
                          f"{len(graph.output)} outputs; a Sequential has one of each")
-    nodes = [Node(onnx, p, weights, opset) for p in graph.node
+    ranks = _ranks(onnx, proto)
+    nodes = [Node(onnx, p, weights, opset, ranks) for p in graph.node
              if not (p.output and p.output[0] in weights)]  # Constant nodes are weights
     current, layers, i = inputs[0], [], 0
     while i < len(nodes):

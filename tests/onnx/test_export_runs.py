@@ -42,3 +42,28 @@ def test_export_to_a_chosen_file(tmp_path, capsys):
 def test_export_of_a_directory_that_is_not_a_run_says_so(tmp_path, capsys):
     assert main(["export", str(tmp_path)]) == 1
     assert "not a run directory" in capsys.readouterr().err
+
+
+def test_a_cnn_trained_on_mnist5k_exports_and_onnxruntime_matches_chainrule(tmp_path):
+    import chainrule as cr
+    from chainrule import nn, optim
+    from chainrule.data import load_mnist5k
+    from chainrule.onnx import export
+    from chainrule.train import fit
+
+    images, labels = load_mnist5k()
+    X = (images[::10, None] / np.float32(255)).astype(np.float32)  # 500 digits, 50 per class
+    y = labels[::10]
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(4),
+                          nn.MaxPool2d(2), nn.Conv2d(4, 8, 3), nn.ReLU(), nn.AvgPool2d(2),
+                          nn.Flatten(), nn.Dropout(0.2), nn.Linear(8 * 6 * 6, 10))
+    history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-2),
+                  (X, y), epochs=2, batch_size=50, verbose=0)
+    assert history["accuracy"][-1] > 0.5  # it learned something worth exporting
+    path = export(model, tmp_path / "cnn.onnx", X[:1])
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input": X[:100]})[0]
+    np.testing.assert_allclose(got, predict(model, X[:100]), rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(got.argmax(1), predict(model, X[:100]).argmax(1))

@@ -20,8 +20,9 @@ from chainrule.onnx import export, load  # noqa: E402
 def torch_to_onnx(net, x, path, opset=13):
     """torch's TorchScript exporter (dynamo=False): the default one needs onnxscript."""
     net.eval()
-    with warnings.catch_warnings():  # it warns that it is the legacy exporter
+    with warnings.catch_warnings():  # that it is the legacy exporter; what it could not fold
         warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", "Constant folding", UserWarning)
         torch.onnx.export(net, (torch.from_numpy(x),), str(path), dynamo=False,
                           opset_version=opset, input_names=["x"], output_names=["y"],
                           dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})

@@ -9,6 +9,7 @@ ort = pytest.importorskip("onnxruntime")
 
 from chainrule.cli import main  # noqa: E402
 from chainrule.datasets import NAMES, load_problem  # noqa: E402
+from chainrule.onnx import load  # noqa: E402
 from chainrule.train.run import load_run, predict, predict_run, train_run  # noqa: E402
 
 # mnist and fashion-mnist are the mnist5k network on files that must be downloaded.
@@ -30,6 +31,10 @@ def test_a_trained_run_exports_and_onnxruntime_matches_chainrule(tmp_path, datas
     np.testing.assert_allclose(got, predict(model, scaler(raw)), rtol=1e-4, atol=1e-5)
     if info["task"] == "multiclass":  # the classes `chainrule predict` prints
         np.testing.assert_array_equal(got.argmax(1), predict_run(str(run), raw)["classes"])
+    # and back into chainrule: the scaling folded into the first Linear, raw inputs in
+    back = load(run / "model.onnx")
+    assert [type(m) for m in back] == [type(m) for m in model]
+    np.testing.assert_allclose(predict(back, raw), got, rtol=1e-3, atol=1e-3)
 
 
 def test_export_to_a_chosen_file(tmp_path, capsys):

@@ -244,3 +244,11 @@ def test_a_file_that_is_not_onnx_is_refused(tmp_path):
 def test_a_missing_file_is_refused(tmp_path):
     with pytest.raises(ValueError, match="missing.onnx"):
         load(tmp_path / "missing.onnx")
+
+
+def test_a_scaling_that_leads_into_no_linear_is_refused(tmp_path):
+    nodes = [helper.make_node("Sub", ["x", "m"], ["a"], name="sub"),
+             helper.make_node("Div", ["a", "s"], ["b"]), helper.make_node("Relu", ["b"], ["y"])]
+    path = write_graph(tmp_path / "g.onnx", nodes, [("m", np.zeros(4)), ("s", np.ones(4))])
+    with pytest.raises(ValueError, match=r"Sub node 'sub': only \(x − mean\)/std before a Linear"):
+        load(path)

@@ -285,6 +285,42 @@ def _layer_norm(node, following):
     return [layer], 0
 
 
+@imports("Sub")
+def _input_scaling(node, following):
+    """(x − mean)/std before a Linear (maybe after a Flatten), as ``chainrule export`` writes a
+    run's scaling: folded into that Linear, W' = W/std and b' = b − W'·mean, so the Sequential
+    takes raw inputs as the file does."""
+    div = following[0] if following else None
+    mean = node.weights[1]
+    std = div.weights[1] if div is not None and div.op_type == "Div" else None
+    if mean is None or std is None or div.data_inputs != node.outputs:
+        node.refuse("only (x − mean)/std before a Linear, a run's input scaling, is folded into "
+                    "a layer")
+    rest, skipped = following[1:], 1
+    layers = []
+    if rest and rest[0].op_type in ("Flatten", "Reshape") and rest[0].data_inputs == div.outputs:
+        layers, _ = IMPORTERS[rest[0].op_type](rest[0], rest[1:])
+        rest, skipped = rest[1:], skipped + 1
+    if not rest or rest[0].op_type not in ("Gemm", "MatMul"):
+        node.refuse("only (x − mean)/std before a Linear, a run's input scaling, is folded into "
+                    "a layer")
+    linear_layers, consumed = IMPORTERS[rest[0].op_type](rest[0], rest[1:])
+    linear = linear_layers[0]
+    n_in = linear.in_features
+    mean, std = (a.reshape(-1) for a in np.broadcast_arrays(mean, std))
+    if mean.size not in (1, n_in):
+        node.refuse(f"a scaling of {mean.size} values does not fit a Linear of {n_in} inputs")
+    weight = linear.weight.data.astype(np.float64) / std.astype(np.float64)
+    bias = -weight @ np.broadcast_to(mean, (n_in,)).astype(np.float64)
+    if linear.bias is not None:
+        bias += linear.bias.data
+    else:
+        linear.bias = nn.Parameter(np.zeros(linear.out_features, np.float32))
+    linear.weight.data[...] = weight
+    linear.bias.data[...] = bias
+    return layers + [linear], skipped + 1 + consumed
+
+
 @imports("Identity")
 def _identity(node, following):
     return [nn.Identity()], 0

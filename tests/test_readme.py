@@ -88,3 +88,17 @@ def test_the_readme_lists_every_demo():
     from chainrule.demos import DEMOS
 
     assert listed == sorted(DEMOS)
+
+
+def test_the_onnx_example_exports_and_loads_back_the_same_model(tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"## Models that leave chainrule.*?```python\n(.*?)```", readme, re.S)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(code.group(1), "README.md", "exec"), namespace)
+    import numpy as np
+
+    x = np.random.default_rng(0).random((3, 28, 28), dtype=np.float32)
+    model, same = namespace["model"], namespace["same"]
+    assert [type(m) for m in same] == [type(m) for m in model]
+    np.testing.assert_array_equal(same(x).data, model(x).data)

@@ -1,4 +1,4 @@
-"""The ``chainrule`` command: train, evaluate, predict, demo.
+"""The ``chainrule`` command: train, evaluate, predict, export, demo.
 
 ``chainrule train`` with no arguments trains a small network on the bundled 8×8 digits in a few
 seconds and prints its test accuracy.
@@ -105,6 +105,11 @@ def _parser():
     r.add_argument("run", help="run directory written by chainrule train")
     r.add_argument("--input", required=True, help=".npy or .csv file, one sample per row")
 
+    x = sub.add_parser("export", help="write a saved run's model as an ONNX file")
+    x.add_argument("run", help="run directory written by chainrule train")
+    x.add_argument("--format", default="onnx", choices=("onnx",))
+    x.add_argument("--out", default=None, help="file to write (default RUN/model.onnx)")
+
     d = sub.add_parser("demo", help="write a figure that shows backpropagation at work")
     d.add_argument("name", nargs="?", help="demo name (omit to list them)")
     d.add_argument("--out", default="demos", help="directory for the PNG (default demos/)")
@@ -183,6 +188,23 @@ def _predict(args):
     return 0
 
 
+def _export(args):
+    """The run's model with its input scaling folded in: the file takes raw inputs."""
+    import numpy as np
+
+    from .onnx import export
+    from .train.run import load_run
+
+    model, info, scaler = load_run(args.run)
+    out = args.out or os.path.join(args.run, "model.onnx")
+    example = np.zeros((1, *info["input_shape"]), np.float32)
+    export(model, out, example, input_scaling=(scaler.mean, scaler.std))
+    print(f"Wrote {out}: ONNX opset 13, input 'input' of shape (batch, "
+          f"{', '.join(str(d) for d in info['input_shape'])}) in raw units (the run's scaling "
+          f"is inside), output 'output' ({info['output']})")
+    return 0
+
+
 def _demo(args):
     from .demos import DEMOS
     from .train.run import make_out_dir
@@ -215,7 +237,8 @@ def main(argv=None):
         # argparse would take the option's value for the command ("invalid choice: '3'")
         parser.error(f"options go after a command, e.g. chainrule train {' '.join(argv)}")
     args = parser.parse_args(argv)
-    handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "demo": _demo}
+    handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "demo": _demo,
+                "export": _export}
     with warnings.catch_warnings():  # library users keep ordinary warnings; filters still apply
         warnings.showwarning = _one_line_warning(f"chainrule {args.command}")
         try:

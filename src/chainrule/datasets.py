@@ -12,7 +12,7 @@ import numpy as np
 SYNTHETIC_CLASSIFICATION = ("xor", "circle", "gauss", "spiral", "moons")
 SYNTHETIC_REGRESSION = ("plane", "multi_gauss")
 SKLEARN = ("iris", "digits-sklearn", "breast_cancer", "wine", "diabetes")
-IMAGES = ("mnist", "fashion-mnist")
+IMAGES = ("mnist", "mnist5k", "fashion-mnist")
 NAMES = ("digits",) + SYNTHETIC_CLASSIFICATION + SYNTHETIC_REGRESSION + SKLEARN + IMAGES
 
 
@@ -67,6 +67,9 @@ def load_problem(name, samples=1000, noise=0.0, seed=0, data_dir=None):
         if name == "diabetes":
             return Problem(name, X, np.asarray(y, np.float32).reshape(len(X), -1), "regression")
         return _classes(name, X, y)
+    if name == "mnist5k":  # real MNIST digits, bundled: no official test split
+        X, y = data.load_mnist5k()
+        return _classes(name, X.astype(np.float32) * np.float32(1 / 255), y)
     if name in IMAGES:
         kind = "fashion" if name.startswith("fashion") else "mnist"
         (X, y), (X_test, y_test) = data.load_mnist(data_dir, kind=kind)

@@ -4,6 +4,7 @@ from .dataset import Dataset, Subset, TensorDataset
 from .loader import DataLoader, collate
 from .logic import logic_gate
 from .mnist import DownloadError, load_mnist, read_idx
+from .mnist5k import load_mnist5k
 from .sklearn_sets import load_sklearn
 from .split import random_split, train_test_split
 from .standardize import Standardizer, standardize
@@ -12,6 +13,6 @@ from .synthetic import circle, gauss, moons, multi_gauss, plane, spiral, xor
 __all__ = [
     "Dataset", "TensorDataset", "Subset", "DataLoader", "collate", "random_split",
     "train_test_split", "Standardizer", "standardize", "xor", "circle", "gauss", "spiral", "moons",
-    "plane", "multi_gauss", "logic_gate", "load_mnist", "read_idx", "DownloadError",
+    "plane", "multi_gauss", "logic_gate", "load_mnist", "load_mnist5k", "read_idx", "DownloadError",
     "load_sklearn",
 ]

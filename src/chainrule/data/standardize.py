@@ -28,6 +28,13 @@ class Standardizer:
         self.mean = None
         self.std = None
 
+    @classmethod
+    def from_stats(cls, mean, std):
+        """A standardiser with a mean and std fitted before (read back from a saved run)."""
+        scaler = cls()
+        scaler.mean, scaler.std = np.asarray(mean), np.asarray(std)
+        return scaler
+
     def fit(self, X):
         X = _features(X, "Standardizer.fit")
         if len(X) == 0:

@@ -1,15 +1,7 @@
 """A training run as the CLI does it: data set → network → fit → a run directory.
 
-The output layer and the loss follow the kind of problem, as the notes teach:
-
-=============  ======================  ==============================================
-problem        output layer            loss
-=============  ======================  ==============================================
-two classes    1 unit, sigmoid         binary cross-entropy (fused with the sigmoid)
-more classes   one unit a class,       cross-entropy (fused with the softmax)
-               softmax
-numbers        identity                mean squared error
-=============  ======================  ==============================================
+Which network, loss, optimizer and schedule a run uses is in ``recipes.py``; this module trains,
+writes the run directory and reads it back (``load_run``, ``evaluate_run``, ``predict_run``).
 
 A run directory holds ``model.safetensors`` (weights + architecture), ``run.json`` (what is
 needed to use the model: task, classes, input scaling), ``history.csv``, ``summary.txt`` and
@@ -22,158 +14,39 @@ import time
 
 import numpy as np
 
-from .. import nn, optim
+from .. import nn
+from ..data import Standardizer
+from ..functional import sigmoid, softmax
 from ..io.atomic import atomic_write
 from ..random import manual_seed
 from ..serialization import load, save
+
+# the tables (ACTIVATIONS …) are imported for cli.py, which reads them here as before recipes.py
+from .recipes import (  # noqa: F401
+    ACTIVATIONS,
+    LOSSES,
+    OPTIMIZERS,
+    SCHEDULERS,
+    build_mlp,
+    head_for,
+    make_optimizer,
+    make_scheduler,
+    metrics_for,
+    set_task,
+    split,
+)
 from .trainer import evaluate, fit, predict
 
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
-               "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "identity": nn.Identity}
-OPTIMIZERS = {"sgd": (optim.SGD, 0.1), "momentum": (optim.Momentum, 0.05),
-              "adagrad": (optim.Adagrad, 0.05), "rmsprop": (optim.RMSprop, 1e-3),
-              "adam": (optim.Adam, 1e-3), "adamw": (optim.AdamW, 1e-3)}
-SCHEDULERS = ("none", "step", "multistep", "exponential", "cosine", "linear", "plateau")
-# task -> (default loss, the losses that make sense for it)
-LOSSES = {"binary": ("bce", ("bce", "mse")),
-          "multiclass": ("cross_entropy", ("cross_entropy", "mse")),
-          "regression": ("mse", ("mse", "sse"))}
+
+def fit_scaler(X):
+    """Each input feature's mean and spread on the training set, kept in float32 as the inputs."""
+    fitted = Standardizer().fit(X)
+    return Standardizer.from_stats(fitted.mean.astype(np.float32), fitted.std.astype(np.float32))
 
 
-def build_mlp(n_inputs, hidden, activation, n_outputs, output_layer=None, flatten=False):
-    """Linear → activation → … → Linear (→ output_layer): the notes' multilayer perceptron."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
-    layers = [nn.Flatten()] if flatten else []
-    width = n_inputs
-    for h in hidden:
-        layers += [nn.Linear(width, h), ACTIVATIONS[activation]()]
-        width = h
-    layers.append(nn.Linear(width, n_outputs))
-    if output_layer is not None:
-        layers.append(output_layer)
-    return nn.Sequential(*layers)
-
-
-def head_for(task, n_classes, loss_name):
-    """(n_outputs, output layer or None, loss module, target transform) for a task and loss."""
-    default, allowed = LOSSES[task]
-    loss_name = default if loss_name in (None, "auto") else loss_name
-    if loss_name not in allowed:
-        raise ValueError(f"loss {loss_name!r} does not fit a {task} problem; use one of {allowed}")
-    if task == "binary":
-        as_column = lambda y: np.asarray(y, np.float32).reshape(-1, 1)  # noqa: E731
-        if loss_name == "bce":
-            return 1, None, nn.BCEWithLogitsLoss(), as_column
-        return 1, nn.Sigmoid(), nn.MSELoss(), as_column
-    if task == "multiclass":
-        if loss_name == "cross_entropy":
-            return n_classes, None, nn.CrossEntropyLoss(), lambda y: y
-        one_hot = lambda y: np.eye(n_classes, dtype=np.float32)[y]  # noqa: E731
-        return n_classes, nn.Softmax(dim=1), nn.MSELoss(), one_hot
-    loss = nn.MSELoss() if loss_name == "mse" else nn.SSELoss()
-    return None, None, loss, lambda y: y
-
-
-def make_scheduler(name, optimizer, epochs):
-    from ..optim import lr_scheduler as s
-
-    if name in (None, "none"):
-        return None
-    table = {
-        "step": lambda: s.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.5),
-        # distinct milestones from 1 on: a milestone 0 decays before training, a repeated one twice
-        "multistep": lambda: s.MultiStepLR(
-            optimizer, sorted({max(1, epochs // 2), max(1, 3 * epochs // 4)}), 0.1),
-        "exponential": lambda: s.ExponentialLR(optimizer, gamma=0.9),
-        "cosine": lambda: s.CosineAnnealingLR(optimizer, T_max=epochs),
-        "linear": lambda: s.LinearLR(optimizer, total_iters=max(1, epochs // 4)),
-        "plateau": lambda: s.ReduceLROnPlateau(optimizer, factor=0.5, patience=2),
-    }
-    if name not in table:
-        raise ValueError(f"unknown scheduler {name!r}; choose from {SCHEDULERS}")
-    return table[name]()
-
-
-class Scaler:
-    """Standardises each input feature with the training set's mean and spread."""
-
-    def __init__(self, mean, std):
-        self.mean = np.asarray(mean, np.float32)
-        self.std = np.asarray(std, np.float32)
-
-    @classmethod
-    def fit(cls, X):
-        flat = X.reshape(len(X), -1)
-        std = flat.std(axis=0)
-        return cls(flat.mean(axis=0), np.where(std > 1e-6, std, 1.0))
-
-    def __call__(self, X):
-        X = np.asarray(X, np.float32)
-        shape = X.shape
-        return ((X.reshape(len(X), -1) - self.mean) / self.std).reshape(shape).astype(np.float32)
-
-
-def set_task(problem, task):
-    """Read ``problem`` as another kind of problem (``--task``); ValueError when it cannot be.
-
-    Classes can be learned as numbers (a column of labels), but numbers are not classes, and a
-    yes/no problem needs exactly two classes.
-    """
-    if task == problem.task:
-        return problem
-    if task == "regression":
-        problem.y = np.asarray(problem.y, np.float32).reshape(len(problem.y), -1)
-        if problem.y_test is not None:
-            problem.y_test = np.asarray(problem.y_test, np.float32).reshape(len(problem.y_test), -1)
-    elif problem.task == "regression":
-        raise ValueError(f"--task {task} does not fit {problem.name}: its targets are numbers, "
-                         "not classes")
-    elif task == "binary" and problem.n_classes != 2:
-        raise ValueError(f"--task binary does not fit {problem.name}: it has "
-                         f"{problem.n_classes} classes, not 2")
-    problem.task = task
-    return problem
-
-
-def split(problem, val_split, seed):
-    """Train / validation / test arrays: the official test split or a stratified 20% hold-out."""
-    try:
-        return _split(problem, val_split, seed)
-    except ValueError as e:  # train_test_split names its own arguments, not the options
-        raise ValueError(_too_few_to_split(problem, val_split, e)) from None
-
-
-def _too_few_to_split(problem, val_split, error):
-    """Why the split failed, in terms of the options that set the sizes."""
-    from ..datasets import SYNTHETIC_CLASSIFICATION, SYNTHETIC_REGRESSION
-
-    if problem.name in SYNTHETIC_CLASSIFICATION + SYNTHETIC_REGRESSION:
-        classes = " with every class in each" if problem.task != "regression" else ""
-        return (f"--samples {len(problem.X)} and --val-split {val_split} leave too few "
-                f"{problem.name} samples for training, validation and test sets{classes}; "
-                "use more --samples")
-    if val_split:
-        return (f"--val-split {val_split} leaves too few {problem.name} samples for training "
-                "or validation; use a fraction nearer 0.2")
-    return f"{problem.name}: too few samples to split off a test set ({error})"
-
-
-def _split(problem, val_split, seed):
-    from ..data import train_test_split
-
-    stratify = problem.y if problem.task != "regression" else None
-    if problem.X_test is not None:
-        X, y, X_test, y_test = problem.X, problem.y, problem.X_test, problem.y_test
-    else:
-        X, X_test, y, y_test = train_test_split(problem.X, problem.y, test_size=0.2,
-                                                stratify=stratify, seed=seed)
-    X_val = y_val = None
-    if val_split:
-        stratify = y if problem.task != "regression" else None
-        X, X_val, y, y_val = train_test_split(X, y, test_size=val_split, stratify=stratify,
-                                              seed=seed + 1)
-    return (X, y), (X_val, y_val), (X_test, y_test)
+def scaled(scaler, X):
+    """Inputs in the network's float32, standardised with the training set's statistics."""
+    return scaler.transform(np.asarray(X, np.float32))
 
 
 def make_out_dir(out):
@@ -188,8 +61,11 @@ def make_out_dir(out):
 def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="adam", lr=None,
               scheduler="none", epochs=20, batch_size=32, val_split=0.2, seed=0, out="runs/latest",
               loss="auto", task="auto", samples=1000, noise=0.0, data_dir=None, verbose=1,
-              diagnostics=False, stream=None):
-    """Train an MLP on a named data set and write the run directory. Returns a result dict."""
+              diagnostics=False, stream=None, callbacks=None):
+    """Train an MLP on a named data set and write the run directory. Returns a result dict.
+
+    ``callbacks`` are passed on to ``fit`` (after the gradient-flow monitor of ``diagnostics``).
+    """
     from ..datasets import load_problem
 
     started = time.perf_counter()
@@ -199,32 +75,28 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     if task != "auto":
         set_task(problem, task)
     (X, y), (X_val, y_val), (X_test, y_test) = split(problem, val_split, seed)
-    scaler = Scaler.fit(X)
+    scaler = fit_scaler(X)
     n_inputs = int(np.prod(problem.input_shape))
     n_out, out_layer, loss_fn, to_target = head_for(problem.task, problem.n_classes, loss)
     if n_out is None:
         n_out = y.shape[1]
     model = build_mlp(n_inputs, hidden, activation, n_out, out_layer,
                       flatten=len(problem.input_shape) > 1)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose from {sorted(OPTIMIZERS)}")
-    opt_cls, default_lr = OPTIMIZERS[optimizer]
-    opt = opt_cls(model.parameters(), lr=default_lr if lr is None else lr)
+    opt = make_optimizer(optimizer, model.parameters(), lr)
     sched = make_scheduler(scheduler, opt, epochs)
-    metrics = ("mae",) if problem.task == "regression" else ("accuracy",)
-    train = (scaler(X), to_target(y))
-    val = (scaler(X_val), to_target(y_val)) if X_val is not None else None
-    callbacks = []
+    metrics = metrics_for(problem.task)
+    train = (scaled(scaler, X), to_target(y))
+    val = (scaled(scaler, X_val), to_target(y_val)) if X_val is not None else None
     monitor = None
     if diagnostics:
         from ..diagnostics import GradientFlow
 
         monitor = GradientFlow(model, probe=train[0][:256])
-        callbacks.append(monitor)
+    callbacks = ([monitor] if monitor is not None else []) + list(callbacks or ())
     history = fit(model, loss_fn, opt, train, val, epochs=epochs, batch_size=batch_size,
                   scheduler=sched, metrics=metrics, callbacks=callbacks, seed=seed,
                   verbose=verbose, stream=stream)
-    test = evaluate(model, loss_fn, (scaler(X_test), to_target(y_test)), metrics)
+    test = evaluate(model, loss_fn, (scaled(scaler, X_test), to_target(y_test)), metrics)
 
     _forget_previous_run(out)
     save(model, os.path.join(out, "model.safetensors"))
@@ -240,7 +112,8 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
             "stopped_on_nonfinite_loss": history.stopped_on_nonfinite_loss,
             "batch_size": batch_size,
             "seed": seed, "samples": samples, "noise": noise, "val_split": val_split,
-            "scaler": {"mean": scaler.mean.tolist(), "std": scaler.std.tolist()},
+            "scaler": {"mean": scaler.mean.reshape(-1).tolist(),
+                       "std": scaler.std.reshape(-1).tolist()},
             "test": test, "seconds": round(time.perf_counter() - started, 2)}
     with atomic_write(os.path.join(out, "run.json"), mode="w") as f:
         json.dump(info, f, indent=1)
@@ -297,7 +170,10 @@ def load_run(run_dir):
         missing = [key for key in _RUN_KEYS if key not in info]
         if missing:
             raise ValueError(f"no {', '.join(missing)}")
-        scaler = Scaler(info["scaler"]["mean"], info["scaler"]["std"])
+        shape = tuple(info["input_shape"])
+        scaler = Standardizer.from_stats(
+            np.asarray(info["scaler"]["mean"], np.float32).reshape(shape),
+            np.asarray(info["scaler"]["std"], np.float32).reshape(shape))
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{path} is damaged ({e}); train the run again") from None
     model_path = os.path.join(run_dir, "model.safetensors")
@@ -343,15 +219,14 @@ def predict_run(run_dir, X, source="inputs"):
         raise ValueError(f"{source}: {rows.shape[1]} values per sample, but the model of "
                          f"{run_dir} takes {n_values} (input shape {shape})")
     X = rows.reshape(-1, *info["input_shape"])
-    out = predict(model, scaler(X))
+    out = predict(model, scaled(scaler, X))
     if info["task"] == "regression":
         return {"values": out}
     if info["output"] == "logit":
-        p1 = 1 / (1 + np.exp(-out.reshape(-1).astype(np.float64)))
+        p1 = sigmoid(out.reshape(-1).astype(np.float64)).numpy()
         probs = np.stack([1 - p1, p1], axis=1)
     elif info["output"] == "logits":
-        z = out - out.max(axis=1, keepdims=True)
-        probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        probs = softmax(out, dim=1).numpy()
     elif info["task"] == "binary":
         p1 = out.reshape(-1)
         probs = np.stack([1 - p1, p1], axis=1)
@@ -372,5 +247,5 @@ def evaluate_run(run_dir, data_dir=None):
     loss_name = {"BCEWithLogitsLoss": "bce", "CrossEntropyLoss": "cross_entropy",
                  "MSELoss": "mse", "SSELoss": "sse"}[info["loss"]]
     _, _, loss_fn, to_target = head_for(problem.task, problem.n_classes, loss_name)
-    metrics = ("mae",) if problem.task == "regression" else ("accuracy",)
-    return evaluate(model, loss_fn, (scaler(X_test), to_target(y_test)), metrics)
+    return evaluate(model, loss_fn, (scaled(scaler, X_test), to_target(y_test)),
+                    metrics_for(problem.task))

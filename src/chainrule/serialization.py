@@ -19,7 +19,6 @@ Writes are atomic, and a file that was cut short, altered or crafted is refused 
 
 import json
 import math
-import os
 
 import numpy as np
 
@@ -156,7 +155,8 @@ def _encode(value, tensors, where, depth):
         if isinstance(value, Tensor):
             kind, array = "tensor", value.data
         else:  # an ndarray comes back an ndarray, a NumPy scalar a NumPy scalar (its dtype kept)
-            kind, array = ("array" if isinstance(value, np.ndarray) else "scalar"), np.asarray(value)
+            kind = "array" if isinstance(value, np.ndarray) else "scalar"
+            array = np.asarray(value)
         name = f"{len(tensors)}:{where}"
         tensors[name] = array
         return {kind: name}

@@ -28,7 +28,8 @@ def capture(epoch, model, optimizer, scheduler, callbacks, loader, history):
         "model": {k: t.data.copy() for k, t in model.state_dict().items()},
         "optimizer": copy.deepcopy(optimizer.state_dict()),
         "scheduler": copy.deepcopy(scheduler.state_dict()) if scheduler is not None else None,
-        "callbacks": [copy.deepcopy(cb.state_dict()) for cb in callbacks],
+        "callbacks": [{"type": type(cb).__name__, "state": copy.deepcopy(cb.state_dict())}
+                      for cb in callbacks],
         "rng": {"default": default_generator().bit_generator.state,
                 "loader": generator.bit_generator.state if generator is not None else None},
         "history": {"epoch": list(history.epoch),
@@ -50,12 +51,7 @@ def restore(state, model, optimizer, scheduler, callbacks, loader, where="checkp
                 else "without a scheduler, and fit has one"))
         if scheduler is not None:
             scheduler.load_state_dict(state["scheduler"])
-        saved_callbacks = state["callbacks"]
-        if len(saved_callbacks) != len(callbacks):
-            raise ValueError(f"the checkpoint holds {len(saved_callbacks)} callbacks' state, "
-                             f"fit has {len(callbacks)} callbacks")
-        for cb, saved in zip(callbacks, saved_callbacks):
-            cb.load_state_dict(saved)
+        _restore_callbacks(state["callbacks"], callbacks)
         default_generator().bit_generator.state = state["rng"]["default"]
         generator = getattr(loader, "generator", None)
         if generator is not None and state["rng"]["loader"] is not None:
@@ -68,6 +64,21 @@ def restore(state, model, optimizer, scheduler, callbacks, loader, where="checkp
         raise ValueError(f"{where} is incomplete or does not fit this training "
                          f"({type(e).__name__}: {e})") from None
     return epoch, history
+
+
+def _restore_callbacks(saved, callbacks):
+    """Each callback takes the state of the first saved one of its type; a callback that keeps
+    nothing (state ``{}``) may come or go between the runs, one that kept something may not."""
+    remaining = list(saved)
+    for cb in callbacks:
+        match = next((s for s in remaining if s["type"] == type(cb).__name__), None)
+        if match is not None:
+            cb.load_state_dict(match["state"])
+            remaining.remove(match)
+    lost = [s["type"] for s in remaining if s["state"]]
+    if lost:
+        raise ValueError(f"the checkpoint holds the state of callback(s) {lost} that this fit "
+                         "does not have; pass the same callbacks to resume")
 
 
 def all_finite(model):

@@ -9,18 +9,13 @@ anything fails before that, the temporary file is removed and the target is unto
 import contextlib
 import os
 import re
-import sys
-import time
 import uuid
+
+from .. import crashpoints
 
 # The temporary files atomic_write makes: ".NAME.<12 hex>.tmp". A process killed mid-write leaves
 # one behind (nothing can remove it then); chainrule train removes them from its run directory.
 TEMP_FILE = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
-
-# A test hook for the crash tests: with CHAINRULE_TEST_PAUSE=SECONDS each write prints a marker
-# line and pauses with its data written but not yet renamed into place, so a test can kill the
-# process there. Read once: unset, it costs one test per file written.
-_TEST_PAUSE = float(os.environ.get("CHAINRULE_TEST_PAUSE") or 0)
 
 
 @contextlib.contextmanager
@@ -50,9 +45,8 @@ def atomic_write(path, mode="wb", encoding=None):
             yield f
             f.flush()
             os.fsync(f.fileno())
-        if _TEST_PAUSE:
-            print(f"@chainrule write {os.path.basename(path)}", file=sys.stderr, flush=True)
-            time.sleep(_TEST_PAUSE)
+        if crashpoints.ENABLED:  # the crash tests kill the process here
+            crashpoints.reached(f"write {os.path.basename(path)}")
         os.replace(tmp, path)
     except BaseException:
         # BaseException too: a Ctrl-C mid-write must not leave a stray temp file behind.

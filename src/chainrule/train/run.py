@@ -164,7 +164,6 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     summary_text = model.summary(problem.input_shape, print_fn=None)
     with atomic_write(os.path.join(out, "summary.txt"), mode="w") as f:
         f.write(summary_text + "\n")
-    _write_json(os.path.join(out, "run.json"), info)
     curves = None
     if len(history):  # empty when the first epoch stopped at a NaN loss
         try:
@@ -174,6 +173,8 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
             pass  # matplotlib is optional: the CSV has the same numbers
     if monitor is not None:
         monitor.save_report(out)
+    # Last: until run.json says so, the run is unfinished and --resume redoes what is missing.
+    _write_json(os.path.join(out, "run.json"), info)
     result.update(test=test, curves=curves, summary=summary_text, model_saved=keep_model)
     return result
 

@@ -6,13 +6,12 @@ mini-batches, then over epochs, with validation after each epoch.
 """
 
 import math
-import os
 import sys
-import time
 import warnings
 
 import numpy as np
 
+from .. import crashpoints
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .callbacks import Callback
@@ -65,7 +64,7 @@ def _split_off(train, fraction, seed):
     return (X[:cut], y[:cut]), (X[cut:], y[cut:])
 
 
-def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
+def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None, epoch=0):
     """One pass over ``loader``; trains when an optimizer is given. Returns the epoch's logs."""
     total_loss = 0.0
     seen = 0
@@ -85,6 +84,8 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
             if not math.isfinite(value):
                 raise _NonFiniteLoss(step, value)  # before it reaches the weights
             loss.backward()
+            if crashpoints.ENABLED:
+                crashpoints.reached(f"mid-batch {epoch}.{step}")
             optimizer.step()
         else:
             out = model(xb)
@@ -99,8 +100,8 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
         if progress is not None:
             progress.update(step, loss=total_loss / seen, **{m.name: m.result() for m in metrics})
         if optimizer is not None:
-            if _TEST_PAUSE:
-                _test_marker(f"batch {step}")
+            if crashpoints.ENABLED:
+                crashpoints.reached(f"batch {epoch}.{step}")
             if stop_requested():  # the first Ctrl-C: this batch is done, stop here
                 raise _Interrupted
     if seen == 0:
@@ -279,7 +280,8 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
                 bar = _progress_bar(len(train_loader), epoch, epochs, stream, verbose)
                 model.train()
                 try:
-                    logs = _run_epoch(model, loss_fn, train_loader, metric_objs, optimizer, bar)
+                    logs = _run_epoch(model, loss_fn, train_loader, metric_objs, optimizer, bar,
+                                      epoch)
                 except _NonFiniteLoss as bad:
                     if bar is not None:
                         print(file=stream)
@@ -311,7 +313,8 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
                 if checkpoint_every is not None and (
                         epoch % checkpoint_every == 0 or epoch == epochs or stopping):
                     save_boundary()
-                _test_marker(f"epoch {epoch}")
+                if crashpoints.ENABLED:
+                    crashpoints.reached(f"epoch {epoch}")
                 if stopping:
                     break
                 if stop_requested():  # Ctrl-C during validation or the callbacks
@@ -351,18 +354,6 @@ def _stop_on_nonfinite(bad, epoch, model, boundary, history):
 
 class _Interrupted(Exception):
     """The first Ctrl-C arrived and the batch it interrupted is done."""
-
-
-# A test hook for the crash tests (tests/train/test_crash_resume.py): with
-# CHAINRULE_TEST_PAUSE=SECONDS, the trainer prints a marker line after each batch and epoch and
-# pauses, so a test can kill it at a known point. Read once: unset, it costs one test per batch.
-_TEST_PAUSE = float(os.environ.get("CHAINRULE_TEST_PAUSE") or 0)
-
-
-def _test_marker(what):
-    if _TEST_PAUSE:
-        print(f"@chainrule {what}", file=sys.stderr, flush=True)
-        time.sleep(_TEST_PAUSE)
 
 
 def _progress_bar(steps, epoch, epochs, stream, verbose):

@@ -147,11 +147,7 @@ def _encode(value, tensors, where, depth):
         raise ValueError(f"save: {where} nests more than {MAX_DEPTH} levels deep")
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else {"float": repr(value)}
-    if isinstance(value, (Tensor, np.ndarray, np.generic)):
+    if isinstance(value, (Tensor, np.ndarray, np.generic)):  # first: np.float64 is a float too
         if isinstance(value, Tensor):
             kind, array = "tensor", value.data
         else:  # an ndarray comes back an ndarray, a NumPy scalar a NumPy scalar (its dtype kept)
@@ -160,6 +156,10 @@ def _encode(value, tensors, where, depth):
         name = f"{len(tensors)}:{where}"
         tensors[name] = array
         return {kind: name}
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"float": repr(value)}
     if isinstance(value, dict):
         items = []
         for k, v in value.items():

@@ -289,9 +289,11 @@ def read_run_json(run_dir, need_model=True):
         raise FileNotFoundError(f"{run_dir} is not a run directory (no run.json); "
                                 "train one with `chainrule train --out DIR`")
     with open(path, "rb") as f:
-        raw = f.read(MAX_RUN_JSON_BYTES + 1)
-    if len(raw) > MAX_RUN_JSON_BYTES:
-        raise CorruptFileError(path, f"larger than {MAX_RUN_JSON_BYTES} bytes", kind="run.json")
+        size = os.fstat(f.fileno()).st_size
+        if size > MAX_RUN_JSON_BYTES:
+            raise CorruptFileError(path, f"{size} bytes, more than the {MAX_RUN_JSON_BYTES} a "
+                                         "run.json may have", kind="run.json")
+        raw = f.read(size + 1)  # (read(n) would allocate n bytes first, whatever the file)
     try:
         info = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except RecursionError:
@@ -302,7 +304,7 @@ def read_run_json(run_dir, need_model=True):
     if not isinstance(info, dict):
         raise CorruptFileError(path, "not a JSON object", kind="run.json")
     status = info.get("status", "finished")  # runs written before statuses were finished ones
-    if status not in STATUSES:
+    if not isinstance(status, str) or status not in STATUSES:
         raise CorruptFileError(path, f"unknown status {str(status)[:40]!r}", kind="run.json")
     if need_model:
         if status in ("running", "interrupted"):

@@ -95,8 +95,9 @@ def test_fuzz_idx(request, size, gz):
 def test_fuzz_csv_rows(request, size):
     def case(data):
         width = data.draw(st.integers(1, 4))
-        rows = data.draw(st.lists(st.lists(st.floats(-1e30, 1e30).map(lambda v: float(np.float32(v))), min_size=width,
-                                           max_size=width), min_size=1, max_size=6))
+        value = st.floats(-1e30, 1e30).map(lambda v: float(np.float32(v)))
+        rows = data.draw(st.lists(st.lists(value, min_size=width, max_size=width), min_size=1,
+                                  max_size=6))
         header = data.draw(st.booleans())
         lines = ([",".join(f"c{i}" for i in range(width))] if header else []) + [
             ",".join(repr(v) for v in row) for row in rows]

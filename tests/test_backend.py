@@ -5,7 +5,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.autograd.engine import sum_to
-from chainrule.backend import sum_rows
+from chainrule.backend import sum_rows, unshared
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int64])
@@ -57,3 +57,16 @@ def test_broadcast_bias_gradient_against_torch():
     ((tx @ tw + tb).tanh().sum()).backward()
     for c, t in ((cx, tx), (cw, tw), (cb, tb)):
         np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_unshared_counts_only_the_holders_the_caller_names():
+    array = np.ones(3)
+    assert unshared(array, 1)  # this local alone
+    other = array
+    assert not unshared(array, 1) and unshared(array, 2)
+    del other
+    assert not unshared(array[1:], 5)  # a view never owns its memory
+    held = [array]
+    assert not unshared(array, 1)
+    held.clear()
+    assert unshared(array, 1)

@@ -312,3 +312,15 @@ def test_a_transpose_of_a_square_matrix_is_not_printed_as_an_elementwise_product
     # upstream [[1, 10], [100, 1000]] goes back transposed: it is not upstream · ones
     assert "(each element of x gets the upstream gradient" in line
     assert line.split(" = ")[-1].split("  (")[0] == trace._fmt(x.grad.data)
+
+
+@pytest.mark.parametrize("op, local", [("sin", np.cos), ("cos", lambda v: -np.sin(v)),
+                                       ("log1p", lambda v: 1 / (1 + v)), ("expm1", np.exp)])
+def test_ops_added_after_the_name_lists_show_their_local_gradients(op, local):
+    """sin, cos, log1p and expm1 were missing from trace's hand-kept list of elementwise ops;
+    each op now declares it on its class."""
+    v = np.array([0.1, 0.5, 0.9])
+    x = cr.tensor(v, requires_grad=True)
+    step = trace.trace(lambda: getattr(x, op)().sum(), names={"x": x}).steps[-1]
+    assert step.op.lower() == op and step.elementwise
+    np.testing.assert_allclose(step.local_grads[0], local(v), rtol=1e-12)

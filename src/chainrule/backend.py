@@ -5,6 +5,8 @@ on NumPy arrays today and on CuPy (CUDA) arrays once a GPU backend is added, as 
 ``get_array_module``. CuPy is never imported unless a CuPy array is actually handed to us.
 """
 
+import sys
+
 import numpy as np
 
 
@@ -44,3 +46,32 @@ def sum_rows(matrix):
         ones = _ones_cache[key] = np.ones(matrix.shape[0], matrix.dtype)
         ones.flags.writeable = False
     return ones @ matrix
+
+
+_getrefcount = sys.getrefcount
+
+
+def unshared(array, holders):
+    """True when nobody but the caller's ``holders`` known references holds ``array`` (and it
+    owns its memory): then the caller may keep, move or write into it and no one can tell.
+
+    Pass the array as a local variable and count that variable among the holders: the engine's
+    ``unshared(g, 2)`` is the tuple ``backward`` returned plus its local ``g``; the optimizer's
+    ``unshared(data, 2)`` is the parameter's ``.data`` slot plus a local. torch's AccumulateGrad
+    makes the same check before it keeps a gradient without copying.
+    """
+    return array.base is None and _getrefcount(array) - _CALL_REFERENCES <= holders
+
+
+def _references_seen_in_a_call():
+    """How many references a call shaped like ``unshared(local, n)`` adds to what it counts:
+    measured once, not assumed, since Python versions count the call's own references
+    differently."""
+    def seen(array, holders):
+        return _getrefcount(array)
+
+    array = np.empty(1)  # one holder: this local
+    return seen(array, 1) - 1
+
+
+_CALL_REFERENCES = _references_seen_in_a_call()

@@ -80,6 +80,8 @@ class Step:
     elementwise: bool
     root_name: str = "f"
     max_elements: int = 6
+    moves_elements: bool = False  # the op's own declaration (Function.moves_elements)
+    infix: str = None  # the op's symbol in an expression (Function.infix), e.g. "+"
 
     def chain_rule(self, i: int) -> str:
         """``df/dx = df/dq · dq/dx = -4 · 1 = -4`` for input ``i`` (or why there is none)."""
@@ -92,7 +94,7 @@ class Step:
         if local is None:
             return head + f"(Jacobian of {self.op}) = {fmt(self.sent[i])}"
         upstream = np.asarray(self.upstream)
-        if self.op in MOVING_OPS and upstream.size > 1:
+        if self.moves_elements and upstream.size > 1:
             # upstream has the output's layout and local the input's: not an elementwise product
             # (even where the shapes agree, as for x.T of a square x or a flip)
             return head + (f"{fmt(local)} = {fmt(self.sent[i])}  (each element of {x} gets the "
@@ -111,25 +113,6 @@ class _Record:
                  "upstream", "local", "sent", "elementwise")
 
 
-# Ops where every input element reaches exactly one output element, so backward with an upstream
-# of ones returns d(output)/d(input) element by element. Others (MatMul, Linear, Softmax, ...)
-# mix elements; for them this holds only when the output is a single number.
-PER_ELEMENT_OPS = frozenset({
-    "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Cast", "Identity", "Exp", "Log", "Sqrt", "Abs",
-    "Clip", "Maximum", "Minimum", "Where", "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU",
-    "Sum", "Mean", "Max", "Min", "Reshape", "Permute", "BroadcastTo", "GetItem", "Concatenate",
-    "Stack", "Dropout", "Amax", "Amin", "Prod", "LogSumExp", "Flip", "Roll", "Repeat", "Gather",
-    "IndexSelect", "TakeAlongAxis",
-})
-
-
-# Per-element ops that move, select or reduce elements: their upstream gradient is laid out like
-# the output, their local gradient like the input.
-MOVING_OPS = frozenset({"Sum", "Mean", "Max", "Min", "Reshape", "Permute", "GetItem",
-                        "Concatenate", "Stack", "Amax", "Amin", "Prod", "LogSumExp", "Flip",
-                        "Roll", "Repeat", "Gather", "IndexSelect", "TakeAlongAxis"})
-
-
 def _copy(a):
     return None if a is None else np.array(a, copy=True)
 
@@ -137,7 +120,7 @@ def _copy(a):
 def _local_gradients(node, upstream):
     """d(output)/d(input) per input, from the node's own backward run on an upstream of ones."""
     out = node.output
-    elementwise = node.name in PER_ELEMENT_OPS or (out is not None and out.data.size == 1)
+    elementwise = node.elementwise or (out is not None and out.data.size == 1)
     if not elementwise:
         return None, False
     try:
@@ -156,15 +139,9 @@ def _local_gradients(node, upstream):
     return tuple(local), True
 
 
-# Ops whose non-tensor arguments are operands in the math (x + 1, max(x, 0), clip(x, 0, 1)),
-# not settings such as an axis or a slope: these are shown as inputs of the node.
-NUMBER_OPERAND_OPS = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum", "Clip",
-                                "Where"})
-
-
 def shows_constant(node, i):
     """Is input ``i`` of ``node`` a constant operand (the 1 in ``x + 1``) to show?"""
-    return node.name in NUMBER_OPERAND_OPS and i in node.constants
+    return node.number_operands and i in node.constants
 
 
 def constant_input(node, i):
@@ -289,7 +266,8 @@ class Trace:
                     output=r.output_value, input_names=labels, inputs=r.input_values,
                     upstream=r.upstream, local_grads=r.local, sent=r.sent,
                     elementwise=r.elementwise, root_name=root_name,
-                    max_elements=self.max_elements,
+                    max_elements=self.max_elements, moves_elements=r.node.moves_elements,
+                    infix=r.node.infix,
                 ))
         return self._steps
 
@@ -422,9 +400,6 @@ def trace(fn, names=None, gradient=None, max_elements: int = 6) -> Trace:
 
 
 # -- formatting ---------------------------------------------------------------------------------
-_INFIX = {"Add": "+", "Sub": "-", "Mul": "·", "Div": "/", "Pow": "**", "MatMul": "@"}
-
-
 def _fmt(a, max_elements=6) -> str:
     """A number as ``-4``/``0.1966``, a small array in full, a big one as its shape and norm."""
     if a is None:
@@ -449,10 +424,10 @@ def _expression(step, names=True) -> str:
     as an axis (no name) are left out."""
     args = [n if names or v is None else _fmt(v, step.max_elements)
             for n, v in zip(step.input_names, step.inputs) if n is not None]
-    if step.op in _INFIX and len(args) == 2:
+    if step.infix and len(args) == 2:
         if step.op == "Pow" and args[0].startswith("-"):
             args[0] = f"({args[0]})"  # -3 ** 2 reads as -(3²)
-        return f"{args[0]} {_INFIX[step.op]} {args[1]}"
+        return f"{args[0]} {step.infix} {args[1]}"
     if step.op == "Neg" and len(args) == 1:
         return f"-{args[0]}" if names else f"-({args[0]})"
     return f"{step.op.lower()}({', '.join(args)})"

@@ -142,27 +142,18 @@ def module_to_dot(module, input_shape, batch_size=1):
     """A network one box per layer (``module.named_children()``), each with its output shape
     and parameter count, found by running one zero batch of ``input_shape`` through it."""
     from .autograd.grad_mode import no_grad
+    from .nn.recording import record_outputs
     from .tensor import Tensor
 
-    calls = []
     children = list(module.named_children()) or [("", module)]
-    for child_name, child in children:
-        def recording_forward(*args, _child=child, _name=child_name, _forward=child.forward):
-            out = _forward(*args)
-            calls.append((_name, _child, tuple(getattr(out, "shape", ()))))
-            return out
-
-        child.forward = recording_forward  # an instance attribute, removed below
     was_training = module.training
     try:
         module.eval()
-        with no_grad():
-            x = Tensor(np.zeros((batch_size, *tuple(input_shape)), dtype=np.float32))
-            module(x)
+        with no_grad(), record_outputs(module, children) as records:
+            module(Tensor(np.zeros((batch_size, *tuple(input_shape)), dtype=np.float32)))
     finally:
-        for _, child in children:
-            child.__dict__.pop("forward", None)
         module.train(was_training)
+    calls = [(name, child, tuple(getattr(out, "shape", ()))) for name, child, out in records]
     first = _quote(["input", f"shape (N, {_dims(input_shape)})"])
     lines = ["digraph model {", "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=11];',
              f'  input [label={first}, shape=ellipse, style=filled, fillcolor="#cfe2f3"];']

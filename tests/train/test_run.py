@@ -39,6 +39,11 @@ def test_make_optimizer_uses_the_optimizers_default_rate_unless_given():
     assert recipes.make_optimizer("sgd", [w], lr=0.5).defaults["lr"] == 0.5
 
 
+def test_the_cli_turns_the_batched_update_on():
+    w = cr.tensor([1.0], requires_grad=True)
+    assert all(recipes.make_optimizer(name, [w]).defaults["foreach"] for name in recipes.OPTIMIZERS)
+
+
 @pytest.mark.parametrize("task", ["binary", "multiclass"])
 def test_predicted_probabilities_are_the_models_sigmoid_or_softmax(tmp_path, task):
     run.train_run(dataset="moons", task=task, epochs=1, hidden=(8,), out=str(tmp_path), verbose=0,

@@ -10,15 +10,13 @@
 """
 
 import math
-import sys
 
 import numpy as np
 
-from ..backend import sum_rows
+from ..backend import sum_rows, unshared
 from ..errors import ShapeError
 from .anomaly import AnomalyMode, check_finite
 
-_getrefcount = sys.getrefcount
 _new = object.__new__
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -186,9 +184,9 @@ def run_backward(root, grad, retain_graph=False):
                 sent[i] = gi
             fn = t.grad_fn
             if fn is None:
-                # A leaf: take the array if nobody else holds it (refs: grads, gi, the call),
+                # A leaf: take the array if nobody else holds it (holders: grads and gi),
                 # copy it otherwise, so two leaves never share one .grad buffer.
-                if not fresh and (gi.base is not None or _getrefcount(gi) > 3):
+                if not fresh and not unshared(gi, 2):
                     gi = gi.copy()
                 _accumulate_leaf(t, gi)
             else:

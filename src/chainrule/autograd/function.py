@@ -19,10 +19,23 @@ gradient times the upstream one (the chain rule). The two sit side by side in on
 
 As in ``torch.autograd.Function`` the ctx is the node itself. Unlike torch, ``forward`` and
 ``backward`` receive and return raw arrays (NumPy today): inside a gate you do plain array math, and
-no graph is recorded there. Non-tensor arguments (Python numbers, axes, flags) pass through to
-``forward`` unchanged and get no gradient (the node keeps them as ``constants``); ``backward``
-returns one gradient (or None) per positional argument. Gradients of broadcast inputs may keep
-the broadcast shape: the engine sums them back to each input's shape in one place.
+no graph is recorded there.
+
+Every op follows one convention:
+
+- ``backward`` returns one entry per positional input of ``forward``, in order (a tuple, or the
+  bare gradient when there is one input); ``None`` for a setting (an axis, a slope, a number)
+  and for an input nobody needs.
+- Non-tensor arguments pass through to ``forward`` unchanged and get no gradient (the node keeps
+  them as ``constants``).
+- ``ctx.needs_grad(i)`` says whether input ``i`` wants a gradient: test it to skip the work.
+- The arrays ``backward`` needs go through ``ctx.save_for_backward(...)`` (freed after backward);
+  settings it needs may be ctx attributes (``ctx.axis = axis``).
+- Gradients of broadcast inputs may keep the broadcast shape: the engine sums them back to each
+  input's shape in one place.
+- The class line declares what tools need to know about the op (``elementwise``,
+  ``moves_elements``, ``number_operands``, ``infix``, explained below): trace and viz read them
+  there. A test checks that every op of the library declares all four.
 """
 
 import weakref
@@ -35,6 +48,7 @@ from .grad_mode import GradMode
 
 _ndarray = np.ndarray
 _float64 = np.dtype(np.float64)
+DECLARATIONS = ("elementwise", "moves_elements", "number_operands", "infix")
 
 
 class Function:
@@ -49,6 +63,31 @@ class Function:
     # Integers combined with Python floats give float32 (torch's default), not NumPy's float64;
     # an op whose job is to choose the dtype (Cast) turns this off.
     float32_by_default = True
+
+    # -- what tools (trace, viz) know about an op, declared on its class line --------------------
+    # class Add(Function, elementwise=True, moves_elements=False, number_operands=True, infix="+")
+    #
+    # elementwise: every input element reaches exactly one output element, so backward on an
+    #   upstream of ones gives d(output)/d(input) element by element (Add, Tanh, Sum; not MatMul).
+    # moves_elements: an elementwise op that moves, selects or reduces elements (Sum, Reshape):
+    #   its upstream gradient is laid out like the output, its local gradient like the input.
+    # number_operands: its non-tensor arguments are operands (the 1 of x + 1), not settings.
+    # infix: its symbol between two operands in a written-out expression ("+"), or None.
+    elementwise = False
+    moves_elements = False
+    number_operands = False
+    infix = None
+    declared = frozenset()  # which of the four the class (or an op it extends) declared
+
+    def __init_subclass__(cls, **declarations):
+        unknown = set(declarations) - set(DECLARATIONS)
+        if unknown:
+            raise TypeError(f"{cls.__name__}: an op declares {', '.join(DECLARATIONS)}; "
+                            f"not {', '.join(sorted(unknown))}")
+        super().__init_subclass__()
+        for name, value in declarations.items():
+            setattr(cls, name, value)
+        cls.declared = cls.declared | frozenset(declarations)
 
     # -- the two methods an op writes -------------------------------------------------------
     @staticmethod

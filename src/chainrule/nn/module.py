@@ -2,9 +2,12 @@
 
 A module owns parameters (its weights and biases) and child modules, found by attribute
 assignment (``self.fc = Linear(2, 3)``), kept in insertion order so ``parameters()`` and
-``state_dict()`` always list them the same way. ``model(x)`` calls ``forward(x)``.
+``state_dict()`` always list them the same way. ``model(x)`` calls ``forward(x)``, with the
+forward hooks around it when any are registered (tools that watch a layer hook in; they never
+replace its ``forward``).
 """
 
+import itertools
 from collections import OrderedDict
 
 import numpy as np
@@ -14,6 +17,26 @@ from ..tensor import Tensor
 from .parameter import Parameter
 
 
+class RemovableHandle:
+    """What ``register_forward_hook`` returns: ``handle.remove()`` takes the hook off again
+    (also as a context manager: the hook is on inside the ``with`` block)."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
 class Module:
     """Base class for layers and models, with torch's ``nn.Module`` interface."""
 
@@ -21,6 +44,8 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_pre_hooks", {})  # handle id -> hook(module, args)
+        object.__setattr__(self, "_forward_hooks", {})  # handle id -> hook(module, args, output)
 
     # Parameters and children are plain attributes too, so reading them costs nothing extra.
     def __setattr__(self, name, value):
@@ -72,7 +97,41 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._forward_hooks or self._forward_pre_hooks:  # the one check when none are on
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args, kwargs):
+        """torch's order: each pre-hook may replace the inputs, then ``forward``, then each
+        forward hook may replace the output (a hook that returns None changes nothing)."""
+        for hook in list(self._forward_pre_hooks.values()):
+            new_args = hook(self, args)
+            if new_args is not None:
+                args = new_args if isinstance(new_args, tuple) else (new_args,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            new_output = hook(self, args, output)
+            if new_output is not None:
+                output = new_output
+        return output
+
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before each ``forward``; a non-None return replaces
+        ``args`` (a single value becomes a 1-tuple). Returns a handle with ``.remove()``."""
+        return self._add_hook(self._forward_pre_hooks, hook, "register_forward_pre_hook")
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, args, output)`` after each ``forward``; a non-None return
+        replaces the output. Returns a handle with ``.remove()``."""
+        return self._add_hook(self._forward_hooks, hook, "register_forward_hook")
+
+    @staticmethod
+    def _add_hook(hooks, hook, who):
+        if not callable(hook):
+            raise TypeError(f"{who}: the hook must be callable, got a {type(hook).__name__}")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def train(self, mode=True):
         """Training mode (dropout active); ``eval()`` switches it off. Returns self."""

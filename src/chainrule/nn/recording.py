@@ -1,8 +1,9 @@
 """Seeing what each layer outputs, without changing any layer's code.
 
-``record_outputs(model)`` wraps the ``forward`` of every leaf module for the duration of a
-``with`` block and collects (name, module, output). ``summary`` uses it for output shapes and the
-diagnostics for activation statistics. Nothing is paid outside the block.
+``record_outputs(model)`` puts a forward hook on every leaf module (or on the ``modules`` given)
+for the duration of a ``with`` block and collects (name, module, output). ``summary`` uses it for
+output shapes, the diagnostics for activation statistics and ``viz.module_to_dot`` for one box per
+layer. The hooks come off when the block ends: nothing is paid outside it.
 """
 
 import contextlib
@@ -15,20 +16,18 @@ def leaf_modules(model):
 
 
 @contextlib.contextmanager
-def record_outputs(model):
+def record_outputs(model, modules=None):
+    """Yield a list that fills with (name, module, output), one entry per call of a watched
+    module, in call order. ``modules`` is a list of (name, module); by default the leaves."""
     records = []
-    wrapped = []
-    for name, module in leaf_modules(model):
-        def recording_forward(*args, _module=module, _name=name, _forward=module.forward,
-                              **kwargs):
-            out = _forward(*args, **kwargs)
-            records.append((_name, _module, out))
-            return out
+    handles = []
+    for name, module in leaf_modules(model) if modules is None else modules:
+        def record(module, args, output, _name=name):
+            records.append((_name, module, output))
 
-        module.forward = recording_forward  # an instance attribute, removed below
-        wrapped.append(module)
+        handles.append(module.register_forward_hook(record))
     try:
         yield records
     finally:
-        for module in wrapped:
-            module.__dict__.pop("forward", None)
+        for handle in handles:
+            handle.remove()

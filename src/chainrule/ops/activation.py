@@ -20,7 +20,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 
 
-class Step(Function):
+class Step(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """The perceptron's step function. Its derivative is 0 everywhere it exists, so no gradient
     flows through it: this is why the notes replace it by sigmoid before backpropagation."""
 
@@ -50,7 +50,7 @@ def sigmoid_array(x):
     return xp.reciprocal(y, out=y)
 
 
-class Sigmoid(Function):
+class Sigmoid(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = 1 / (1 + e⁻ˣ);  dy/dx = y·(1 − y)."""
 
     @staticmethod
@@ -68,7 +68,7 @@ class Sigmoid(Function):
         return local
 
 
-class Tanh(Function):
+class Tanh(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = tanh x;  dy/dx = 1 − y²."""
 
     @staticmethod
@@ -87,7 +87,7 @@ class Tanh(Function):
         return local
 
 
-class ReLU(Function):
+class ReLU(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = max(0, x);  dy/dx = 1 for x > 0 and 0 for x ≤ 0 (at the kink we take 0, as torch)."""
 
     @staticmethod
@@ -102,7 +102,8 @@ class ReLU(Function):
         return g * (y > 0)
 
 
-class LeakyReLU(Function):
+class LeakyReLU(Function, elementwise=True, moves_elements=False, number_operands=False,
+                infix=None):
     """y = x for x > 0 else slope·x;  dy/dx = 1 or slope (slope at x = 0, as torch)."""
 
     @staticmethod
@@ -117,7 +118,7 @@ class LeakyReLU(Function):
         return get_array_module(g).where(x > 0, g, g * ctx.slope), None
 
 
-class ELU(Function):
+class ELU(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = x for x > 0 else α(eˣ − 1);  dy/dx = 1 or α·eˣ = y + α."""
 
     @staticmethod
@@ -157,7 +158,7 @@ def log_softmax_array(x, axis):
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-class Softmax(Function):
+class Softmax(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """yᵢ = eˣⁱ / Σⱼ eˣʲ;  dL/dxᵢ = yᵢ·(gᵢ − Σⱼ gⱼ·yⱼ)."""
 
     @staticmethod
@@ -174,7 +175,8 @@ class Softmax(Function):
         return gy - y * gy.sum(axis=ctx.dim, keepdims=True), None
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Function, elementwise=False, moves_elements=False, number_operands=False,
+                 infix=None):
     """yᵢ = xᵢ − log Σⱼ eˣʲ;  dL/dxᵢ = gᵢ − softmaxᵢ·Σⱼ gⱼ."""
 
     @staticmethod

@@ -7,7 +7,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 
 
-class Add(Function):
+class Add(Function, elementwise=True, moves_elements=False, number_operands=True, infix="+"):
     """z = a + b;  dz/da = 1, dz/db = 1: the upstream gradient passes through unchanged."""
 
     @staticmethod
@@ -19,7 +19,7 @@ class Add(Function):
         return g, g
 
 
-class Sub(Function):
+class Sub(Function, elementwise=True, moves_elements=False, number_operands=True, infix="-"):
     """z = a − b;  dz/da = 1, dz/db = −1."""
 
     @staticmethod
@@ -31,7 +31,7 @@ class Sub(Function):
         return g, (-g if ctx.needs_grad(1) else None)
 
 
-class Mul(Function):
+class Mul(Function, elementwise=True, moves_elements=False, number_operands=True, infix="·"):
     """z = a·b;  dz/da = b, dz/db = a (each input's gradient is the *other* input times g)."""
 
     @staticmethod
@@ -45,7 +45,7 @@ class Mul(Function):
         return (g * b if ctx.needs_grad(0) else None), (g * a if ctx.needs_grad(1) else None)
 
 
-class Div(Function):
+class Div(Function, elementwise=True, moves_elements=False, number_operands=True, infix="/"):
     """z = a / b;  dz/da = 1/b, dz/db = −a/b²."""
 
     @staticmethod
@@ -61,7 +61,7 @@ class Div(Function):
         return ga if ctx.needs_grad(0) else None, gb
 
 
-class Neg(Function):
+class Neg(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """z = −a;  dz/da = −1."""
 
     @staticmethod
@@ -73,7 +73,7 @@ class Neg(Function):
         return -g
 
 
-class Pow(Function):
+class Pow(Function, elementwise=True, moves_elements=False, number_operands=True, infix="**"):
     """z = aᵇ;  dz/da = b·aᵇ⁻¹, dz/db = aᵇ·ln a (only asked for when b is a tensor).
 
     At a = 0 both formulas meet 0·∞; as torch, dz/da is taken as 0 where b = 0 and dz/db as 0
@@ -103,7 +103,7 @@ class Pow(Function):
         return ga, gb
 
 
-class Cast(Function):
+class Cast(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """z = a as another dtype;  the gradient is cast back to a's dtype by the engine."""
 
     float32_by_default = False
@@ -119,7 +119,7 @@ class Cast(Function):
         return g, None
 
 
-class Identity(Function):
+class Identity(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = x;  dy/dx = 1. A copy that stays in the graph (``clone``, the identity activation)."""
 
     @staticmethod

@@ -8,7 +8,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 
 
-class Exp(Function):
+class Exp(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = eˣ;  dy/dx = eˣ = y (the output is saved, not recomputed). Past the dtype's range
     eˣ is inf, the right limit (as torch), so NumPy's overflow warning is silenced."""
 
@@ -26,7 +26,7 @@ class Exp(Function):
         return g * y
 
 
-class Log(Function):
+class Log(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = ln x;  dy/dx = 1/x. At x = 0 these are −inf and inf, the right limits (as torch), so
     NumPy's divide-by-zero warning is silenced."""
 
@@ -44,7 +44,7 @@ class Log(Function):
             return g / x
 
 
-class Sqrt(Function):
+class Sqrt(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = √x;  dy/dx = 1/(2√x), inf at x = 0 as in torch (no divide-by-zero warning)."""
 
     @staticmethod
@@ -60,7 +60,7 @@ class Sqrt(Function):
             return g / (2 * y)
 
 
-class Abs(Function):
+class Abs(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = |x|;  dy/dx = sign(x), taken as 0 at x = 0 (as torch does)."""
 
     @staticmethod
@@ -74,7 +74,7 @@ class Abs(Function):
         return g * get_array_module(x).sign(x)
 
 
-class Sin(Function):
+class Sin(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = sin x;  dy/dx = cos x."""
 
     @staticmethod
@@ -88,7 +88,7 @@ class Sin(Function):
         return g * get_array_module(x).cos(x)
 
 
-class Cos(Function):
+class Cos(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = cos x;  dy/dx = −sin x."""
 
     @staticmethod
@@ -102,7 +102,7 @@ class Cos(Function):
         return -g * get_array_module(x).sin(x)
 
 
-class Log1p(Function):
+class Log1p(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = ln(1 + x), accurate for tiny x;  dy/dx = 1/(1 + x). At x = −1 these are −inf and inf,
     as torch, without NumPy's divide-by-zero warning."""
 
@@ -120,7 +120,7 @@ class Log1p(Function):
             return g / (1 + x)
 
 
-class Expm1(Function):
+class Expm1(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = eˣ − 1, accurate for tiny x;  dy/dx = eˣ = y + 1. Overflow gives inf, as torch,
     without NumPy's warning."""
 
@@ -138,7 +138,7 @@ class Expm1(Function):
         return g * (y + 1)
 
 
-class Sign(Function):
+class Sign(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = sign x (−1, 0 or 1);  dy/dx = 0 wherever it exists, so no gradient flows (as torch)."""
 
     @staticmethod
@@ -151,7 +151,7 @@ class Sign(Function):
         return get_array_module(g).zeros(ctx.shape, dtype=g.dtype)
 
 
-class Clip(Function):
+class Clip(Function, elementwise=True, moves_elements=False, number_operands=True, infix=None):
     """y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else 0 (torch's clamp).
     Tensor bounds get the rest, as in torch: dy/dlo = 1 where x < lo ≤ hi, dy/dhi = 1 where
     max(x, lo) > hi (so a lower bound above the upper one passes it to the upper one)."""
@@ -177,7 +177,7 @@ class Clip(Function):
         return g * inside, g_lo, g_hi
 
 
-class Maximum(Function):
+class Maximum(Function, elementwise=True, moves_elements=False, number_operands=True, infix=None):
     """y = max(a, b) elementwise;  the larger input gets g, a tie splits it half and half."""
 
     @staticmethod
@@ -195,7 +195,7 @@ class Maximum(Function):
         return ga, gb
 
 
-class Minimum(Function):
+class Minimum(Function, elementwise=True, moves_elements=False, number_operands=True, infix=None):
     """y = min(a, b) elementwise;  the smaller input gets g, a tie splits it half and half."""
 
     @staticmethod
@@ -213,7 +213,7 @@ class Minimum(Function):
         return ga, gb
 
 
-class Where(Function):
+class Where(Function, elementwise=True, moves_elements=False, number_operands=True, infix=None):
     """y = a where cond else b;  g flows to a where cond holds and to b elsewhere."""
 
     @staticmethod

@@ -12,7 +12,7 @@ from ..backend import sum_rows
 from ..errors import ShapeError
 
 
-class Linear(Function):
+class Linear(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """y = x Wᵀ + b for x of shape (..., in_features)."""
 
     @staticmethod
@@ -44,14 +44,13 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
-        x_in, w_in, b_in = ctx.inputs
-        gx = g @ weight if x_in is not None and x_in.requires_grad else None
+        gx = g @ weight if ctx.needs_grad(0) else None
         gw = gb = None
         if g.ndim > 2:
             g = g.reshape(-1, g.shape[-1])
             x = x.reshape(-1, x.shape[-1])
-        if w_in is not None and w_in.requires_grad:
+        if ctx.needs_grad(1):
             gw = g.T @ x if g.ndim == 2 else g[:, None] * x[None, :]
-        if b_in is not None and b_in.requires_grad:
+        if ctx.needs_grad(2):
             gb = sum_rows(g) if g.ndim == 2 else g
         return gx, gw, gb

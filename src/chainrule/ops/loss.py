@@ -63,7 +63,7 @@ def _spread(g, ctx):
 
 
 
-class SSE(Function):
+class SSE(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """The notes' sum of squares for error: L = ½·Σ(y − t)²;  dL/dy = y − t."""
 
     @staticmethod
@@ -80,7 +80,7 @@ class SSE(Function):
         return gy, (-gy if ctx.needs_grad(1) else None)
 
 
-class MSE(Function):
+class MSE(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """L = mean((y − t)²);  dL/dy = 2(y − t)/n."""
 
     @staticmethod
@@ -133,7 +133,8 @@ def check_class_indices(op, logits_shape, target):
         )
 
 
-class CrossEntropy(Function):
+class CrossEntropy(Function, elementwise=False, moves_elements=False, number_operands=False,
+                   infix=None):
     """Softmax and cross-entropy as one node, on logits z.
 
     With class indices c:        L = −log softmax(z)[c]    dL/dz = softmax(z) − onehot(c)
@@ -183,7 +184,7 @@ class CrossEntropy(Function):
         return g * gz, None, None
 
 
-class NLLLoss(Function):
+class NLLLoss(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """Negative log-likelihood on log-probabilities: L = −logp[c];  dL/dlogp = −onehot(c)."""
 
     @staticmethod
@@ -215,7 +216,7 @@ class NLLLoss(Function):
         return (_class_axis_back(flat, shape) if len(shape) > 1 else flat[0]), None, None
 
 
-class BCE(Function):
+class BCE(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """Binary cross-entropy on probabilities p: L = −t·log p − (1 − t)·log(1 − p).
 
     As in torch each log is clamped at −100, so p = 0 or 1 gives a large finite loss, not inf.
@@ -242,7 +243,8 @@ class BCE(Function):
         return gp, gt, None
 
 
-class BCEWithLogits(Function):
+class BCEWithLogits(Function, elementwise=False, moves_elements=False, number_operands=False,
+                    infix=None):
     """Sigmoid and binary cross-entropy as one node, on logits z.
 
     L = max(z, 0) − z·t + log(1 + e^−|z|)  (the same value, with no overflow for any z)

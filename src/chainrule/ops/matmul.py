@@ -8,7 +8,7 @@ axis is dropped again from its gradient.
 from ..autograd.function import Function
 
 
-class MatMul(Function):
+class MatMul(Function, elementwise=False, moves_elements=False, number_operands=False, infix="@"):
     """C = A @ B;  dA = G @ Bᵀ, dB = Aᵀ @ G (batch axes that were broadcast are summed)."""
 
     @staticmethod
@@ -19,7 +19,6 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        a_inputs, b_inputs = ctx.inputs
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         # b's axis first: for vector @ vector g is 0-d and needs an axis before a's can go in
@@ -28,11 +27,11 @@ class MatMul(Function):
         if a.ndim == 1:
             g = g[..., None, :]
         ga = gb = None
-        if a_inputs is not None and a_inputs.requires_grad:
+        if ctx.needs_grad(0):
             ga = g @ b2.swapaxes(-1, -2)
             if a.ndim == 1:
                 ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
-        if b_inputs is not None and b_inputs.requires_grad:
+        if ctx.needs_grad(1):
             gb = a2.swapaxes(-1, -2) @ g
             if b.ndim == 1:
                 gb = gb.reshape(gb.shape[:-1])

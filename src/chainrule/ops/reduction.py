@@ -68,7 +68,7 @@ def _expand(g, shape, axes, keepdims):
     return g
 
 
-class Sum(Function):
+class Sum(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = Σ x;  dy/dx = 1: every element that was summed receives the upstream gradient."""
 
     @staticmethod
@@ -84,7 +84,7 @@ class Sum(Function):
         return get_array_module(g).broadcast_to(g, ctx.shape)
 
 
-class Mean(Function):
+class Mean(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = (1/n) Σ x;  dy/dx = 1/n."""
 
     @staticmethod
@@ -103,7 +103,7 @@ class Mean(Function):
         return get_array_module(g).broadcast_to(g, ctx.shape)
 
 
-class Max(Function):
+class Max(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = max x;  dy/dx = 1 at the maximum (shared evenly by ties), 0 elsewhere."""
 
     pick = "max"
@@ -138,7 +138,7 @@ class Min(Max):
     pick = "min"
 
 
-class Norm(Function):
+class Norm(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """y = √(Σ x²) over ``axes``;  dy/dx = x / y, taken as 0 where y = 0 (as torch does), so a
     zero vector's norm does not send NaN back."""
 
@@ -158,7 +158,8 @@ class Norm(Function):
         return xp.where(y > 0, g * x / safe, 0), None, None
 
 
-class StdFromVariance(Function):
+class StdFromVariance(Function, elementwise=False, moves_elements=False, number_operands=False,
+                      infix=None):
     """y = √v, v a variance;  dy/dv = 1/(2y), taken as 0 where y = 0 (as torch's std does), so
     the std of equal values sends back 0, not NaN (a plain sqrt would give inf·0)."""
 
@@ -183,7 +184,7 @@ class Amin(Min):
     """torch's amin: y = min x over dims;  dy/dx = 1 at the minimum, ties share it evenly."""
 
 
-class LogSumExp(Function):
+class LogSumExp(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = log Σ eˣ, computed as m + log Σ eˣ⁻ᵐ with m = max x so no eˣ overflows;
     dy/dx = eˣ⁻ʸ (the softmax of x). As in torch, where y is ±inf that gives NaN."""
 
@@ -219,7 +220,7 @@ def products_of_the_others(x, axis):
     return xp.moveaxis(before * after, -1, axis)
 
 
-class Prod(Function):
+class Prod(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = Π x over one axis (or all elements);  dy/dxᵢ = Π_{j≠i} xⱼ, the product of the others,
     found from running products rather than y/xᵢ, so it stays right when x holds zeros."""
 

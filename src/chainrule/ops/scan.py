@@ -8,7 +8,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 
 
-class CumSum(Function):
+class CumSum(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """yᵢ = Σ_{j≤i} xⱼ along ``axis``;  dL/dxⱼ = Σ_{i≥j} gᵢ, the cumsum of g run backwards."""
 
     @staticmethod

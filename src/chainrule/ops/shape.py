@@ -9,7 +9,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 
 
-class Reshape(Function):
+class Reshape(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = x viewed with another shape;  the gradient is g viewed with x's shape."""
 
     @staticmethod
@@ -22,7 +22,7 @@ class Reshape(Function):
         return g.reshape(ctx.shape), None
 
 
-class Permute(Function):
+class Permute(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = x with its axes reordered;  the gradient is g with the inverse order."""
 
     @staticmethod
@@ -38,7 +38,8 @@ class Permute(Function):
         return g.transpose(inverse), None
 
 
-class BroadcastTo(Function):
+class BroadcastTo(Function, elementwise=True, moves_elements=False, number_operands=False,
+                  infix=None):
     """y = x copied along broadcast axes;  the engine sums g back to x's shape."""
 
     @staticmethod
@@ -84,7 +85,7 @@ def integers_first(index):
     return tuple(first), tuple(then)
 
 
-class GetItem(Function):
+class GetItem(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = x[index];  each picked element's gradient goes back to its place, and an element
     picked several times (repeated integer indices) collects the sum of its gradients."""
 
@@ -111,7 +112,8 @@ class GetItem(Function):
         return grad, None
 
 
-class Concatenate(Function):
+class Concatenate(Function, elementwise=True, moves_elements=True, number_operands=False,
+                  infix=None):
     """y = [x₁, x₂, …] joined along ``axis``;  each input gets its own slice of g."""
 
     @staticmethod
@@ -131,7 +133,7 @@ class Concatenate(Function):
         return (None, *xp.split(g, cuts, axis=ctx.axis))
 
 
-class Stack(Function):
+class Stack(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = [x₁, x₂, …] stacked along a new ``axis``;  input i gets g taken at position i."""
 
     @staticmethod
@@ -145,7 +147,7 @@ class Stack(Function):
         return (None, *(xp.take(g, i, axis=ctx.axis) for i in range(g.shape[ctx.axis])))
 
 
-class Repeat(Function):
+class Repeat(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = x tiled ``reps`` times along each axis (torch's ``repeat``);  each element of x
     appears once per tile, so its gradient is the sum of g over its copies."""
 
@@ -167,7 +169,7 @@ class Repeat(Function):
         return summed.reshape(ctx.shape), None
 
 
-class Flip(Function):
+class Flip(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = x with the order of its elements reversed along ``axes``;  the gradient is g flipped
     back the same way."""
 
@@ -181,7 +183,7 @@ class Flip(Function):
         return get_array_module(g).flip(g, ctx.axes), None
 
 
-class Roll(Function):
+class Roll(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = x shifted cyclically by ``shifts`` along ``axes`` (all elements, flattened, when axes
     is None);  the gradient is g rolled back by the opposite shifts."""
 

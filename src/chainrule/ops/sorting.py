@@ -21,7 +21,8 @@ def sort_order(x, axis, descending=False):
     return (x.shape[axis] - 1 - xp.flip(backwards, axis=axis)).astype(xp.int64)
 
 
-class TakeAlongAxis(Function):
+class TakeAlongAxis(Function, elementwise=True, moves_elements=True, number_operands=False,
+                    infix=None):
     """y = x picked at ``indices`` along ``axis`` (indices from a sort: no element twice);
     dL/dx = g put back where each value was picked from, 0 for elements never picked."""
 

@@ -6,7 +6,7 @@ grows, the effective learning rate only falls (RMSprop's fix: forget old gradien
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_nonnegative, _evaluate
+from .optimizer import Optimizer, _check_nonnegative
 
 
 def adagrad_update(param, grad, state, *, lr, lr_decay=0.0, weight_decay=0.0,
@@ -47,14 +47,19 @@ class Adagrad(Optimizer):
 
     ``lr_decay`` divides η by 1 + (t − 1)·lr_decay at step t; ``weight_decay`` λ adds λ·θ to g.
     A parameter group's own ``initial_accumulator_value`` is honoured (torch uses the
-    constructor's value for every group).
+    constructor's value for every group). ``foreach=True`` updates each group in one batched
+    call (``optim/foreach.py``).
     """
 
+    update = staticmethod(adagrad_update)
+    hyperparameters = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps",
+                       "maximize")
+
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10, *, maximize=False):
+                 eps=1e-10, *, maximize=False, foreach=None):
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps,
-                        maximize=maximize)
+                        maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
 
     def _check_hyperparameters(self, group):
@@ -63,14 +68,3 @@ class Adagrad(Optimizer):
         _check_nonnegative(group, "weight_decay", "weight_decay")
         _check_nonnegative(group, "initial_accumulator_value", "initial_accumulator_value")
         _check_nonnegative(group, "eps", "epsilon")
-
-    def step(self, closure=None):
-        """Take one step for every parameter with a gradient; returns ``closure()``'s loss."""
-        loss = _evaluate(closure)
-        for group in self.param_groups:
-            for param, grad, state in self._updates(group):
-                adagrad_update(param, grad, state, lr=group["lr"], lr_decay=group["lr_decay"],
-                               weight_decay=group["weight_decay"],
-                               initial_accumulator_value=group["initial_accumulator_value"],
-                               eps=group["eps"], maximize=group["maximize"])
-        return loss

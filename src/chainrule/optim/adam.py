@@ -8,7 +8,7 @@ Adam keeps two running averages per weight, of the gradient (m, the direction) a
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_nonnegative, _evaluate
+from .optimizer import Optimizer, _check_nonnegative
 
 
 def adam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
@@ -70,15 +70,25 @@ class Adam(Optimizer):
         θ ← θ − η·m̂ / (√v̂ + ε)
 
     ``weight_decay`` λ adds λ·θ to g (L2); ``amsgrad`` divides by the largest v̂ so far.
+    ``foreach=True`` updates each group in one batched call (``optim/foreach.py``).
     """
 
+    update = staticmethod(adam_update)
+    hyperparameters = ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize")
     _decoupled_weight_decay = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, maximize=False, foreach=None):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize)
+                        amsgrad=amsgrad, maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
+
+    def update_options(self, group):
+        """The group's hyperparameters, with ``betas`` as adam_update's beta1 and beta2."""
+        options = super().update_options(group)
+        options["beta1"], options["beta2"] = options.pop("betas")
+        options["decoupled_weight_decay"] = self._decoupled_weight_decay
+        return options
 
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)
@@ -92,17 +102,6 @@ class Adam(Optimizer):
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta} "
                                  "(must be in [0, 1))")
 
-    def step(self, closure=None):
-        """Take one step for every parameter with a gradient; returns ``closure()``'s loss."""
-        loss = _evaluate(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            for param, grad, state in self._updates(group):
-                adam_update(param, grad, state, lr=group["lr"], beta1=beta1, beta2=beta2,
-                            eps=group["eps"], weight_decay=group["weight_decay"],
-                            amsgrad=group["amsgrad"], maximize=group["maximize"],
-                            decoupled_weight_decay=self._decoupled_weight_decay)
-        return loss
 
 
 class AdamW(Adam):
@@ -118,6 +117,6 @@ class AdamW(Adam):
     _decoupled_weight_decay = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, maximize=False, foreach=None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize)
+                         amsgrad=amsgrad, maximize=maximize, foreach=foreach)

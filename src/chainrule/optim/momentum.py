@@ -18,9 +18,10 @@ class Momentum(SGD):
     """
 
     def __init__(self, params, lr=0.01, momentum=0.9, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False):
+                 nesterov=False, *, maximize=False, foreach=None):
         super().__init__(params, lr=lr, momentum=momentum, dampening=dampening,
-                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                         foreach=foreach)
 
 
 class Nesterov(SGD):
@@ -34,6 +35,8 @@ class Nesterov(SGD):
     Same as ``SGD(params, lr, momentum=0.9, nesterov=True)``.
     """
 
-    def __init__(self, params, lr=0.01, momentum=0.9, weight_decay=0, *, maximize=False):
+    def __init__(self, params, lr=0.01, momentum=0.9, weight_decay=0, *, maximize=False,
+                 foreach=None):
         super().__init__(params, lr=lr, momentum=momentum, dampening=0,
-                         weight_decay=weight_decay, nesterov=True, maximize=maximize)
+                         weight_decay=weight_decay, nesterov=True, maximize=maximize,
+                         foreach=foreach)

@@ -1,32 +1,42 @@
-"""``Optimizer``: the bookkeeping every optimizer shares.
+"""``Optimizer``: the one step loop every optimizer shares, and its bookkeeping.
 
 An optimizer holds ``param_groups`` (a list of dicts: ``'params'`` plus that group's
 hyperparameters, so e.g. the last layer can learn faster than the rest) and ``state`` (a dict from
 each parameter object to what the update remembers about it: a momentum buffer, running averages,
-a step count). The update itself lives in a plain function per optimizer (``sgd_update``,
-``adam_update``, ...) that a subclass's ``step`` calls for each parameter with a gradient.
+a step count). A subclass declares two things: its ``update`` function, a plain function on
+arrays (``sgd_update``, ``adam_update`` …), and the ``hyperparameters`` of a group it reads.
+``step`` is written once, here::
+
+    for group in self.param_groups:
+        for each parameter p with a gradient:
+            update(p.data, p.grad.data, self.state[p], lr=group["lr"], ...)
 
 Like torch.optim, ``step`` updates ``p.data`` in place from ``p.grad.data``: no graph is built.
+With ``foreach=True`` a group is updated in one batched call instead (``foreach.py``).
 """
 
 import math
-import sys
 import warnings
 
 import numpy as np
 
 from ..autograd import enable_grad
 from ..tensor import Tensor
-
-_getrefcount = sys.getrefcount
+from .foreach import foreach_step
 
 
 class Optimizer:
-    """Base class: parameter groups, per-parameter state, ``zero_grad`` and ``state_dict``.
+    """Base class: parameter groups, per-parameter state, the step loop, ``zero_grad`` and
+    ``state_dict``.
 
     ``params`` is an iterable of tensors, or of dicts (parameter groups) each with a ``'params'``
     entry and any hyperparameters that differ from ``defaults``.
     """
+
+    # What a subclass declares: update(param, grad, state, **hyperparameters) changes the array
+    # ``param`` in place, and the group entries it reads, passed by these names.
+    update = None
+    hyperparameters = ()
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
@@ -43,7 +53,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state = {}  # parameter object -> its state dict (keyed by the object, never id())
         self.param_groups = []
-        self._flat = {}  # id(group) -> _FlatGroup: the fast path for groups of small parameters
+        self._flat = {}  # id(group) -> foreach.FlatGroup, for groups with foreach=True
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -103,25 +113,21 @@ class Optimizer:
     # -- the step ------------------------------------------------------------------------------
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement step()")
+        if self.update is None:
+            raise NotImplementedError(f"{type(self).__name__} does not implement step(): declare "
+                                      "its update function (update = staticmethod(...))")
+        loss = _evaluate(closure)
+        for group in self.param_groups:
+            options = self.update_options(group)
+            if group.get("foreach") and foreach_step(self, group, options):
+                continue  # the whole group in one batched update
+            for param, grad, state in self._params_with_grad(group):
+                self.update(param, grad, state, **options)
+        return loss
 
-    def _updates(self, group):
-        """(param array, grad array, state) triples for the update function to apply.
-
-        Per parameter, or — from the second step on, when ``_FlatGroup.build`` finds it pays — a
-        single triple of flat arrays holding the whole group, so the update runs a dozen NumPy
-        calls in all instead of a dozen per parameter (``benchmarks/training_throughput.py``).
-        The layout is checked (and rebuilt if needed) at the start of the step, when no
-        reference from the previous step's update is left.
-        """
-        flat = self._flat.get(id(group))
-        if flat is None or not flat.ready(group, self.state):
-            flat = self._flat[id(group)] = _FlatGroup.build(group, self.state)
-        if flat is None:
-            yield from self._params_with_grad(group)
-            return
-        yield flat.param, flat.gather_grads(), flat.state
-        flat.scatter()
+    def update_options(self, group):
+        """The keyword arguments ``update`` gets for ``group``: its declared hyperparameters."""
+        return {name: group[name] for name in self.hyperparameters}
 
     def _params_with_grad(self, group):
         """(param array, grad array, state) for each parameter of ``group`` with a gradient."""
@@ -209,160 +215,6 @@ class Optimizer:
         self.state = state
         self.param_groups = groups
         self._flat = {}
-
-
-class _FlatGroup:
-    """A parameter group's parameters, gradients and state laid end to end in flat arrays.
-
-    Worth it where NumPy's per-call overhead dominates: many parameters of modest size. The
-    parameters keep their own arrays if a user may hold them: the optimizer then gathers them in,
-    updates the flat copy and writes it back. But when no one else holds a parameter's array (its
-    reference count says so, as the engine checks before keeping a gradient), nobody can tell if
-    it moves: the parameters then become consecutive views of one flat array, which the update
-    changes in place, and only the gradients are copied each step, which pays even for large
-    parameters. Each parameter's state entries are views into the flat state, so
-    ``optimizer.state[p]`` and ``state_dict()`` read exactly what the update wrote.
-    """
-
-    # above this mean size, per-parameter calls cost less than copying parameters in and out
-    MAX_MEAN_SIZE = 4096
-
-    def __init__(self, params, dtype, slices, state_keys, shared_state, span):
-        self.params = params
-        self.slices = slices
-        size = slices[-1][1] if slices else 0
-        self.arrays = [p.data for p in params]  # in place: the views the parameters must keep
-        self.in_place = span is not None
-        self.param = span if self.in_place else np.empty(size, dtype=dtype)
-        self.grad = np.empty(size, dtype=dtype)
-        self.state = shared_state  # flat arrays and the shared scalars ('step')
-        self.views = []
-        self.state_keys = state_keys
-
-    @classmethod
-    def build(cls, group, state):
-        """The flat layout of ``group``, or None when the per-parameter path is the right one."""
-        params = group["params"]
-        if len(params) < 2 or len(set(params)) != len(params):
-            return None
-        if any(p.grad is None or p not in state for p in params):
-            return None  # the first step (no state yet) or a parameter without a gradient
-        dtype = params[0].data.dtype
-        if any(p.data.dtype != dtype for p in params):
-            return None
-        span = _shared_span([p.data for p in params])
-        if span is None and all(map(_unheld, params)):
-            span = _lay_end_to_end(params)
-        if span is None and sum(p.data.size for p in params) > cls.MAX_MEAN_SIZE * len(params):
-            return None
-        states = [state.get(p, {}) for p in params]
-        keys = sorted(states[0])
-        arrays, scalars = [], {}
-        for key in keys:
-            values = [st.get(key, None) for st in states]
-            if all(isinstance(v, np.ndarray) and v.shape == p.data.shape and v.dtype == dtype
-                   for v, p in zip(values, params)):
-                arrays.append(key)
-            elif all(not isinstance(v, np.ndarray) and v == values[0] for v in values):
-                scalars[key] = values[0]
-            else:
-                return None
-        if any(sorted(st) != keys for st in states):
-            return None
-        slices = []
-        start = 0
-        for p in params:
-            slices.append((start, start + p.data.size))
-            start += p.data.size
-        shared = dict(scalars)
-        for key in arrays:
-            shared[key] = np.concatenate([state[p][key].reshape(-1) for p in params])
-        flat = cls(list(params), dtype, slices, arrays, shared, span)
-        for p, (a, b) in zip(params, slices):
-            views = {key: shared[key][a:b].reshape(p.data.shape) for key in arrays}
-            state.setdefault(p, {}).update(views)
-            flat.views.append((state[p], views))
-        return flat
-
-    def ready(self, group, state):
-        """Still the same parameters and arrays, all with gradients, and nobody replaced their
-        state (one pass: this runs every step)."""
-        params = group["params"]
-        if len(params) != len(self.params):
-            return False
-        get = state.get
-        for p, mine, array, (st, views) in zip(params, self.params, self.arrays, self.views):
-            if p is not mine or p.data is not array or get(p) is not st:
-                return False  # another parameter, a new array (.double(), p.data = ...), or state
-            grad = p.grad
-            if grad is None or grad.data.shape != array.shape:
-                return False
-            for key, view in views.items():
-                if st.get(key) is not view:
-                    return False
-        return True
-
-    def gather_grads(self):
-        """Copy the parameters and their gradients into the flat arrays; returns the gradient."""
-        if not self.in_place:
-            np.concatenate([p.data for p in self.params], axis=None, out=self.param)
-        np.concatenate([p.grad.data for p in self.params], axis=None, out=self.grad,
-                       casting="same_kind")
-        return self.grad
-
-    def scatter(self):
-        """Write the updated flat parameters back, and the shared scalars to each state."""
-        if not self.in_place:
-            flat = self.param
-            for p, (a, b) in zip(self.params, self.slices):
-                p.data[...] = flat[a:b].reshape(p.data.shape)
-        scalars = {k: v for k, v in self.state.items() if k not in self.state_keys}
-        for st, _ in self.views:
-            st.update(scalars)
-
-
-def _data_refcount(p):
-    return _getrefcount(p.data)
-
-
-_UNHELD_REFCOUNT = _data_refcount(Tensor(np.zeros(1)))  # measured, not assumed: Pythons differ
-
-
-def _unheld(p):
-    """True when only ``p`` itself refers to its array, which owns its memory."""
-    return p.data.base is None and _data_refcount(p) == _UNHELD_REFCOUNT
-
-
-def _lay_end_to_end(params):
-    """Move the parameters' values into one new flat array, which is returned; each ``p.data``
-    becomes a view into it."""
-    flat = np.empty(sum(p.data.size for p in params), dtype=params[0].data.dtype)
-    start = 0
-    for p in params:
-        stop = start + p.data.size
-        view = flat[start:stop].reshape(p.data.shape)
-        view[...] = p.data
-        p.data = view
-        start = stop
-    return flat
-
-
-def _shared_span(arrays):
-    """The 1-D array that ``arrays`` tile end to end as consecutive views of one buffer, or None.
-
-    ``_lay_end_to_end`` makes this layout; the flat path then updates the parameters in place.
-    """
-    base = arrays[0].base
-    if base is None or base.ndim != 1 or not base.flags.c_contiguous or not base.flags.writeable:
-        return None
-    start = address = arrays[0].__array_interface__["data"][0]
-    for a in arrays:
-        if (a.base is not base or not a.flags.c_contiguous or a.dtype != base.dtype
-                or a.__array_interface__["data"][0] != address):
-            return None
-        address += a.nbytes
-    first = (start - base.__array_interface__["data"][0]) // base.itemsize
-    return base[first:first + (address - start) // base.itemsize]
 
 
 def _restore(key, value, p, name):

@@ -6,7 +6,7 @@ step size adapts to the recent scale of the gradient instead of shrinking foreve
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_nonnegative, _evaluate
+from .optimizer import Optimizer, _check_nonnegative
 
 
 def rmsprop_update(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0,
@@ -70,12 +70,17 @@ class RMSprop(Optimizer):
 
     ``centered`` divides by the running standard deviation √(s − ḡ²) instead; ``momentum`` μ
     accumulates the scaled steps in a buffer; ``weight_decay`` λ adds λ·θ to g.
+    ``foreach=True`` updates each group in one batched call (``optim/foreach.py``).
     """
 
+    update = staticmethod(rmsprop_update)
+    hyperparameters = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize")
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False):
+                 centered=False, *, maximize=False, foreach=None):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                        momentum=momentum, centered=centered, maximize=maximize)
+                        momentum=momentum, centered=centered, maximize=maximize,
+                        foreach=foreach)
         super().__init__(params, defaults)
 
     def _check_hyperparameters(self, group):
@@ -84,14 +89,3 @@ class RMSprop(Optimizer):
         _check_nonnegative(group, "eps", "epsilon")
         _check_nonnegative(group, "momentum", "momentum")
         _check_nonnegative(group, "weight_decay", "weight_decay")
-
-    def step(self, closure=None):
-        """Take one step for every parameter with a gradient; returns ``closure()``'s loss."""
-        loss = _evaluate(closure)
-        for group in self.param_groups:
-            for param, grad, state in self._updates(group):
-                rmsprop_update(param, grad, state, lr=group["lr"], alpha=group["alpha"],
-                               eps=group["eps"], weight_decay=group["weight_decay"],
-                               momentum=group["momentum"], centered=group["centered"],
-                               maximize=group["maximize"])
-        return loss

@@ -6,7 +6,7 @@ agree from step to step speed up and ones that flip sign cancel out.
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_nonnegative, _evaluate
+from .optimizer import Optimizer, _check_nonnegative
 
 
 def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
@@ -54,12 +54,17 @@ class SGD(Optimizer):
     With ``momentum`` μ > 0 it keeps a velocity v ← μ·v + g and steps θ ← θ − η·v; with
     ``nesterov=True`` it steps θ ← θ − η·(g + μ·v), looking ahead along the velocity.
     ``weight_decay`` λ adds λ·θ to the gradient (L2 regularisation); ``maximize`` climbs.
+    ``foreach=True`` updates each group in one batched call (``optim/foreach.py``).
     """
 
+    update = staticmethod(sgd_update)
+    hyperparameters = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
-                 *, maximize=False):
+                 *, maximize=False, foreach=None):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        foreach=foreach)
         super().__init__(params, defaults)
 
     def _check_hyperparameters(self, group):
@@ -70,13 +75,3 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening "
                              f"(got momentum={group['momentum']}, "
                              f"dampening={group['dampening']})")
-
-    def step(self, closure=None):
-        """Take one step for every parameter with a gradient; returns ``closure()``'s loss."""
-        loss = _evaluate(closure)
-        for group in self.param_groups:
-            for param, grad, state in self._updates(group):
-                sgd_update(param, grad, state, lr=group["lr"], momentum=group["momentum"],
-                           dampening=group["dampening"], weight_decay=group["weight_decay"],
-                           nesterov=group["nesterov"], maximize=group["maximize"])
-        return loss

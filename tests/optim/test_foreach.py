@@ -1,4 +1,5 @@
-"""The flat fast path for groups of small parameters: same numbers, same arrays, same state."""
+"""foreach=True, the batched path for groups of small parameters: same numbers, same arrays,
+same state as the plain loop and as torch.optim."""
 
 import numpy as np
 import pytest
@@ -16,13 +17,14 @@ def _pair(n=6, seed=0):
 
 
 @pytest.mark.parametrize("make", [
-    lambda ps, torch_: (optim.Adam if not torch_ else torch.optim.Adam)(ps, lr=0.01, amsgrad=True),
+    lambda ps, torch_: (optim.Adam(ps, foreach=True, lr=0.01, amsgrad=True) if not torch_
+                        else torch.optim.Adam(ps, lr=0.01, amsgrad=True)),
     lambda ps, torch_: (optim.SGD if not torch_ else torch.optim.SGD)(
-        ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
+        ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01, foreach=True),
     lambda ps, torch_: (optim.RMSprop if not torch_ else torch.optim.RMSprop)(
-        ps, lr=0.01, momentum=0.5, centered=True),
+        ps, lr=0.01, momentum=0.5, centered=True, foreach=True),
     lambda ps, torch_: (optim.Adagrad if not torch_ else torch.optim.Adagrad)(
-        ps, lr=0.1, lr_decay=0.01),
+        ps, lr=0.1, lr_decay=0.01, foreach=True),
 ])
 def test_flat_path_matches_torch_and_leaves_parameter_arrays_in_place(make):
     ours, theirs = _pair()
@@ -55,7 +57,7 @@ def test_flat_path_matches_torch_and_leaves_parameter_arrays_in_place(make):
 
 def test_replacing_the_state_falls_back_to_the_per_parameter_path():
     ours, _ = _pair()
-    opt = optim.Adam(ours, lr=0.01)
+    opt = optim.Adam(ours, lr=0.01, foreach=True)
     for _ in range(3):
         for p in ours:
             p.grad = nn.Parameter(np.ones(p.shape), requires_grad=False)
@@ -84,7 +86,7 @@ def _step_both(ours, theirs, opt, ref, rng):
 
 def test_parameters_nobody_holds_move_into_one_array_updated_in_place():
     ours, theirs = _pair()
-    opt, ref = optim.Adam(ours, lr=0.01), torch.optim.Adam(theirs, lr=0.01)
+    opt, ref = optim.Adam(ours, lr=0.01, foreach=True), torch.optim.Adam(theirs, lr=0.01)
     rng = np.random.default_rng(2)
     for _ in range(3):
         _step_both(ours, theirs, opt, ref, rng)
@@ -102,7 +104,7 @@ def test_parameters_nobody_holds_move_into_one_array_updated_in_place():
 
 def test_a_parameter_given_a_new_array_leaves_the_in_place_path_and_still_learns():
     ours, theirs = _pair()
-    opt, ref = optim.Adam(ours, lr=0.01), torch.optim.Adam(theirs, lr=0.01)
+    opt, ref = optim.Adam(ours, lr=0.01, foreach=True), torch.optim.Adam(theirs, lr=0.01)
     rng = np.random.default_rng(3)
     for _ in range(3):
         _step_both(ours, theirs, opt, ref, rng)
@@ -128,7 +130,7 @@ def _large_pair(seed=4):
 def test_large_parameters_go_flat_only_when_they_can_be_updated_in_place(held):
     ours, theirs = _large_pair()  # mean size above _FlatGroup.MAX_MEAN_SIZE
     arrays = [p.data for p in ours] if held else None
-    opt, ref = optim.Adam(ours, lr=0.01), torch.optim.Adam(theirs, lr=0.01)
+    opt, ref = optim.Adam(ours, lr=0.01, foreach=True), torch.optim.Adam(theirs, lr=0.01)
     rng = np.random.default_rng(5)
     for _ in range(4):
         _step_both(ours, theirs, opt, ref, rng)
@@ -141,3 +143,27 @@ def test_large_parameters_go_flat_only_when_they_can_be_updated_in_place(held):
         np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(opt.state[p]["exp_avg_sq"], ref.state[q]["exp_avg_sq"].numpy(),
                                    rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("foreach", [None, False])
+def test_without_foreach_every_parameter_is_updated_on_its_own(foreach):
+    """The default is the plain loop (torch's foreach=None on the CPU): arrays never move."""
+    ours, theirs = _pair()
+    arrays = [p.data for p in ours]
+    del arrays  # nobody holds them: the batched path would move them, the plain loop must not
+    opt, ref = optim.Adam(ours, lr=0.01, foreach=foreach), torch.optim.Adam(theirs, lr=0.01)
+    rng = np.random.default_rng(6)
+    for _ in range(4):
+        _step_both(ours, theirs, opt, ref, rng)
+    assert not opt._flat and all(p.data.base is None for p in ours)
+    assert opt.param_groups[0]["foreach"] == foreach
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_the_option_is_kept_in_the_state_dict_as_torch_keeps_it():
+    ours, theirs = _pair()
+    saved = optim.SGD(ours, lr=0.1, foreach=True).state_dict()
+    assert saved["param_groups"][0]["foreach"] is True
+    assert torch.optim.SGD(theirs, lr=0.1).state_dict()["param_groups"][0]["foreach"] is None
+    assert optim.SGD(ours, lr=0.1).state_dict()["param_groups"][0]["foreach"] is None

@@ -1,0 +1,177 @@
+"""The batched path of ``step``, on with ``foreach=True`` (torch's name for its multi-tensor path).
+
+The plain step calls the update function once per parameter: a dozen NumPy calls each, which for
+a net of many small layers costs more than the arithmetic. With ``foreach=True`` a parameter
+group takes one step in three moves:
+
+1. **gather**: the group's gradients (and, unless they already live there, its parameters) are
+   copied end to end into flat arrays; the state (``exp_avg`` …) is kept flat all along, and each
+   parameter's ``optimizer.state[p]`` entries are views into it;
+2. **update**: the same update function (``adam_update`` …) runs once on the flat arrays;
+3. **scatter**: the updated values go back to the parameters, the shared scalars (``step``) to
+   each parameter's state.
+
+When nobody but the parameter holds its array (``backend.unshared``), the parameters are moved
+once into one flat array and become views of it: the update then writes them in place and only
+the gradients are copied each step. Measured on the 2-8-8-1 net of
+``benchmarks/training_throughput.py`` (W2): 98.5 → 76.6 µs a step. Same numbers as the plain path
+(the update is elementwise), checked against torch.optim in ``tests/optim``.
+"""
+
+import numpy as np
+
+from ..backend import unshared
+
+
+def foreach_step(optimizer, group, options):
+    """One batched step of ``group``; False when the group cannot go flat (on the first step, with
+    no state yet; a parameter without a gradient; mixed dtypes): the plain loop then steps it."""
+    flat = optimizer._flat.get(id(group))
+    if flat is None or not flat.ready(group, optimizer.state):
+        flat = optimizer._flat[id(group)] = FlatGroup.build(group, optimizer.state)
+    if flat is None:
+        return False
+    grad = flat.gather()
+    optimizer.update(flat.param, grad, flat.state, **options)
+    flat.scatter()
+    return True
+
+
+class FlatGroup:
+    """A parameter group's parameters, gradients and state laid end to end in flat arrays."""
+
+    # above this mean size, per-parameter calls cost less than copying parameters in and out
+    MAX_MEAN_SIZE = 4096
+
+    def __init__(self, params, dtype, slices, state_keys, shared_state, span):
+        self.params = params
+        self.slices = slices
+        size = slices[-1][1] if slices else 0
+        self.arrays = [p.data for p in params]  # in place: the views the parameters must keep
+        self.in_place = span is not None
+        self.param = span if self.in_place else np.empty(size, dtype=dtype)
+        self.grad = np.empty(size, dtype=dtype)
+        self.state = shared_state  # flat arrays and the shared scalars ('step')
+        self.views = []
+        self.state_keys = state_keys
+
+    @classmethod
+    def build(cls, group, state):
+        """The flat layout of ``group``, or None when the per-parameter path is the right one."""
+        params = group["params"]
+        if len(params) < 2 or len(set(params)) != len(params):
+            return None
+        if any(p.grad is None or p not in state or p.grad.data.shape != p.data.shape
+               for p in params):
+            return None  # the first step (no state yet), or a gradient the plain path rejects
+        dtype = params[0].data.dtype
+        if any(p.data.dtype != dtype for p in params):
+            return None
+        span = _shared_span([p.data for p in params])
+        if span is None and all(map(_unheld, params)):
+            span = _lay_end_to_end(params)
+        if span is None and sum(p.data.size for p in params) > cls.MAX_MEAN_SIZE * len(params):
+            return None
+        states = [state.get(p, {}) for p in params]
+        keys = sorted(states[0])
+        arrays, scalars = [], {}
+        for key in keys:
+            values = [st.get(key, None) for st in states]
+            if all(isinstance(v, np.ndarray) and v.shape == p.data.shape and v.dtype == dtype
+                   for v, p in zip(values, params)):
+                arrays.append(key)
+            elif all(not isinstance(v, np.ndarray) and v == values[0] for v in values):
+                scalars[key] = values[0]
+            else:
+                return None
+        if any(sorted(st) != keys for st in states):
+            return None
+        slices = []
+        start = 0
+        for p in params:
+            slices.append((start, start + p.data.size))
+            start += p.data.size
+        shared = dict(scalars)
+        for key in arrays:
+            shared[key] = np.concatenate([state[p][key].reshape(-1) for p in params])
+        flat = cls(list(params), dtype, slices, arrays, shared, span)
+        for p, (a, b) in zip(params, slices):
+            views = {key: shared[key][a:b].reshape(p.data.shape) for key in arrays}
+            state.setdefault(p, {}).update(views)
+            flat.views.append((state[p], views))
+        return flat
+
+    def ready(self, group, state):
+        """Still the same parameters and arrays, all with gradients, and nobody replaced their
+        state (one pass: this runs every step)."""
+        params = group["params"]
+        if len(params) != len(self.params):
+            return False
+        get = state.get
+        for p, mine, array, (st, views) in zip(params, self.params, self.arrays, self.views):
+            if p is not mine or p.data is not array or get(p) is not st:
+                return False  # another parameter, a new array (.double(), p.data = ...), or state
+            grad = p.grad
+            if grad is None or grad.data.shape != array.shape:
+                return False
+            for key, view in views.items():
+                if st.get(key) is not view:
+                    return False
+        return True
+
+    def gather(self):
+        """Copy the gradients (and parameters not laid end to end) into the flat arrays; returns
+        the flat gradient."""
+        if not self.in_place:
+            np.concatenate([p.data for p in self.params], axis=None, out=self.param)
+        np.concatenate([p.grad.data for p in self.params], axis=None, out=self.grad,
+                       casting="same_kind")
+        return self.grad
+
+    def scatter(self):
+        """Write the updated flat parameters back, and the shared scalars to each state."""
+        if not self.in_place:
+            flat = self.param
+            for p, (a, b) in zip(self.params, self.slices):
+                p.data[...] = flat[a:b].reshape(p.data.shape)
+        scalars = {k: v for k, v in self.state.items() if k not in self.state_keys}
+        for st, _ in self.views:
+            st.update(scalars)
+
+
+def _unheld(p):
+    """True when only ``p`` itself refers to its array, which owns its memory."""
+    data = p.data
+    return unshared(data, 2)  # holders: p's slot and this local
+
+
+def _lay_end_to_end(params):
+    """Move the parameters' values into one new flat array, which is returned; each ``p.data``
+    becomes a view into it."""
+    flat = np.empty(sum(p.data.size for p in params), dtype=params[0].data.dtype)
+    start = 0
+    for p in params:
+        stop = start + p.data.size
+        view = flat[start:stop].reshape(p.data.shape)
+        view[...] = p.data
+        p.data = view
+        start = stop
+    return flat
+
+
+def _shared_span(arrays):
+    """The 1-D array that ``arrays`` tile end to end as consecutive views of one buffer, or None.
+
+    ``_lay_end_to_end`` makes this layout; the flat path then updates the parameters in place.
+    """
+    base = arrays[0].base
+    if base is None or base.ndim != 1 or not base.flags.c_contiguous or not base.flags.writeable:
+        return None
+    start = address = arrays[0].__array_interface__["data"][0]
+    for a in arrays:
+        if (a.base is not base or not a.flags.c_contiguous or a.dtype != base.dtype
+                or a.__array_interface__["data"][0] != address):
+            return None
+        address += a.nbytes
+    first = (start - base.__array_interface__["data"][0]) // base.itemsize
+    return base[first:first + (address - start) // base.itemsize]

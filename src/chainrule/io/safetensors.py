@@ -118,6 +118,12 @@ def load_tensors(path):
             raise CorruptFileError(path, "the file changed size while it was being read")
 
     _check_layout(path, table, buffer.size)
+    missing = [k for k in _RESERVED_KEYS if k not in metadata]
+    if missing and any("chainrule" in k or "chainrule" in v for k, v in metadata.items()):
+        # Written by chainrule, so both checksums were there: a damaged key name must not
+        # switch the check off (the fuzz tests found two bit flips that did).
+        raise CorruptFileError(path, f"a chainrule file without its {', '.join(missing)} "
+                                     "checksum (the header was damaged or altered)")
     if SHA256_KEY in metadata and hashlib.sha256(buffer).hexdigest() != metadata[SHA256_KEY]:
         raise CorruptFileError(path, "the tensor data does not match its SHA-256 checksum "
                                      "(the file was altered or damaged after it was saved)")

@@ -100,7 +100,7 @@ def edit_header(data, raw):
     else:
         key = data.draw(st.sampled_from(sorted(meta) + ["format", "x"]))
         value = meta.get(key)
-        if isinstance(value, str) and value[:1] in "{[" and data.draw(st.booleans()):
+        if isinstance(value, str) and value.startswith(("{", "[")) and data.draw(st.booleans()):
             meta[key] = json.dumps(_mutate_json(data, json.loads(value)))
         else:
             meta[key] = data.draw(st.text(max_size=20) | st.sampled_from(

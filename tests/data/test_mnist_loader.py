@@ -249,3 +249,10 @@ def test_one_missing_file_is_named(tmp_path):
     (tmp_path / (NAMES[3] + ".gz")).unlink()
     with pytest.raises(FileNotFoundError, match="it lacks t10k-labels-idx1-ubyte"):
         load_mnist(path=tmp_path, download=False)
+
+
+def test_one_missing_file_is_named_when_the_download_fails_too(tmp_path):
+    write_idx(tmp_path, small_set(), gz=False)
+    (tmp_path / NAMES[0]).unlink()
+    with pytest.raises(DownloadError, match="it lacks train-images-idx3-ubyte"):
+        load_mnist(path=tmp_path)

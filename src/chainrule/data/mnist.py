@@ -254,8 +254,8 @@ def _fetch(kind, directory):
             if isinstance(e, DownloadError):
                 raise
             raise DownloadError(
-                f"load_mnist: downloading {url} failed ({e}). Without a network, "
-                f"{_what_to_place(kind, directory)} — or pass load_mnist(path=...) to where "
+                f"load_mnist: downloading {url} failed ({e}){_which_missing(directory)}. "
+                f"Without a network, {_what_to_place(kind, directory)} — or pass load_mnist(path=...) to where "
                 f"the files are") from e
 
 
@@ -271,7 +271,7 @@ def _load_dir(directory):
 
 
 def _which_missing(directory):
-    """'; it has X but not Y' when some of the four IDX files are there: the one to look for."""
+    """'; it lacks Y' when some of the four IDX files are there: the one(s) to look for."""
     idx = _find_idx(directory)
     missing = [_IDX_NAMES[key] for key, found in idx.items() if found is None]
     if not missing or len(missing) == len(idx):

@@ -256,3 +256,24 @@ def test_one_missing_file_is_named_when_the_download_fails_too(tmp_path):
     (tmp_path / NAMES[0]).unlink()
     with pytest.raises(DownloadError, match="it lacks train-images-idx3-ubyte"):
         load_mnist(path=tmp_path)
+
+
+def test_an_npz_claiming_a_huge_array_is_refused_before_allocating(tmp_path):
+    import tracemalloc
+    import zipfile
+
+    X, y, Xt, yt = small_set()
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False,
+                                                  "shape": (50_000_000, 28, 28)})
+    with zipfile.ZipFile(tmp_path / "mnist.npz", "w") as z:  # CRCs right: only sizes lie
+        z.writestr("x_train.npy", header.getvalue() + b"\0" * 100)
+        for name, array in (("y_train", y), ("x_test", Xt), ("y_test", yt)):
+            buffer = io.BytesIO()
+            np.save(buffer, array)
+            z.writestr(name + ".npy", buffer.getvalue())
+    tracemalloc.start()
+    with pytest.raises(ValueError, match=r"x_train claims shape \(50000000, 28, 28\)"):
+        load_mnist(path=tmp_path / "mnist.npz")
+    assert tracemalloc.get_traced_memory()[1] < 1_000_000  # not the 39 GB it claims
+    tracemalloc.stop()

@@ -188,11 +188,8 @@ def _load_idx(files):
 def _load_npz(path):
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:
+        _check_npz_sizes(path, keys)
         with np.load(path, allow_pickle=False) as f:
-            missing = [k for k in keys if k not in f.files]
-            if missing:
-                raise ValueError(f"{path} lacks the arrays {missing} (Keras' mnist.npz holds "
-                                 f"{list(keys)})")
             arrays = {k: f[k] for k in keys}
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as e:
         if isinstance(e, ValueError) and "lacks the arrays" in str(e):
@@ -202,6 +199,33 @@ def _load_npz(path):
     return _check_same_image_size(_check_pair(arrays["x_train"], arrays["y_train"], str(path)),
                                   _check_pair(arrays["x_test"], arrays["y_test"], str(path)),
                                   str(path))
+
+
+def _check_npz_sizes(path, keys):
+    """Each array's .npy header against its zip entry, before NumPy allocates what it claims
+    (np.load makes the whole array first, then reads into it)."""
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        missing = [k for k in keys if k + ".npy" not in names]
+        if missing:
+            raise ValueError(f"{path} lacks the arrays {missing} (Keras' mnist.npz holds "
+                             f"{list(keys)})")
+        for key in keys:
+            info = z.getinfo(key + ".npy")
+            if info.file_size > _GZIP_MAX_RATIO * info.compress_size + 4096:
+                raise ValueError(f"{key} claims {info.file_size} bytes, more than its "
+                                 f"{info.compress_size} compressed bytes can hold")
+            with z.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(f)
+            if dtype.hasobject:
+                raise ValueError(f"{key} holds Python objects (a pickle), which are never "
+                                 "loaded")
+            if math.prod(shape) * dtype.itemsize > info.file_size:
+                raise ValueError(f"{key} claims shape {shape} of {dtype}, more than its "
+                                 f"{info.file_size} bytes hold")
 
 
 def _find_idx(directory):
@@ -255,8 +279,8 @@ def _fetch(kind, directory):
                 raise
             raise DownloadError(
                 f"load_mnist: downloading {url} failed ({e}){_which_missing(directory)}. "
-                f"Without a network, {_what_to_place(kind, directory)} — or pass load_mnist(path=...) to where "
-                f"the files are") from e
+                f"Without a network, {_what_to_place(kind, directory)} — or pass "
+                f"load_mnist(path=...) to where the files are") from e
 
 
 # -- the public loader --------------------------------------------------------------------------

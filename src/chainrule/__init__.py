@@ -8,8 +8,9 @@
     (-4.0, -4.0, 3.0)
 """
 
-# The engine (autograd) is imported before the tensor module: they refer to each other, and
-# this order lets each finish defining its names before the other asks for them.
+# The order matters once: autograd's Function makes Tensors, and the tensor module uses the
+# engine's backward pass; importing autograd first lets tensor.py find the engine's submodules
+# while function.py waits for Tensor. Then the op methods are bound to Tensor (tensor_methods).
 from .autograd import (  # noqa: I001
     Function,
     detect_anomaly,
@@ -20,6 +21,7 @@ from .autograd import (  # noqa: I001
     set_grad_enabled,
 )
 from .tensor import Tensor, tensor, float16, float32, float64, int32, int64, bool_
+from . import tensor_methods  # noqa: F401 - binds x + y, x.sum() … to Tensor
 from .errors import AnomalyError, GradcheckError, ShapeError
 from .functional import (
     abs, allclose, arange, argmax, argmin, cat, clamp, clip, concatenate, cos, dot, empty, equal,

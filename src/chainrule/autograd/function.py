@@ -43,6 +43,7 @@ import weakref
 import numpy as np
 
 from ..errors import ShapeError
+from ..tensor import Tensor
 from .anomaly import AnomalyMode, check_finite
 from .grad_mode import GradMode
 
@@ -101,50 +102,37 @@ class Function:
     # -- running an op ----------------------------------------------------------------------
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Run the op on tensors (or numbers/arrays) and record it in the graph if needed."""
+        """Run the op on tensors (or numbers/arrays) and record it in the graph if needed.
+
+        Three steps, as DeZero's ``Function.__call__``: take the arrays out of the inputs, run
+        ``forward`` on them, wrap the output in a Tensor and, when a gradient will be needed,
+        link it to this node (the node remembers its inputs, the output its node).
+        """
         ctx = _new(cls)
+        # 1. the arrays inside the inputs (inlined: a call here costs ~0.1 µs of a ~1.5 µs op,
+        #    benchmarks/compare_trees.py, "add")
         arrays = []
         inputs = []
-        needs_graph = False
+        needs_grad = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
                 inputs.append(a)
-                if a.requires_grad:
-                    needs_graph = True
+                needs_grad = needs_grad or a.requires_grad
             else:
-                # a NumPy scalar (np.sqrt(2.0)) counts as a Python number, as a 0-d tensor does
-                # in torch: it must not promote a float32 tensor to float64
+                # a NumPy scalar (np.sqrt(2.0)) counts as a Python number, as a 0-d tensor
+                # does in torch: it must not promote a float32 tensor to float64
                 arrays.append(a.item() if isinstance(a, np.generic) else a)
                 inputs.append(None)
-                ctx._constants = args  # the call as given: no copy, nothing for tensor-only ops
-        record = needs_graph and GradMode.enabled
-        ctx._saved = ()
-        try:
-            out = cls.forward(ctx, *arrays, **kwargs)
-        except ValueError as e:
-            if isinstance(e, ShapeError):
-                raise
-            shapes = ", ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
-            raise ShapeError(f"{cls.__name__} cannot take inputs of shapes {shapes}: {e}") from None
-        if type(out) is not _ndarray:
-            out = np.asarray(out) if not hasattr(out, "__cuda_array_interface__") else out
-        if out.dtype is _float64 and cls.float32_by_default:
-            out = _as_torch_float(out, arrays)
-        if AnomalyMode.enabled:
-            check_finite(out, cls.__name__, "forward")
-        result = _new(Tensor)
-        result.data = out
-        result.grad = None
-        result._retains_grad = False
-        if record:
-            ctx.inputs = tuple(inputs)
-            ctx._output_ref = weakref.ref(result)
-            result.requires_grad = True
-            result.grad_fn = ctx
-        else:
-            result.requires_grad = False
-            result.grad_fn = None
+                ctx._constants = args  # the call as given: nothing for tensor-only ops
+        # 2. forward on raw arrays
+        out = _run_forward(ctx, arrays, kwargs)
+        # 3. the output as a Tensor, linked to this node when a gradient will be needed
+        if not (needs_grad and GradMode.enabled):
+            return _make(out)
+        result = _make(out, True, ctx)
+        ctx.inputs = tuple(inputs)
+        ctx._output_ref = weakref.ref(result)  # weak: the graph dies with its tensors
         return result
 
     # -- the ctx API used inside forward/backward -------------------------------------------
@@ -221,6 +209,28 @@ class Function:
         return f"<{self.name} node>"
 
 
+# -- a step of apply ----------------------------------------------------------------------------
+def _run_forward(ctx, arrays, kwargs):
+    """``forward`` on the arrays; a NumPy shape error names the op, the output keeps torch's
+    float32 rule, and anomaly mode checks it."""
+    cls = type(ctx)
+    ctx._saved = ()
+    try:
+        out = cls.forward(ctx, *arrays, **kwargs)
+    except ValueError as e:
+        if isinstance(e, ShapeError):
+            raise
+        shapes = ", ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
+        raise ShapeError(f"{cls.__name__} cannot take inputs of shapes {shapes}: {e}") from None
+    if type(out) is not _ndarray:
+        out = np.asarray(out) if not hasattr(out, "__cuda_array_interface__") else out
+    if out.dtype is _float64 and cls.float32_by_default:
+        out = _as_torch_float(out, arrays)
+    if AnomalyMode.enabled:
+        check_finite(out, cls.__name__, "forward")
+    return out
+
+
 def _as_torch_float(out, arrays):
     """``out`` is float64: keep it only where torch would make float64.
 
@@ -247,5 +257,4 @@ def _as_torch_float(out, arrays):
 
 
 _new = object.__new__
-
-from ..tensor import Tensor  # noqa: E402  (Tensor's methods call Functions: this closes the cycle)
+_make = Tensor._make

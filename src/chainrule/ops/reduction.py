@@ -5,35 +5,10 @@ Backward spreads the upstream gradient back over the reduced axes: every summed 
 every averaged element g/n, and the maximum (or minimum) element gets it all (ties share it evenly).
 """
 
-import numbers
 
 from ..autograd.function import Function
 from ..backend import get_array_module
-
-
-def dim_index(dim, ndim, op, new_axis=False):
-    """``dim`` as an index into ``range(ndim)`` (``range(ndim + 1)`` for a ``new_axis``),
-    negative counting from the end, as torch reads it. Out of range is an IndexError naming the
-    op, never a silent wrap-around."""
-    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
-        raise TypeError(f"{op}: dim must be an integer, got {dim!r}")
-    n = ndim + 1 if new_axis else max(ndim, 1)  # as in torch, a 0-d tensor accepts dim 0 and -1
-    if not -n <= dim < n:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} "
-                         f"dimension(s) (expected {-n} to {n - 1})")
-    return int(dim) % n
-
-
-def normalize_axis(axis, ndim, op):
-    """A tuple of non-negative axes (None means all), each checked by ``dim_index``."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, numbers.Integral) else axis
-    if not isinstance(axes, (tuple, list)):
-        raise TypeError(f"{op}: axis (dim) must be an integer or a tuple of integers, "
-                        f"got {axis!r}")
-    checked = tuple(dim_index(a, ndim, op) for a in axes)
-    return checked if ndim else ()  # a 0-d tensor's one dim (0 or -1) reduces nothing, as torch
+from ..torch_args import dim_index, normalize_axis  # noqa: F401 - ops import them from here
 
 
 def mean_array(x, axes=None, keepdims=False):

@@ -6,7 +6,7 @@ grows, the effective learning rate only falls (RMSprop's fix: forget old gradien
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_nonnegative
+from .optimizer import Optimizer
 
 
 def adagrad_update(param, grad, state, *, lr, lr_decay=0.0, weight_decay=0.0,
@@ -54,6 +54,7 @@ class Adagrad(Optimizer):
     update = staticmethod(adagrad_update)
     hyperparameters = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps",
                        "maximize")
+    nonnegative = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, *, maximize=False, foreach=None):
@@ -61,10 +62,3 @@ class Adagrad(Optimizer):
                         initial_accumulator_value=initial_accumulator_value, eps=eps,
                         maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
-
-    def _check_hyperparameters(self, group):
-        super()._check_hyperparameters(group)
-        _check_nonnegative(group, "lr_decay", "lr_decay")
-        _check_nonnegative(group, "weight_decay", "weight_decay")
-        _check_nonnegative(group, "initial_accumulator_value", "initial_accumulator_value")
-        _check_nonnegative(group, "eps", "epsilon")

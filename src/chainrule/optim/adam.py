@@ -8,7 +8,7 @@ Adam keeps two running averages per weight, of the gradient (m, the direction) a
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_nonnegative
+from .optimizer import Optimizer
 
 
 def adam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
@@ -75,6 +75,7 @@ class Adam(Optimizer):
 
     update = staticmethod(adam_update)
     hyperparameters = ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize")
+    nonnegative = ("lr", "eps", "weight_decay")
     _decoupled_weight_decay = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
@@ -92,8 +93,6 @@ class Adam(Optimizer):
 
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)
-        _check_nonnegative(group, "eps", "epsilon")
-        _check_nonnegative(group, "weight_decay", "weight_decay")
         betas = group["betas"]
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")

@@ -37,6 +37,8 @@ class Optimizer:
     # ``param`` in place, and the group entries it reads, passed by these names.
     update = None
     hyperparameters = ()
+    # The hyperparameters that must be numbers >= 0, checked in this order for every group.
+    nonnegative = ("lr",)
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
@@ -108,7 +110,8 @@ class Optimizer:
 
     def _check_hyperparameters(self, group):
         """Raise ValueError for a group whose hyperparameters make no sense (subclasses extend)."""
-        _check_nonnegative(group, "lr", "learning rate")
+        for key in self.nonnegative:
+            _check_nonnegative(group, key, _NAMES.get(key, key))
 
     # -- the step ------------------------------------------------------------------------------
     def step(self, closure=None):
@@ -258,6 +261,9 @@ def _check_parameter(p, where):
             f"optimizers can only optimize floating-point tensors, but {where} has dtype "
             f"{p.data.dtype} (convert it with .float() or .double())"
         )
+
+
+_NAMES = {"lr": "learning rate", "eps": "epsilon"}  # as the error messages call them
 
 
 def _check_nonnegative(group, key, what):

@@ -6,7 +6,7 @@ step size adapts to the recent scale of the gradient instead of shrinking foreve
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_nonnegative
+from .optimizer import Optimizer
 
 
 def rmsprop_update(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0,
@@ -75,6 +75,7 @@ class RMSprop(Optimizer):
 
     update = staticmethod(rmsprop_update)
     hyperparameters = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize")
+    nonnegative = ("lr", "alpha", "eps", "momentum", "weight_decay")
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, *, maximize=False, foreach=None):
@@ -82,10 +83,3 @@ class RMSprop(Optimizer):
                         momentum=momentum, centered=centered, maximize=maximize,
                         foreach=foreach)
         super().__init__(params, defaults)
-
-    def _check_hyperparameters(self, group):
-        super()._check_hyperparameters(group)
-        _check_nonnegative(group, "alpha", "alpha")
-        _check_nonnegative(group, "eps", "epsilon")
-        _check_nonnegative(group, "momentum", "momentum")
-        _check_nonnegative(group, "weight_decay", "weight_decay")

@@ -6,7 +6,7 @@ agree from step to step speed up and ones that flip sign cancel out.
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_nonnegative
+from .optimizer import Optimizer
 
 
 def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
@@ -59,6 +59,7 @@ class SGD(Optimizer):
 
     update = staticmethod(sgd_update)
     hyperparameters = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")
+    nonnegative = ("lr", "momentum", "weight_decay")
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, foreach=None):
@@ -69,8 +70,6 @@ class SGD(Optimizer):
 
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)
-        _check_nonnegative(group, "momentum", "momentum")
-        _check_nonnegative(group, "weight_decay", "weight_decay")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening "
                              f"(got momentum={group['momentum']}, "

@@ -1,0 +1,97 @@
+"""torch's ways of passing arguments, read into one form: ``dim`` or ``axis``, ``permute(1, 0)``
+or ``permute((1, 0))``, negative dims, ``dim=()`` for every dim, a generator or none.
+
+Tensor's methods and the functional module call these first, so the ops see one form only.
+"""
+
+import numbers
+
+import numpy as np
+
+from .errors import ShapeError
+from .random import default_generator
+
+
+def unwrap_index(index):
+    """Tensors inside an index become their arrays; lists become integer or boolean arrays."""
+    if _is_tensor(index):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index) if index else np.empty(0, np.int64)  # [] alone would be float
+    if isinstance(index, tuple):
+        return tuple(unwrap_index(i) for i in index)
+    return index
+
+
+def dims_tuple(dims):
+    """Accept both ``permute(1, 0)`` and ``permute((1, 0))``."""
+    if len(dims) == 1 and not isinstance(dims[0], numbers.Integral):
+        return tuple(dims[0])
+    return tuple(dims)
+
+
+def axis_or_dim(axis, dim):
+    """NumPy's ``axis`` and torch's ``dim`` name the same thing; accept either."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give axis or dim, not both")
+        return dim
+    return axis
+
+
+def every_dim_if_empty(dim):
+    """torch's amax, amin and logsumexp read ``dim=()`` (or ``[]``) as every dim."""
+    return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
+
+
+def random_generator(op, generator):
+    """chainrule's seeded generator, or the NumPy Generator the caller passed."""
+    if generator is None:
+        return default_generator()
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(f"{op}: generator must be a numpy.random.Generator, got "
+                        f"{type(generator).__name__}")
+    return generator
+
+
+def scaled_operand(other, alpha):
+    """alpha·other as an array or number, for add_ and sub_ (nothing recorded)."""
+    other = other.data if _is_tensor(other) else other
+    return other if alpha == 1 else np.multiply(other, alpha)
+
+
+def check_ndim(op, ndim, *tensors):
+    shapes = [np.shape(t.data if _is_tensor(t) else t) for t in tensors]
+    if any(len(shape) != ndim for shape in shapes):
+        raise ShapeError(f"{op} expects {ndim}-d tensors, got shapes "
+                         f"{', '.join(str(tuple(s)) for s in shapes)}")
+
+
+def dim_index(dim, ndim, op, new_axis=False):
+    """``dim`` as an index into ``range(ndim)`` (``range(ndim + 1)`` for a ``new_axis``),
+    negative counting from the end, as torch reads it. Out of range is an IndexError naming the
+    op, never a silent wrap-around."""
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{op}: dim must be an integer, got {dim!r}")
+    n = ndim + 1 if new_axis else max(ndim, 1)  # as in torch, a 0-d tensor accepts dim 0 and -1
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} "
+                         f"dimension(s) (expected {-n} to {n - 1})")
+    return int(dim) % n
+
+
+def normalize_axis(axis, ndim, op):
+    """A tuple of non-negative axes (None means all), each checked by ``dim_index``."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, numbers.Integral) else axis
+    if not isinstance(axes, (tuple, list)):
+        raise TypeError(f"{op}: axis (dim) must be an integer or a tuple of integers, "
+                        f"got {axis!r}")
+    checked = tuple(dim_index(a, ndim, op) for a in axes)
+    return checked if ndim else ()  # a 0-d tensor's one dim (0 or -1) reduces nothing, as torch
+
+
+def _is_tensor(x):
+    """A chainrule Tensor (read by its slots: this module sits below tensor.py)."""
+    return hasattr(x, "grad_fn") and hasattr(x, "data")

@@ -91,13 +91,15 @@ def _lr(text):
 
 
 def _checkpoint_every(text):
+    if text == "auto":
+        return text
     try:
         n = int(text)
     except ValueError:
         n = -1
     if n < 0:
         raise argparse.ArgumentTypeError(f"--checkpoint-every takes a number of epochs >= 0 "
-                                         f"(0: only when stopped early), got {text!r}")
+                                         f"(0: only when stopped early) or auto, got {text!r}")
     return n
 
 
@@ -136,9 +138,10 @@ def _parser():
     t.add_argument("--threads", type=_threads, default=None,
                    help="threads for matrix products (default: NumPy's, one per core); "
                         "needs chainrule[fast]")
-    t.add_argument("--checkpoint-every", type=_checkpoint_every, default=1, metavar="N",
+    t.add_argument("--checkpoint-every", type=_checkpoint_every, default="auto", metavar="N",
                    help="save the whole training state to OUT/checkpoint.safetensors every N "
-                        "epochs (default 1; 0: only when stopped early)")
+                        "epochs and at the end (default auto: when 2 s have passed since the "
+                        "last; 0: only when stopped early)")
     t.add_argument("--resume", metavar="RUN_DIR", default=None,
                    help="continue an interrupted or killed run from its last checkpoint, with "
                         "its own settings (other options are ignored)")

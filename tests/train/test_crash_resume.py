@@ -28,7 +28,8 @@ from chainrule.train.run import STATUSES
 
 EPOCHS = 4
 TRAIN = ["--dataset", "moons", "--samples", "200", "--hidden", "8", "--epochs", str(EPOCHS),
-         "--batch-size", "32", "--seed", "3", "--scheduler", "step", "--val-split", "0.2"]
+         "--batch-size", "32", "--seed", "3", "--scheduler", "step", "--val-split", "0.2",
+         "--checkpoint-every", "1"]
 # 4 batches an epoch; each epoch writes checkpoint.safetensors; a run writes run.json at its
 # start and end, then model.safetensors, history.csv, summary.txt and curves.png.
 POINTS = ["mid-batch#1", "batch#2", "mid-batch#6", "write checkpoint.safetensors#1", "epoch#1",

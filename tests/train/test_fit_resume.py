@@ -150,3 +150,19 @@ def test_a_nan_after_broken_weights_goes_back_to_the_last_finite_epoch():
                                  "weights": "those at the end of epoch 1"}
     for name, array in finite.items():
         np.testing.assert_array_equal(_weights(model)[name], array)
+
+
+@pytest.mark.parametrize("seconds, saved", [(3600.0, [3]), (0.0, [1, 2, 3])])
+def test_auto_checkpoints_when_time_has_passed_and_at_the_end(tmp_path, monkeypatch, seconds,
+                                                               saved):
+    from chainrule import serialization
+    from chainrule.train import trainer
+
+    epochs = []
+    real = serialization.save
+    monkeypatch.setattr(serialization, "save", lambda obj, path: (
+        epochs.append(obj["epoch"]), real(obj, path)))
+    monkeypatch.setattr(trainer, "AUTO_CHECKPOINT_SECONDS", seconds)
+    model, opt, sched, stopper = _setup()
+    _fit(model, opt, sched, stopper, epochs=3, checkpoint=tmp_path / "c", checkpoint_every="auto")
+    assert epochs == saved

@@ -7,6 +7,7 @@ mini-batches, then over epochs, with validation after each epoch.
 
 import math
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -195,8 +196,9 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
     ``ReduceLROnPlateau`` is fed the validation loss (the training loss without validation).
 
     ``checkpoint`` is a file that receives the whole training state (``train.checkpoint``) at the
-    end of every ``checkpoint_every``-th epoch (None: only when training stops early or is
-    interrupted), and ``resume`` a checkpoint file to continue from (``True``: ``checkpoint``):
+    end of every ``checkpoint_every``-th epoch and of the last ("auto": of an epoch when 2 s have
+    passed since the last checkpoint; None: only when training stops early or is interrupted),
+    and ``resume`` a checkpoint file to continue from (``True``: ``checkpoint``):
     training then goes on from the epoch after it and ends with the same weights, bit for bit,
     as a run that was never stopped. ``epochs`` counts from the start either way.
 
@@ -227,10 +229,11 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
         raise TypeError(f"epochs must be an integer, got {epochs!r}")
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
-    if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or not isinstance(
-            checkpoint_every, (int, np.integer)) or checkpoint_every < 1):
-        raise ValueError(f"fit: checkpoint_every must be a positive number of epochs or None, "
-                         f"got {checkpoint_every!r}")
+    if checkpoint_every not in (None, "auto") and (isinstance(checkpoint_every, bool) or not
+                                                   isinstance(checkpoint_every, (int, np.integer))
+                                                   or checkpoint_every < 1):
+        raise ValueError(f"fit: checkpoint_every must be a positive number of epochs, 'auto' "
+                         f"or None, got {checkpoint_every!r}")
     if resume is True:
         if checkpoint is None:
             raise ValueError("fit: resume=True continues from the checkpoint file; give "
@@ -274,6 +277,7 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
             saved_epoch = boundary["epoch"]
 
     logs = {}
+    last_save = time.monotonic()
     try:
         with catch_first_interrupt(stream):
             for epoch in range(first_epoch, epochs + 1):
@@ -310,9 +314,9 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
                 stopping = any(cb.stop_training for cb in callbacks)
                 boundary = ckpt.capture(epoch, model, optimizer, scheduler, callbacks,
                                         train_loader, history)
-                if checkpoint_every is not None and (
-                        epoch % checkpoint_every == 0 or epoch == epochs or stopping):
+                if _checkpoint_due(checkpoint_every, epoch, epochs, stopping, last_save):
                     save_boundary()
+                    last_save = time.monotonic()
                 if crashpoints.ENABLED:
                     crashpoints.reached(f"epoch {epoch}")
                 if stopping:
@@ -332,6 +336,21 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
     for cb in callbacks:
         cb.on_train_end(logs)
     return history
+
+
+# checkpoint_every="auto": a checkpoint costs a few milliseconds (two fsyncs), a lot next to the
+# epochs of a run that lasts a second (benchmarks/checkpoint_cost.py), nothing next to a long one.
+AUTO_CHECKPOINT_SECONDS = 2.0
+
+
+def _checkpoint_due(every, epoch, epochs, stopping, last_save):
+    if every is None:
+        return False
+    if epoch == epochs or stopping:
+        return True
+    if every == "auto":
+        return time.monotonic() - last_save >= AUTO_CHECKPOINT_SECONDS
+    return epoch % every == 0
 
 
 def _stop_on_nonfinite(bad, epoch, model, boundary, history):

@@ -128,6 +128,7 @@ def test_a_second_ctrl_c_stops_at_once(tmp_path):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 def test_a_nan_after_broken_weights_goes_back_to_the_last_finite_epoch():
     model, opt, _, _ = _setup()
     finite = {}

@@ -77,12 +77,14 @@ STATUSES = {"running": None, "finished": 0, "diverged": 3, "interrupted": 130}
 def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="adam", lr=None,
               scheduler="none", epochs=20, batch_size=32, val_split=0.2, seed=0, out="runs/latest",
               loss="auto", task="auto", samples=1000, noise=0.0, data_dir=None, verbose=1,
-              diagnostics=False, stream=None, callbacks=None, checkpoint_every="auto", resume=False):
+              diagnostics=False, stream=None, callbacks=None, checkpoint_every="auto",
+              resume=False):
     """Train an MLP on a named data set and write the run directory. Returns a result dict.
 
     ``callbacks`` are passed on to ``fit`` (after the gradient-flow monitor of ``diagnostics``).
-    ``checkpoint_every`` epochs ("auto": when 2 s have passed since the last; None: only when
-    stopped early) and at the end, the whole training state goes to ``checkpoint.safetensors``; ``resume=True`` continues the run in ``out`` from it (see
+    Every ``checkpoint_every`` epochs ("auto": when 2 s have passed since the last; None: only
+    when stopped early) and at the end, the whole training state goes to
+    ``checkpoint.safetensors``; ``resume=True`` continues the run in ``out`` from it (see
     ``resume_run``). ``run.json`` says ``"status"``: running, then finished, diverged (a NaN or
     infinite loss stopped it) or interrupted (Ctrl-C; resumable).
     """

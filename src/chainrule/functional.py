@@ -10,7 +10,7 @@ import numpy as np
 from .errors import ShapeError
 from .ops.elementwise import Abs, Exp, Log, Maximum, Minimum, Sqrt, Where
 from .ops.matmul import MatMul
-from .ops.reduction import dim_index
+from .ops.reduction import StdFromVariance, dim_index, normalize_axis
 from .ops.shape import Concatenate, Stack
 from .tensor import Tensor, _as_array
 
@@ -84,11 +84,31 @@ def square(x):
 
 
 def var(x, dim=None, unbiased=True, keepdim=False, *, correction=None):
-    return _t(x).var(dim, unbiased, keepdim, correction=correction)
+    """Variance over ``dim`` (all elements by default), divided by n − 1 as torch does
+    (``unbiased=False`` or ``correction=0`` divides by n). Built from ops, so it has a
+    gradient: mean((x − mean x)²) · n/(n − ddof)."""
+    x = _t(x)
+    axes = normalize_axis(dim, x.data.ndim, "var")
+    n = 1
+    for a in axes:
+        n *= x.data.shape[a]
+    ddof = (1 if unbiased else 0) if correction is None else correction
+    if n - ddof <= 0:
+        raise ValueError(f"var: {n} value(s) with correction {ddof} leave no degrees of "
+                         "freedom")
+    if x.data.dtype == np.float16:
+        # squared deviations over 256 pass float16's 65504: sum them in float32, as torch does
+        return var(x.float(), dim, unbiased, keepdim, correction=correction).to(np.float16)
+    centred = x - x.mean(axis=axes, keepdims=True)
+    return (centred * centred).sum(axis=axes, keepdims=keepdim) / (n - ddof)
 
 
 def std(x, dim=None, unbiased=True, keepdim=False, *, correction=None):
-    return _t(x).std(dim, unbiased, keepdim, correction=correction)
+    """Standard deviation: the square root of ``var`` (same arguments)."""
+    x = _t(x)
+    if x.data.dtype == np.float16:  # the variance itself may pass 65504: root it in float32
+        return std(x.float(), dim, unbiased, keepdim, correction=correction).to(np.float16)
+    return StdFromVariance.apply(var(x, dim, unbiased, keepdim, correction=correction))
 
 
 def norm(x, p=2, dim=None, keepdim=False):

@@ -13,6 +13,7 @@ import operator
 
 import numpy as np
 
+from . import functional
 from .autograd.grad_mode import GradMode
 from .errors import ShapeError
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
@@ -42,7 +43,6 @@ from .ops.reduction import (
     Min,
     Norm,
     Prod,
-    StdFromVariance,
     Sum,
 )
 from .ops.scan import CumSum
@@ -356,29 +356,9 @@ class TensorMethods:
     def square(self):
         return Pow.apply(self, 2)
 
-    def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
-        """Variance over ``dim`` (all elements by default), divided by n − 1 as torch does
-        (``unbiased=False`` or ``correction=0`` divides by n). Built from ops, so it has a
-        gradient."""
-        axes = normalize_axis(dim, self.data.ndim, "var")
-        n = 1
-        for a in axes:
-            n *= self.data.shape[a]
-        ddof = (1 if unbiased else 0) if correction is None else correction
-        if n - ddof <= 0:
-            raise ValueError(f"var: {n} value(s) with correction {ddof} leave no degrees of "
-                             "freedom")
-        if self.data.dtype == np.float16:
-            # squared deviations over 256 pass float16's 65504: sum them in float32, as torch does
-            return self.float().var(dim, unbiased, keepdim, correction=correction).to(np.float16)
-        centred = self - self.mean(axis=axes, keepdims=True)
-        return (centred * centred).sum(axis=axes, keepdims=keepdim) / (n - ddof)
-
-    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
-        """Standard deviation: the square root of ``var`` (same arguments)."""
-        if self.data.dtype == np.float16:  # the variance itself may pass 65504: root it in float32
-            return self.float().std(dim, unbiased, keepdim, correction=correction).to(np.float16)
-        return StdFromVariance.apply(self.var(dim, unbiased, keepdim, correction=correction))
+    # composite math lives once, in the functional module: x.var() is chainrule.var(x)
+    var = functional.var
+    std = functional.std
 
     def norm(self, p=2, dim=None, keepdim=False):
         """The Euclidean (Frobenius) norm over ``dim`` (all elements by default). Only p=2."""

@@ -222,14 +222,16 @@ def test_a_bad_thread_count_is_rejected(capsys, bad):
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
-def test_a_diverging_run_stops_early_and_still_writes_the_run(tmp_path, capsys):
+def test_a_diverging_run_stops_early_writes_the_run_and_exits_3(tmp_path, capsys):
     assert main(["train", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "3",
-                 "--diagnostics", "--out", str(tmp_path), "--quiet"]) == 0
-    out, err = capsys.readouterr()
-    assert "Training stopped early" in out
+                 "--diagnostics", "--out", str(tmp_path), "--quiet"]) == 3
+    err = capsys.readouterr().err
     assert "chainrule train: warning: fit: the training loss was" in err
+    assert "chainrule train: error: the training loss became" in err
     info = json.loads((tmp_path / "run.json").read_text())
-    assert info["stopped_on_nonfinite_loss"] is True
+    assert info["stopped_on_nonfinite_loss"] is True and info["status"] == "diverged"
+    kept = (tmp_path / "model.safetensors").exists()
+    assert ("model.safetensors holds the weights" in err) == kept
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
@@ -239,7 +241,7 @@ def test_a_new_run_leaves_no_figures_of_the_previous_run_in_its_directory(tmp_pa
     assert main(["train", "--epochs", "2", "--diagnostics", "--out", str(tmp_path),
                  "--quiet"]) == 0
     assert main(["train", "--optimizer", "sgd", "--lr", "1e9", "--epochs", "2",
-                 "--out", str(tmp_path), "--quiet"]) == 0
+                 "--out", str(tmp_path), "--quiet"]) == 3
     names = {p.name for p in tmp_path.iterdir()}
     assert not names & {"curves.png", "gradient_flow.csv", "gradient_flow.png"}
 

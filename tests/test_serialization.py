@@ -129,5 +129,7 @@ def test_an_unknown_layer_type_in_the_architecture_is_named(tmp_path):
 
 
 def test_saving_something_else_is_a_type_error(tmp_path):
-    with pytest.raises(TypeError, match="Module or a dict"):
-        cr.save([1, 2], tmp_path / "x")
+    with pytest.raises(TypeError, match="Module, a dict"):
+        cr.save({1, 2}, tmp_path / "x")
+    with pytest.raises(TypeError, match=r"checkpoint\.a\.0 is a set"):
+        cr.save({"a": [{3}]}, tmp_path / "x")

@@ -5,6 +5,7 @@ seconds and prints its test accuracy.
 """
 
 import argparse
+import math
 import os
 import sys
 import warnings
@@ -61,6 +62,47 @@ def _threads(text):
     return n
 
 
+def _positive_int(option):
+    def parse(text):
+        try:
+            n = int(text)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise argparse.ArgumentTypeError(f"{option} takes a positive integer, got {text!r}")
+        return n
+
+    return parse
+
+
+def _lr(text):
+    try:
+        lr = float(text)
+    except ValueError:
+        lr = math.nan
+    if not math.isfinite(lr) or lr < 0:
+        raise argparse.ArgumentTypeError(f"--lr takes a positive number, got {text!r}")
+    if lr == 0:
+        raise argparse.ArgumentTypeError("--lr 0 would train nothing: every update is zero "
+                                         "times the gradient, so the weights never change; "
+                                         "give a positive rate (or omit --lr for the "
+                                         "optimizer's default)")
+    return lr
+
+
+def _checkpoint_every(text):
+    if text == "auto":
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"--checkpoint-every takes a number of epochs >= 0 "
+                                         f"(0: only when stopped early) or auto, got {text!r}")
+    return n
+
+
 def _parser():
     from .datasets import NAMES
     from .train.run import ACTIVATIONS, OPTIMIZERS, SCHEDULERS
@@ -75,10 +117,10 @@ def _parser():
                    help="hidden layer widths, e.g. 64,32 (default) or none")
     t.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS))
     t.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS))
-    t.add_argument("--lr", type=float, default=None, help="learning rate (default per optimizer)")
+    t.add_argument("--lr", type=_lr, default=None, help="learning rate (default per optimizer)")
     t.add_argument("--scheduler", default="none", choices=SCHEDULERS)
-    t.add_argument("--epochs", type=int, default=20)
-    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--epochs", type=_positive_int("--epochs"), default=20)
+    t.add_argument("--batch-size", type=_positive_int("--batch-size"), default=32)
     t.add_argument("--val-split", type=_fraction, default=0.2)
     t.add_argument("--seed", type=_seed, default=0)
     t.add_argument("--out", default="runs/latest", help="run directory (default runs/latest)")
@@ -96,6 +138,13 @@ def _parser():
     t.add_argument("--threads", type=_threads, default=None,
                    help="threads for matrix products (default: NumPy's, one per core); "
                         "needs chainrule[fast]")
+    t.add_argument("--checkpoint-every", type=_checkpoint_every, default="auto", metavar="N",
+                   help="save the whole training state to OUT/checkpoint.safetensors every N "
+                        "epochs and at the end (default auto: when 2 s have passed since the "
+                        "last; 0: only when stopped early)")
+    t.add_argument("--resume", metavar="RUN_DIR", default=None,
+                   help="continue an interrupted or killed run from its last checkpoint, with "
+                        "its own settings (other options are ignored)")
 
     e = sub.add_parser("evaluate", help="test loss and accuracy of a saved run")
     e.add_argument("run", help="run directory written by chainrule train")
@@ -103,7 +152,11 @@ def _parser():
 
     r = sub.add_parser("predict", help="predictions of a saved run for inputs in a file")
     r.add_argument("run", help="run directory written by chainrule train")
-    r.add_argument("--input", required=True, help=".npy or .csv file, one sample per row")
+    r.add_argument("--input", required=True,
+                   help=".npy or .csv file, one sample per row (a CSV may start with a header)")
+    r.add_argument("--skip-bad-rows", action="store_true",
+                   help="leave out rows that are not all finite numbers (counted on stderr) "
+                        "instead of refusing the file")
 
     x = sub.add_parser("export", help="write a saved run's model as an ONNX file")
     x.add_argument("run", help="run directory written by chainrule train")
@@ -117,29 +170,48 @@ def _parser():
 
 
 def _train(args):
-    from .train.run import train_run
+    from .train.run import STATUSES, resume_run, train_run
 
     if args.threads is not None:
         from .threads import set_num_threads
 
         set_num_threads(args.threads)
 
-    result = train_run(dataset=args.dataset, hidden=args.hidden, activation=args.activation,
-                       optimizer=args.optimizer, lr=args.lr, scheduler=args.scheduler,
-                       epochs=args.epochs, batch_size=args.batch_size, val_split=args.val_split,
-                       seed=args.seed, out=args.out, loss=args.loss, task=args.task,
-                       samples=args.samples, noise=args.noise, data_dir=args.data_dir,
-                       verbose=0 if args.quiet else 1, diagnostics=args.diagnostics)
+    verbose = 0 if args.quiet else 1
+    if args.resume is not None:
+        result = resume_run(args.resume, verbose=verbose)
+        args.dataset, args.out = result["info"]["dataset"], result["out"]
+    else:
+        if args.hidden == ():
+            print("chainrule train: note: --hidden 0 (or none) means no hidden layer: the "
+                  "network is one linear layer, a logistic/softmax or linear regression",
+                  file=sys.stderr)
+        result = train_run(dataset=args.dataset, hidden=args.hidden, activation=args.activation,
+                           optimizer=args.optimizer, lr=args.lr, scheduler=args.scheduler,
+                           epochs=args.epochs, batch_size=args.batch_size,
+                           val_split=args.val_split, seed=args.seed, out=args.out,
+                           loss=args.loss, task=args.task, samples=args.samples,
+                           noise=args.noise, data_dir=args.data_dir, verbose=verbose,
+                           diagnostics=args.diagnostics,
+                           checkpoint_every=args.checkpoint_every or None)
+    status = result["info"]["status"]
+    if status == "interrupted":
+        print(f"chainrule train: interrupted; the checkpoint and run.json (status "
+              f"'interrupted') are in {result['out']}/; continue with `chainrule train "
+              f"--resume {result['out']}`", file=sys.stderr)
+        return STATUSES[status]
     print()
     print(result["summary"])
     test = result["test"]
-    shown = " - ".join(f"{k}: {v:.4f}" for k, v in test.items())
-    print(f"Test ({args.dataset}): {shown}")
-    if "accuracy" in test:
-        print(f"Test accuracy: {100 * test['accuracy']:.2f}%")
-    if result["history"].stopped_on_nonfinite_loss:
-        print("Training stopped early: the loss became NaN or infinite (try a lower --lr).")
-    written = ["model.safetensors", "run.json", "history.csv", "summary.txt"]
+    if test:
+        shown = " - ".join(f"{k}: {v:.4f}" for k, v in test.items())
+        print(f"Test ({args.dataset}): {shown}")
+        if "accuracy" in test:
+            print(f"Test accuracy: {100 * test['accuracy']:.2f}%")
+    written = (["model.safetensors"] if result["model_saved"] else []) + [
+        "run.json", "history.csv", "summary.txt"]
+    if os.path.isfile(os.path.join(result["out"], "checkpoint.safetensors")):
+        written.append("checkpoint.safetensors")
     if result["curves"]:
         written.append("curves.png")
     if result["diagnostics"] is not None:
@@ -150,7 +222,14 @@ def _train(args):
     print(f"Run written to {result['out']}/ ({', '.join(written)}{hint})")
     if result["diagnostics"] is not None:
         print(result["diagnostics"].report())
-    return 0
+    if status == "diverged":
+        bad = result["info"]["nonfinite"]
+        kept = (f"model.safetensors holds the weights {bad['weights']}" if result["model_saved"]
+                else "no model was saved: no finite update was made")
+        print(f"chainrule train: error: the training loss became {bad['loss']} at epoch "
+              f"{bad['epoch']}, batch {bad['batch']}; training stopped ({kept}). Try a lower "
+              "--lr, or check the data for NaN or inf.", file=sys.stderr)
+    return STATUSES[status]
 
 
 def _evaluate(args):
@@ -161,24 +240,48 @@ def _evaluate(args):
     return 0
 
 
-def _read_inputs(path):
+def _read_inputs(path, n_values, skip_bad):
+    """(rows, skipped row numbers) of a .npy or .csv file of samples, every value finite."""
     import numpy as np
 
-    try:
-        if path.endswith(".npy"):
-            return np.load(path, allow_pickle=False)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # an empty file: predict_run says so
-            return np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+    from .io import CorruptFileError, read_rows
+
+    if not path.endswith(".npy"):
+        try:
+            return read_rows(path, n_values, skip_bad)
+        except CorruptFileError as e:
+            raise ValueError(f"--input {path}: {e.problem}") from None
+        except OSError as e:
+            raise ValueError(f"--input {path}: {e.strerror or e}") from None
+    try:  # mmap: a header claiming more data than the file has fails here, allocating nothing
+        X = np.load(path, allow_pickle=False, mmap_mode="r")
     except (ValueError, OSError) as e:  # NumPy's messages do not say which file
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         raise ValueError(f"--input {path}: {reason}") from None
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"--input {path}: an array of {X.dtype}, not numbers")
+    rows = X.reshape(len(X), -1) if X.ndim > 1 else X.reshape(1, -1)
+    finite = np.isfinite(rows).all(axis=1)
+    bad = [int(i) + 1 for i in np.flatnonzero(~finite)]
+    if bad and not skip_bad:
+        shown = ", ".join(str(i) for i in bad[:5]) + (" …" if len(bad) > 5 else "")
+        raise ValueError(f"--input {path}: {len(bad)} row(s) hold NaN or inf (rows {shown}, "
+                         "counting from 1); fix them or pass --skip-bad-rows")
+    return np.array(X[finite] if X.ndim > 1 else X), bad
 
 
 def _predict(args):
-    from .train.run import predict_run
+    import math
 
-    result = predict_run(args.run, _read_inputs(args.input), source=f"--input {args.input}")
+    from .train.run import predict_run, read_run_json
+
+    info = read_run_json(args.run)
+    X, skipped = _read_inputs(args.input, math.prod(info["input_shape"]), args.skip_bad_rows)
+    if skipped:
+        shown = ", ".join(str(i) for i in skipped[:10]) + (" …" if len(skipped) > 10 else "")
+        print(f"chainrule predict: skipped {len(skipped)} bad row(s) of {args.input}: {shown}",
+              file=sys.stderr)
+    result = predict_run(args.run, X, source=f"--input {args.input}")
     if "values" in result:
         for row in result["values"]:
             print(",".join(f"{v:.6g}" for v in row.reshape(-1)))

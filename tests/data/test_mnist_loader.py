@@ -201,3 +201,79 @@ def test_a_download_with_the_wrong_checksum_is_discarded(tmp_path, monkeypatch):
 def test_unknown_kind_is_rejected():
     with pytest.raises(ValueError, match="kind"):
         load_mnist(kind="cifar")
+
+
+# --- named errors for damaged or crafted files (issue 13) ---------------------------------------
+
+def test_an_out_of_range_label_is_named_with_its_file_and_index(tmp_path):
+    X, y, Xt, yt = small_set()
+    y = y.copy()
+    y[3] = 12
+    write_idx(tmp_path, (X, y, Xt, yt), gz=False)
+    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte.*label 12 at index 3 is out "
+                                         r"of range"):
+        load_mnist(path=tmp_path)
+
+
+def test_a_huge_dimension_is_refused_before_anything_is_read(tmp_path):
+    import tracemalloc
+
+    from chainrule.io import CorruptFileError
+
+    header = bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 4_000_000_000, 28, 28)
+    (tmp_path / "f").write_bytes(header + b"\0" * 100)
+    tracemalloc.start()
+    with pytest.raises(CorruptFileError, match="a huge dimension"):
+        read_idx(tmp_path / "f")
+    (tmp_path / "g").write_bytes(bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 60000, 28, 28))
+    with pytest.raises(CorruptFileError, match="needs 47040016 bytes of data, the file has 16"):
+        read_idx(tmp_path / "g")
+    (tmp_path / "h.gz").write_bytes(gzip.compress(
+        bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 60000, 28, 28)))
+    with pytest.raises(CorruptFileError, match="cannot inflate that far"):
+        read_idx(tmp_path / "h.gz")
+    assert tracemalloc.get_traced_memory()[1] < 1_000_000
+    tracemalloc.stop()
+
+
+def test_train_and_test_images_of_different_sizes_are_named(tmp_path):
+    X, y, Xt, yt = small_set()
+    write_idx(tmp_path, (X, y, Xt[:, :20, :20], yt), gz=False)
+    with pytest.raises(ValueError, match=r"training images are 28×28 but the test images are "
+                                         r"20×20"):
+        load_mnist(path=tmp_path)
+
+
+def test_one_missing_file_is_named(tmp_path):
+    write_idx(tmp_path, small_set(), gz=True)
+    (tmp_path / (NAMES[3] + ".gz")).unlink()
+    with pytest.raises(FileNotFoundError, match="it lacks t10k-labels-idx1-ubyte"):
+        load_mnist(path=tmp_path, download=False)
+
+
+def test_one_missing_file_is_named_when_the_download_fails_too(tmp_path):
+    write_idx(tmp_path, small_set(), gz=False)
+    (tmp_path / NAMES[0]).unlink()
+    with pytest.raises(DownloadError, match="it lacks train-images-idx3-ubyte"):
+        load_mnist(path=tmp_path)
+
+
+def test_an_npz_claiming_a_huge_array_is_refused_before_allocating(tmp_path):
+    import tracemalloc
+    import zipfile
+
+    X, y, Xt, yt = small_set()
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False,
+                                                  "shape": (50_000_000, 28, 28)})
+    with zipfile.ZipFile(tmp_path / "mnist.npz", "w") as z:  # CRCs right: only sizes lie
+        z.writestr("x_train.npy", header.getvalue() + b"\0" * 100)
+        for name, array in (("y_train", y), ("x_test", Xt), ("y_test", yt)):
+            buffer = io.BytesIO()
+            np.save(buffer, array)
+            z.writestr(name + ".npy", buffer.getvalue())
+    tracemalloc.start()
+    with pytest.raises(ValueError, match=r"x_train claims shape \(50000000, 28, 28\)"):
+        load_mnist(path=tmp_path / "mnist.npz")
+    assert tracemalloc.get_traced_memory()[1] < 1_000_000  # not the 39 GB it claims
+    tracemalloc.stop()

@@ -9,6 +9,7 @@ download never looks like a data set. Nothing is unpickled.
 import gzip
 import hashlib
 import http.client
+import math
 import os
 import struct
 import sys
@@ -67,47 +68,86 @@ def default_cache_dir():
 
 
 # -- reading ------------------------------------------------------------------------------------
-def _read_bytes(path):
-    """The file's bytes, gunzipped if it starts with the gzip magic number."""
-    raw = Path(path).read_bytes()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as e:
-        raise ValueError(f"{path} is a corrupt or truncated gzip file ({e}); delete it and "
-                         f"download it again") from None
+# A gzip stream inflates at most about 1032-fold (deflate's limit); a gzipped IDX file whose header
+# claims more data than that is refused before anything is read.
+_GZIP_MAX_RATIO = 1032
+_IDX_MAX_RANK = 8  # MNIST uses 1 and 3; the format's byte allows 255
+_IDX_MAX_DIM = 1 << 31  # a uint32 reaches 2**32 - 1: no real image set has 2 billion rows
+_CHUNK = 1 << 20
+
+
+def _idx_error(path, problem):
+    from ..io.errors import CorruptFileError
+
+    return CorruptFileError(path, problem, kind="IDX")
+
+
+def _is_gzip(path):
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
 
 
 def read_idx(path, ndim=None):
-    """Read one IDX file (the format of the MNIST files) into an array.
+    """Read one IDX file (the format of the MNIST files), plain or gzipped, into an array.
 
     The header is two zero bytes, a type code, the number of dimensions, then each dimension as a
-    big-endian uint32; the values follow, big-endian.
+    big-endian uint32; the values follow, big-endian. The header is read and checked against the
+    file's size before the data is, so a damaged or crafted file is refused
+    (``CorruptFileError``, a ValueError) without reading or allocating what it claims.
     """
-    raw = _read_bytes(path)
-    if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in _IDX_TYPES:
-        magic = raw[:4].hex() or "empty"
-        raise ValueError(f"{path} is not an IDX file: its magic number is {magic}, expected "
-                         f"0000 then a type code (08 for uint8) and the dimension count")
-    rank = raw[3]
+    size = os.path.getsize(path)
+    gz = _is_gzip(path)
+    try:
+        with (gzip.open(path, "rb") if gz else open(path, "rb")) as f:
+            return _read_idx(path, f, size, gz, ndim)
+    except (OSError, EOFError, zlib.error) as e:
+        if not gz or isinstance(e, FileNotFoundError):
+            raise
+        raise _idx_error(path, f"a corrupt or truncated gzip file ({e}); delete it and "
+                               "download it again") from None
+
+
+def _read_idx(path, f, size, gz, ndim):
+    magic = f.read(4)
+    if len(magic) < 4 or magic[:2] != b"\0\0" or magic[2] not in _IDX_TYPES:
+        found = magic.hex() or "empty"
+        raise _idx_error(path, f"its magic number is {found}, expected 0000 then a type code "
+                               "(08 for uint8) and the dimension count (not an IDX file)")
+    rank = magic[3]
     if ndim is not None and rank != ndim:
-        raise ValueError(f"{path}: expected an IDX file with {ndim} dimensions, this one has "
-                         f"{rank}")
+        raise _idx_error(path, f"expected an IDX file with {ndim} dimensions, this one has {rank}")
+    if rank > _IDX_MAX_RANK:
+        raise _idx_error(path, f"{rank} dimensions; at most {_IDX_MAX_RANK} are accepted")
+    dims = f.read(4 * rank)
     header = 4 + 4 * rank
-    if len(raw) < header:
-        raise ValueError(f"{path} is truncated: its header needs {header} bytes, the file has "
-                         f"{len(raw)}")
-    shape = struct.unpack(f">{rank}I", raw[4:header])
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    count = int(np.prod(shape, dtype=np.int64))
-    expected = header + count * dtype.itemsize
-    if len(raw) != expected:
-        problem = "is truncated" if len(raw) < expected else "has trailing bytes"
-        raise ValueError(f"{path} {problem}: a header of shape {shape} needs {expected} bytes, "
-                         f"the file has {len(raw)}")
-    data = np.frombuffer(raw, dtype=dtype, count=count, offset=header).reshape(shape)
-    return data.astype(dtype.newbyteorder("="))  # native byte order, and a writable copy
+    if len(dims) < 4 * rank:
+        raise _idx_error(path, f"the file is truncated: its header needs {header} bytes, the "
+                               f"file has {4 + len(dims)}")
+    shape = struct.unpack(f">{rank}I", dims)
+    if any(d > _IDX_MAX_DIM for d in shape):
+        raise _idx_error(path, f"its header claims shape {shape}, a dimension over "
+                               f"{_IDX_MAX_DIM} (a huge dimension: damaged or not MNIST)")
+    dtype = np.dtype(_IDX_TYPES[magic[2]])
+    nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    # What the file can hold, known before reading: its size, or for gzip the most it inflates to.
+    room = (size * _GZIP_MAX_RATIO) if gz else size - header
+    if nbytes > room:
+        raise _idx_error(path, f"the file is truncated: a header of shape {shape} needs "
+                               f"{header + nbytes} bytes of data, the file "
+                               + (f"is {size} bytes of gzip, which cannot inflate that far"
+                                  if gz else f"has {size}"))
+    data = bytearray()
+    while len(data) < nbytes:  # grows with what really arrives, never to the claimed size first
+        chunk = f.read(min(_CHUNK, nbytes - len(data)))
+        if not chunk:
+            raise _idx_error(path, f"the file is truncated: a header of shape {shape} needs "
+                                   f"{header + nbytes} bytes, the file has {header + len(data)}")
+        data += chunk
+    if f.read(1):
+        raise _idx_error(path, f"the file has trailing bytes: a header of shape {shape} needs "
+                               f"{header + nbytes} bytes, the file has more")
+    array = np.frombuffer(data, dtype=dtype).reshape(shape)
+    return array.astype(dtype.newbyteorder("="))  # native byte order, and a writable copy
 
 
 def _check_pair(images, labels, where):
@@ -119,32 +159,74 @@ def _check_pair(images, labels, where):
     if images.dtype != np.uint8 or labels.dtype.kind not in "iu":
         raise ValueError(f"{where}: expected uint8 images and integer labels, got "
                          f"{images.dtype} and {labels.dtype}")
-    return images, labels.astype(np.int64)
+    labels = labels.astype(np.int64)
+    bad = np.flatnonzero((labels < 0) | (labels > 9))
+    if bad.size:
+        raise ValueError(f"{where}: label {labels[bad[0]]} at index {bad[0]} is out of range "
+                         f"(MNIST's labels are 0 to 9; {bad.size} label(s) are outside)")
+    return images, labels
+
+
+def _check_same_image_size(train, test, where):
+    if train[0].shape[1:] != test[0].shape[1:]:
+        raise ValueError(f"{where}: the training images are {train[0].shape[1]}×"
+                         f"{train[0].shape[2]} but the test images are {test[0].shape[1]}×"
+                         f"{test[0].shape[2]}; both sets must have one image size")
+    return train, test
 
 
 def _load_idx(files):
     parts = {key: read_idx(p, 3 if key.endswith("images") else 1) for key, p in files.items()}
-    where = f"the IDX files in {Path(files['train_images']).parent}"
-    return (_check_pair(parts["train_images"], parts["train_labels"], where),
-            _check_pair(parts["test_images"], parts["test_labels"], where))
+    pairs = {}
+    for split in ("train", "test"):
+        names = f"{Path(files[split + '_images']).name} and {Path(files[split + '_labels']).name}"
+        pairs[split] = _check_pair(parts[split + "_images"], parts[split + "_labels"],
+                                   f"{names} in {Path(files[split + '_images']).parent}")
+    return _check_same_image_size(pairs["train"], pairs["test"],
+                                  f"the IDX files in {Path(files['train_images']).parent}")
 
 
 def _load_npz(path):
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:
+        _check_npz_sizes(path, keys)
         with np.load(path, allow_pickle=False) as f:
-            missing = [k for k in keys if k not in f.files]
-            if missing:
-                raise ValueError(f"{path} lacks the arrays {missing} (Keras' mnist.npz holds "
-                                 f"{list(keys)})")
             arrays = {k: f[k] for k in keys}
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as e:
         if isinstance(e, ValueError) and "lacks the arrays" in str(e):
             raise
         raise ValueError(f"{path} is not a readable .npz file ({e}); it may be corrupt or "
                          f"truncated: delete it and download it again") from None
-    return (_check_pair(arrays["x_train"], arrays["y_train"], str(path)),
-            _check_pair(arrays["x_test"], arrays["y_test"], str(path)))
+    return _check_same_image_size(_check_pair(arrays["x_train"], arrays["y_train"], str(path)),
+                                  _check_pair(arrays["x_test"], arrays["y_test"], str(path)),
+                                  str(path))
+
+
+def _check_npz_sizes(path, keys):
+    """Each array's .npy header against its zip entry, before NumPy allocates what it claims
+    (np.load makes the whole array first, then reads into it)."""
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        missing = [k for k in keys if k + ".npy" not in names]
+        if missing:
+            raise ValueError(f"{path} lacks the arrays {missing} (Keras' mnist.npz holds "
+                             f"{list(keys)})")
+        for key in keys:
+            info = z.getinfo(key + ".npy")
+            if info.file_size > _GZIP_MAX_RATIO * info.compress_size + 4096:
+                raise ValueError(f"{key} claims {info.file_size} bytes, more than its "
+                                 f"{info.compress_size} compressed bytes can hold")
+            with z.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(f)
+            if dtype.hasobject:
+                raise ValueError(f"{key} holds Python objects (a pickle), which are never "
+                                 "loaded")
+            if math.prod(shape) * dtype.itemsize > info.file_size:
+                raise ValueError(f"{key} claims shape {shape} of {dtype}, more than its "
+                                 f"{info.file_size} bytes hold")
 
 
 def _find_idx(directory):
@@ -224,10 +306,11 @@ def _fetch(kind, directory):
             if isinstance(e, DownloadError):
                 raise
             raise DownloadError(
-                f"load_mnist: downloading {url} failed ({e}). Without a network, "
-                f"{_what_to_place(kind, directory)} — or pass load_mnist(path=...) to where "
-                f"the files are. For real MNIST digits that need no download, the 5,000-image "
-                f"sample ships with chainrule: --dataset mnist5k, or load_mnist5k()") from e
+                f"load_mnist: downloading {url} failed ({e}){_which_missing(directory)}. "
+                f"Without a network, {_what_to_place(kind, directory)} — or pass "
+                f"load_mnist(path=...) to where the files are. For real MNIST digits that need "
+                f"no download, the 5,000-image sample ships with chainrule: --dataset mnist5k, "
+                f"or load_mnist5k()") from e
 
 
 # -- the public loader --------------------------------------------------------------------------
@@ -239,6 +322,15 @@ def _load_dir(directory):
     if (directory / "mnist.npz").is_file():
         return _load_npz(directory / "mnist.npz")
     return None
+
+
+def _which_missing(directory):
+    """'; it lacks Y' when some of the four IDX files are there: the one(s) to look for."""
+    idx = _find_idx(directory)
+    missing = [_IDX_NAMES[key] for key, found in idx.items() if found is None]
+    if not missing or len(missing) == len(idx):
+        return ""
+    return f"; it lacks {', '.join(missing)} (plain or .gz) of the four IDX files"
 
 
 def load_mnist(path=None, cache_dir=None, kind="mnist", download=True):
@@ -269,11 +361,11 @@ def load_mnist(path=None, cache_dir=None, kind="mnist", download=True):
     if loaded is not None:
         return loaded
     if not download:
-        raise FileNotFoundError(f"load_mnist: no {kind} files in {directory} and download=False:"
-                                f" {_what_to_place(kind, directory)}")
+        raise FileNotFoundError(f"load_mnist: no {kind} files in {directory} and download=False"
+                                f"{_which_missing(directory)}: {_what_to_place(kind, directory)}")
     _fetch(kind, directory)
     loaded = _load_dir(directory)
     if loaded is None:  # only if a partial set of IDX files sits beside the download
-        raise FileNotFoundError(f"load_mnist: {directory} is incomplete: "
-                                f"{_what_to_place(kind, directory)}")
+        raise FileNotFoundError(f"load_mnist: {directory} is incomplete"
+                                f"{_which_missing(directory)}: {_what_to_place(kind, directory)}")
     return loaded

@@ -8,7 +8,14 @@ anything fails before that, the temporary file is removed and the target is unto
 
 import contextlib
 import os
+import re
 import uuid
+
+from .. import crashpoints
+
+# The temporary files atomic_write makes: ".NAME.<12 hex>.tmp". A process killed mid-write leaves
+# one behind (nothing can remove it then); chainrule train removes them from its run directory.
+TEMP_FILE = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
 
 
 @contextlib.contextmanager
@@ -38,6 +45,8 @@ def atomic_write(path, mode="wb", encoding=None):
             yield f
             f.flush()
             os.fsync(f.fileno())
+        if crashpoints.ENABLED:  # the crash tests kill the process here
+            crashpoints.reached(f"write {os.path.basename(path)}")
         os.replace(tmp, path)
     except BaseException:
         # BaseException too: a Ctrl-C mid-write must not leave a stray temp file behind.

@@ -25,6 +25,7 @@ import struct
 import numpy as np
 
 from .atomic import atomic_write
+from .errors import CorruptFileError  # noqa: F401  (re-exported: its historical home)
 
 # name in the file -> NumPy dtype (little-endian). BF16 has no NumPy dtype; see _widen_bf16.
 DTYPES = {
@@ -48,19 +49,14 @@ SHA256_KEY = "chainrule.sha256"
 HEADER_SHA256_KEY = "chainrule.header_sha256"
 _RESERVED_KEYS = (SHA256_KEY, HEADER_SHA256_KEY)
 
-# The reference implementation refuses larger headers, so that a hostile file cannot make the
-# reader parse gigabytes of JSON; real headers are kilobytes.
-MAX_HEADER_BYTES = 100 * 1024 * 1024
-
-
-class CorruptFileError(ValueError):
-    """A file that is not a valid safetensors file, or whose content no longer matches its
-    checksum. ``path`` names the file and ``problem`` says what is wrong."""
-
-    def __init__(self, path, problem):
-        self.path = os.fspath(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: not a valid safetensors file: {problem}")
+# The reference implementation refuses headers over 100 MB; parsed JSON takes up to some 30
+# times its text in memory, so chainrule stops at 16 MiB. Real headers are kilobytes: a tensor
+# costs about 100 bytes of header, a checkpoint's structure a few bytes per value.
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+# No real tensor has more dimensions (NumPy allows 64) or more elements (2**48 elements is a
+# petabyte); a claimed shape past these is an attack or damage even when it holds zero bytes.
+MAX_DIMS = 32
+MAX_ELEMENTS = 2**48
 
 
 def save_tensors(path, tensors, metadata=None):
@@ -122,6 +118,12 @@ def load_tensors(path):
             raise CorruptFileError(path, "the file changed size while it was being read")
 
     _check_layout(path, table, buffer.size)
+    missing = [k for k in _RESERVED_KEYS if k not in metadata]
+    if missing and any("chainrule" in k or "chainrule" in v for k, v in metadata.items()):
+        # Written by chainrule, so both checksums were there: a damaged key name must not
+        # switch the check off (the fuzz tests found two bit flips that did).
+        raise CorruptFileError(path, f"a chainrule file without its {', '.join(missing)} "
+                                     "checksum (the header was damaged or altered)")
     if SHA256_KEY in metadata and hashlib.sha256(buffer).hexdigest() != metadata[SHA256_KEY]:
         raise CorruptFileError(path, "the tensor data does not match its SHA-256 checksum "
                                      "(the file was altered or damaged after it was saved)")
@@ -200,7 +202,9 @@ def _parse_header(path, raw):
     try:
         header = json.loads(text, object_pairs_hook=_no_duplicate_keys,
                             parse_constant=_no_constant)
-    except (json.JSONDecodeError, _DuplicateKey) as e:
+    except RecursionError:
+        raise CorruptFileError(path, "the header's JSON is nested too deeply") from None
+    except ValueError as e:  # JSONDecodeError, a duplicate key, an integer of 5,000 digits
         raise CorruptFileError(path, f"the header is not valid JSON: {e}") from None
     if not isinstance(header, dict):
         raise CorruptFileError(path, f"the header must be a JSON object, "
@@ -242,21 +246,30 @@ def _is_int(x):
 def _check_entry(path, name, info):
     if not isinstance(info, dict):
         raise CorruptFileError(path, f"tensor {name!r}: expected an object with dtype, shape "
-                                     f"and data_offsets, got {info!r}")
+                                     f"and data_offsets, got {_short(info)}")
     missing = [k for k in ("dtype", "shape", "data_offsets") if k not in info]
     if missing:
         raise CorruptFileError(path, f"tensor {name!r} is missing {', '.join(missing)}")
     dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
     if dtype not in DTYPES:
         raise CorruptFileError(path, f"tensor {name!r} has unknown or unsupported dtype "
-                                     f"{dtype!r} (supported: {', '.join(DTYPES)})")
+                                     f"{_short(dtype)} (supported: {', '.join(DTYPES)})")
     if not isinstance(shape, list) or not all(_is_int(d) and 0 <= d <= _MAX_DIM for d in shape):
         raise CorruptFileError(path, f"tensor {name!r}: shape must be a list of non-negative "
-                                     f"integers, got {shape!r}")
+                                     f"integers, got {_short(shape)}")
+    if len(shape) > MAX_DIMS:
+        raise CorruptFileError(path, f"tensor {name!r} claims {len(shape)} dimensions; at most "
+                                     f"{MAX_DIMS} are accepted")
+    elements = 1
+    for d in shape:
+        elements *= max(d, 1)  # zero-sized dims too: [0, 2**62] is no real tensor either
+    if elements > MAX_ELEMENTS:
+        raise CorruptFileError(path, f"tensor {name!r} claims shape {shape}, more than "
+                                     f"{MAX_ELEMENTS} elements")
     if not (isinstance(offsets, list) and len(offsets) == 2
             and all(_is_int(o) and o >= 0 for o in offsets) and offsets[0] <= offsets[1]):
         raise CorruptFileError(path, f"tensor {name!r}: data_offsets must be [begin, end] with "
-                                     f"0 <= begin <= end, got {offsets!r}")
+                                     f"0 <= begin <= end, got {_short(offsets)}")
     nbytes = DTYPES[dtype].itemsize
     for d in shape:  # Python ints: no overflow however large the claimed shape
         nbytes *= d
@@ -265,6 +278,12 @@ def _check_entry(path, name, info):
                                      f"{nbytes} bytes but data_offsets {offsets} span "
                                      f"{offsets[1] - offsets[0]}")
     return {"dtype": dtype, "shape": shape, "data_offsets": offsets}
+
+
+def _short(value, limit=80):
+    # A hostile header can hold megabytes where a shape should be; the message quotes a little.
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _check_layout(path, table, buffer_size):

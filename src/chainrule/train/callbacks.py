@@ -19,6 +19,14 @@ class Callback:
     def on_train_end(self, logs):
         pass
 
+    def state_dict(self):
+        """What a checkpoint keeps of this callback to resume training (JSON-able values and
+        arrays); a callback that counts or remembers across epochs overrides both methods."""
+        return {}
+
+    def load_state_dict(self, state):
+        pass
+
 
 class _Monitor(Callback):
     def __init__(self, monitor, mode, min_delta=0.0):
@@ -76,6 +84,16 @@ class EarlyStopping(_Monitor):
                 self.stop_training = True
                 self.stopped_epoch = epoch
 
+    def state_dict(self):
+        return {"wait": self.wait, "best": self.best, "stop_training": self.stop_training,
+                "stopped_epoch": self.stopped_epoch, "best_weights": self.best_weights}
+
+    def load_state_dict(self, state):
+        self.wait, self.best = int(state["wait"]), float(state["best"])
+        self.stop_training = bool(state["stop_training"])
+        self.stopped_epoch = state["stopped_epoch"]
+        self.best_weights = state["best_weights"]
+
     def on_train_end(self, logs):
         if self.restore_best_weights and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
@@ -104,3 +122,10 @@ class ModelCheckpoint(_Monitor):
             os.makedirs(directory, exist_ok=True)  # as Keras: runs/exp1/best.safetensors just works
         save(self.model, self.path)
         self.saved_epochs.append(epoch)
+
+    def state_dict(self):
+        return {"best": self.best, "saved_epochs": list(self.saved_epochs)}
+
+    def load_state_dict(self, state):
+        self.best = float(state["best"])
+        self.saved_epochs = [int(e) for e in state["saved_epochs"]]

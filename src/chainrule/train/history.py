@@ -12,6 +12,7 @@ class History:
         self.epoch = []
         self.interrupted = False
         self.stopped_on_nonfinite_loss = False  # fit stopped at a NaN or infinite loss
+        self.nonfinite = None  # then: {"epoch", "batch", "loss", "weights": which were kept}
 
     def append(self, epoch, logs):
         self.epoch.append(epoch)

@@ -7,14 +7,17 @@ mini-batches, then over epochs, with validation after each epoch.
 
 import math
 import sys
+import time
 import warnings
 
 import numpy as np
 
+from .. import crashpoints
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .callbacks import Callback
 from .history import History
+from .interrupt import stop_requested
 from .metrics import make_metrics
 
 
@@ -62,7 +65,7 @@ def _split_off(train, fraction, seed):
     return (X[:cut], y[:cut]), (X[cut:], y[cut:])
 
 
-def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
+def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None, epoch=0):
     """One pass over ``loader``; trains when an optimizer is given. Returns the epoch's logs."""
     total_loss = 0.0
     seen = 0
@@ -82,6 +85,8 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
             if not math.isfinite(value):
                 raise _NonFiniteLoss(step, value)  # before it reaches the weights
             loss.backward()
+            if crashpoints.ENABLED:
+                crashpoints.reached(f"mid-batch {epoch}.{step}")
             optimizer.step()
         else:
             out = model(xb)
@@ -95,6 +100,11 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None):
             m.update(out.data, target)
         if progress is not None:
             progress.update(step, loss=total_loss / seen, **{m.name: m.result() for m in metrics})
+        if optimizer is not None:
+            if crashpoints.ENABLED:
+                crashpoints.reached(f"batch {epoch}.{step}")
+            if stop_requested():  # the first Ctrl-C: this batch is done, stop here
+                raise _Interrupted
     if seen == 0:
         raise ValueError("the data loader produced no batches (is the dataset empty, or "
                          "drop_last=True with fewer samples than one batch?)")
@@ -177,19 +187,32 @@ def predict(model, X, batch_size=256):
 
 
 def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32, scheduler=None,
-        metrics=("accuracy",), callbacks=(), shuffle=True, seed=None, verbose=1, stream=None):
+        metrics=("accuracy",), callbacks=(), shuffle=True, seed=None, verbose=1, stream=None,
+        checkpoint=None, resume=None, checkpoint_every=1):
     """Train ``model`` and return a ``History`` of per-epoch loss and metrics.
 
     ``train`` and ``val`` are DataLoaders, Datasets or (X, y) pairs; ``val`` may also be a
     fraction of ``train`` to hold out. ``scheduler`` is stepped once per epoch;
     ``ReduceLROnPlateau`` is fed the validation loss (the training loss without validation).
-    Ctrl-C stops training cleanly after the current batch: the history so far is returned and
-    callbacks (e.g. ModelCheckpoint's best file) keep what they saved. A NaN or infinite training
-    loss stops training too, with a warning, before that batch's update reaches the weights
-    (``history.stopped_on_nonfinite_loss``), as Keras' TerminateOnNaN would.
+
+    ``checkpoint`` is a file that receives the whole training state (``train.checkpoint``) at the
+    end of every ``checkpoint_every``-th epoch and of the last ("auto": of an epoch when 2 s have
+    passed since the last checkpoint; None: only when training stops early or is interrupted),
+    and ``resume`` a checkpoint file to continue from (``True``: ``checkpoint``):
+    training then goes on from the epoch after it and ends with the same weights, bit for bit,
+    as a run that was never stopped. ``epochs`` counts from the start either way.
+
+    The first Ctrl-C finishes the current batch, writes the checkpoint of the last complete
+    epoch and returns (``history.interrupted``); a second one stops at once (``StopNow``, a
+    KeyboardInterrupt). A NaN or infinite training loss stops training, with a warning, before
+    that batch's update reaches the weights; if the weights are no longer finite by then, the
+    last complete epoch's weights are put back (``history.stopped_on_nonfinite_loss`` and
+    ``history.nonfinite`` say where and which weights were kept), as Keras' TerminateOnNaN would.
     """
     from ..optim import Optimizer
     from ..optim.lr_scheduler import ReduceLROnPlateau
+    from . import checkpoint as ckpt
+    from .interrupt import StopNow, catch_first_interrupt
 
     # Checked first: with no optimizer, _run_epoch would evaluate a whole epoch before failing.
     if not isinstance(optimizer, Optimizer):
@@ -206,6 +229,16 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
         raise TypeError(f"epochs must be an integer, got {epochs!r}")
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
+    if checkpoint_every not in (None, "auto") and (isinstance(checkpoint_every, bool) or not
+                                                   isinstance(checkpoint_every, (int, np.integer))
+                                                   or checkpoint_every < 1):
+        raise ValueError(f"fit: checkpoint_every must be a positive number of epochs, 'auto' "
+                         f"or None, got {checkpoint_every!r}")
+    if resume is True:
+        if checkpoint is None:
+            raise ValueError("fit: resume=True continues from the checkpoint file; give "
+                             "checkpoint=PATH too")
+        resume = checkpoint
     if isinstance(val, (float, np.floating)):  # np.float32(0.2) too: not a data set
         train, val = _split_off(train, val, seed)
     dtype = _model_dtype(model)
@@ -221,49 +254,125 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
         cb.on_train_begin(model)
     stream = stream or sys.stdout
     history = History()
+    first_epoch = 1
+    if resume is not None:
+        from ..serialization import load
+
+        state = load(resume)
+        done, history = ckpt.restore(state, model, optimizer, scheduler, callbacks,
+                                     train_loader, where=str(resume))
+        first_epoch = done + 1
+    # The last complete epoch's state, in memory: what an interruption saves, and the finite
+    # weights to fall back on if the loss turns NaN after the weights already did.
+    boundary = ckpt.capture(first_epoch - 1, model, optimizer, scheduler, callbacks,
+                            train_loader, history)
+    saved_epoch = first_epoch - 1 if resume is not None else None
+
+    def save_boundary():
+        nonlocal saved_epoch
+        if checkpoint is not None and saved_epoch != boundary["epoch"]:
+            from ..serialization import save
+
+            save(boundary, checkpoint)
+            saved_epoch = boundary["epoch"]
+
     logs = {}
+    last_save = time.monotonic()
     try:
-        for epoch in range(1, epochs + 1):
-            bar = _progress_bar(len(train_loader), epoch, epochs, stream, verbose)
-            model.train()
-            try:
-                logs = _run_epoch(model, loss_fn, train_loader, metric_objs, optimizer, bar)
-            except _NonFiniteLoss as bad:
-                history.stopped_on_nonfinite_loss = True
-                message = (f"fit: the training loss was {bad.value} at epoch {epoch}, batch "
-                           f"{bad.step}; training stopped before that update, so the weights are "
-                           "those after the batch before. Check the data for NaN or inf, or "
-                           "lower the learning rate.")
-                if bar is not None:
-                    print(file=stream)
-                warnings.warn(message, RuntimeWarning, stacklevel=2)
-                break
-            if val_loader is not None:
-                model.eval()
-                with no_grad():
-                    val_logs = _run_epoch(model, loss_fn, val_loader, metric_objs)
+        with catch_first_interrupt(stream):
+            for epoch in range(first_epoch, epochs + 1):
+                bar = _progress_bar(len(train_loader), epoch, epochs, stream, verbose)
                 model.train()
-                logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            logs["lr"] = optimizer.param_groups[0]["lr"]
-            if bar is not None:
-                bar.close(**{k: v for k, v in logs.items() if k != "lr"})
-            history.append(epoch, logs)
-            if scheduler is not None:
-                if isinstance(scheduler, ReduceLROnPlateau):
-                    scheduler.step(logs.get("val_loss", logs["loss"]))
-                else:
-                    scheduler.step()
-            for cb in callbacks:
-                cb.on_epoch_end(epoch, logs)
-            if any(cb.stop_training for cb in callbacks):
-                break
+                try:
+                    logs = _run_epoch(model, loss_fn, train_loader, metric_objs, optimizer, bar,
+                                      epoch)
+                except _NonFiniteLoss as bad:
+                    if bar is not None:
+                        print(file=stream)
+                    _stop_on_nonfinite(bad, epoch, model, boundary, history)
+                    save_boundary()
+                    break
+                except _Interrupted:
+                    raise KeyboardInterrupt from None
+                if val_loader is not None:
+                    model.eval()
+                    with no_grad():
+                        val_logs = _run_epoch(model, loss_fn, val_loader, metric_objs)
+                    model.train()
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                logs["lr"] = optimizer.param_groups[0]["lr"]
+                if bar is not None:
+                    bar.close(**{k: v for k, v in logs.items() if k != "lr"})
+                history.append(epoch, logs)
+                if scheduler is not None:
+                    if isinstance(scheduler, ReduceLROnPlateau):
+                        scheduler.step(logs.get("val_loss", logs["loss"]))
+                    else:
+                        scheduler.step()
+                for cb in callbacks:
+                    cb.on_epoch_end(epoch, logs)
+                stopping = any(cb.stop_training for cb in callbacks)
+                boundary = ckpt.capture(epoch, model, optimizer, scheduler, callbacks,
+                                        train_loader, history)
+                if _checkpoint_due(checkpoint_every, epoch, epochs, stopping, last_save):
+                    save_boundary()
+                    last_save = time.monotonic()
+                if crashpoints.ENABLED:
+                    crashpoints.reached(f"epoch {epoch}")
+                if stopping:
+                    break
+                if stop_requested():  # Ctrl-C during validation or the callbacks
+                    raise KeyboardInterrupt
+    except StopNow:
+        raise
     except KeyboardInterrupt:
         history.interrupted = True
+        save_boundary()
         if verbose:
-            print(f"\nTraining interrupted after {len(history)} complete epoch(s).", file=stream)
+            saved = (f"; checkpoint of epoch {boundary['epoch']} in {checkpoint}"
+                     if checkpoint is not None else "")
+            print(f"\nTraining interrupted after {len(history)} complete epoch(s){saved}.",
+                  file=stream)
     for cb in callbacks:
         cb.on_train_end(logs)
     return history
+
+
+# checkpoint_every="auto": a checkpoint costs a few milliseconds (two fsyncs), a lot next to the
+# epochs of a run that lasts a second (benchmarks/checkpoint_cost.py), nothing next to a long one.
+AUTO_CHECKPOINT_SECONDS = 2.0
+
+
+def _checkpoint_due(every, epoch, epochs, stopping, last_save):
+    if every is None:
+        return False
+    if epoch == epochs or stopping:
+        return True
+    if every == "auto":
+        return time.monotonic() - last_save >= AUTO_CHECKPOINT_SECONDS
+    return epoch % every == 0
+
+
+def _stop_on_nonfinite(bad, epoch, model, boundary, history):
+    """Record where the loss stopped being finite, and keep finite weights."""
+    from . import checkpoint as ckpt
+
+    history.stopped_on_nonfinite_loss = True
+    if ckpt.all_finite(model):
+        kept = "those after the batch before"
+    else:  # the update before already broke them: back to the last complete epoch
+        model.load_state_dict(boundary["model"])
+        kept = (f"those at the end of epoch {boundary['epoch']}" if boundary["epoch"]
+                else "the initial ones (no finite update was made)")
+    history.nonfinite = {"epoch": epoch, "batch": bad.step, "loss": bad.value, "weights": kept}
+    message = (f"fit: the training loss was {bad.value} at epoch {epoch}, batch {bad.step}; "
+               f"training stopped before that update, and the weights are {kept}. Check the "
+               "data for NaN or inf, or lower the learning rate.")
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+class _Interrupted(Exception):
+    """The first Ctrl-C arrived and the batch it interrupted is done."""
 
 
 def _progress_bar(steps, epoch, epochs, stream, verbose):

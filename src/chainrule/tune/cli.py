@@ -14,7 +14,8 @@ def _ints(option):
         try:
             values = tuple(int(v) for v in text.split(","))
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{option} takes integers like 16,32, got {text!r}")
+            message = f"{option} takes integers like 16,32, got {text!r}"
+            raise argparse.ArgumentTypeError(message) from None
         return values
     return parse
 

@@ -166,8 +166,9 @@ def what_mattered(study, space):
     if pruned:
         epochs = [max(t.intermediate_values) for t in pruned if t.intermediate_values]
         if epochs:
-            lines.append(f"Pruning stopped {len(pruned)} trials after {sum(epochs) / len(epochs):.1f}"
-                         f" epochs on average.")
+            mean = sum(epochs) / len(epochs)
+            lines.append(f"Pruning stopped {len(pruned)} trials after {mean:.1f} epochs on "
+                         "average.")
     return "\n".join(lines)
 
 
@@ -293,9 +294,9 @@ def summarize(study, space, out):
     done = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
     if done:
         best = study.best_trial
-        parts += [f"Best: trial {best.number}, {study.user_attrs['chainrule']['objective']} "
-                  f"{best.value:.4f}. To train it again:", "  " + retrain_command(study, best, space),
-                  ""]
+        objective = study.user_attrs["chainrule"]["objective"]
+        parts += [f"Best: trial {best.number}, {objective} {best.value:.4f}. To train it again:",
+                  "  " + retrain_command(study, best, space), ""]
         kept = _kept_trial(out)
         if kept == best.number:
             parts.append(f"Its run directory: {os.path.join(out, 'best')} "

@@ -17,7 +17,7 @@ import warnings
 
 from .pruning import ReportToTrial, make_pruner
 from .space import default_space
-from .study import (Heartbeat, open_storage, prepare_study, recover_dead_trials, take_trial)
+from .study import Heartbeat, open_storage, prepare_study, recover_dead_trials, take_trial
 
 DEFAULT_TRIALS = 30
 

@@ -61,13 +61,14 @@ def make_out_dir(out):
 def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="adam", lr=None,
               scheduler="none", epochs=20, batch_size=32, val_split=0.2, seed=0, out="runs/latest",
               loss="auto", task="auto", samples=1000, noise=0.0, data_dir=None, verbose=1,
-              diagnostics=False, stream=None, callbacks=None, data_seed=None):
+              diagnostics=False, stream=None, callbacks=None, data_seed=None, plot=True):
     """Train an MLP on a named data set and write the run directory. Returns a result dict.
 
     ``callbacks`` are passed on to ``fit`` (after the gradient-flow monitor of ``diagnostics``).
     ``seed`` seeds the weights and the shuffling, ``data_seed`` (default: ``seed``) the data
     (synthetic sets) and the split: runs with different seeds on the same data, as ``chainrule
-    tune``'s trials, pass one data_seed.
+    tune``'s trials, pass one data_seed. ``plot=False`` leaves out curves.png (drawing it costs
+    more than training a small trial; tune draws it only for the run it keeps).
     """
     from ..datasets import load_problem
 
@@ -124,7 +125,7 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     with atomic_write(os.path.join(out, "run.json"), mode="w") as f:
         json.dump(info, f, indent=1)
     curves = None
-    if len(history):  # empty when the first epoch stopped at a NaN loss
+    if plot and len(history):  # empty when the first epoch stopped at a NaN loss
         try:
             history.plot(os.path.join(out, "curves.png"), title=f"chainrule · {dataset}")
             curves = os.path.join(out, "curves.png")

@@ -148,7 +148,9 @@ def what_mattered(study, space):
     if importances:
         ordered = sorted(importances.items(), key=lambda kv: -kv[1])
         (first, a), rest = ordered[0], ordered[1:]
-        text = f"{_name(first)} mattered most ({a:.0%} of the spread in {objective} explained)"
+        name = _name(first)
+        text = (f"{name[0].upper()}{name[1:]} mattered most ({a:.0%} of the spread in "
+                f"{objective} explained)")
         if rest:
             text += f", then {_name(rest[0][0])} ({rest[0][1]:.0%})"
         lines.append(text + ".")
@@ -214,23 +216,22 @@ def _categorical_findings(done, top):
 
 def plot_figures(study, out):
     """history.png, intermediate.png and importance.png in ``out``; their paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from optuna.trial import TrialState
+
+    from ..plotting import new_figure, save_figure
 
     objective = study.user_attrs["chainrule"]["objective"]
     maximize = study.direction.name == "MAXIMIZE"
     trials = study.get_trials(deepcopy=False)
     paths = []
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = new_figure(7, 4, layout="tight")
+    ax = fig.add_subplot()
     done = [t for t in trials if t.state == TrialState.COMPLETE]
     ax.scatter([t.number for t in done], [t.value for t in done], s=18, label="finished")
     cut = [t for t in trials if t.state == TrialState.PRUNED and t.intermediate_values]
     ax.scatter([t.number for t in cut], [_last(t) for t in cut], marker="x", color="tab:red",
-               s=18, label="pruned (last score)")
+               s=18, label="pruned (score when stopped)")
     best, xs, ys = None, [], []
     for t in sorted(done, key=lambda t: t.number):
         if best is None or (t.value > best if maximize else t.value < best):
@@ -240,9 +241,10 @@ def plot_figures(study, out):
     ax.step(xs, ys, where="post", color="black", label="best so far")
     ax.set(xlabel="trial", ylabel=objective, title="Optimization history")
     ax.legend()
-    paths.append(_save(fig, os.path.join(out, "history.png")))
+    paths.append(save_figure(fig, os.path.join(out, "history.png")))
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = new_figure(7, 4, layout="tight")
+    ax = fig.add_subplot()
     for t in trials:
         if not t.intermediate_values:
             continue
@@ -257,29 +259,35 @@ def plot_figures(study, out):
     ax.plot([], [], color="tab:red", marker="x", label="pruned")
     ax.set(xlabel="epoch", ylabel=objective, title="Validation score per epoch, every trial")
     ax.legend()
-    paths.append(_save(fig, os.path.join(out, "intermediate.png")))
+    paths.append(save_figure(fig, os.path.join(out, "intermediate.png")))
 
     importances = _importances(study)
     if importances:
-        fig, ax = plt.subplots(figsize=(7, 0.5 + 0.4 * len(importances)))
+        fig = new_figure(7, 1 + 0.4 * len(importances), layout="tight")
+        ax = fig.add_subplot()
         names = list(importances)[::-1]
         ax.barh([_name(n) for n in names], [importances[n] for n in names])
         ax.set(xlabel=f"share of the spread in {objective} explained (fANOVA)",
                title="What mattered")
-        paths.append(_save(fig, os.path.join(out, "importance.png")))
+        paths.append(save_figure(fig, os.path.join(out, "importance.png")))
     return paths
 
 
-def _save(fig, path):
-    import matplotlib.pyplot as plt
+def draw_best_curves(out):
+    """curves.png of the kept best run, from its history.csv, if it has none yet."""
+    from ..plotting import plot_history
 
-    from ..io.atomic import atomic_write
-
-    fig.tight_layout()
-    with atomic_write(path) as f:
-        fig.savefig(f, format="png", dpi=100)
-    plt.close(fig)
-    return path
+    best = os.path.join(out, "best")
+    path = os.path.join(best, "curves.png")
+    if os.path.exists(path) or not os.path.exists(os.path.join(best, "history.csv")):
+        return None
+    with open(os.path.join(best, "history.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    history = {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {}) if k != "epoch"}
+    if len(set(history.get("lr", []))) <= 1:
+        history.pop("lr", None)  # as History.plot: a constant learning rate needs no panel
+    trial = _kept_trial(out)
+    return plot_history(history, path, title=f"chainrule tune · best trial {trial}")
 
 
 def summarize(study, space, out):
@@ -313,6 +321,11 @@ def summarize(study, space, out):
     parts.append(what_mattered(study, space))
     try:
         figures = plot_figures(study, out)
+        try:
+            if draw_best_curves(out):
+                figures.append(os.path.join(out, "best", "curves.png"))
+        except OSError:
+            pass  # another worker replaced the best run meanwhile: it draws its own
         parts += ["", "Figures: " + ", ".join(figures)]
     except ImportError:
         parts += ["", "(install chainrule[tune] for the figures: matplotlib)"]

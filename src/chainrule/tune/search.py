@@ -2,9 +2,10 @@
 
 Each trial is an ordinary ``chainrule train`` run (the same Python entry point, with a pruning
 callback) written to ``OUT/trials/NNNN``; the best finished trial this worker has seen is kept as
-``OUT/best``, a run directory that ``chainrule evaluate`` and ``predict`` take, and the others
-are deleted. A trial is chosen by its validation score only: the test score is recorded for the
-table but never used to choose.
+``OUT/best``, a run directory that ``chainrule evaluate`` and ``predict`` take (its curves.png is
+drawn once, by the report: drawing costs more than a small trial); the others are deleted. A
+trial is chosen by its validation score only: the test score is recorded for the table but
+never used to choose.
 """
 
 import contextlib
@@ -190,7 +191,7 @@ def train_trial(data, settings, seed, out, callbacks):
     return train_run(dataset=data["dataset"], samples=data["samples"], noise=data["noise"],
                      val_split=data["val_split"], data_dir=data["data_dir"],
                      data_seed=data["data_seed"], seed=seed, out=out, verbose=0,
-                     callbacks=callbacks, **settings)
+                     callbacks=callbacks, plot=False, **settings)
 
 
 def _remove(path):

@@ -9,11 +9,9 @@ import subprocess
 import sys
 import time
 
-import pytest
+import optuna
+from optuna.trial import TrialState
 from postgres_server import postgres_url  # noqa: F401  (the session's server)
-
-optuna = pytest.importorskip("optuna")
-from optuna.trial import TrialState  # noqa: E402
 
 # tiny trials: digits, at most one hidden layer of 8 or 16, two epochs
 TINY = ["--dataset", "digits", "--depth", "0:1", "--widths", "8,16", "--batch-sizes", "64",

@@ -204,13 +204,14 @@ def _categorical_findings(done, top):
         in_top = {t.params[name] for t in top if name in t.params}
         if len(tried) < 2 or not in_top:
             continue
-        if len(in_top) == 1 and len([t for t in top if name in t.params]) >= 3:
-            lines.append(f"All of the top {len(top)} trials used {name} {next(iter(in_top))}.")
-            continue
         never = [f"{v} ({n} tries)" for v, n in sorted(tried.items(), key=str)
                  if v not in in_top and n >= 2]
-        if never:
-            lines.append(f"{name}: {', '.join(never)} never reached the top {len(top)}.")
+        never = f"{', '.join(never)} never reached the top {len(top)}" if never else ""
+        if len(in_top) == 1 and all(name in t.params for t in top) and len(top) >= 3:
+            text = f"All of the top {len(top)} trials used {name} {next(iter(in_top))}"
+            lines.append(text + (f"; {never}." if never else "."))
+        elif never:
+            lines.append(f"{name}: {never}.")
     return lines
 
 

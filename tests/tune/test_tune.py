@@ -156,8 +156,8 @@ def test_what_mattered_is_read_from_the_trials():
     assert ("All of the top 6 trials used activation relu; sigmoid (12 tries) never reached "
             "the top 6") in by_activation
     by_depth = report.what_mattered(synthetic_study(lambda p: 0.3 * p["depth"]), TINY)
-    assert "Depth (number of hidden layers) mattered most" in by_depth
-    assert "All of the top 6 trials used depth 3" in by_depth
+    assert "Depth (hidden layers) mattered most" in by_depth
+    assert "All of the top 6 trials used depth (hidden layers) 3" in by_depth
 
 
 def test_a_worker_with_other_settings_cannot_join_the_study():

@@ -17,8 +17,10 @@ def make_pruner(name, max_epochs):
     import optuna
 
     if name == "median":
-        # the first 5 trials and every trial's first 2 epochs are never judged: too little to go on
-        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2)
+        # Never judged: the first 5 trials (no median yet), and a trial's first fifth of its
+        # epochs, where a slow starter (a low learning rate) is not yet a hopeless one.
+        return optuna.pruners.MedianPruner(n_startup_trials=5,
+                                           n_warmup_steps=max(1, max_epochs // 5))
     if name == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_epochs,
                                               reduction_factor=3)

@@ -175,7 +175,7 @@ def what_mattered(study, space):
 
 
 def _name(param):
-    return {"depth": "depth (number of hidden layers)", "lr": "the learning rate",
+    return {"depth": "depth (hidden layers)", "lr": "the learning rate",
             "batch_size": "the batch size"}.get(param, param.replace("_", " "))
 
 
@@ -208,10 +208,10 @@ def _categorical_findings(done, top):
                  if v not in in_top and n >= 2]
         never = f"{', '.join(never)} never reached the top {len(top)}" if never else ""
         if len(in_top) == 1 and all(name in t.params for t in top) and len(top) >= 3:
-            text = f"All of the top {len(top)} trials used {name} {next(iter(in_top))}"
+            text = f"All of the top {len(top)} trials used {_name(name)} {next(iter(in_top))}"
             lines.append(text + (f"; {never}." if never else "."))
         elif never:
-            lines.append(f"{name}: {never}.")
+            lines.append(f"{_name(name)}: {never}.")
     return lines
 
 

@@ -69,8 +69,9 @@ def tune(dataset="digits", space=None, trials=None, timeout=None, pruner="median
     meta = {"data": {k: v for k, v in data.items() if k != "data_dir"},
             "objective": monitor, "space": space.as_dict(), "pruner": pruner}
     opened = open_storage(storage, out)
-    study = prepare_study(opened, name, meta, trials, direction,
-                          optuna.samplers.TPESampler(), make_pruner(pruner, max(space.epochs)))
+    sampler = optuna.samplers.TPESampler(seed=seed)
+    pruner = make_pruner(pruner, max(space.epochs))
+    study = prepare_study(opened, name, meta, trials, direction, sampler, pruner)
     worker = _Worker(study, opened, space, data, monitor, out, stream)
     started = time.monotonic()
     while timeout is None or time.monotonic() - started < timeout:

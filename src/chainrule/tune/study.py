@@ -167,6 +167,10 @@ def prepare_study(storage, name, meta, n_trials, direction, sampler, pruner):
             study = optuna.create_study(storage=storage, study_name=name, direction=direction,
                                         sampler=sampler, pruner=pruner)
         except optuna.exceptions.DuplicatedStudyError:
+            if sampler is not None:
+                # The creator's sampler is seeded (one worker alone repeats its search exactly);
+                # a joining worker seeded alike would propose the creator's settings again.
+                sampler.reseed_rng()
             study = optuna.load_study(study_name=name, storage=storage, sampler=sampler,
                                       pruner=pruner)
             _check_same_search(study, name, _wait_until_ready(study, name), meta)

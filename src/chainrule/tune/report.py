@@ -11,6 +11,8 @@ import io
 import math
 import os
 
+MIN_TRIALS_TO_JUDGE = 6  # the top is at least 3 trials: fewer than 6 leave nothing to compare
+
 
 def describe_settings(settings):
     hidden = ",".join(str(h) for h in settings["hidden"]) or "none"
@@ -142,8 +144,9 @@ def what_mattered(study, space):
     pruned = [t for t in trials if t.state == TrialState.PRUNED]
     failed = [t for t in trials if t.state == TrialState.FAIL]
     lines = [f"{len(done)} trials finished, {len(pruned)} pruned, {len(failed)} failed."]
-    if len(done) < 3:
-        return "\n".join(lines + ["Too few finished trials to say what mattered."])
+    if len(done) < MIN_TRIALS_TO_JUDGE:
+        return "\n".join(lines + [f"Too few finished trials to say what mattered (fewer than "
+                                   f"{MIN_TRIALS_TO_JUDGE})."])
     importances = _importances(study)
     if importances:
         ordered = sorted(importances.items(), key=lambda kv: -kv[1])

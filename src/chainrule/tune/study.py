@@ -31,7 +31,7 @@ import time
 
 HEARTBEAT_INTERVAL = 5   # seconds between a running trial's heartbeats (database storages)
 GRACE_PERIOD = 60        # a trial silent this long is taken for dead
-CREATE_ATTEMPTS = 5     # tries to open a fresh database that other workers are setting up
+CREATE_WAIT = 60        # seconds to wait for another worker to create Optuna's tables
 READY_WAIT = 60          # seconds a joining worker waits for the creator to queue the trials
 _META = "chainrule"      # the study's user attribute that holds what the search is
 
@@ -52,31 +52,53 @@ def open_storage(storage, out):
     if "://" not in storage:
         raise ValueError(f"--storage {storage!r}: give a database URL (sqlite:///path.db, "
                          "postgresql+psycopg://user@host:port/db), journal:PATH or memory")
+    sqlite_file = storage.startswith("sqlite:///") and storage != "sqlite:///:memory:"
     engine_kwargs = {}
-    if storage.startswith("sqlite:///") and storage != "sqlite:///:memory:":
+    if sqlite_file:
         engine_kwargs = {"creator": _sqlite_connector(storage[len("sqlite:///"):])}
     with _create_lock(storage):
-        return _rdb_storage(storage, engine_kwargs)
+        opened = _rdb_storage(storage, engine_kwargs)
+    if sqlite_file:
+        _begin_immediate(opened.engine)
+    return opened
 
 
 def _sqlite_connector(path):
     """Connections to a SQLite file shared by the processes of one machine.
 
-    Each trial commits a dozen small writes; in SQLite's default mode every commit waits for the
-    disk (fsync), which on a busy machine made a 0.3 s trial take 3 s. In write-ahead-log mode
-    with synchronous=NORMAL a commit waits only at checkpoints; the file stays consistent, and
-    a power cut can lose at most the last trials' records. A writer's lock is waited for
-    (timeout) instead of failing at SQLite's 5 s.
+    Each trial commits a dozen small writes. In SQLite's default mode every commit waits for the
+    disk (fsync): on this busy machine a 10-trial search took 38 s, and 13 s in write-ahead-log
+    mode with synchronous=NORMAL, where a commit waits only at checkpoints (one run each). The
+    file stays consistent; a power cut can lose the last trials' records. A writer's lock is
+    waited for (timeout) instead of failing at SQLite's 5 s.
     """
     import sqlite3
 
     def connect():
-        connection = sqlite3.connect(path, timeout=120, check_same_thread=False)
+        # isolation_level=None: the driver starts no transaction of its own (_begin_immediate)
+        connection = sqlite3.connect(path, timeout=120, check_same_thread=False,
+                                     isolation_level=None)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         return connection
 
     return connect
+
+
+def _begin_immediate(engine):
+    """Start every transaction on the SQLite file as a writer.
+
+    Optuna reads and then writes in one transaction. Begun as a reader (SQLite's default), such
+    a transaction cannot become a writer once another process has written meanwhile: SQLite
+    fails it at once with "database is locked", without waiting. A worker died of this mid-trial
+    when two shared a file on a busy machine. Taking the write lock at the start makes the
+    others wait their turn instead.
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "begin")
+    def begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _rdb_storage(url, engine_kwargs):
@@ -90,7 +112,8 @@ def _rdb_storage(url, engine_kwargs):
                 else "failed_trial_callback")
     from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-    for attempt in range(CREATE_ATTEMPTS):
+    deadline = time.monotonic() + CREATE_WAIT
+    while True:
         try:
             with _quiet_experimental():
                 return optuna.storages.RDBStorage(
@@ -101,11 +124,12 @@ def _rdb_storage(url, engine_kwargs):
         except (IntegrityError, ProgrammingError) as e:
             # Workers that open a fresh PostgreSQL database at once all create Optuna's tables;
             # all but one fail, with a duplicate key (pg_type_typname_nsp_index) or "relation
-            # already exists" (both seen). The tables exist then: opening again finds them.
-            if attempt + 1 == CREATE_ATTEMPTS:
+            # already exists" (both seen). Once the winner has committed, opening finds them.
+            racing = any(s in str(e) for s in ("already exists", "duplicate key"))
+            if not racing or time.monotonic() > deadline:
                 raise ValueError(f"--storage {_hide_password(url)}: cannot create Optuna's "
                                  f"tables: {_first_line(e)}") from None
-            time.sleep(0.2 * (attempt + 1))
+            time.sleep(0.5)
         except Exception as e:  # SQLAlchemy's errors say much, and first what the driver said
             raise ValueError(f"--storage {_hide_password(url)}: cannot open it: "
                              f"{_first_line(e)}") from None

@@ -199,3 +199,18 @@ def test_a_trial_whose_heartbeat_stopped_is_failed_and_queued_again(tmp_path, mo
     assert failed.state == TrialState.FAIL and again.state == TrialState.WAITING
     assert again.params == failed.params and again.user_attrs["seed"] == 7
     assert again.user_attrs["retry_of"] == failed.number
+
+
+def test_hyperband_prunes_through_the_same_callback(tmp_path):
+    import io
+
+    space = SearchSpace(depth=(0, 1), widths=(8,), batch_sizes=(64,), epochs=(6,))
+    study = tune(space=space, trials=8, pruner="hyperband", storage="memory", out=str(tmp_path),
+                 stream=io.StringIO())
+    assert isinstance(study.pruner, optuna.pruners.HyperbandPruner)
+    assert len(study.trials) == 8
+    # every trial reported its epochs to the pruner; those it stopped ended early
+    assert all(t.intermediate_values for t in study.trials)
+    for t in study.trials:
+        if t.state == TrialState.PRUNED:
+            assert max(t.intermediate_values) < 6

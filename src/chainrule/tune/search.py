@@ -180,6 +180,9 @@ class _Worker:
 
         budget = self.study.user_attrs.get("chainrule", {}).get("trials")
         of = f"/{budget}" if budget else ""
+        retry = trial.user_attrs.get("retry_of")
+        if retry is not None:
+            outcome += f" (rerun of trial {retry})"
         print(f"trial {trial.number}{of}  {time.perf_counter() - started:5.1f}s  "
               f"{describe_settings(settings)}  seed {trial.user_attrs.get('seed')}  -> {outcome}",
               file=self.stream, flush=True)

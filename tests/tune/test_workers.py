@@ -13,9 +13,11 @@ import optuna
 from optuna.trial import TrialState
 from postgres_server import postgres_url  # noqa: F401  (the session's server)
 
-# tiny trials: digits, at most one hidden layer of 8 or 16, two epochs
+# tiny trials: digits, at most one hidden layer of 8 or 16, two epochs; learning rates and
+# optimizers that never diverge, so that every trial finishes (a joining worker's sampler is
+# not seeded, so its settings differ from run to run)
 TINY = ["--dataset", "digits", "--depth", "0:1", "--widths", "8,16", "--batch-sizes", "64",
-        "--epochs", "2", "--pruner", "none"]
+        "--epochs", "2", "--pruner", "none", "--optimizers", "sgd,adam", "--lr", "1e-3:0.05"]
 
 
 def start_worker(out, trials, *extra):
@@ -137,8 +139,32 @@ def test_a_worker_killed_mid_trial_leaves_the_study_usable(tmp_path, postgres_ur
 
 
 def _loaded(storage, name):
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         study = study_at(storage, name)
-    except KeyError:
+    except (KeyError, SQLAlchemyError):  # not there yet, or its tables are being created
         return None
     return study if "chainrule" in study.user_attrs else None
+
+
+def test_a_search_stopped_with_ctrl_c_resumes_where_it_stopped(tmp_path):
+    out, n = tmp_path / "tune", 4
+    storage = f"sqlite:///{out}/study.db"
+    worker = start_worker(out, n, "--epochs", "30")
+    try:
+        study = wait_for(lambda: _loaded(storage, "chainrule-digits"), "the study")
+        stopped = wait_for(lambda: running_trial_of(study, worker), "a trial to start")
+        worker.send_signal(signal.SIGINT)
+        worker.communicate(timeout=120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert worker.returncode == 130  # "interrupted", as a shell reports Ctrl-C
+    again = finish(start_worker(out, n, "--epochs", "30"))
+    assert f"(rerun of trial {stopped.number})" in again
+    trials = study_at(storage).get_trials()
+    assert trials[stopped.number].state == TrialState.FAIL
+    assert sum(t.state == TrialState.COMPLETE for t in trials) == n
+    assert len(trials) == n + 1

@@ -1,4 +1,4 @@
-"""The ``chainrule`` command: train, evaluate, predict, export, demo.
+"""The ``chainrule`` command: train, evaluate, predict, export, tune, demo.
 
 ``chainrule train`` with no arguments trains a small network on the bundled 8×8 digits in a few
 seconds and prints its test accuracy.
@@ -123,6 +123,8 @@ def _parser():
     t.add_argument("--batch-size", type=_positive_int("--batch-size"), default=32)
     t.add_argument("--val-split", type=_fraction, default=0.2)
     t.add_argument("--seed", type=_seed, default=0)
+    t.add_argument("--data-seed", type=_seed, default=None,
+                   help="seed of the data and the split (default: --seed)")
     t.add_argument("--out", default="runs/latest", help="run directory (default runs/latest)")
     t.add_argument("--loss", default="auto",
                    help="override the loss: bce, cross_entropy, mse or sse (default follows "
@@ -163,6 +165,10 @@ def _parser():
     x.add_argument("--format", default="onnx", choices=("onnx",))
     x.add_argument("--out", default=None, help="file to write (default RUN/model.onnx)")
 
+    from .tune.cli import add_parser as add_tune_parser
+
+    add_tune_parser(sub)
+
     d = sub.add_parser("demo", help="write a figure that shows backpropagation at work")
     d.add_argument("name", nargs="?", help="demo name (omit to list them)")
     d.add_argument("--out", default="demos", help="directory for the PNG (default demos/)")
@@ -189,7 +195,8 @@ def _train(args):
         result = train_run(dataset=args.dataset, hidden=args.hidden, activation=args.activation,
                            optimizer=args.optimizer, lr=args.lr, scheduler=args.scheduler,
                            epochs=args.epochs, batch_size=args.batch_size,
-                           val_split=args.val_split, seed=args.seed, out=args.out,
+                           val_split=args.val_split, seed=args.seed,
+                           data_seed=args.data_seed, out=args.out,
                            loss=args.loss, task=args.task, samples=args.samples,
                            noise=args.noise, data_dir=args.data_dir, verbose=verbose,
                            diagnostics=args.diagnostics,
@@ -324,6 +331,12 @@ def _demo(args):
     return 0
 
 
+def _tune(args):
+    from .tune.cli import run
+
+    return run(args)
+
+
 def _silence_stdout():
     """Point stdout at /dev/null, so flushing it at exit does not raise a second broken pipe."""
     try:
@@ -341,7 +354,7 @@ def main(argv=None):
         parser.error(f"options go after a command, e.g. chainrule train {' '.join(argv)}")
     args = parser.parse_args(argv)
     handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "demo": _demo,
-                "export": _export}
+                "export": _export, "tune": _tune}
     with warnings.catch_warnings():  # library users keep ordinary warnings; filters still apply
         warnings.showwarning = _one_line_warning(f"chainrule {args.command}")
         try:

@@ -78,10 +78,14 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
               scheduler="none", epochs=20, batch_size=32, val_split=0.2, seed=0, out="runs/latest",
               loss="auto", task="auto", samples=1000, noise=0.0, data_dir=None, verbose=1,
               diagnostics=False, stream=None, callbacks=None, checkpoint_every="auto",
-              resume=False):
+              resume=False, data_seed=None, plot=True):
     """Train an MLP on a named data set and write the run directory. Returns a result dict.
 
     ``callbacks`` are passed on to ``fit`` (after the gradient-flow monitor of ``diagnostics``).
+    ``seed`` seeds the weights and the shuffling, ``data_seed`` (default: ``seed``) the data
+    (synthetic sets) and the split: runs with different seeds on the same data, as ``chainrule
+    tune``'s trials, pass one data_seed. ``plot=False`` leaves out curves.png (drawing it costs
+    more than training a small trial; tune draws it only for the run it keeps).
     Every ``checkpoint_every`` epochs ("auto": when 2 s have passed since the last; None: only
     when stopped early) and at the end, the whole training state goes to
     ``checkpoint.safetensors``; ``resume=True`` continues the run in ``out`` from it (see
@@ -92,18 +96,21 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
 
     started = time.perf_counter()
     make_out_dir(out)  # before training: a run that cannot be written should not cost its time
+    data_seed = seed if data_seed is None else data_seed
     settings = {"dataset": dataset, "hidden": list(hidden), "activation": activation,
                 "optimizer": optimizer, "lr": lr, "scheduler": scheduler, "epochs": epochs,
-                "batch_size": batch_size, "val_split": val_split, "seed": seed, "loss": loss,
-                "task": task, "samples": samples, "noise": noise, "data_dir": data_dir,
-                "diagnostics": diagnostics, "checkpoint_every": checkpoint_every}
+                "batch_size": batch_size, "val_split": val_split, "seed": seed,
+                "data_seed": data_seed, "loss": loss, "task": task, "samples": samples,
+                "noise": noise, "data_dir": data_dir, "diagnostics": diagnostics,
+                "checkpoint_every": checkpoint_every}
     checkpoint_path = os.path.join(out, CHECKPOINT)
     _remove_stale_temp_files(out)
     manual_seed(seed)
-    problem = load_problem(dataset, samples=samples, noise=noise, seed=seed, data_dir=data_dir)
+    problem = load_problem(dataset, samples=samples, noise=noise, seed=data_seed,
+                           data_dir=data_dir)
     if task != "auto":
         set_task(problem, task)
-    (X, y), (X_val, y_val), (X_test, y_test) = split(problem, val_split, seed)
+    (X, y), (X_val, y_val), (X_test, y_test) = split(problem, val_split, data_seed)
     scaler = fit_scaler(X)
     n_inputs = int(np.prod(problem.input_shape))
     n_out, out_layer, loss_fn, to_target = head_for(problem.task, problem.n_classes, loss)
@@ -137,7 +144,8 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
             "scheduler": scheduler, "epochs_run": len(history),
             "stopped_on_nonfinite_loss": history.stopped_on_nonfinite_loss,
             "batch_size": batch_size,
-            "seed": seed, "samples": samples, "noise": noise, "val_split": val_split,
+            "seed": seed, "data_seed": data_seed, "samples": samples, "noise": noise,
+            "val_split": val_split,
             "scaler": {"mean": scaler.mean.reshape(-1).tolist(),
                        "std": scaler.std.reshape(-1).tolist()}}
     result = {"model": model, "history": history, "test": {}, "out": out, "curves": None,
@@ -167,7 +175,7 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     with atomic_write(os.path.join(out, "summary.txt"), mode="w") as f:
         f.write(summary_text + "\n")
     curves = None
-    if len(history):  # empty when the first epoch stopped at a NaN loss
+    if plot and len(history):  # empty when the first epoch stopped at a NaN loss
         try:
             history.plot(os.path.join(out, "curves.png"), title=f"chainrule · {dataset}")
             curves = os.path.join(out, "curves.png")
@@ -427,11 +435,16 @@ def evaluate_run(run_dir, data_dir=None):
 
     model, info, scaler = load_run(run_dir)
     problem = load_problem(info["dataset"], samples=info["samples"], noise=info["noise"],
-                           seed=info["seed"], data_dir=data_dir)
+                           seed=_data_seed(info), data_dir=data_dir)
     set_task(problem, info["task"])
-    _, _, (X_test, y_test) = split(problem, info["val_split"], info["seed"])
+    _, _, (X_test, y_test) = split(problem, info["val_split"], _data_seed(info))
     loss_name = {"BCEWithLogitsLoss": "bce", "CrossEntropyLoss": "cross_entropy",
                  "MSELoss": "mse", "SSELoss": "sse"}[info["loss"]]
     _, _, loss_fn, to_target = head_for(problem.task, problem.n_classes, loss_name)
     return evaluate(model, loss_fn, (scaled(scaler, X_test), to_target(y_test)),
                     metrics_for(problem.task))
+
+
+def _data_seed(info):
+    """The seed of a run's data and split (runs written before data_seed had only ``seed``)."""
+    return info.get("data_seed", info["seed"])

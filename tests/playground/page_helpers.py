@@ -12,6 +12,9 @@ import threading
 import time
 
 CHROMIUM = "/usr/lib/chromium/chromium"
+# the page of this source tree (the server's default is the installed package's copy)
+STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "chainrule",
+                      "playground", "static")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

@@ -5,14 +5,14 @@ pixels read back from its canvases)."""
 import re
 
 import pytest
-from page_helpers import BLUE, ORANGE, PageUnderTest, chromium, closer_to, serve
+from page_helpers import BLUE, ORANGE, STATIC, PageUnderTest, chromium, closer_to, serve
 
 
 @pytest.fixture(scope="module")
 def server():
     from chainrule.playground.server import create_app
 
-    with serve(create_app()) as url:
+    with serve(create_app(static_dir=STATIC)) as url:
         yield url
 
 
@@ -190,8 +190,9 @@ def test_a_good_csv_becomes_the_data_and_a_bad_one_is_refused_with_a_reason(tab)
 
 def test_divergence_is_shown_pauses_training_and_offers_the_last_good_weights(tab):
     page = tab.page
-    tab.goto(page.url.split("#")[0] + "#seed=1&networkShape=8,8&activation=relu&learningRate=10"
-             "&batchSize=1")
+    # a linear net on the plane at learning rate 1: gradient descent overshoots and blows up
+    tab.goto(page.url.split("#")[0] + "#seed=1&problem=regression&dataset=plane&networkShape=4"
+             "&activation=linear&learningRate=1")
     page.click("#play")
     page.wait_for_selector("#banner", state="visible", timeout=30000)
     assert "diverged" in page.locator("#bannerText").inner_text()

@@ -2,13 +2,8 @@
 settings in the URL hash, and the heatmap painter (pixels read back). No server or session: the
 static files are served as they are."""
 
-import os
-
 import pytest
-from page_helpers import BLUE, ORANGE, PageUnderTest, chromium, serve
-
-STATIC = os.path.join(os.path.dirname(__file__), "..", "..", "src", "chainrule", "playground",
-                      "static")
+from page_helpers import BLUE, ORANGE, STATIC, PageUnderTest, chromium, serve
 
 
 @pytest.fixture(scope="module")

@@ -124,6 +124,7 @@ function buildControls() {
   $("exportData").addEventListener("click", () => send({ type: "export", what: "data" }));
   $("exportModel").addEventListener("click", () => send({ type: "export", what: "model" }));
   $("exportCode").addEventListener("click", () => send({ type: "export", what: "code" }));
+  $("exportRun").addEventListener("click", () => send({ type: "export", what: "run" }));
   $("addLayer").addEventListener("click", () => {
     if (state.networkShape.length >= MAX_LAYERS) return;
     const last = state.networkShape.length ? state.networkShape[state.networkShape.length - 1] : 4;

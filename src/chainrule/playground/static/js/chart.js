@@ -56,13 +56,19 @@ export class LineChart {
       hi += Math.abs(hi) * 0.05 || 1e-3;
       lo -= Math.abs(lo) * 0.05 || 1e-3;
     }
+    // Losses that fall over decades read better on a log scale (as a learning curve should).
+    const log = lo > 0 && hi / lo > 100;
+    const f = log ? Math.log10 : (v) => v;
+    const flo = f(lo);
+    const fhi = f(hi);
     const x0 = this.x[0];
     const x1 = Math.max(this.x[this.x.length - 1], x0 + 1);
     const sx = (x) => pad.l + ((x - x0) / (x1 - x0)) * (w - pad.l - pad.r);
-    const sy = (y) => pad.t + ((hi - y) / (hi - lo)) * (h - pad.t - pad.b);
+    const sy = (y) => pad.t + ((fhi - f(y)) / (fhi - flo)) * (h - pad.t - pad.b);
     ctx.textAlign = "right";
     ctx.fillText(format(hi), pad.l - 3, pad.t + 8);
     ctx.fillText(format(lo), pad.l - 3, h - pad.b);
+    if (log) ctx.fillText("log", pad.l - 3, (h - pad.b + pad.t) / 2 + 4);
     ctx.textAlign = "left";
     ctx.fillText(`epoch ${x0}`, pad.l, h - 2);
     ctx.textAlign = "right";
@@ -74,7 +80,7 @@ export class LineChart {
       ctx.beginPath();
       let started = false;
       this.ys[i].forEach((y, j) => {
-        if (y === null || !Number.isFinite(y)) {
+        if (y === null || !Number.isFinite(y) || (log && y <= 0)) {
           started = false;
           return;
         }

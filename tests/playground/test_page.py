@@ -248,3 +248,22 @@ def test_a_page_on_a_foreign_origin_cannot_open_a_session(browser, server):
         assert outcome["code"] in (1006, 1008), outcome
     finally:
         t.close()
+
+
+def test_the_page_passes_a_classroom_token_on_and_a_wrong_one_gets_no_session(browser):
+    from chainrule.playground.server import create_app
+
+    with serve(create_app(token="s3cret", static_dir=STATIC)) as url:
+        good = PageUnderTest(browser, url + "/?token=s3cret#seed=1")
+        try:
+            assert good.epoch() == 0 and good.errors == []
+        finally:
+            good.close()
+        bad = PageUnderTest(browser, None)
+        try:
+            bad.page.goto(url + "/?token=wrong#seed=1")
+            bad.page.wait_for_selector("#banner.error", state="visible")
+            assert "closed" in bad.page.locator("#bannerText").inner_text()
+            assert bad.painted() == 0
+        finally:
+            bad.close()

@@ -267,3 +267,64 @@ def test_the_page_passes_a_classroom_token_on_and_a_wrong_one_gets_no_session(br
             assert bad.painted() == 0
         finally:
             bad.close()
+
+
+def test_removing_a_feature_a_neuron_and_a_layer_redraws_the_network(tab):
+    page = tab.page
+    painted = tab.painted()
+    page.click('.node.input[data-feature="x1x2"]')
+    tab.wait_for_frame(after=painted)
+    assert tab.header()["network"]["features"] == ["x1", "x2", "x1x2"]
+    assert "features=x1,x2,x1x2" in page.url
+    painted = tab.painted()
+    page.locator('.layer-head[data-layer="1"] [data-neurons="remove"]').click()
+    tab.wait_for_frame(after=painted)
+    assert tab.header()["network"]["sizes"] == [3, 3, 2, 1]
+    painted = tab.painted()
+    page.click("#removeLayer")
+    tab.wait_for_frame(after=painted)
+    assert tab.header()["network"]["sizes"] == [3, 3, 1]
+    assert page.locator(".node.hidden").count() == 3
+    assert page.locator("#layerCount").text_content() == "1 hidden layer"
+
+
+def test_reset_brings_back_the_same_first_weights_and_regenerate_a_new_seed(tab):
+    page = tab.page
+    first = tab.header()["network"]["weights"]
+    page.click("#step")
+    tab.wait_for_epoch(1)
+    assert tab.header()["network"]["weights"] != first
+    painted = tab.painted()
+    page.click("#reset")
+    page.wait_for_function(f"window.__playground.painted > {painted} && "
+                           "window.__playground.frame().header.epoch === 0")
+    assert tab.header()["network"]["weights"] == first
+    points = page.evaluate("window.__playground.data().train.x")
+    page.click("#regenerate")
+    page.wait_for_function("!location.hash.includes('seed=1&')")
+    page.wait_for_function(f"JSON.stringify(window.__playground.data().train.x) !== "
+                           f"'{__import__('json').dumps(points, separators=(',', ':'))}'")
+    assert tab.state()["seed"] != 1
+
+
+def test_picking_a_data_set_thumbnail_changes_the_data_and_the_url(tab):
+    page = tab.page
+    points = page.evaluate("window.__playground.data().train.x.slice(0, 5)")
+    page.click('#datasets canvas[data-dataset="xor"]')
+    page.wait_for_function("window.__playground.data().dataset === 'xor'")
+    assert page.evaluate("window.__playground.data().train.x.slice(0, 5)") != points
+    assert "dataset=xor" in page.url
+    assert page.locator("#datasets canvas.selected").get_attribute("data-dataset") == "xor"
+
+
+def test_a_setting_the_server_refuses_is_named_and_undone_on_the_page(tab):
+    page = tab.page
+    page.click('#datasets canvas[data-dataset="spiral3"]')  # picks softmax + CE for 3 classes
+    page.wait_for_function("window.__playground.data().numClasses === 3")
+    assert page.locator("#loss").input_value() == "ce"
+    page.select_option("#loss", "mse")  # one tanh output cannot tell 3 classes apart
+    page.wait_for_selector("#banner.error", state="visible")
+    assert "loss" in page.locator("#bannerText").inner_text()
+    assert page.locator("#loss").input_value() == "ce"
+    assert "loss=ce" in page.url
+    assert tab.header()["network"]["sizes"][-1] == 3

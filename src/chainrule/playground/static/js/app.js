@@ -30,6 +30,7 @@ let unacked = []; // frame numbers received and not yet acknowledged
 let hover = null; // [buffer name, label] while a neuron is hovered
 let playing = false;
 let painted = 0; // frames painted since load (the benchmark reads it)
+let unanswered = []; // settings before each config not yet answered, to undo one the server refuses
 
 const lossChart = new LineChart($("lossChart"), [
   { name: "train", color: "#333" },
@@ -259,6 +260,7 @@ function writeHash() {
 /** Apply a change of settings: URL, controls, and the server for the ones it knows. */
 function change(update) {
   const keys = Object.keys(update);
+  const before = state;
   state = { ...state, ...update };
   writeHash();
   showState();
@@ -267,6 +269,7 @@ function change(update) {
       lossChart.clear();
       lrChart.clear();
     }
+    if (connection && connection.open) unanswered.push(before);
     send({ type: "config", state: serverState(state) });
   }
   paintAll();
@@ -310,6 +313,7 @@ function onMessage(message) {
       paintAll();
       break;
     case "configured":
+      unanswered.shift();
       if (message.reset) {
         lossChart.clear();
         lrChart.clear();
@@ -323,6 +327,14 @@ function onMessage(message) {
       break;
     case "error":
       showBanner(message.key ? `${message.message} (${message.key})` : message.message, "error");
+      // A refused config leaves the session as it was: show its settings again.
+      if (unanswered.length && (message.key in state || message.key === "state")) {
+        const kept = unanswered.shift();
+        state = { ...kept, showTestData: state.showTestData, discretize: state.discretize,
+          hideControls: state.hideControls, view3d: state.view3d };
+        writeHash();
+        showState();
+      }
       if (message.key === "csv" || message.key === "upload") showDatasets();
       break;
     case "trace":

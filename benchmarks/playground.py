@@ -78,15 +78,16 @@ def browser_run(url, seconds, epochs_per_frame):
         page.wait_for_function("window.__playground && window.__playground.painted > 0")
         page.click("#play")
         page.wait_for_timeout(1000)  # warm-up
-        read = "[window.__playground.frame().header.epoch, window.__playground.painted]"
-        e0, f0 = page.evaluate(read)
+        read = ("[window.__playground.frame().header.epoch, window.__playground.painted, "
+                "window.__playground.paintMs]")
+        e0, f0, m0 = page.evaluate(read)
         t0 = time.perf_counter()
         page.wait_for_timeout(seconds * 1000)
-        e1, f1 = page.evaluate(read)
+        e1, f1, m1 = page.evaluate(read)
         elapsed = time.perf_counter() - t0
         page.click("#play")
         browser.close()
-    return (e1 - e0) / elapsed, (f1 - f0) / elapsed
+    return (e1 - e0) / elapsed, (f1 - f0) / elapsed, (m1 - m0) / max(f1 - f0, 1)
 
 
 async def classroom(port, sessions, seconds, server_pid):
@@ -153,13 +154,13 @@ def main():
         print(describe_environment(1))
         idle = rss_mib(server.pid)
         rows = []
-        for per_frame in (1, 5):
-            eps, fps = browser_run(f"http://127.0.0.1:{port}", seconds, per_frame)
+        for per_frame in (1, 2, 5):
+            eps, fps, ms = browser_run(f"http://127.0.0.1:{port}", seconds, per_frame)
             rows.append([f"one page, {per_frame} epoch(s)/frame", f"{eps:.0f}", f"{fps:.0f}",
-                         f"{eps / 60:.2f}x", f"{fps / 30:.2f}x"])
+                         f"{eps / 60:.2f}x", f"{fps / 30:.2f}x", f"{ms:.1f}"])
         print(f"\n(a) one session in headless Chromium, TF Playground's defaults, {seconds:.0f} s")
-        print(table(["run", "epochs/s", "painted frames/s", "epochs/s vs 60", "frames/s vs 30"],
-                    rows))
+        print(table(["run", "epochs/s", "painted frames/s", "epochs/s vs 60", "frames/s vs 30",
+                     "page ms per paint"], rows))
         rates, before, during = asyncio.run(classroom(port, sessions, seconds, server.pid))
         rates.sort()
         print(f"\n(b) {sessions} concurrent sessions on loopback, each playing for {seconds:.0f} s "
@@ -169,9 +170,10 @@ def main():
                     [[sessions, f"{rates[0]:.1f}", f"{rates[len(rates) // 2]:.1f}",
                       f"{rates[-1]:.1f}", f"{sum(r > 10 for r in rates)}/{sessions}",
                       f"{sum(rates):.0f}"]]))
-        print(f"\nserver resident memory: {idle:.0f} MiB idle, {before:.0f} MiB after the page "
-              f"runs, {during:.0f} MiB with {sessions} sessions playing: "
-              f"{(during - before) / sessions:.1f} MiB per session")
+        print(f"\nserver resident memory: {idle:.0f} MiB idle (nothing served yet), {before:.0f} "
+              f"MiB after the page runs, {during:.0f} MiB with {sessions} sessions playing: "
+              f"{(during - before) / sessions:.2f} MiB per session over the warmed-up server, "
+              f"{(during - idle) / sessions:.2f} MiB per session over the idle one")
     finally:
         server.terminate()
         server.wait(10)

@@ -98,7 +98,7 @@ class PageUnderTest:
 
     def wait_for_frame(self, after=None, timeout=15000):
         """Until a frame is painted (one newer than `after` painted frames, when given)."""
-        after = -1 if after is None else after
+        after = 0 if after is None else after
         self.page.wait_for_function(f"window.__playground && window.__playground.painted > {after}",
                                     timeout=timeout)
 

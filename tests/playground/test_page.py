@@ -239,7 +239,10 @@ def test_a_page_on_a_foreign_origin_cannot_open_a_session(browser, server):
             """(url) => new Promise((resolve) => {
                  const seen = [];
                  const s = new WebSocket(url);
-                 s.onopen = () => { seen.push('open'); s.send(JSON.stringify({type: 'hello', state: {}})); };
+                 s.onopen = () => {
+                   seen.push('open');
+                   s.send(JSON.stringify({type: 'hello', state: {}}));
+                 };
                  s.onmessage = () => seen.push('message');
                  s.onclose = (e) => resolve({seen, code: e.code});
                  setTimeout(() => resolve({seen, code: 'timeout'}), 5000);

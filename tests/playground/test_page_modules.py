@@ -32,7 +32,8 @@ def run(page, body, arg=None):
              const F = await import('/js/frames.js');
              const S = await import('/js/state.js');
              const H = await import('/js/heatmap.js');
-             return await (new Function('F', 'S', 'H', 'arg', 'return (async () => {' + body + '})()'))(F, S, H, arg);
+             const code = 'return (async () => {' + body + '})()';
+             return await (new Function('F', 'S', 'H', 'arg', code))(F, S, H, arg);
            }""", [body, arg])
 
 
@@ -56,7 +57,8 @@ def test_a_frame_whose_buffer_overruns_the_message_is_refused_by_name(page):
     message = run(page, """
         const frame = F.encodeFrame({type: 'frame'}, {output: Float32Array.of(1, 2)});
         const bytes = new Uint8Array(frame);
-        const text = new TextDecoder().decode(bytes.subarray(4, 4 + new DataView(frame).getUint32(0, true)));
+        const length = new DataView(frame).getUint32(0, true);
+        const text = new TextDecoder().decode(bytes.subarray(4, 4 + length));
         const header = JSON.parse(text);
         header.buffers[0].length = 99;
         const json = new TextEncoder().encode(JSON.stringify(header));
@@ -71,8 +73,9 @@ def test_a_frame_whose_buffer_overruns_the_message_is_refused_by_name(page):
 
 def test_settings_survive_the_url_hash_and_bad_values_keep_their_defaults(page):
     out = run(page, """
-        const s = S.fromHash('#seed=9&features=x2,x1x2,x1&networkShape=3,40,2&activation=relu,elu'
-                             + '&learningRate=0.3&noise=500&bogus=1&optimizer=nope&discretize=true');
+        const s = S.fromHash('#seed=9&features=x2,x1x2,x1&networkShape=3,40,2'
+                             + '&activation=relu,elu&learningRate=0.3&noise=500&bogus=1'
+                             + '&optimizer=nope&discretize=true');
         const again = S.fromHash(S.toHash(s));
         return {s, same: JSON.stringify(again) === JSON.stringify(s), server: S.serverState(s)};
     """)

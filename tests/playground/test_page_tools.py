@@ -45,7 +45,8 @@ def test_a_trained_spiral_is_drawn_and_photographed(tab, tmp_path):
     header = tab.header()
     assert header["trainAccuracy"] > 0.95 and header["testAccuracy"] > 0.9
     colors = tab.canvas_colors("outputMap")
-    orange = sum(n for k, n in colors.items() if closer_to(tuple(map(int, k.split(","))), ORANGE, BLUE))
+    orange = sum(n for k, n in colors.items()
+                 if closer_to(tuple(map(int, k.split(","))), ORANGE, BLUE))
     assert 0.3 < orange / sum(colors.values()) < 0.7  # two interleaved arms: both classes drawn
     tab.page.screenshot(path=path)
     assert os.path.getsize(path) > 20_000
@@ -66,9 +67,9 @@ def test_clicking_a_training_point_shows_its_backward_pass(tab):
     assert page.locator("#tracePanel").is_hidden()
 
 
-@pytest.mark.parametrize("button, suffix, starts", [
-    ("#exportCode", ".py", b""), ("#exportModel", ".safetensors", b""), ("#exportData", ".csv", b"")])
-def test_exports_download_a_file(tab, button, suffix, starts, tmp_path):
+@pytest.mark.parametrize("button, suffix", [
+    ("#exportCode", ".py"), ("#exportModel", ".safetensors"), ("#exportData", ".csv")])
+def test_exports_download_a_file(tab, button, suffix, tmp_path):
     tab.goto(tab.base + "/#seed=3")
     with tab.page.expect_download() as info:
         tab.page.click(button)

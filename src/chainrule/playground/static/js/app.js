@@ -377,11 +377,13 @@ function paintPending() {
   if (h.playing === false && playing && !document.body.dataset.diverged) {
     playing = true;
   }
+  const t0 = performance.now();
   lossChart.add(h.epoch, [h.trainLoss, h.testLoss]);
   lrChart.add(h.epoch, [h.lr]);
   paintAll();
   painted += 1;
   window.__playground.painted = painted;
+  window.__playground.paintMs += performance.now() - t0; // the benchmark's painting cost
   for (const n of unacked) send({ type: "ack", frame: n });
   unacked = [];
 }
@@ -511,7 +513,7 @@ function connect() {
   });
 }
 
-window.__playground = { painted: 0, state: () => state, frame: () => frame, data: () => data };
+window.__playground = { painted: 0, paintMs: 0, state: () => state, frame: () => frame, data: () => data };
 buildControls();
 writeHash();
 showState();

@@ -211,7 +211,11 @@ export class NetworkView {
     this.network = network;
     const size = header.grid ? header.grid.size : 0;
     const extent = header.grid ? header.grid.extent : [-6, 6];
-    for (const input of this.nodes[0]) {
+    // The input pictures change only with the grid: repaint them then, not every frame.
+    const inputsKey = `${this.key}:${size}:${extent}`;
+    const repaintInputs = inputsKey !== this.inputsKey;
+    this.inputsKey = inputsKey;
+    for (const input of repaintInputs ? this.nodes[0] : []) {
       let values = buffers[`input:${input.name}`];
       if (!values && size) {
         const key = `${input.name}:${size}:${extent}`;

@@ -96,7 +96,8 @@ def test_the_heatmap_puts_row_zero_at_the_top_in_the_scale_colours(page):
     out = run(page, """
         const c = document.createElement('canvas'); c.width = c.height = 100;
         H.paintValues(c, Float32Array.of(-1, -1, 1, 1), 2, {discretize: true});
-        const px = (x, y) => Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3));
+        const ctx = c.getContext('2d');
+        const px = (x, y) => Array.from(ctx.getImageData(x, y, 1, 1).data.slice(0, 3));
         return {top: px(50, 10), bottom: px(50, 90)};
     """)
     assert tuple(out["top"]) == ORANGE
@@ -104,5 +105,6 @@ def test_the_heatmap_puts_row_zero_at_the_top_in_the_scale_colours(page):
 
 
 def test_a_data_point_lands_where_its_coordinates_say(page):
-    out = run(page, "return [H.toPixel([-6, 6], [-6, 6], 300, 300), H.toPixel([3, -3], [-6, 6], 300, 300)];")
+    out = run(page, "return [H.toPixel([-6, 6], [-6, 6], 300, 300),"
+                    "        H.toPixel([3, -3], [-6, 6], 300, 300)];")
     assert out == [[0, 0], [225, 225]]

@@ -168,3 +168,26 @@ def test_classroom_mode_hides_the_controls_and_keeps_the_pictures(tab):
     page.click("#toggleControls")
     assert page.locator("#learningRate").is_visible()
     assert "hideControls=false" in page.url
+
+
+def test_a_schedule_lowers_the_learning_rate_and_the_chart_shows_it(tab):
+    tab.goto(tab.base + "/#seed=10&scheduler=exponential&learningRate=0.1")
+    page = tab.page
+    first = tab.header()["lr"]
+    page.click("#play")
+    tab.wait_for_epoch(20)
+    page.click("#play")
+    page.wait_for_timeout(200)
+    assert tab.header()["lr"] < first
+    drawn = tab.canvas_colors("lrChart")
+    line = sum(n for k, n in drawn.items() if k.startswith("24,61,78"))  # the chart's colour
+    assert line > 50
+
+
+def test_a_new_link_in_the_same_tab_reconfigures_the_session(tab):
+    tab.goto(tab.base + "/#seed=11")
+    page = tab.page
+    page.evaluate("location.hash = location.hash.replace('networkShape=4,2', 'networkShape=3')")
+    page.wait_for_function("window.__playground.frame().header.network.sizes.join() === '2,3,1'")
+    assert page.locator(".node.hidden").count() == 3
+    assert page.locator("#layerCount").text_content() == "1 hidden layer"

@@ -322,7 +322,8 @@ function onMessage(message) {
     case "diverged":
       playing = true;
       setPlaying(false);
-      showBanner(`Training diverged at epoch ${message.epoch}: ${message.message} Training is paused.`, "warn", message.canRestore);
+      showBanner(`Training diverged at epoch ${message.epoch}: ${message.message.replace(/[.\s]*$/, "")}. ` +
+        `Training is paused${message.canRestore ? "; the last good weights can be restored" : ""}.`, "warn", message.canRestore);
       document.body.dataset.diverged = "true";
       break;
     case "error":

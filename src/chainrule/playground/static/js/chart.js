@@ -36,7 +36,7 @@ export class LineChart {
     const w = canvas.width;
     const h = canvas.height;
     ctx.clearRect(0, 0, w, h);
-    const pad = { l: 42, r: 6, t: 6, b: 14 };
+    const pad = { l: 50, r: 6, t: 6, b: 14 };
     let lo = Infinity;
     let hi = -Infinity;
     for (const ys of this.ys) {

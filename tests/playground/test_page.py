@@ -178,6 +178,8 @@ def test_a_good_csv_becomes_the_data_and_a_bad_one_is_refused_with_a_reason(tab)
     page.wait_for_function("window.__playground.data().train.x.length"
                            " + window.__playground.data().test.x.length === 50")
     assert page.locator("#banner").is_hidden()
+    assert "dataset=csv" in page.url
+    assert page.locator("#datasets canvas.selected").get_attribute("data-dataset") == "csv"
     page.set_input_files("#csvFile", files=[
         {"name": "bad.csv", "mimeType": "text/csv", "buffer": b"x1,x2,label\n1,2,0\n3,oops,1\n"}])
     page.wait_for_selector("#banner.error", state="visible")
@@ -331,3 +333,14 @@ def test_a_setting_the_server_refuses_is_named_and_undone_on_the_page(tab):
     assert page.locator("#loss").input_value() == "ce"
     assert "loss=ce" in page.url
     assert tab.header()["network"]["sizes"][-1] == 3
+
+
+def test_a_link_the_server_refuses_starts_with_that_setting_at_its_default(browser, server):
+    # dataset=csv names a file this tab never uploaded
+    t = PageUnderTest(browser, server + "/#seed=12&dataset=csv&networkShape=3")
+    try:
+        assert "upload" in t.page.locator("#bannerText").inner_text().lower()
+        assert t.state()["dataset"] == "circle" and "dataset=circle" in t.page.url
+        assert t.header()["network"]["sizes"] == [2, 3, 1]  # the rest of the link kept
+    finally:
+        t.close()

@@ -9,7 +9,7 @@ import { displayScale, paintClasses, paintPoints, paintValues, toPixel } from ".
 import { NetworkView, columnX } from "./network.js";
 import {
   ACTIVATIONS, DATASETS, FEATURES, MAX_LAYERS, MAX_NEURONS,
-  activationsFor, fromHash, resets, serverState, toHash,
+  activationsFor, defaults, fromHash, resets, serverState, toHash,
 } from "./state.js";
 import { Surface3D } from "./surface3d.js";
 import { drawThumbnail } from "./thumbnails.js";
@@ -30,6 +30,7 @@ let unacked = []; // frame numbers received and not yet acknowledged
 let hover = null; // [buffer name, label] while a neuron is hovered
 let playing = false;
 let painted = 0; // frames painted since load (the benchmark reads it)
+let helloRetries = 0; // hellos sent again after the server refused a setting of the link
 let unanswered = []; // settings before each config not yet answered, to undo one the server refuses
 
 const lossChart = new LineChart($("lossChart"), [
@@ -307,7 +308,12 @@ function onMessage(message) {
         state.seed = message.seed;
         writeHash();
       }
-      if (message.problem === "classification" && state.dataset === "csv") state.problem = "classification";
+      // the session's data set wins (an uploaded CSV makes it `csv`, and sets the problem type)
+      if (message.dataset && (message.dataset !== state.dataset || message.problem !== state.problem)) {
+        state = { ...state, dataset: message.dataset, problem: message.problem };
+        writeHash();
+        showState();
+      }
       $("dataInfo").textContent = `${message.train.x.length} training and ${message.test.x.length} test points` +
         (message.numClasses ? `, ${message.numClasses} classes` : "") + `, seed ${message.seed}.`;
       paintAll();
@@ -328,6 +334,19 @@ function onMessage(message) {
       break;
     case "error":
       showBanner(message.key ? `${message.message} (${message.key})` : message.message, "error");
+      // A link the server refuses (say dataset=csv, whose file is not uploaded in this tab):
+      // start with that setting's default instead, and say so.
+      if (!frame && helloRetries < 3) {
+        helloRetries += 1;
+        const fresh = defaults();
+        const key = message.key in state ? message.key : null;
+        state = key ? { ...state, [key]: fresh[key] } : { ...fresh, seed: state.seed };
+        if (!DATASETS[state.problem].includes(state.dataset)) state.dataset = DATASETS[state.problem][0];
+        writeHash();
+        showState();
+        send({ type: "hello", state: serverState(state) });
+        break;
+      }
       // A refused config leaves the session as it was: show its settings again.
       if (unanswered.length && (message.key in state || message.key === "state")) {
         const kept = unanswered.shift();

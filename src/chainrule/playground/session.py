@@ -432,7 +432,9 @@ class Session:
         names = {}
         for n, m in enumerate(self.linears, start=1):
             names[f"W{n}"], names[f"b{n}"] = m.weight, m.bias
-        kept = [p.grad for p in self.model.parameters()]  # the trace must not touch training
+        kept = [p.grad for p in self.model.parameters()]  # the trace must not touch training:
+        for p in self.model.parameters():  # its backward would add into these buffers in place
+            p.grad = None
         try:
             tr = tracing.trace(lambda: self._loss(self.model(x), y), names=names)
             text = str(tr)

@@ -19,10 +19,11 @@ FAST = {"numSamples": 200, "gridSize": 20}
 
 @pytest.mark.parametrize("state", [
     {"dataset": "circle"}, {"dataset": "xor", "features": "x1,x2,x1x2"}, {"dataset": "gauss"},
-    {"dataset": "spiral", "loss": "bce", "networkShape": "8,8", "features": "x1,x2,sinx1,sinx2",
-     "learningRate": 0.03}, {"dataset": "moons"},
-    {"dataset": "checkerboard", "loss": "ce"}, {"dataset": "spiral3", "loss": "ce", "networkShape": "8,8",
-                                           "features": "x1,x2,sinx1,sinx2", "learningRate": 0.03},
+    {"dataset": "spiral", "loss": "bce", "networkShape": "8,8",
+     "features": "x1,x2,sinx1,sinx2", "learningRate": 0.03}, {"dataset": "moons"},
+    {"dataset": "checkerboard", "loss": "ce"},
+    {"dataset": "spiral3", "loss": "ce", "networkShape": "8,8",
+     "features": "x1,x2,sinx1,sinx2", "learningRate": 0.03},
     {"problem": "regression", "dataset": "plane"},
     {"problem": "regression", "dataset": "multigauss", "networkShape": "8"},
 ])

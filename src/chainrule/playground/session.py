@@ -242,8 +242,8 @@ class Session:
 
     def _loss(self, out, y):
         if self.mode in ("mse", "regression"):
-            d = out - Tensor(y)
-            return (d * d).mean() * 0.5  # TF's ½(out − y)², averaged over the batch
+            # TF's ½(out − y)², averaged over the batch (one output, so the mean is over points)
+            return nn.functional.mse_loss(out, Tensor(y)) * 0.5
         if self.mode == "bce":
             return nn.functional.binary_cross_entropy_with_logits(out, Tensor(y))
         return nn.functional.cross_entropy(out, Tensor(y))

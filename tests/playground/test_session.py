@@ -245,8 +245,24 @@ def test_exported_run_is_read_by_chainrule_predict(tmp_path, loss, dataset):
         np.testing.assert_array_equal(result["classes"], s.classify(s.predict(s.x_test)))
 
 
-def test_exported_code_trains_the_same_network(tmp_path):
-    s = Session({**FAST, "seed": 9, "optimizer": "momentum", "learningRate": 0.01})
+@pytest.mark.parametrize("state", [
+    {"seed": 9, "optimizer": "momentum", "learningRate": 0.01},
+    {"dataset": "moons", "loss": "bce", "optimizer": "adam", "learningRate": 0.01,
+     "scheduler": "step", "regularization": "L1", "regularizationRate": 0.01,
+     "features": "x1,x2,x1sq,sinx2", "activation": "relu,elu", "noise": 20},
+    {"dataset": "spiral3", "loss": "ce", "regularization": "L2", "regularizationRate": 0.01,
+     "scheduler": "cosine", "batchSize": 7},
+    {"problem": "regression", "dataset": "multigauss", "networkShape": "5",
+     "activation": "leakyrelu"},
+    {"dataset": "csv"},
+])
+def test_exported_code_trains_the_same_network(tmp_path, state):
+    csv = state.get("dataset") == "csv"
+    s = Session({**FAST, **{k: v for k, v in state.items() if k != "dataset" or not csv}})
+    if csv:
+        s.upload_csv("x.csv", "\n".join(f"{i % 9 - 4},{i % 7 - 3},{'no' if i % 3 else 'yes'}"
+                                         for i in range(60)))
+        (tmp_path / "playground-data.csv").write_bytes(s.export("data")[2])
     s.train(epochs=4)
     _, _, code = s.export("code")
     namespace = {"__name__": "__main__"}
@@ -258,7 +274,8 @@ def test_exported_code_trains_the_same_network(tmp_path):
         os.chdir(cwd)
     trained = cr.load(str(tmp_path / "playground-model.safetensors"))
     np.testing.assert_allclose(trained(cr.tensor(s.x_test)).data, s.predict(s.x_test),
-                               rtol=1e-10)
+                               rtol=1e-10, atol=1e-12)
+    assert "import chainrule" in code.decode() and "playground.session" not in code.decode()
 
 
 def test_exported_data_is_csv_of_both_splits():

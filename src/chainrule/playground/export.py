@@ -120,7 +120,8 @@ def _is_number(text):
 Made by `chainrule playground` from its settings:
 {textwrap.fill(json.dumps(_state(s)), 96)}
 The same data, features, initial weights, loss, optimizer, schedule and regularisation, for
-{max(1, int(epochs))} epochs; weights edited by hand and settings changed while training are not in it.
+{max(1, int(epochs))} epochs; weights edited by hand and settings changed while training are
+not in it.
 """
 
 import numpy as np

@@ -319,21 +319,18 @@ class Session:
         with no_grad():
             return self.model(Tensor(x)).data
 
-    def loss_on(self, x, y):
-        with no_grad():
-            return float(self._loss(self.model(Tensor(x)), y).data)
-
     def metrics(self):
         """Losses, accuracies and the test set's confusion matrix (rows: true class)."""
-        out = {"trainLoss": self.loss_on(self.x_train, self.y_train),
-               "testLoss": self.loss_on(self.x_test, self.y_test),
-               "trainAccuracy": None, "testAccuracy": None, "confusion": None}
-        if self.mode == "regression":
-            return out
+        out = {"trainAccuracy": None, "testAccuracy": None, "confusion": None}
         k = self.points.num_classes
-        for part, x, y in (("train", self.x_train, self.points.y_train),
-                           ("test", self.x_test, self.points.y_test)):
-            pred = self.classify(self.predict(x))
+        for part, x, target, y in (("train", self.x_train, self.y_train, self.points.y_train),
+                                   ("test", self.x_test, self.y_test, self.points.y_test)):
+            with no_grad():  # one forward pass per set gives its loss and its accuracy
+                output = self.model(Tensor(x))
+                out[part + "Loss"] = float(self._loss(output, target).data)
+            if self.mode == "regression":
+                continue
+            pred = self.classify(output.data)
             out[part + "Accuracy"] = float((pred == y).mean())
             if part == "test":
                 out["confusion"] = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)\

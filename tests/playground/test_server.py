@@ -310,3 +310,36 @@ def test_max_sessions_caps_concurrent_connections(tmp_path):
 def test_no_token_means_loopback_only():
     with pytest.raises(ValueError, match="token"):
         create_app(token=None, allowed_hosts=None)
+
+
+def test_an_unexpected_failure_is_reported_and_the_session_goes_on(server, monkeypatch):
+    from chainrule.playground.session import Session
+
+    def broken(self, index):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Session, "trace", broken)
+    with server.connect() as ws:
+        hello(ws)
+        send(ws, type="trace", index=0)
+        error = receive(ws)
+        assert error["type"] == "error" and "trace failed" in error["message"] and \
+            "boom" in error["message"]
+        send(ws, type="step")
+        assert frame(ws)[0]["epoch"] == 1
+
+
+def test_training_that_fails_pauses_and_says_so(server, monkeypatch):
+    from chainrule.playground.session import Session
+
+    def broken(self, epochs=1, seconds=None):
+        raise ValueError("bad batch")
+
+    with server.connect() as ws:
+        hello(ws)
+        monkeypatch.setattr(Session, "train", broken)
+        send(ws, type="play")
+        error = receive(ws)
+        assert error["type"] == "error" and "training failed" in error["message"]
+        send(ws, type="setBias", layer=0, node=0, value=0.5)  # still answering
+        assert frame(ws)[0]["playing"] is False

@@ -8,18 +8,20 @@ from chainrule.playground.session import Session
 
 
 def tf_playground_train(weights, biases, X, labels, batch_size, lr, regularization, rate,
-                        points):
+                        epochs=1):
     """TF Playground's rule, per example: forward, backprop accumulating dE/dw and dE/db, and
     every ``batch_size`` examples each weight moves by −lr · (accumulated / count), then its
     regularisation step −lr·rate·R'(w before the step); an L1 step across zero leaves 0 (dead).
-    Hidden activations and the output are tanh; the error is ½(out − label)²."""
+    The example counter restarts each epoch while the sums do not, so a short last batch joins
+    the next epoch's first. Hidden activations and the output are tanh; the error is
+    ½(out − label)²."""
     W = [w.copy() for w in weights]  # W[l][j, i]: from node i to node j, as nn.Linear
     b = [v.copy() for v in biases]
     acc_w = [np.zeros_like(w) for w in W]
     acc_b = [np.zeros_like(v) for v in b]
     count = 0
     dead = [np.zeros(w.shape, bool) for w in W]
-    for n, (x, label) in enumerate(zip(X[:points], labels[:points])):
+    for n, (x, label) in [item for _ in range(epochs) for item in enumerate(zip(X, labels))]:
         outputs, totals = [x], []
         for w, v in zip(W, b):
             total = np.array([sum(w[j, i] * outputs[-1][i] for i in range(w.shape[1])) + v[j]
@@ -71,8 +73,7 @@ def test_default_mode_updates_equal_tf_playgrounds_rule(regularization, rate):
     assert all((v == 0.1).all() for v in biases)
     labels = np.where(s.points.y_train == 1, 1.0, -1.0)
     s.train(epochs=1)  # 250 points: 50 batches of 5
-    W, b = tf_playground_train(weights, biases, s.x_train, labels, 5, 0.1, regularization, rate,
-                               points=len(s.x_train))
+    W, b = tf_playground_train(weights, biases, s.x_train, labels, 5, 0.1, regularization, rate)
     for l, m in enumerate(s.linears):
         np.testing.assert_allclose(m.weight.data, W[l], rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(m.bias.data, b[l], rtol=1e-10, atol=1e-12)
@@ -85,3 +86,16 @@ def test_default_mode_loss_is_tf_playgrounds_half_squared_error():
     out = s.predict(s.x_test)[:, 0]
     labels = np.where(s.points.y_test == 1, 1.0, -1.0)
     assert s.metrics()["testLoss"] == pytest.approx(np.mean(0.5 * (out - labels) ** 2), rel=1e-12)
+
+
+def test_a_short_last_batch_joins_the_next_epochs_first_as_in_tf_playground():
+    s = Session({"dataset": "circle", "numSamples": 100, "percTrainData": 50, "seed": 8,
+                 "batchSize": 7, "learningRate": 0.3})  # 50 points: 7 batches of 7, then 1
+    weights = [m.weight.data.copy() for m in s.linears]
+    biases = [m.bias.data.copy() for m in s.linears]
+    labels = np.where(s.points.y_train == 1, 1.0, -1.0)
+    s.train(epochs=3)
+    W, b = tf_playground_train(weights, biases, s.x_train, labels, 7, 0.3, "none", 0.0, epochs=3)
+    for l, m in enumerate(s.linears):
+        np.testing.assert_allclose(m.weight.data, W[l], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(m.bias.data, b[l], rtol=1e-10, atol=1e-12)

@@ -178,10 +178,16 @@ def evaluate(X, y):
 
 
 batch = min(BATCH_SIZE, len(X_train))
+carry = np.arange(0)  # TF Playground: a short last batch joins the next epoch's first
 for epoch in range(EPOCHS):
     for start in range(0, len(X_train), batch):  # in the data's order, as TF Playground
-        out = model(cr.tensor(X_train[start:start + batch]))
-        loss = loss_fn(out, y_train[start:start + batch])
+        if start + batch > len(X_train):
+            carry = np.arange(start, len(X_train))
+            break
+        rows = np.concatenate([carry, np.arange(start, start + batch)])
+        carry = np.arange(0)
+        out = model(cr.tensor(X_train[rows]))
+        loss = loss_fn(out, y_train[rows])
         optimizer.zero_grad()
         loss.backward(){keep}
         optimizer.step(){reg_code}

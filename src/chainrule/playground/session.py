@@ -4,7 +4,8 @@ All numerics of ``chainrule playground`` live here, with no web code, so pytest 
 alone: the server (``server.py``) turns calls and results into messages (``protocol.py``).
 
 The default mode is TF Playground's own: labels −1/+1, a tanh output, the loss ½(out − y)²
-averaged over a mini-batch, plain SGD, batches taken in the data's order, weights drawn from
+averaged over a mini-batch, plain SGD, batches taken in the data's order (a short last batch
+joins the next epoch's first, as there), weights drawn from
 U(−0.5, 0.5) and biases 0.1, and regularisation applied to weights only, after the gradient
 step, with the L1 step that crosses zero setting the weight to 0 for good (a "dead" link). The
 same network, loss and step then run with any chainrule optimizer and scheduler, or with a
@@ -117,6 +118,7 @@ class Session:
         self._dead = [np.zeros(m.weight.data.shape, bool) for m in self.linears]
         self.epoch = 0
         self._cursor = 0
+        self._carry = None  # the points of a short last batch, waiting for the next epoch
         self.diverged = None
         self._make_optimizer()
         self._snapshot()
@@ -215,8 +217,18 @@ class Session:
         n = len(self.x_train)
         batch = min(self.settings["batchSize"], n)
         while done < epochs:
-            stop = min(self._cursor + batch, n)
-            self._train_batch(self._cursor, stop)
+            start, stop = self._cursor, self._cursor + batch
+            if stop > n:
+                # TF Playground's batches: a short last batch is not applied; its points join
+                # the next epoch's first batch (nn.ts accumulates until batchSize more points)
+                self._carry = np.arange(start, n)
+                stop = n
+            else:
+                rows = slice(start, stop)
+                if self._carry is not None:
+                    rows = np.concatenate([self._carry, np.arange(start, stop)])
+                    self._carry = None
+                self._train_batch(rows)
             self._cursor = stop
             if stop == n:
                 self._end_epoch()
@@ -225,9 +237,9 @@ class Session:
                 break
         return done
 
-    def _train_batch(self, start, stop):
-        xb = Tensor(self.x_train[start:stop])
-        yb = self.y_train[start:stop]
+    def _train_batch(self, rows):
+        xb = Tensor(self.x_train[rows])
+        yb = self.y_train[rows]
         out = self.model(xb)
         loss = self._loss(out, yb)
         self.optimizer.zero_grad()
@@ -294,6 +306,7 @@ class Session:
             p.grad = None
         self.epoch = self._good_epoch
         self._cursor = 0
+        self._carry = None
         self.diverged = None
         self._make_optimizer()
 

@@ -91,9 +91,11 @@ def features(points, names, out=None):
 
 
 def parse_csv(text, problem, perc_train, seed):
-    """A user's CSV: rows of ``x1,x2,label`` (a class name or a number, for regression).
+    """A user's CSV: rows of ``x1,x2,label`` (a class name or a number, for regression), and
+    optionally a fourth column ``train``/``test`` (as ``to_csv`` writes) that fixes the split.
 
-    A header row is allowed. The rows are shuffled with ``seed`` and split like the named sets.
+    A header row is allowed. Without a split column the rows are shuffled with ``seed`` and
+    split like the named sets.
     Every limit (size, rows, columns, values, classes) is refused with a SettingError naming it.
     """
     if not isinstance(text, str):
@@ -112,15 +114,24 @@ def parse_csv(text, problem, perc_train, seed):
         raise SettingError("csvRows", f"CSV: {len(rows)} rows, the limit (csvRows) is "
                                       f"{LIMITS['csvRows']}")
     X = np.empty((len(rows), 2), np.float64)
-    labels = []
+    labels, parts = [], []
+    width = None
     for i, row in enumerate(rows, start=1):
         cells = [c.strip() for c in row.split(",")]
-        if len(cells) != LIMITS["csvColumns"]:
+        if len(cells) not in (3, LIMITS["csvColumns"]) or width not in (None, len(cells)):
             raise SettingError("csvColumns", f"CSV row {i}: {len(cells)} columns; each row must "
-                                             f"be x1,x2,label ({LIMITS['csvColumns']} columns)")
+                                             "be x1,x2,label or x1,x2,label,split (at most "
+                                             f"{LIMITS['csvColumns']} columns, the same in "
+                                             "every row)")
+        width = len(cells)
         for j in range(2):
             X[i - 1, j] = _value(cells[j], i, j + 1)
         labels.append(cells[2])
+        if width == 4:
+            if cells[3] not in ("train", "test"):
+                raise SettingError("csvColumns", f"CSV row {i}: the split column says train or "
+                                                 f"test, got {cells[3]!r}")
+            parts.append(cells[3] == "train")
     if problem == "regression":
         y = np.array([_value(v, i, 3) for i, v in enumerate(labels, start=1)], np.float64)
         classes = []
@@ -134,6 +145,12 @@ def parse_csv(text, problem, perc_train, seed):
                                           f"the label column, got {len(classes)}")
         index = {c: k for k, c in enumerate(classes)}
         y = np.array([index[v] for v in labels], np.int64)
+    if parts:
+        train = np.array(parts)
+        if train.all() or not train.any():
+            raise SettingError("csvRows", "CSV: the split column must name at least one train "
+                                          "and one test row")
+        return Points(X[train], y[train], X[~train], y[~train], problem, classes)
     order = np.random.default_rng(seed).permutation(len(X))
     return split(X[order], y[order], perc_train, problem, classes)
 

@@ -28,6 +28,7 @@ def serve(host=None, port=8765, open_browser=True, max_sessions=20):
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((address, port))
+        sock.listen(128)  # connections made as soon as the URL is printed wait for uvicorn
     except OSError as e:
         sock.close()
         raise OSError(f"cannot listen on {address}:{port} ({e.strerror}); choose another "

@@ -12,6 +12,7 @@ sent before the page acknowledges one, so training never runs ahead of the scree
 import asyncio
 import hmac
 import json
+import logging
 import os
 
 from starlette.applications import Starlette
@@ -24,6 +25,7 @@ from .protocol import dumps, pack_frame
 from .session import Diverged, Session
 from .settings import LIMITS, SettingError
 
+logger = logging.getLogger("chainrule.playground")
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]", "::1")
 MAX_UNACKED = 2
@@ -187,6 +189,11 @@ class Connection:
             await handler(message)
         except SettingError as e:
             await self.error(str(e), e.key)
+        except (ConnectionError, WebSocketDisconnect):
+            raise
+        except Exception as e:  # a bug must not end the tab's session: say what failed
+            logger.exception("playground: %s failed", kind)
+            await self.error(f"{kind} failed: {type(e).__name__}: {e}", None)
         self.wake.set()
 
     async def on_hello(self, message):
@@ -279,11 +286,18 @@ class Connection:
                 continue
             try:
                 done += s.train(epochs=want - done, seconds=SLICE_SECONDS)
+            except (ConnectionError, WebSocketDisconnect):
+                raise
             except Diverged as e:
                 self.playing, self.steps, done = False, 0, 0
                 await self.send_json({"type": "diverged", "epoch": s.epoch, "message": str(e),
                                       "canRestore": True})
                 await self.send_frame()
+                continue
+            except Exception as e:  # a bug: pause and say so rather than die silently
+                logger.exception("playground: training failed")
+                self.playing, self.steps, done = False, 0, 0
+                await self.error(f"training failed: {type(e).__name__}: {e}", None)
                 continue
             if done >= want:
                 done = 0

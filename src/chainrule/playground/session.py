@@ -4,7 +4,8 @@ All numerics of ``chainrule playground`` live here, with no web code, so pytest 
 alone: the server (``server.py``) turns calls and results into messages (``protocol.py``).
 
 The default mode is TF Playground's own: labels −1/+1, a tanh output, the loss ½(out − y)²
-averaged over a mini-batch, plain SGD, batches taken in the data's order, weights drawn from
+averaged over a mini-batch, plain SGD, batches taken in the data's order (a short last batch
+joins the next epoch's first, as there), weights drawn from
 U(−0.5, 0.5) and biases 0.1, and regularisation applied to weights only, after the gradient
 step, with the L1 step that crosses zero setting the weight to 0 for good (a "dead" link). The
 same network, loss and step then run with any chainrule optimizer and scheduler, or with a
@@ -117,6 +118,7 @@ class Session:
         self._dead = [np.zeros(m.weight.data.shape, bool) for m in self.linears]
         self.epoch = 0
         self._cursor = 0
+        self._carry = None  # the points of a short last batch, waiting for the next epoch
         self.diverged = None
         self._make_optimizer()
         self._snapshot()
@@ -215,8 +217,18 @@ class Session:
         n = len(self.x_train)
         batch = min(self.settings["batchSize"], n)
         while done < epochs:
-            stop = min(self._cursor + batch, n)
-            self._train_batch(self._cursor, stop)
+            start, stop = self._cursor, self._cursor + batch
+            if stop > n:
+                # TF Playground's batches: a short last batch is not applied; its points join
+                # the next epoch's first batch (nn.ts accumulates until batchSize more points)
+                self._carry = np.arange(start, n)
+                stop = n
+            else:
+                rows = slice(start, stop)
+                if self._carry is not None:
+                    rows = np.concatenate([self._carry, np.arange(start, stop)])
+                    self._carry = None
+                self._train_batch(rows)
             self._cursor = stop
             if stop == n:
                 self._end_epoch()
@@ -225,9 +237,9 @@ class Session:
                 break
         return done
 
-    def _train_batch(self, start, stop):
-        xb = Tensor(self.x_train[start:stop])
-        yb = self.y_train[start:stop]
+    def _train_batch(self, rows):
+        xb = Tensor(self.x_train[rows])
+        yb = self.y_train[rows]
         out = self.model(xb)
         loss = self._loss(out, yb)
         self.optimizer.zero_grad()
@@ -242,8 +254,8 @@ class Session:
 
     def _loss(self, out, y):
         if self.mode in ("mse", "regression"):
-            d = out - Tensor(y)
-            return (d * d).mean() * 0.5  # TF's ½(out − y)², averaged over the batch
+            # TF's ½(out − y)², averaged over the batch (one output, so the mean is over points)
+            return nn.functional.mse_loss(out, Tensor(y)) * 0.5
         if self.mode == "bce":
             return nn.functional.binary_cross_entropy_with_logits(out, Tensor(y))
         return nn.functional.cross_entropy(out, Tensor(y))
@@ -294,6 +306,7 @@ class Session:
             p.grad = None
         self.epoch = self._good_epoch
         self._cursor = 0
+        self._carry = None
         self.diverged = None
         self._make_optimizer()
 
@@ -319,21 +332,18 @@ class Session:
         with no_grad():
             return self.model(Tensor(x)).data
 
-    def loss_on(self, x, y):
-        with no_grad():
-            return float(self._loss(self.model(Tensor(x)), y).data)
-
     def metrics(self):
         """Losses, accuracies and the test set's confusion matrix (rows: true class)."""
-        out = {"trainLoss": self.loss_on(self.x_train, self.y_train),
-               "testLoss": self.loss_on(self.x_test, self.y_test),
-               "trainAccuracy": None, "testAccuracy": None, "confusion": None}
-        if self.mode == "regression":
-            return out
+        out = {"trainAccuracy": None, "testAccuracy": None, "confusion": None}
         k = self.points.num_classes
-        for part, x, y in (("train", self.x_train, self.points.y_train),
-                           ("test", self.x_test, self.points.y_test)):
-            pred = self.classify(self.predict(x))
+        for part, x, target, y in (("train", self.x_train, self.y_train, self.points.y_train),
+                                   ("test", self.x_test, self.y_test, self.points.y_test)):
+            with no_grad():  # one forward pass per set gives its loss and its accuracy
+                output = self.model(Tensor(x))
+                out[part + "Loss"] = float(self._loss(output, target).data)
+            if self.mode == "regression":
+                continue
+            pred = self.classify(output.data)
             out[part + "Accuracy"] = float((pred == y).mean())
             if part == "test":
                 out["confusion"] = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)\
@@ -432,7 +442,9 @@ class Session:
         names = {}
         for n, m in enumerate(self.linears, start=1):
             names[f"W{n}"], names[f"b{n}"] = m.weight, m.bias
-        kept = [p.grad for p in self.model.parameters()]  # the trace must not touch training
+        kept = [p.grad for p in self.model.parameters()]  # the trace must not touch training:
+        for p in self.model.parameters():  # its backward would add into these buffers in place
+            p.grad = None
         try:
             tr = tracing.trace(lambda: self._loss(self.model(x), y), names=names)
             text = str(tr)

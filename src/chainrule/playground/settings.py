@@ -27,7 +27,7 @@ LIMITS = {
     "messageBytes": 4 * 1024 * 1024,  # one WebSocket text message
     "csvBytes": 2 * 1024 * 1024,
     "csvRows": 5000,
-    "csvColumns": 3,  # x1, x2, and a class or a target
+    "csvColumns": 4,  # x1, x2, a class or a target, and optionally train/test
     "csvMaxAbs": 1e6,  # |value| above this is refused as "huge"
     "classes": 10,
 }

@@ -344,3 +344,21 @@ def test_a_link_the_server_refuses_starts_with_that_setting_at_its_default(brows
         assert t.header()["network"]["sizes"] == [2, 3, 1]  # the rest of the link kept
     finally:
         t.close()
+
+
+def test_a_tab_beyond_the_session_cap_is_told_why(browser):
+    from chainrule.playground.server import create_app
+
+    with serve(create_app(max_sessions=1, static_dir=STATIC)) as url:
+        first = PageUnderTest(browser, url + "/#seed=1")
+        second = PageUnderTest(browser, None)
+        try:
+            second.page.goto(url + "/#seed=2")
+            second.page.wait_for_selector("#banner.error", state="visible")
+            text = second.page.locator("#bannerText").inner_text()
+            assert "closed" in text and "1013" in text
+            assert second.painted() == 0
+            assert first.epoch() == 0 and first.errors == []
+        finally:
+            first.close()
+            second.close()

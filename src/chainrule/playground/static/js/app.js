@@ -30,6 +30,7 @@ let unacked = []; // frame numbers received and not yet acknowledged
 let hover = null; // [buffer name, label] while a neuron is hovered
 let playing = false;
 let painted = 0; // frames painted since load (the benchmark reads it)
+let lastError = null; // the server's last refusal, kept for the message if it then closes
 let helloRetries = 0; // hellos sent again after the server refused a setting of the link
 let unanswered = []; // settings before each config not yet answered, to undo one the server refuses
 
@@ -333,6 +334,7 @@ function onMessage(message) {
       document.body.dataset.diverged = "true";
       break;
     case "error":
+      lastError = message.message;
       showBanner(message.key ? `${message.message} (${message.key})` : message.message, "error");
       // A link the server refuses (say dataset=csv, whose file is not uploaded in this tab):
       // start with that setting's default instead, and say so.
@@ -526,7 +528,8 @@ function connect() {
     },
     onClose(event) {
       $("status").textContent = `disconnected (${event.code}${event.reason ? `: ${event.reason}` : ""})`;
-      showBanner(`The connection to the playground server closed (code ${event.code}${event.reason ? `: ${event.reason}` : ""}). Reload the page to start again.`, "error");
+      const why = event.reason || (event.code === 1013 && lastError) || "";
+      showBanner(`The connection to the playground server closed (code ${event.code}${why ? `: ${why}` : ""}). Reload the page to start again.`, "error");
     },
     onMessage,
     onFrame,

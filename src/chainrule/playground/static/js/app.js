@@ -2,7 +2,7 @@
 // WebSocket, and paints the frames it gets back. It computes no model (docs/playground-protocol.md).
 
 import { LineChart, format } from "./chart.js";
-import { classRGB, css, scaleRGB } from "./colors.js";
+import { classRGB, classShade, css, scaleRGB } from "./colors.js";
 import { Connection, socketUrl } from "./connection.js";
 import { decodeFrame } from "./frames.js";
 import { displayScale, paintClasses, paintPoints, paintValues, toPixel } from "./heatmap.js";
@@ -491,8 +491,15 @@ function paintOutput() {
   const surfaceCanvas = $("surface");
   surfaceCanvas.hidden = !state.view3d;
   if (state.view3d) {
-    const values3d = values || (buffers.class ? buffers.confidence.map((c, i) => (buffers.class[i] > 0.5 ? c : -c)) : null);
-    if (values3d) surface.draw(values3d, size, hover ? scale : 1, state.discretize);
+    if (values) {
+      surface.draw(values, size, hover ? scale : 1, state.discretize);
+    } else if (buffers.class) {
+      // softmax: the height is the winning class's probability, the colour its class
+      const k = data ? data.numClasses : 3;
+      const height = buffers.confidence.map((c) => 2 * c - 1);
+      const color = (i) => (state.discretize ? classRGB(buffers.class[i]) : classShade(buffers.class[i], buffers.confidence[i], k));
+      surface.draw(height, size, 1, false, color);
+    }
   }
 }
 

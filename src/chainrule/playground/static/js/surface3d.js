@@ -40,9 +40,12 @@ export class Surface3D {
     return [w / 2 + rx * f * w * 0.33, h * 0.55 - up * f * h * 0.33, depth];
   }
 
-  /** values: size × size, row 0 at the top (x2 = +extent); `range` maps values to [-1, 1]. */
-  draw(values, size, range = 1, discretize = false) {
-    this.last = [values, size, range, discretize];
+  /**
+   * values: size × size, row 0 at the top (x2 = +extent); `range` maps values to [-1, 1].
+   * `colorAt(i)`, when given, colours cell i (a softmax map's class colours) instead of the scale.
+   */
+  draw(values, size, range = 1, discretize = false, colorAt = null) {
+    this.last = [values, size, range, discretize, colorAt];
     const ctx = this.canvas.getContext("2d");
     ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
     const step = Math.max(1, Math.ceil(size / 40));
@@ -59,7 +62,7 @@ export class Surface3D {
         const r = i * step;
         const c = j * step;
         const v = at(r, c);
-        row.push([...this.project((c / (size - 1)) * 2 - 1, 1 - (r / (size - 1)) * 2, v * 0.6), v]);
+        row.push([...this.project((c / (size - 1)) * 2 - 1, 1 - (r / (size - 1)) * 2, v * 0.6), v, r * size + c]);
       }
       pts.push(row);
     }
@@ -70,20 +73,21 @@ export class Surface3D {
         const b = pts[i][j + 1];
         const c = pts[i + 1][j + 1];
         const d = pts[i + 1][j];
-        quads.push([(a[2] + b[2] + c[2] + d[2]) / 4, (a[3] + b[3] + c[3] + d[3]) / 4, a, b, c, d]);
+        const color = colorAt ? colorAt(a[4]) : scaleRGB((a[3] + b[3] + c[3] + d[3]) / 4);
+        quads.push([(a[2] + b[2] + c[2] + d[2]) / 4, color, a, b, c, d]);
       }
     }
     quads.sort((p, q) => q[0] - p[0]);
     ctx.lineWidth = 0.4;
     ctx.strokeStyle = "rgba(60,60,60,0.25)";
-    for (const [, v, a, b, c, d] of quads) {
+    for (const [, color, a, b, c, d] of quads) {
       ctx.beginPath();
       ctx.moveTo(a[0], a[1]);
       ctx.lineTo(b[0], b[1]);
       ctx.lineTo(c[0], c[1]);
       ctx.lineTo(d[0], d[1]);
       ctx.closePath();
-      ctx.fillStyle = css(scaleRGB(v));
+      ctx.fillStyle = css(color);
       ctx.fill();
       ctx.stroke();
     }

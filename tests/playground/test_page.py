@@ -362,3 +362,16 @@ def test_a_tab_beyond_the_session_cap_is_told_why(browser):
         finally:
             first.close()
             second.close()
+
+
+def test_play_while_diverged_is_refused_and_the_button_stays_paused(tab):
+    page = tab.page
+    tab.goto(page.url.split("#")[0] + "#seed=1&problem=regression&dataset=plane&networkShape=4"
+             "&activation=linear&learningRate=1")
+    page.click("#play")
+    page.wait_for_selector("#restore", state="visible")
+    page.click("#bannerClose")
+    page.click("#play")
+    page.wait_for_selector("#banner.error", state="visible")
+    assert "diverged" in page.locator("#bannerText").inner_text().lower()
+    assert "playing" not in page.locator("#play").get_attribute("class")

@@ -283,11 +283,12 @@ function send(message) {
   if (connection) connection.send(message);
 }
 
-function setPlaying(on) {
+/** The play button's look; `tell` also tells the session (not when the session paused itself). */
+function setPlaying(on, tell = true) {
   playing = on;
   $("play").classList.toggle("playing", on);
   $("play").setAttribute("aria-label", on ? "pause" : "play");
-  send({ type: on ? "play" : "pause" });
+  if (tell) send({ type: on ? "play" : "pause" });
 }
 
 function showBanner(text, kind = "warn", restore = false) {
@@ -327,14 +328,14 @@ function onMessage(message) {
       }
       break;
     case "diverged":
-      playing = true;
-      setPlaying(false);
+      setPlaying(false, false);
       showBanner(`Training diverged at epoch ${message.epoch}: ${message.message.replace(/[.\s]*$/, "")}. ` +
         `Training is paused${message.canRestore ? "; the last good weights can be restored" : ""}.`, "warn", message.canRestore);
-      document.body.dataset.diverged = "true";
       break;
     case "error":
       lastError = message.message;
+      // an unexpected failure inside the server (key null) or play while diverged: not training
+      if (message.key === null || message.key === undefined || message.key === "diverged") setPlaying(false, false);
       showBanner(message.key ? `${message.message} (${message.key})` : message.message, "error");
       // A link the server refuses (say dataset=csv, whose file is not uploaded in this tab):
       // start with that setting's default instead, and say so.
@@ -396,9 +397,6 @@ function paintPending() {
   frame = pending;
   pending = null;
   const h = frame.header;
-  if (h.playing === false && playing && !document.body.dataset.diverged) {
-    playing = true;
-  }
   const t0 = performance.now();
   lossChart.add(h.epoch, [h.trainLoss, h.testLoss]);
   lrChart.add(h.epoch, [h.lr]);

@@ -1,4 +1,4 @@
-"""The ``chainrule`` command: train, evaluate, predict, export, tune, demo.
+"""The ``chainrule`` command: train, evaluate, predict, export, tune, demo, playground.
 
 ``chainrule train`` with no arguments trains a small network on the bundled 8×8 digits in a few
 seconds and prints its test accuracy.
@@ -172,7 +172,40 @@ def _parser():
     d = sub.add_parser("demo", help="write a figure that shows backpropagation at work")
     d.add_argument("name", nargs="?", help="demo name (omit to list them)")
     d.add_argument("--out", default="demos", help="directory for the PNG (default demos/)")
+
+    g = sub.add_parser("playground", help="watch a network learn in the browser (TF Playground "
+                                          "trained by chainrule); needs chainrule[playground]")
+    g.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0: any free)")
+    g.add_argument("--host", default=None,
+                   help="address to listen on for a classroom (default 127.0.0.1 only); "
+                        "the printed URL then carries an access token")
+    g.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    g.add_argument("--max-sessions", type=_positive("--max-sessions"), default=20,
+                   help="concurrent sessions (browser tabs) allowed (default 20)")
     return p
+
+
+def _port(text):
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if not 0 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"--port takes 0 to 65535, got {text!r}")
+    return n
+
+
+def _positive(option):
+    def parse(text):
+        try:
+            n = int(text)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise argparse.ArgumentTypeError(f"{option} takes a positive integer, got {text!r}")
+        return n
+
+    return parse
 
 
 def _train(args):
@@ -337,6 +370,13 @@ def _tune(args):
     return run(args)
 
 
+def _playground(args):
+    from .playground.run import serve
+
+    return serve(host=args.host, port=args.port, open_browser=not args.no_browser,
+                 max_sessions=args.max_sessions)
+
+
 def _silence_stdout():
     """Point stdout at /dev/null, so flushing it at exit does not raise a second broken pipe."""
     try:
@@ -354,7 +394,7 @@ def main(argv=None):
         parser.error(f"options go after a command, e.g. chainrule train {' '.join(argv)}")
     args = parser.parse_args(argv)
     handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "demo": _demo,
-                "export": _export, "tune": _tune}
+                "export": _export, "tune": _tune, "playground": _playground}
     with warnings.catch_warnings():  # library users keep ordinary warnings; filters still apply
         warnings.showwarning = _one_line_warning(f"chainrule {args.command}")
         try:

@@ -110,3 +110,24 @@ def test_noise_free_multi_gauss_peaks_at_the_bump_centres():
     centres = np.array([[-4, 2.5], [0, 2.5], [4, 2.5], [-4, -2.5], [0, -2.5], [4, -2.5]])
     dist = np.hypot(X[:, None, 0] - centres[:, 0], X[:, None, 1] - centres[:, 1]).min(axis=1)
     assert (dist > 2).any() and (y[dist > 2] == 0).all()
+
+
+def test_three_spirals_has_three_balanced_classes_and_follows_the_seed():
+    from chainrule.data import three_spirals
+
+    X, y = three_spirals(n_samples=100, noise=0.1, seed=3)
+    assert X.shape == (100, 2) and X.dtype == np.float32 and y.dtype == np.int64
+    assert np.bincount(y).tolist() == [34, 33, 33]
+    np.testing.assert_array_equal(X, three_spirals(n_samples=100, noise=0.1, seed=3)[0])
+    assert np.hypot(X[:, 0], X[:, 1]).max() <= 5 + 0.1 * np.sqrt(2)
+
+
+def test_noise_free_checkerboard_colours_alternate_on_3x3_squares():
+    from chainrule.data import checkerboard
+
+    X, y = checkerboard(n_samples=400, noise=0.0, seed=2)
+    assert np.abs(X).max() <= 6 and set(np.unique(y)) == {0, 1}
+    expected = (np.floor(X[:, 0] / 3) + np.floor(X[:, 1] / 3)) % 2
+    np.testing.assert_array_equal(y, expected.astype(np.int64))
+    with pytest.raises(ValueError, match="checkerboard: noise"):
+        checkerboard(n_samples=10, noise=-1)

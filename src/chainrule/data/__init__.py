@@ -8,11 +8,22 @@ from .mnist5k import load_mnist5k
 from .sklearn_sets import load_sklearn
 from .split import random_split, train_test_split
 from .standardize import Standardizer, standardize
-from .synthetic import circle, gauss, moons, multi_gauss, plane, spiral, xor
+from .synthetic import (
+                        checkerboard,
+                        circle,
+                        gauss,
+                        moons,
+                        multi_gauss,
+                        plane,
+                        spiral,
+                        three_spirals,
+                        xor,
+)
 
 __all__ = [
     "Dataset", "TensorDataset", "Subset", "DataLoader", "collate", "random_split",
     "train_test_split", "Standardizer", "standardize", "xor", "circle", "gauss", "spiral", "moons",
-    "plane", "multi_gauss", "logic_gate", "load_mnist", "load_mnist5k", "read_idx", "DownloadError",
+    "plane", "multi_gauss", "three_spirals", "checkerboard",
+    "logic_gate", "load_mnist", "load_mnist5k", "read_idx", "DownloadError",
     "load_sklearn",
 ]

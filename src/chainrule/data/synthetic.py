@@ -1,13 +1,16 @@
-"""Synthetic 2-D data sets for learning: TensorFlow Playground's sets, plus two moons.
+"""Synthetic 2-D data sets for learning: TensorFlow Playground's sets, plus two moons, three
+spirals and a checkerboard.
 
 Every function takes ``n_samples``, ``noise`` and ``seed`` and returns ``(X, y)`` with ``X`` a
-float32 array of shape (n_samples, 2). Classification sets have int64 labels in {0, 1}; regression
+float32 array of shape (n_samples, 2). Classification sets have int64 labels in {0, 1} ({0, 1, 2}
+for ``three_spirals``); regression
 sets (``plane``, ``multi_gauss``) have float32 targets of shape (n_samples, 1). Rows are shuffled,
 so the classes are interleaved and any prefix is a fair sample.
 
 ``noise`` follows the Playground (whose slider runs from 0 to 0.5): for ``xor``, ``circle``,
 ``plane`` and ``multi_gauss`` the points stay where they are and the label is computed at a
-displaced point, so noise blurs the boundary; for ``spiral`` the points move; for ``gauss`` the
+displaced point, so noise blurs the boundary (``checkerboard`` too); for ``spiral`` and
+``three_spirals`` the points move; for ``gauss`` the
 blobs' variance grows; for ``moons`` it is the standard deviation of Gaussian jitter
 (scikit-learn's convention). ``noise=0`` gives data that the intended boundary separates exactly.
 """
@@ -97,6 +100,35 @@ def spiral(n_samples=_CLASSIFY_SAMPLES, noise=0.0, seed=None):
         parts.append(_polar(5 * t, 1.75 * 2 * np.pi * t + turn))
     X = np.concatenate(parts) + rng.uniform(-1, 1, size=(n, 2)) * noise
     y = np.concatenate([np.ones(_halves(n)[0]), np.zeros(_halves(n)[1])]).astype(np.int64)
+    return _finish(X, y, rng)
+
+
+def three_spirals(n_samples=_CLASSIFY_SAMPLES, noise=0.0, seed=None):
+    """Three interleaved arms like ``spiral``'s, turned by a third of a circle each; labels 0, 1, 2.
+
+    A set that one output cannot separate: it needs one output per class (softmax).
+    """
+    n, noise, rng = _setup(n_samples, noise, seed, "three_spirals")
+    counts = [n // 3 + (k < n % 3) for k in range(3)]
+    parts = []
+    for k, count in enumerate(counts):
+        t = np.arange(count) / count
+        parts.append(_polar(5 * t, 1.75 * 2 * np.pi * t + 2 * np.pi * k / 3))
+    X = np.concatenate(parts) + rng.uniform(-1, 1, size=(n, 2)) * noise
+    y = np.repeat(np.arange(3), counts).astype(np.int64)
+    return _finish(X, y, rng)
+
+
+def checkerboard(n_samples=_CLASSIFY_SAMPLES, noise=0.0, seed=None):
+    """Points in [-6, 6]² on a 4×4 board of 3×3 squares; label 1 on the squares of one colour.
+
+    Sixteen regions with straight edges: more hidden units than xor's four quadrants need.
+    """
+    n, noise, rng = _setup(n_samples, noise, seed, "checkerboard")
+    X = rng.uniform(-6, 6, size=(n, 2))
+    shifted = X + rng.uniform(-6, 6, size=(n, 2)) * noise
+    squares = np.floor(shifted / 3).astype(np.int64)
+    y = ((squares[:, 0] + squares[:, 1]) % 2).astype(np.int64)
     return _finish(X, y, rng)
 
 

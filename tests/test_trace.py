@@ -312,3 +312,35 @@ def test_a_transpose_of_a_square_matrix_is_not_printed_as_an_elementwise_product
     # upstream [[1, 10], [100, 1000]] goes back transposed: it is not upstream · ones
     assert "(each element of x gets the upstream gradient" in line
     assert line.split(" = ")[-1].split("  (")[0] == trace._fmt(x.grad.data)
+
+
+def _seconds_to_trace_a_chain(n):
+    """Best of three: trace a chain of 2n nodes (each step y·w then tanh, one leaf per step),
+    print its worksheet and ask for every leaf's gradient."""
+    import time
+
+    ws = [cr.tensor(1.0, requires_grad=True) for _ in range(n)]
+    x = cr.tensor(0.5, requires_grad=True)
+
+    def chain():
+        y = x
+        for w in ws:
+            y = (y * w).tanh()
+        return y
+
+    best = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        tr = trace.trace(chain)
+        text = str(tr)
+        grads = tr.leaf_gradients()
+        best = min(best, time.perf_counter() - start)
+    assert len(tr.steps) == 2 * n and len(grads) == n + 1 and "gradients at the leaves" in text
+    return best
+
+
+def test_tracing_grows_linearly_with_the_number_of_nodes():
+    # 4x the nodes should cost about 4x the time; a quadratic step (what a 10k-node chain once
+    # hit: 21.7 s) makes it 16x. The bound 8 leaves room for a busy machine.
+    small, large = _seconds_to_trace_a_chain(500), _seconds_to_trace_a_chain(2000)
+    assert large / small < 8, f"2,000-step chain took {large / small:.1f}x the 500-step one"

@@ -41,5 +41,6 @@ def require_system_program(name, found):
     if found:
         return
     if os.environ.get("CI"):
-        pytest.fail(f"{name} is missing in CI: scripts/test-system-deps.sh should have installed it")
+        pytest.fail(f"{name} is missing in CI: scripts/test-system-deps.sh should have "
+                    "installed it")
     pytest.skip(f"{name} is not installed (scripts/test-system-deps.sh installs it)")

@@ -128,7 +128,17 @@ def topological_order(root_node):
 
 
 def run_backward(root, grad, retain_graph=False):
-    """Backpropagate ``grad`` (dL/d root, an array of root's shape) through root's graph."""
+    """Backpropagate ``grad`` (dL/d root, an array of root's shape) through root's graph.
+
+    A gradient that overflows, or meets inf − inf or 0·inf, is inf or NaN as in torch, which says
+    nothing (``detect_anomaly`` finds it): NumPy's warnings are off for the pass, set once here
+    rather than once per node.
+    """
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        _backpropagate(root, grad, retain_graph)
+
+
+def _backpropagate(root, grad, retain_graph):
     order = topological_order(root.grad_fn)
     pending = {root.grad_fn: grad}  # node -> dL/d(its output), summed over paths so far
     owned = set()  # nodes whose pending buffer we allocated, so adding in place is safe

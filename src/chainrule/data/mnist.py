@@ -131,7 +131,8 @@ def _load_idx(files):
 def _load_npz(path):
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:
-        with np.load(path, allow_pickle=False) as f:
+        # our own handle: np.load leaks the one it opens when the zip is unreadable
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as f:
             missing = [k for k in keys if k not in f.files]
             if missing:
                 raise ValueError(f"{path} lacks the arrays {missing} (Keras' mnist.npz holds "

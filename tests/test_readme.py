@@ -39,7 +39,8 @@ def test_the_trace_example_prints_the_worksheet_and_adds_to_the_gradients(capsys
     assert namespace["x"].grad.item() == -8.0  # the README says so: the trace ran backward too
     from chainrule import viz
 
-    assert 'label="value -2\\ngrad -8"' in viz.to_dot(namespace["f"])
+    dot = viz.to_dot(namespace["f"])  # as the README calls it: no names, so a trace's letters
+    assert 'label="a\\nvalue -2\\ngrad -8"' in dot and 'label="f\\nvalue -12\\ngrad 1"' in dot
 
 
 def test_the_training_example_runs_and_learns(tmp_path, monkeypatch, capsys):

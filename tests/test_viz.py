@@ -179,3 +179,40 @@ def test_any_graph_draws_broadcasting_branching_and_user_functions(tmp_path):
     assert len(re.findall(r"->", dot)) == 10
     viz.draw_graph(f, tmp_path / "g.png")
     assert (tmp_path / "g.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_without_names_variables_get_the_letters_an_unnamed_trace_gives_them():
+    x, y, z = (cr.tensor(v, requires_grad=True) for v in (-2.0, 5.0, -4.0))
+    tr = trace.trace(lambda: (x + y) * z)  # no names: the trace picks letters
+    f = tr.output
+    labels = {line.split("\\n")[0] for line in nodes(viz.to_dot(f), "ellipse")}
+    assert labels == {tr.name_of(t) for t in (x, y, z, f)} | {"q"} == {"a", "b", "c", "q", "f"}
+
+
+def test_a_name_given_with_trace_name_is_kept_and_others_get_letters():
+    x = trace.name(cr.tensor(3.0, requires_grad=True), "weight")
+    w = cr.tensor(2.0, requires_grad=True)
+    labels = [line.split("\\n")[0] for line in nodes(viz.to_dot(x * w), "ellipse")]
+    assert labels == ["weight", "a", "f"]
+
+
+def test_the_scalar_output_shows_its_gradient_1_once_backward_ran():
+    x = cr.tensor(-2.0, requires_grad=True)
+    f = x * 3
+    root = lambda: nodes(viz.to_dot(f), "ellipse")[-1]  # noqa: E731
+    assert root() == "f\\nvalue -6"  # no backward yet: no gradient anywhere
+    f.backward()
+    assert root() == "f\\nvalue -6\\ngrad 1"
+    g = x * cr.tensor([1.0, 2.0])
+    g.backward(cr.tensor([5.0, 7.0]))  # a non-scalar's upstream was the caller's: not shown
+    assert "grad" not in nodes(viz.to_dot(g), "ellipse")[-1]
+
+
+def test_draw_graph_without_names_shows_names_and_the_root_gradient(tmp_path):
+    x, y, z = (cr.tensor(v, requires_grad=True) for v in (-2.0, 5.0, -4.0))
+    f = (x + y) * z
+    f.backward()
+    ax = viz.draw_graph(f, tmp_path / "g.png")
+    texts = [t.get_text() for t in ax.texts]
+    assert {"a", "b", "c", "q", "f", "grad 1"} <= set(texts)
+    assert (tmp_path / "g.png").read_bytes()[:8] == PNG_MAGIC

@@ -220,8 +220,7 @@ def test_a_bad_thread_count_is_rejected(capsys, bad):
     assert "--threads" in capsys.readouterr().err
 
 
-@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
-@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("always:.*training loss was:RuntimeWarning")  # the CLI prints it
 def test_a_diverging_run_stops_early_writes_the_run_and_exits_3(tmp_path, capsys):
     assert main(["train", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "3",
                  "--diagnostics", "--out", str(tmp_path), "--quiet"]) == 3
@@ -234,8 +233,6 @@ def test_a_diverging_run_stops_early_writes_the_run_and_exits_3(tmp_path, capsys
     assert ("model.safetensors holds the weights" in err) == kept
 
 
-@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
-@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @pytest.mark.filterwarnings("ignore:.*training loss was:RuntimeWarning")
 def test_a_new_run_leaves_no_figures_of_the_previous_run_in_its_directory(tmp_path):
     assert main(["train", "--epochs", "2", "--diagnostics", "--out", str(tmp_path),
@@ -334,6 +331,7 @@ def test_no_command_is_a_usage_error_not_a_training_run(tmp_path, monkeypatch, c
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.filterwarnings("always:epoch [0-9]+:RuntimeWarning")  # the CLI prints it
 def test_a_warning_during_training_is_one_line_without_a_source_path(tmp_path, capsys):
     assert main(["train", "--quiet", "--epochs", "1", "--diagnostics", "--activation", "sigmoid",
                  "--hidden", "32,32,32,32,32,32", "--out", str(tmp_path)]) == 0
@@ -408,3 +406,45 @@ def test_a_model_file_with_the_wrong_number_of_outputs_is_named_in_one_line(xor_
     assert main(args) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "model.safetensors" in err and "2 classes" in err
+
+
+# -- help texts -----------------------------------------------------------------------------------
+def _help(capsys, *argv):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--help"])
+    assert exit_info.value.code == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [(), ("train",), ("evaluate",), ("predict",), ("demo",)])
+def test_help_is_plain_text_without_rest_markup(capsys, command):
+    text = _help(capsys, *command)
+    assert "``" not in text and ":func:" not in text and "usage: chainrule" in text
+
+
+def test_train_help_shows_every_default(capsys):
+    # argparse wraps lines: compare with the whitespace folded
+    text = " ".join(_help(capsys, "train").split())
+    for option, default in [("--epochs EPOCHS", "20"), ("--batch-size BATCH_SIZE", "32"),
+                            ("--val-split VAL_SPLIT", "0.2"), ("--seed SEED", "0"),
+                            ("--out OUT", "runs/latest"), ("--samples SAMPLES", "1000"),
+                            ("--noise NOISE", "0.0")]:
+        assert f"{option} " in text and f"(default: {default})" in text.split(f"{option} ")[1]
+    for option, default in [("--activation", "relu"), ("--optimizer", "adam"),
+                            ("--scheduler", "none"), ("--hidden HIDDEN", "64,32")]:
+        assert f"(default: {default})" in text.split(f"{option} ")[-1].split(" --")[0]
+    from chainrule.train.run import OPTIMIZERS
+
+    for name, (_, lr) in OPTIMIZERS.items():  # --lr's default depends on the optimizer
+        assert f"{name} {lr:g}" in text.split("--lr LR ")[1].split(" --")[0]
+
+
+def test_demo_without_a_name_lists_each_demo_with_a_line_on_what_it_shows(capsys):
+    from chainrule.demos import DEMOS
+
+    assert main(["demo"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    listed = {line.split()[0]: line.split(None, 1)[1] for line in lines[1:]}
+    assert set(listed) == set(DEMOS)
+    assert listed["vanishing"].startswith("Vanishing gradients: the same deep network")
+    assert all(len(text) > 20 and "``" not in text for text in listed.values())

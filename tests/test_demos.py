@@ -104,3 +104,30 @@ def test_rules_demo_and_or_learned_xor_not():
     for problem in ("AND", "OR"):
         assert all(acc == 1.0 for _, _, acc, _ in rules.learn(problem).values())
     assert all(acc <= 0.75 for _, _, acc, _ in rules.learn("XOR").values())
+
+
+def test_rules_panels_label_each_pattern_with_the_answer_the_learner_gives():
+    for problem in rules.TARGETS:
+        for learner, (w, b, acc, _) in rules.learn(problem).items():
+            # the labels are the outputs the accuracy in the title counts
+            assert np.mean(rules.outputs(w, b) == rules.TARGETS[problem]) == acc, learner
+    # why labels are needed: the perceptron's AND line passes exactly through (1, 0)
+    w, b, _, _ = rules.learn("AND")["Perceptron"]
+    assert np.any(rules.X @ w + b == 0)
+
+
+def test_graph_figure_draws_the_three_circuits_with_no_empty_band():
+    pytest.importorskip("matplotlib")
+    fig = graph.graph_figure(graph.add_mul_example(), graph.sigmoid_gate_example(),
+                             graph.sigmoid_node_example())
+    assert len(fig.axes) == 3
+    texts = [{t.get_text() for t in ax.texts} for ax in fig.axes]
+    assert "Sigmoid" in texts[1] and "Exp" in texts[2] and "Sigmoid" not in texts[2]
+    fig.tight_layout()
+    fig.canvas.draw()
+    filled = []
+    for ax in fig.axes:  # equal-aspect drawings: how much of its cell each one fills
+        drawn, cell = ax.get_position(), ax.get_subplotspec().get_position(fig)
+        filled.append((drawn.width / cell.width, drawn.height / cell.height))
+    assert min(filled[2]) > 0.8  # the neuron of gates fills its row (the old layout: 0.49)
+    assert max(filled[0][1], filled[1][1]) > 0.8  # the top row is as tall as its tallest graph

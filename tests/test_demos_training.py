@@ -204,3 +204,35 @@ def test_reduce_on_plateau_holds_while_improving_then_halves_every_patience_plus
     expected = [0.1 * 0.5 ** max(0, (t - first_cut) // (schedulers.PATIENCE + 1) + 1)
                 for t in range(schedulers.EPOCHS)]
     np.testing.assert_allclose(lrs, expected)
+
+
+def test_plateau_label_sits_left_of_every_dashed_cut(curves):
+    fig = schedulers.schedule_figure(curves)
+    ax = fig.axes[-1]
+    cuts = [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"]
+    (label,) = [t for t in ax.texts if t.get_text().startswith("best")]
+    assert cuts and label.get_position()[0] < min(cuts) - 5 and label.get_ha() == "left"
+
+
+def test_optimizer_paths_show_adagrad_over_rmsprop_and_a_legend_for_every_marker():
+    pytest.importorskip("matplotlib")
+    from chainrule.plotting import new_figure
+
+    ax = new_figure(6, 4).add_subplot()
+    optimizers._draw_paths(ax, "valley", optimizers.surface_paths("valley"))
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    adagrad, rmsprop = lines["AdaGrad (lr 0.5)"], lines["RMSProp (lr 0.05)"]
+    assert adagrad.get_linestyle() == "--" and adagrad.get_zorder() > rmsprop.get_zorder()
+    assert {"start", "end of a path", "minimum"} <= set(lines)
+    assert "SGD (large lr 0.18)" in lines
+    assert all(label.count("lr") <= 1 for label in lines)
+
+
+def test_xor_maps_label_both_axes():
+    pytest.importorskip("matplotlib")
+    from chainrule.plotting import new_figure
+
+    ax = new_figure(4, 4).add_subplot()
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    xor._probability_map(ax, xor.mlp(), X, np.array([0, 1, 1, 0]), 1.5, "untrained")
+    assert ax.get_xlabel().startswith("x₁") and ax.get_ylabel().startswith("x₂")

@@ -122,3 +122,22 @@ def test_train_command_with_diagnostics_writes_the_gradient_flow(tmp_path):
     lines = (tmp_path / "gradient_flow.csv").read_text().splitlines()
     assert lines[0] == "epoch,1,3,5" and len(lines) == 3
     assert (tmp_path / "gradient_flow.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_gradient_flow_numbers_linear_layers_from_1_and_keeps_its_legend_off_the_curves():
+    pytest.importorskip("matplotlib")
+    from chainrule.diagnostics import gradient_norms_figure
+
+    flow = GradientFlow(warn=False)
+    flow.epochs = [1, 2, 3]
+    flow.grad_norms = [{"0": 0.1, "2": 1.0, "4": 3.0}] * 3  # a Sequential's indices 0, 2, 4
+    fig = gradient_norms_figure(flow)
+    (ax,) = fig.axes
+    # the vanishing demo's scheme: Linear layers 1..n from the input, module path beside
+    assert [line.get_label() for line in ax.get_lines()] == [
+        "layer 1 (module 0)", "layer 2 (module 2)", "layer 3 (module 4)"]
+    fig.canvas.draw()
+    legend, box = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= box.x1  # beside the axes, so over no curve
+    flow.problems = [[]] * 3
+    assert "layer  1 (module 0): 1.000e-01" in flow.report()

@@ -207,14 +207,12 @@ def test_a_0d_tensor_reduces_over_its_one_dim_as_in_torch(name, dim):
 
 
 # -- detect_anomaly -------------------------------------------------------------------------------
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_detect_anomaly_names_the_op_whose_forward_makes_nan():
     x = cr.tensor([1.0, -1.0], requires_grad=True)
     with cr.detect_anomaly(), pytest.raises(cr.AnomalyError, match="Log.*NaN.*forward"):
         x.log()
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_detect_anomaly_names_the_op_whose_backward_makes_inf():
     x = cr.tensor([0.0, 1.0], requires_grad=True)
     y = x.sqrt().sum()  # √0 is fine; its slope 1/(2√0) is not
@@ -222,7 +220,6 @@ def test_detect_anomaly_names_the_op_whose_backward_makes_inf():
         y.backward()
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_without_detect_anomaly_nan_passes_silently_and_the_mode_is_restored():
     x = cr.tensor([1.0, -1.0], requires_grad=True)
     with cr.detect_anomaly():

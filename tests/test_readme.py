@@ -39,7 +39,8 @@ def test_the_trace_example_prints_the_worksheet_and_adds_to_the_gradients(capsys
     assert namespace["x"].grad.item() == -8.0  # the README says so: the trace ran backward too
     from chainrule import viz
 
-    assert 'label="value -2\\ngrad -8"' in viz.to_dot(namespace["f"])
+    dot = viz.to_dot(namespace["f"])  # as the README calls it: no names, so a trace's letters
+    assert 'label="a\\nvalue -2\\ngrad -8"' in dot and 'label="f\\nvalue -12\\ngrad 1"' in dot
 
 
 def test_the_training_example_runs_and_learns(tmp_path, monkeypatch, capsys):
@@ -68,7 +69,9 @@ def test_the_pytorch_style_loop_runs_and_learns(capsys):
     namespace = {}
     exec(compile(header + "\n" + loop, "README.md", "exec"), namespace)
     assert namespace["correct"] / 1797 > 0.85
-    assert "train accuracy" in capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()  # one line per epoch, printed in the loop
+    assert [line.split(":")[0] for line in lines] == [f"epoch {k}" for k in range(1, 11)]
+    assert all("train accuracy" in line for line in lines)
 
 
 def test_the_readme_names_every_option_of_chainrule_train():
@@ -102,3 +105,70 @@ def test_the_onnx_example_exports_and_loads_back_the_same_model(tmp_path, monkey
     model, same = namespace["model"], namespace["same"]
     assert [type(m) for m in same] == [type(m) for m in model]
     np.testing.assert_array_equal(same(x).data, model(x).data)
+
+
+def test_the_custom_op_example_works_on_arrays_and_prints_what_the_readme_says(capsys):
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"## Writing your own op.*?```python\n(.*?)```", readme, re.S).group(1)
+    import numpy as np
+
+    import chainrule as cr
+
+    namespace = {"cr": cr}
+    seen = []
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert capsys.readouterr().out.strip() == "tensor(12.)"
+    cube = namespace["Cube"]
+    forward, backward = cube.forward, cube.backward
+    cube.forward = staticmethod(lambda ctx, x: seen.append(type(x)) or forward(ctx, x))
+    cube.backward = staticmethod(lambda ctx, g: seen.append(type(g)) or backward(ctx, g))
+    try:
+        cube.apply(cr.tensor(1.0, requires_grad=True)).backward()
+    finally:
+        cube.forward, cube.backward = staticmethod(forward), staticmethod(backward)
+    assert seen == [np.ndarray, np.ndarray]  # arrays, as the README says, not Tensors
+
+
+def test_the_deliberate_differences_from_pytorch_are_true():
+    import numpy as np
+    import pytest
+    import torch
+
+    import chainrule as cr
+
+    readme = (ROOT / "README.md").read_text()
+    assert "## Deliberate differences from PyTorch" in readme
+    # no create_graph
+    assert "create_graph" not in cr.Tensor.backward.__code__.co_varnames
+    # in-place on an intermediate: torch allows it, chainrule refuses
+    h = torch.tensor([1.0], requires_grad=True) * 2
+    h += 1
+    w = cr.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place"):
+        g = w * 2
+        g += 1
+    with pytest.raises(ValueError, match="CPU"):
+        cr.tensor([1.0]).to("cuda")
+    assert repr(cr.tensor([0.5, 1.0])) == "tensor([0.5, 1. ])"
+    assert repr(torch.tensor([0.5, 1.0])) == "tensor([0.5000, 1.0000])"
+    # the warnings still left: + on values past the range
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        cr.tensor([3e38]) + cr.tensor([3e38])
+    x = cr.tensor([1e38, 1e38], requires_grad=True)
+    x.prod().backward()
+    assert np.isfinite(x.grad.data).all()
+    cr.manual_seed(0)
+    torch.manual_seed(0)
+    assert not np.allclose(cr.nn.Linear(2, 3).weight.data, torch.nn.Linear(2, 3).weight.detach())
+
+
+def test_save_writes_safetensors_not_a_pickle(tmp_path):
+    import json
+    import struct
+
+    import chainrule as cr
+
+    cr.save(cr.nn.Sequential(cr.nn.Linear(2, 3)), tmp_path / "m.safetensors")
+    raw = (tmp_path / "m.safetensors").read_bytes()
+    (size,) = struct.unpack("<Q", raw[:8])  # safetensors: header length, then a JSON header
+    assert isinstance(json.loads(raw[8:8 + size]), dict) and not raw.startswith(b"\x80")

@@ -74,7 +74,6 @@ def test_powers_keep_their_constant_in_the_picture_after_backward(build, constan
     (lambda x: x * 3 - 2, ["2", "3"]),
     (lambda x: x / 1e-38, ["1e-38"]),  # the quotient is inf in float32: x / out would say 0
 ])
-@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_constants_are_drawn_as_given_not_recovered_from_the_output(build, constants):
     x = cr.tensor(1e8, requires_grad=True)
     f = build(x)
@@ -179,4 +178,41 @@ def test_any_graph_draws_broadcasting_branching_and_user_functions(tmp_path):
     # a→Add, b→Add, Add→h, h→_Double, _Double→d, d→Mul, h→Mul (the branch), Mul→m, m→Sum, Sum→f
     assert len(re.findall(r"->", dot)) == 10
     viz.draw_graph(f, tmp_path / "g.png")
+    assert (tmp_path / "g.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_without_names_variables_get_the_letters_an_unnamed_trace_gives_them():
+    x, y, z = (cr.tensor(v, requires_grad=True) for v in (-2.0, 5.0, -4.0))
+    tr = trace.trace(lambda: (x + y) * z)  # no names: the trace picks letters
+    f = tr.output
+    labels = {line.split("\\n")[0] for line in nodes(viz.to_dot(f), "ellipse")}
+    assert labels == {tr.name_of(t) for t in (x, y, z, f)} | {"q"} == {"a", "b", "c", "q", "f"}
+
+
+def test_a_name_given_with_trace_name_is_kept_and_others_get_letters():
+    x = trace.name(cr.tensor(3.0, requires_grad=True), "weight")
+    w = cr.tensor(2.0, requires_grad=True)
+    labels = [line.split("\\n")[0] for line in nodes(viz.to_dot(x * w), "ellipse")]
+    assert labels == ["weight", "a", "f"]
+
+
+def test_the_scalar_output_shows_its_gradient_1_once_backward_ran():
+    x = cr.tensor(-2.0, requires_grad=True)
+    f = x * 3
+    root = lambda: nodes(viz.to_dot(f), "ellipse")[-1]  # noqa: E731
+    assert root() == "f\\nvalue -6"  # no backward yet: no gradient anywhere
+    f.backward()
+    assert root() == "f\\nvalue -6\\ngrad 1"
+    g = x * cr.tensor([1.0, 2.0])
+    g.backward(cr.tensor([5.0, 7.0]))  # a non-scalar's upstream was the caller's: not shown
+    assert "grad" not in nodes(viz.to_dot(g), "ellipse")[-1]
+
+
+def test_draw_graph_without_names_shows_names_and_the_root_gradient(tmp_path):
+    x, y, z = (cr.tensor(v, requires_grad=True) for v in (-2.0, 5.0, -4.0))
+    f = (x + y) * z
+    f.backward()
+    ax = viz.draw_graph(f, tmp_path / "g.png")
+    texts = [t.get_text() for t in ax.texts]
+    assert {"a", "b", "c", "q", "f", "grad 1"} <= set(texts)
     assert (tmp_path / "g.png").read_bytes()[:8] == PNG_MAGIC

@@ -103,37 +103,61 @@ def _checkpoint_every(text):
     return n
 
 
+_DATA_DIR_HELP = ("directory or .npz file holding the MNIST files (default: under $CHAINRULE_DATA "
+                  "or ~/.chainrule/datasets, downloaded there when missing)")
+
+
 def _parser():
     from .datasets import NAMES
     from .train.run import ACTIVATIONS, OPTIMIZERS, SCHEDULERS
 
-    p = argparse.ArgumentParser(prog="chainrule", description=__doc__.splitlines()[0])
+    # plain text: argparse prints help as written, so no reST markup here
+    p = argparse.ArgumentParser(
+        prog="chainrule",
+        description="Deep learning from first principles on NumPy: train a network, use a "
+                    "saved run, or draw a figure that shows backpropagation at work.",
+        epilog="Each command has its own help: chainrule COMMAND --help.")
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a multilayer perceptron and write a run directory")
+    default_lrs = ", ".join(f"{name} {lr:g}" for name, (_, lr) in sorted(OPTIMIZERS.items()))
     t.add_argument("--dataset", default="digits", choices=NAMES,
-                   help="data set (default: the bundled 8x8 digits, no download)")
+                   help="data set (default: digits, the bundled 8x8 digits, no download)")
     t.add_argument("--hidden", type=_hidden, default=(64, 32),
-                   help="hidden layer widths, e.g. 64,32 (default) or none")
-    t.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS))
-    t.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS))
-    t.add_argument("--lr", type=_lr, default=None, help="learning rate (default per optimizer)")
-    t.add_argument("--scheduler", default="none", choices=SCHEDULERS)
-    t.add_argument("--epochs", type=_positive_int("--epochs"), default=20)
-    t.add_argument("--batch-size", type=_positive_int("--batch-size"), default=32)
-    t.add_argument("--val-split", type=_fraction, default=0.2)
-    t.add_argument("--seed", type=_seed, default=0)
+                   help="hidden layer widths, e.g. 64,32, or none (default: 64,32)")
+    t.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS),
+                   help="activation of the hidden layers (default: %(default)s)")
+    t.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS),
+                   help="optimizer (default: %(default)s)")
+    t.add_argument("--lr", type=_lr, default=None,
+                   help=f"learning rate (default per optimizer: {default_lrs})")
+    t.add_argument("--scheduler", default="none", choices=SCHEDULERS,
+                   help="learning-rate schedule, stepped once per epoch (default: %(default)s)")
+    t.add_argument("--epochs", type=_positive_int("--epochs"), default=20,
+                   help="passes over the training data (default: %(default)s)")
+    t.add_argument("--batch-size", type=_positive_int("--batch-size"), default=32,
+                   help="samples per optimizer step (default: %(default)s)")
+    t.add_argument("--val-split", type=_fraction, default=0.2,
+                   help="fraction of the training data held out to validate (default: "
+                        "%(default)s)")
+    t.add_argument("--seed", type=_seed, default=0,
+                   help="seed of the weights, the split and the shuffling (default: "
+                        "%(default)s)")
     t.add_argument("--data-seed", type=_seed, default=None,
                    help="seed of the data and the split (default: --seed)")
-    t.add_argument("--out", default="runs/latest", help="run directory (default runs/latest)")
+    t.add_argument("--out", default="runs/latest",
+                   help="run directory (default: %(default)s)")
     t.add_argument("--loss", default="auto",
-                   help="override the loss: bce, cross_entropy, mse or sse (default follows "
-                        "the problem)")
+                   help="override the loss: bce, cross_entropy, mse or sse (default: auto, "
+                        "which follows the problem)")
     t.add_argument("--task", default="auto", choices=("auto", "binary", "multiclass",
-                                                      "regression"))
-    t.add_argument("--samples", type=_samples, default=1000, help="size of synthetic data sets")
-    t.add_argument("--noise", type=float, default=0.0, help="noise of synthetic data sets")
-    t.add_argument("--data-dir", default=None, help="where MNIST files are (or go)")
+                                                      "regression"),
+                   help="kind of problem (default: auto, from the data set)")
+    t.add_argument("--samples", type=_samples, default=1000,
+                   help="size of synthetic data sets (default: %(default)s)")
+    t.add_argument("--noise", type=float, default=0.0,
+                   help="noise of synthetic data sets (default: %(default)s)")
+    t.add_argument("--data-dir", default=None, help=_DATA_DIR_HELP)
     t.add_argument("--diagnostics", action="store_true",
                    help="record per-layer gradient flow and warn about vanishing gradients")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -150,7 +174,7 @@ def _parser():
 
     e = sub.add_parser("evaluate", help="test loss and accuracy of a saved run")
     e.add_argument("run", help="run directory written by chainrule train")
-    e.add_argument("--data-dir", default=None)
+    e.add_argument("--data-dir", default=None, help=_DATA_DIR_HELP)
 
     r = sub.add_parser("predict", help="predictions of a saved run for inputs in a file")
     r.add_argument("run", help="run directory written by chainrule train")
@@ -170,8 +194,9 @@ def _parser():
     add_tune_parser(sub)
 
     d = sub.add_parser("demo", help="write a figure that shows backpropagation at work")
-    d.add_argument("name", nargs="?", help="demo name (omit to list them)")
-    d.add_argument("--out", default="demos", help="directory for the PNG (default demos/)")
+    d.add_argument("name", nargs="?",
+                   help="demo name (omit it to list the demos, a line on each)")
+    d.add_argument("--out", default="demos", help="directory for the PNG (default: %(default)s)")
 
     g = sub.add_parser("playground", help="watch a network learn in the browser (TF Playground "
                                           "trained by chainrule); needs chainrule[playground]")
@@ -349,11 +374,14 @@ def _export(args):
 
 
 def _demo(args):
-    from .demos import DEMOS
+    from .demos import DEMOS, describe
     from .train.run import make_out_dir
 
     if not args.name:
-        print("demos: " + ", ".join(sorted(DEMOS)))
+        width = max(len(name) for name in DEMOS)
+        print(f"chainrule demo NAME writes {args.out}/NAME.png and prints what it shows:")
+        for name in sorted(DEMOS):
+            print(f"  {name:{width}}  {describe(name)}")
         return 0
     if args.name not in DEMOS:
         print(f"chainrule demo: unknown demo {args.name!r}; choose from "

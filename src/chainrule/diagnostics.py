@@ -76,7 +76,7 @@ def diagnose(grad_norms, act_stats=None):
         problems.append("non-finite gradients (NaN or inf)")
     for name, s in (act_stats or {}).items():
         if s.get("dead", 0) > DEAD_FRACTION:
-            problems.append(f"{100 * s['dead']:.0f}% of the ReLU units in layer {name} are dead")
+            problems.append(f"{100 * s['dead']:.0f}% of the ReLU units in {_module(name)} are dead")
     return problems
 
 
@@ -112,10 +112,11 @@ class GradientFlow(Callback):
         if not self.grad_norms:
             return "gradient flow: nothing recorded"
         first, last = self.grad_norms[0], self.grad_norms[-1]
-        lines = ["gradient flow (weight-gradient L2 norm per layer, first → last epoch):"]
-        for name in last:
-            lines.append(f"  layer {name:>6}: {first.get(name, float('nan')):.3e} → "
-                         f"{last[name]:.3e}")
+        lines = ["gradient flow (weight-gradient L2 norm per Linear layer, 1 = next to the "
+                 "input; first → last epoch):"]
+        for k, name in enumerate(last, 1):
+            lines.append(f"  layer {k:>2} ({_module(name)}): "
+                         f"{first.get(name, float('nan')):.3e} → {last[name]:.3e}")
         problems = self.problems[-1]
         lines.append("  problems: " + ("; ".join(problems) if problems else "none"))
         return "\n".join(lines)
@@ -138,18 +139,33 @@ class GradientFlow(Callback):
             pass
 
 
-def plot_gradient_norms(flow, path, title="Gradient norm per layer"):
-    """Per-layer gradient norms over epochs, log scale, input layer first."""
-    from .plotting import new_figure, save_figure
+def _module(name):
+    """How the report and the figure name a layer's module: its path in the model."""
+    return f"module {name}" if name else "the model"
 
-    fig = new_figure(6, 4, layout="constrained")  # says how to install matplotlib if it is not
+
+def plot_gradient_norms(flow, path, title="Gradient norm per layer"):
+    """Per-layer gradient norms over epochs, log scale. Layers are the Linear layers numbered
+    1..n from the input, as in the vanishing demo, with their module path (a Sequential's index)
+    beside; the legend sits outside the axes so that it hides no curve."""
+    fig = gradient_norms_figure(flow, title)
+    from .plotting import save_figure
+
+    save_figure(fig, path)
+    return path
+
+
+def gradient_norms_figure(flow, title="Gradient norm per layer"):
+    from .plotting import new_figure
+
+    fig = new_figure(7.5, 4, layout="constrained")  # says how to install matplotlib if it is not
     from matplotlib.ticker import MaxNLocator
 
     ax = fig.subplots()
     names = list(flow.grad_norms[-1])
-    for name in names:
+    for k, name in enumerate(names, 1):
         ax.plot(flow.epochs, [g.get(name, np.nan) for g in flow.grad_norms], marker="o",
-                label=f"layer {name}")
+                label=f"layer {k} ({_module(name)})")
     norms = [v for g in flow.grad_norms for v in g.values() if math.isfinite(v)]
     smallest = min((v for v in norms if v > 0), default=None)
     if smallest is not None and min(norms) == 0:
@@ -162,6 +178,6 @@ def plot_gradient_norms(flow, path, title="Gradient norm per layer"):
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.2
     ax.set_ylabel("‖∂L/∂W‖")
     ax.set_title(title)
-    ax.legend(fontsize=8)
-    save_figure(fig, path)
-    return path
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0,
+              title="Linear layer\n(1 = next to the input)", title_fontsize=8)
+    return fig

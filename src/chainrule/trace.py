@@ -110,7 +110,17 @@ class _Record:
     """What the observer copies out of a node before the engine frees its saved values."""
 
     __slots__ = ("node", "inputs", "input_values", "shown", "output", "output_value",
-                 "upstream", "local", "sent", "elementwise")
+                 "upstream", "local", "sent", "elementwise", "pass_index")
+
+
+def _sent_to(records):
+    """``{id(tensor): [gradients sent to it, in backward order]}`` over ``records``."""
+    sent_to = {}
+    for r in records:
+        for t, g in zip(r.inputs, r.sent):
+            if t is not None and g is not None:
+                sent_to.setdefault(id(t), []).append(g)
+    return sent_to
 
 
 def _copy(a):
@@ -177,6 +187,7 @@ class Trace:
         self._pass_inputs = set()  # ids of the tensors the current pass's nodes consumed
         self._steps = None
         self._named = None
+        self._sent_cache = {}
         self._observer = None
         self.output = None  # set by trace(): the tensor fn() returned
 
@@ -212,9 +223,11 @@ class Trace:
             self._passes.append([])
             self._pass_inputs = set()
         self._pass_inputs.update(id(t) for t in node.inputs if t is not None)
+        r.pass_index = len(self._passes) - 1
         self._passes[-1].append(r)
         self._records.append(r)
         self._steps = self._named = None
+        self._sent_cache = {}
 
     # -- names --------------------------------------------------------------------------------
     def _assign_names(self):
@@ -256,7 +269,7 @@ class Trace:
             named = self._assign_names()
             self._steps = []
             for r in self._records:
-                root_name = named.get(id(self._pass_of(r)[0].output), "f")
+                root_name = named.get(id(self._passes[r.pass_index][0].output), "f")
                 labels = tuple(
                     named[id(t)] if t is not None else _constant_label(v) if shown else None
                     for t, v, shown in zip(r.inputs, r.input_values, r.shown)
@@ -270,9 +283,6 @@ class Trace:
                     infix=r.node.infix,
                 ))
         return self._steps
-
-    def _pass_of(self, record):
-        return next(records for records in self._passes if record in records)
 
     def gradient(self, tensor):
         """df/d(tensor) summed over every path in this trace (None if no gradient reached it).
@@ -290,17 +300,24 @@ class Trace:
         return self._leaves(self._records)
 
     # the same, over the records of one backward pass
-    def _gradient(self, tensor, records):
+    def _gradient(self, tensor, records, parts=None):
         for pass_records in self._passes:
             if pass_records[0].output is tensor:
                 return pass_records[0].upstream
-        parts = self._contributions(tensor, records)
+        if parts is None:
+            parts = self._contributions(tensor, records)
         return sum(parts[1:], parts[0]) if parts else None
 
-    @staticmethod
-    def _contributions(tensor, records):
-        return [g for r in records for t, g in zip(r.inputs, r.sent)
-                if t is tensor and g is not None]
+    def _contributions(self, tensor, records):
+        return self._sent_to(records).get(id(tensor), [])
+
+    def _sent_to(self, records):
+        """``_sent_to(records)``, computed once per list of records (all, or one pass): looking
+        up what reached each tensor then costs O(1), so the worksheet stays linear in size."""
+        key = id(records)
+        if key not in self._sent_cache:
+            self._sent_cache[key] = _sent_to(records)
+        return self._sent_cache[key]
 
     @staticmethod
     def _leaves(records):
@@ -339,9 +356,10 @@ class Trace:
             lines.append(f"  {s.output_name} = {_expression(s, names=True)}"
                          f" = {_expression(s, names=False)} = {_fmt(s.output, m)}")
         lines += ["", "backward pass (sent = upstream · local: the chain rule)"]
+        sent_to = self._sent_to(records)
         for s, r in zip(steps, records):
             lines.append(f"  {s.output_name} = {_expression(s, names=True)}    [{s.op}] {s.rule}")
-            parts = self._contributions(r.output, records)
+            parts = sent_to.get(id(r.output), [])
             if r is records[0]:
                 up = f"d{root}/d{root} = {_fmt(s.upstream, m)}"
             elif len(parts) > 1:
@@ -359,8 +377,8 @@ class Trace:
             lines += ["", "gradients at the leaves"]
             for t in leaves:
                 n = self.name_of(t)
-                parts = self._contributions(t, records)
-                total = _fmt(self._gradient(t, records), m)
+                parts = sent_to.get(id(t), [])
+                total = _fmt(self._gradient(t, records, parts), m)
                 if len(parts) > 1:
                     added = " + ".join(_fmt(p, m) for p in parts)
                     lines.append(f"  d{root}/d{n} = {added} = {total}  ({len(parts)} paths add)")

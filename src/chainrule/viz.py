@@ -10,12 +10,13 @@ does not keep. ``module_to_dot(model, input_shape)`` draws a network one box per
 import os
 import shutil
 import subprocess
+from itertools import chain
 
 import numpy as np
 
 from .autograd.graph import walk
 from .io.atomic import atomic_write_bytes
-from .trace import _fmt, constant_input, name_of
+from .trace import _fmt, _letters, constant_input, name_of
 
 __all__ = ["GraphvizNotFoundError", "draw_graph", "module_to_dot", "render", "to_dot"]
 
@@ -42,19 +43,55 @@ class _Element:
         self.inputs = []  # keys of the elements with an arrow into this one
 
 
-def _graph(tensor, show_values, show_grads, names, trace, max_elements):
-    """Elements in forward order: every variable, op and constant, with arrows between them."""
-    if not hasattr(tensor, "grad_fn"):
-        raise TypeError(f"viz: expected a chainrule Tensor, got {type(tensor).__name__}")
+def _names(tensor, nodes, names, trace):
+    """A name for every variable of the graph, as a trace names them: the ``names`` given, then
+    a ``Trace``'s or ``trace.name``'s, then f for the output, a, b, c… for inputs and q, r, s…
+    for intermediates in forward order (so a drawing and an unnamed trace agree)."""
     given = {id(t): label for label, t in (names or {}).items()}
-    elements = {}
 
-    def label_of(t):
+    def known(t):
         if id(t) in given:
             return given[id(t)]
         if trace is not None and trace.name_of(t) is not None:
             return trace.name_of(t)
         return name_of(t)
+
+    variables = {}  # id -> tensor, in forward order
+    for node in reversed(nodes):
+        for t in node.inputs:
+            if t is not None:
+                variables.setdefault(id(t), t)
+        out = tensor if node is nodes[0] else node.output
+        if out is not None:
+            variables.setdefault(id(out), out)
+    variables.setdefault(id(tensor), tensor)
+    named = {key: known(t) for key, t in variables.items()}
+    taken = {label for label in named.values() if label is not None}
+    if named[id(tensor)] is None:
+        named[id(tensor)] = next(label for label in chain(("f", "out"), _letters("", "f", taken))
+                                 if label not in taken)
+        taken.add(named[id(tensor)])
+    inner, outer = _letters("qrstuvw", "h", taken), _letters("abcdeg", "in", taken)
+    for key, t in variables.items():
+        if named[key] is None:
+            named[key] = next(inner if t.grad_fn is not None else outer)
+    return named
+
+
+def _graph(tensor, show_values, show_grads, names, trace, max_elements):
+    """Elements in forward order: every variable, op and constant, with arrows between them."""
+    if not hasattr(tensor, "grad_fn"):
+        raise TypeError(f"viz: expected a chainrule Tensor, got {type(tensor).__name__}")
+    nodes = walk(tensor)
+    labels = _names(tensor, nodes, names, trace)
+    # df/df = 1: shown on a scalar output once a backward pass has given its leaves a gradient
+    # (the engine keeps no gradient for a non-leaf, and a non-scalar's was the caller's choice)
+    backward_ran = any(t.grad is not None for n in nodes for t in n.inputs
+                       if t is not None and t.grad_fn is None)
+    elements = {}
+
+    def label_of(t):
+        return labels.get(id(t))
 
     def variable(t, kind):
         key = f"v{id(t)}"
@@ -72,12 +109,13 @@ def _graph(tensor, show_values, show_grads, names, trace, max_elements):
             g = trace.gradient(t) if trace is not None else None
             if g is None and t.grad is not None:
                 g = t.grad.data
+            if g is None and t is tensor and t.data.size == 1 and backward_ran:
+                g = np.ones_like(t.data)
             if g is not None:
                 lines.append(f"grad {_fmt(g, max_elements)}")
         elements[key] = _Element(key, kind, lines)
         return key
 
-    nodes = walk(tensor)
     if not nodes:
         variable(tensor, "leaf" if tensor.requires_grad else "data")
         return list(elements.values())

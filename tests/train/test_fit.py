@@ -409,7 +409,6 @@ def test_a_nan_in_the_data_stops_fit_before_it_reaches_the_weights():
     assert any(not np.array_equal(a, b) for a, b in zip(after, before))  # batch 1 did update
 
 
-@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # NumPy's, on the way
 def test_a_diverging_run_stops_with_finite_weights():
     model = _regression_model()
     rng = np.random.default_rng(0)

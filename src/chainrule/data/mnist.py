@@ -190,7 +190,12 @@ def _load_npz(path):
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:
         _check_npz_sizes(path, keys)
-        with np.load(path, allow_pickle=False) as f:
+        # our own handle: np.load leaks the one it opens when the zip is unreadable
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as f:
+            missing = [k for k in keys if k not in f.files]
+            if missing:
+                raise ValueError(f"{path} lacks the arrays {missing} (Keras' mnist.npz holds "
+                                 f"{list(keys)})")
             arrays = {k: f[k] for k in keys}
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as e:
         if isinstance(e, ValueError) and "lacks the arrays" in str(e):

@@ -5,6 +5,7 @@ figure shows, with the real numbers). ``chainrule demo NAME`` on the command lin
 Matplotlib is imported only when a demo runs.
 """
 
+import sys
 from collections.abc import Callable
 
 from . import activations, graph, losses, optimizers, rules, schedulers, vanishing, xor
@@ -19,6 +20,13 @@ DEMOS: dict[str, Callable[[str], str]] = {
     "optimizers": optimizers.demo,
     "schedulers": schedulers.demo,
 }
+
+
+def describe(name: str) -> str:
+    """One line on what demo ``name`` shows: the first line of its module's docstring."""
+    module = sys.modules.get(getattr(DEMOS[name], "__module__", ""))
+    doc = (module.__doc__ or "") if module is not None else ""
+    return doc.strip().split("\n")[0].replace("``", "")
 
 
 def run(name: str, out_dir: str) -> str:

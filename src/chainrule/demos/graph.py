@@ -39,20 +39,43 @@ def sigmoid_node_example():
                          names=t)
 
 
+WIDTH = 18  # inches
+
+
+def graph_figure(first, gate, node):
+    """The three circuits: (x + y)·z and the neuron with σ as one node side by side, the neuron
+    built from gates below at full width. Each panel's height follows its graph's proportions
+    (the drawings keep an equal aspect), so no band of the page stays empty."""
+    fig = new_figure(WIDTH, 8)
+    grid = fig.add_gridspec(2, 2)
+    panels = [
+        (fig.add_subplot(grid[0, 0]), first, "1. f = (x + y)·z"),
+        (fig.add_subplot(grid[0, 1]), node, "3. the same neuron with σ as one node: "
+                                            "local gradient σ(1 − σ)"),
+        (fig.add_subplot(grid[1, :]), gate, "2. one neuron from primitive gates: "
+                                            "f = 1 / (1 + exp(−(w0·x0 + w1·x1 + w2)))"),
+    ]
+    for ax, tr, title in panels:
+        draw_graph(tr.output, ax=ax, trace=tr, title=title)
+
+    def height(ax, width):  # inches an equal-aspect drawing takes at this width
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        return width * (y1 - y0) / (x1 - x0)
+
+    top = max(height(ax, WIDTH / 2) for ax, _, _ in panels[:2])
+    bottom = height(panels[2][0], WIDTH)
+    grid.set_height_ratios([top, bottom])
+    fig.set_size_inches(WIDTH, top + bottom + 1.2)  # + titles and the caption
+    fig.suptitle("green: forward values, red: gradients df/d·", fontsize=11)
+    return fig
+
+
 def demo(out_dir):
     first, gate, node = add_mul_example(), sigmoid_gate_example(), sigmoid_node_example()
-    fig = new_figure(18, 9)
-    rows = fig.add_gridspec(2, 1, height_ratios=[1, 1.4])
-    top = fig.add_subplot(rows[0])
-    bottom = fig.add_subplot(rows[1])
-    draw_graph(first.output, ax=top, trace=first,
-               title="f = (x + y)·z   (green: forward values, red: gradients df/d·)")
-    draw_graph(gate.output, ax=bottom, trace=gate,
-               title="one neuron: f = 1 / (1 + exp(−(w0·x0 + w1·x1 + w2)))")
-    path = save(fig, out_dir, "graph.png")
+    path = save(graph_figure(first, gate, node), out_dir, "graph.png")
     sig = float(node.steps[0].output)
     local = float(node.steps[0].local_grads[0])
-    lines = [f"{path}: the two circuits of the CS231n notes, values in green, gradients in red.",
+    lines = [f"{path}: the circuits of the CS231n notes, values in green, gradients in red.",
              "", "1. f = (x + y)·z", str(first), "",
              "2. one neuron, built from primitive gates", str(gate), "",
              "3. the same neuron with the sigmoid as one node: its local gradient is "

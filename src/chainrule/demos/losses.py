@@ -52,10 +52,14 @@ def demo(out_dir):
     ax = fig.add_subplot(1, 3, 2)
     ax.plot(z, np.abs(dce), label="|dCE/dz| = |σ(z) − 1|", color="#d62728")
     ax.plot(z, np.abs(dse), label="|dSE/dz| = |σ(z) − 1|·σ(z)(1 − σ(z))", color="#1f77b4")
-    for zc, g1, g2, shift in zip(cases, cdce, cdse, [(5, -25), (-75, 25)]):
+    # each note sits beside its own pair of points, with an arrow to them
+    for zc, g1, g2, shift in zip(cases, cdce, cdse, [(8, -30), (12, 60)]):
         ax.plot([zc, zc], [abs(g1), abs(g2)], "ko", ms=4)
-        ax.annotate(f"CE {abs(g1):.3g}\nSE {abs(g2):.3g}", (zc, abs(g1)), fontsize=8,
-                    xytext=shift, textcoords="offset points")
+        ax.annotate(f"z = {zc:+g}: CE {abs(g1):.3g}, SE {abs(g2):.3g}", (zc, abs(g1)),
+                    fontsize=8, xytext=shift, textcoords="offset points",
+                    ha="left" if zc < 0 else "right",
+                    arrowprops={"arrowstyle": "-", "color": "#555555", "lw": 0.8},
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
     ax.set_xlabel("logit z (target t = 1)")
     ax.set_title("gradient size (from backward)")
     ax.legend(fontsize=8)

@@ -70,6 +70,16 @@ SURFACES = {
     },
 }
 COLOURS["SGD, large lr"] = "#e377c2"
+# AdaGrad's path runs along RMSProp's: drawn dashed and on top, the orange shows between dashes
+STYLES = {"AdaGrad": {"ls": "--", "lw": 2.0, "zorder": 4}}
+
+
+def legend_label(name, lr):
+    """``SGD (lr 0.02)``; a run already named after its rate says it once: ``SGD (large lr
+    0.18)``."""
+    if name.endswith(", large lr"):
+        return f"{name[:-len(', large lr')]} (large lr {lr:g})"
+    return f"{name} (lr {lr:g})"
 
 
 def optimizer_path(f, name, start, steps, lr):
@@ -111,10 +121,14 @@ def _draw_paths(ax, surface, paths):
     ax.contourf(gx, gy, fz, levels=levels, cmap="Greys_r", alpha=0.35)
     ax.contour(gx, gy, fz, levels=levels, colors="#888888", linewidths=0.5)
     for name, (lr, p) in paths.items():
-        ax.plot(p[:, 0], p[:, 1], "-o", color=COLOURS[name], ms=2.5, lw=1.2,
-                label=f"{name} (lr {lr:g})")
-        ax.plot(*p[-1], "o", color=COLOURS[name], ms=8, mec="black")
+        style = {"ls": "-", "lw": 1.2, "zorder": 3, **STYLES.get(name, {})}
+        ax.plot(p[:, 0], p[:, 1], marker="o", color=COLOURS[name], ms=2.5,
+                label=legend_label(name, lr), **style)
+        ax.plot(*p[-1], "o", color=COLOURS[name], ms=8, mec="black", zorder=style["zorder"])
     ax.plot(*s["start"], "k*", ms=14, label="start")
+    # proxies: the legend explains the two markers drawn without a label
+    ax.plot([], [], "o", color="white", ms=8, mec="black", label="end of a path")
+    ax.plot([], [], "kx", ms=10, mew=2, label="minimum")
     ax.set_xlim(*s["xlim"])
     ax.set_ylim(*s["ylim"])
     ax.set_xlabel("x")
@@ -129,11 +143,12 @@ def demo(out_dir):
     fig = new_figure(15, 10)
     ax = fig.add_subplot(2, 2, 1)
     _draw_paths(ax, "valley", valley_paths)
-    ax.plot(0, 0, "kx", ms=10, mew=2)
+    ax.plot(0, 0, "kx", ms=10, mew=2, zorder=5)  # above the end circles
     ax.legend(fontsize=8, loc="lower right")
     ax = fig.add_subplot(2, 2, 2)
     for name, (_, p) in valley_paths.items():
-        ax.plot(np.linalg.norm(p, axis=1), color=COLOURS[name], label=name)
+        style = {k: v for k, v in STYLES.get(name, {}).items() if k in ("ls", "zorder")}
+        ax.plot(np.linalg.norm(p, axis=1), color=COLOURS[name], label=name, **style)
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("distance to the minimum (0, 0)")
@@ -143,13 +158,14 @@ def demo(out_dir):
     ax = fig.add_subplot(2, 2, 3)
     _draw_paths(ax, "two basins", basin_paths)
     for point, label in ((glob, "global minimum"), (loc, "local minimum")):
-        ax.plot(*point, "kx", ms=10, mew=2)
+        ax.plot(*point, "kx", ms=10, mew=2, zorder=5)
         ax.annotate(f"{label}\nf = {two_basins(point):.3f}", point, xytext=(0, -34),
                     textcoords="offset points", ha="center", fontsize=8)
     ax.legend(fontsize=8, loc="upper left")
     ax = fig.add_subplot(2, 2, 4)
     for name, (_, p) in basin_paths.items():
-        ax.plot(two_basins(p.T), color=COLOURS[name], label=name)
+        style = {k: v for k, v in STYLES.get(name, {}).items() if k in ("ls", "zorder")}
+        ax.plot(two_basins(p.T), color=COLOURS[name], label=name, **style)
     for point, label in ((glob, "global minimum"), (loc, "local minimum")):
         ax.axhline(two_basins(point), color="black", ls=":", lw=1)
         ax.text(SURFACES["two basins"]["steps"], two_basins(point), label, ha="right",

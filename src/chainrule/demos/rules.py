@@ -39,9 +39,23 @@ def learn(problem):
     return out
 
 
+def outputs(w, b):
+    """What the neuron answers for each pattern: 1 where w·x + b > 0 (all three learners use
+    the strict >, so a pattern on the line gets 0)."""
+    return (X @ w + b > 0).astype(float)
+
+
 def _draw(ax, w, b, t, title):
+    # the side that answers 1 is shaded, and each pattern is labelled with the neuron's answer:
+    # a learned line can pass exactly through a pattern, and then only the label tells
+    gx, gy = np.meshgrid(np.linspace(-0.5, 1.5, 201), np.linspace(-0.5, 1.5, 201))
+    ax.contourf(gx, gy, (gx * w[0] + gy * w[1] + b > 0).astype(float), levels=[-0.5, 0.5, 1.5],
+                colors=["#ffffff", "#f6c9c9"])
     colours = np.where(t > 0, "#d62728", "#1f77b4")
     ax.scatter(X[:, 0], X[:, 1], c=colours, s=120, zorder=3, edgecolors="black")
+    for (x0, x1), out in zip(X, outputs(w, b)):
+        ax.annotate(f"→ {out:.0f}", (x0, x1), xytext=(9, 7), textcoords="offset points",
+                    fontsize=9, zorder=4)
     grid = np.linspace(-0.5, 1.5, 2)
     if abs(w[1]) > 1e-12:
         ax.plot(grid, -(w[0] * grid + b) / w[1], color="black")
@@ -52,13 +66,17 @@ def _draw(ax, w, b, t, title):
     ax.set_xlim(-0.5, 1.5)
     ax.set_ylim(-0.5, 1.5)
     ax.set_aspect("equal")
+    ax.set_xlabel("x₁", labelpad=1)
+    ax.set_ylabel("x₂", labelpad=1)
     ax.set_title(title, fontsize=10)
 
 
 def demo(out_dir):
     fig = new_figure(11, 11)
-    lines = ["Each panel: the four input patterns (red: target 1, blue: target 0) and the line "
-             "w·x + b = 0 the neuron learned.", ""]
+    lines = ["Each panel: the four input patterns (red: target 1, blue: target 0), the line "
+             "w·x + b = 0 the neuron learned,",
+             "its side where w·x + b > 0 shaded (the neuron answers 1 there), and the answer "
+             "beside each pattern (→ 1 or → 0).", ""]
     for row, problem in enumerate(TARGETS):
         results = learn(problem)
         lines.append(f"{problem}:")

@@ -87,7 +87,8 @@ def schedule_figure(curves):
         ax.axvline(t, color="#1f77b4", ls="--", lw=1)
     best = min(plateauing_loss(t) for t in epochs)
     ax.axhline(best, color="#555555", ls=":", lw=1)
-    ax.text(epochs[-1], best, f"best {best:.3f}", ha="right", va="top", fontsize=8)
+    # at the left end, below the dotted line: the dashed cuts all come after the plateau starts
+    ax.text(epochs[0], best, f"best {best:.3f}", ha="left", va="top", fontsize=8)
     ax.set_title("the loss fed to ReduceLROnPlateau\n(dashed: where it halved the rate)",
                  fontsize=9)
     ax.set_xlabel("epoch")

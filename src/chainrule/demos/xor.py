@@ -92,6 +92,8 @@ def _probability_map(ax, model, X, y, lim, title):
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
+    ax.set_xlabel("x₁ (first input)")
+    ax.set_ylabel("x₂ (second input)")
     ax.set_title(title, fontsize=10)
     return image
 

@@ -142,8 +142,9 @@ def softmax_array(x, axis):
     xp = get_array_module(x)
     if x.dtype.kind != "f":  # integer logits give torch's default float (and admit −inf)
         x = x.astype(xp.float32)
-    e = xp.exp(x - x.max(axis=axis, keepdims=True, initial=-xp.inf))
-    return e / e.sum(axis=axis, keepdims=True)
+    with xp.errstate(invalid="ignore"):  # an inf logit makes inf − inf: NaN, as torch
+        e = xp.exp(x - x.max(axis=axis, keepdims=True, initial=-xp.inf))
+        return e / e.sum(axis=axis, keepdims=True)
 
 
 def log_softmax_array(x, axis):
@@ -154,8 +155,9 @@ def log_softmax_array(x, axis):
         x = x.astype(xp.float32)
     if x.size == 0:  # nothing to normalise (and log Σ over an empty axis would warn log(0))
         return xp.empty_like(x)
-    shifted = x - x.max(axis=axis, keepdims=True, initial=-xp.inf)
-    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    with xp.errstate(invalid="ignore"):  # an inf logit makes inf − inf: NaN, as torch
+        shifted = x - x.max(axis=axis, keepdims=True, initial=-xp.inf)
+        return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 class Softmax(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):

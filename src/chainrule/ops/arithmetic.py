@@ -46,12 +46,14 @@ class Mul(Function, elementwise=True, moves_elements=False, number_operands=True
 
 
 class Div(Function, elementwise=True, moves_elements=False, number_operands=True, infix="/"):
-    """z = a / b;  dz/da = 1/b, dz/db = −a/b²."""
+    """z = a / b;  dz/da = 1/b, dz/db = −a/b². Dividing by 0 gives ±inf (0/0 NaN), as torch,
+    without NumPy's warning."""
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a / b
+        with get_array_module(b).errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return a / b
 
     @staticmethod
     def backward(ctx, g):
@@ -82,7 +84,9 @@ class Pow(Function, elementwise=True, moves_elements=False, number_operands=True
 
     @staticmethod
     def forward(ctx, a, b):
-        out = a**b
+        # 0⁻¹ = inf, (−1)^0.5 = NaN, 2^10000 = inf: torch's values, without NumPy's warnings
+        with get_array_module(a).errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = a**b
         ctx.save_for_backward(a, b, out)
         return out
 

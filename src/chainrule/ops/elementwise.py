@@ -27,14 +27,14 @@ class Exp(Function, elementwise=True, moves_elements=False, number_operands=Fals
 
 
 class Log(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
-    """y = ln x;  dy/dx = 1/x. At x = 0 these are −inf and inf, the right limits (as torch), so
-    NumPy's divide-by-zero warning is silenced."""
+    """y = ln x;  dy/dx = 1/x. At x = 0 these are −inf and inf, the right limits, and for x < 0
+    ln x is NaN (as torch), so NumPy's divide-by-zero and invalid-value warnings are silenced."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
         xp = get_array_module(x)
-        with xp.errstate(divide="ignore"):
+        with xp.errstate(divide="ignore", invalid="ignore"):
             return xp.log(x)
 
     @staticmethod
@@ -45,11 +45,13 @@ class Log(Function, elementwise=True, moves_elements=False, number_operands=Fals
 
 
 class Sqrt(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
-    """y = √x;  dy/dx = 1/(2√x), inf at x = 0 as in torch (no divide-by-zero warning)."""
+    """y = √x;  dy/dx = 1/(2√x), inf at x = 0 as in torch (no divide-by-zero warning); √x of
+    x < 0 is NaN, as torch, without NumPy's invalid-value warning."""
 
     @staticmethod
     def forward(ctx, x):
-        y = get_array_module(x).sqrt(x)
+        with get_array_module(x).errstate(invalid="ignore"):
+            y = get_array_module(x).sqrt(x)
         ctx.save_for_backward(y)
         return y
 
@@ -75,12 +77,14 @@ class Abs(Function, elementwise=True, moves_elements=False, number_operands=Fals
 
 
 class Sin(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
-    """y = sin x;  dy/dx = cos x."""
+    """y = sin x;  dy/dx = cos x. sin ±inf is NaN, as torch, without NumPy's warning."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return get_array_module(x).sin(x)
+        xp = get_array_module(x)
+        with xp.errstate(invalid="ignore"):
+            return xp.sin(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -89,12 +93,14 @@ class Sin(Function, elementwise=True, moves_elements=False, number_operands=Fals
 
 
 class Cos(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
-    """y = cos x;  dy/dx = −sin x."""
+    """y = cos x;  dy/dx = −sin x. cos ±inf is NaN, as torch, without NumPy's warning."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return get_array_module(x).cos(x)
+        xp = get_array_module(x)
+        with xp.errstate(invalid="ignore"):
+            return xp.cos(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -104,13 +110,13 @@ class Cos(Function, elementwise=True, moves_elements=False, number_operands=Fals
 
 class Log1p(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = ln(1 + x), accurate for tiny x;  dy/dx = 1/(1 + x). At x = −1 these are −inf and inf,
-    as torch, without NumPy's divide-by-zero warning."""
+    below it NaN, as torch, without NumPy's divide-by-zero and invalid-value warnings."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
         xp = get_array_module(x)
-        with xp.errstate(divide="ignore"):
+        with xp.errstate(divide="ignore", invalid="ignore"):
             return xp.log1p(x)
 
     @staticmethod

@@ -86,9 +86,10 @@ class MSE(Function, elementwise=False, moves_elements=False, number_operands=Fal
     @staticmethod
     def forward(ctx, y, t, reduction="mean"):
         check_same_shape("mse_loss", y, t)
-        diff = y - t
-        ctx.save_for_backward(diff)
-        return _reduce(diff * diff, reduction, ctx)
+        with get_array_module(y).errstate(over="ignore", invalid="ignore"):  # inf, NaN as torch
+            diff = y - t
+            ctx.save_for_backward(diff)
+            return _reduce(diff * diff, reduction, ctx)
 
     @staticmethod
     def backward(ctx, g):

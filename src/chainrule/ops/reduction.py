@@ -120,7 +120,8 @@ class Norm(Function, elementwise=False, moves_elements=False, number_operands=Fa
     @staticmethod
     def forward(ctx, x, axes, keepdims):
         xp = get_array_module(x)
-        y = xp.sqrt(xp.add.reduce(x * x, axis=axes, keepdims=True))
+        with xp.errstate(over="ignore"):  # past the dtype's range the norm is inf, as torch
+            y = xp.sqrt(xp.add.reduce(x * x, axis=axes, keepdims=True))
         ctx.save_for_backward(x, y)
         return y if keepdims else xp.squeeze(y, axis=axes)
 
@@ -207,9 +208,8 @@ class Prod(Function, elementwise=True, moves_elements=True, number_operands=Fals
         ctx.save_for_backward(x)
         ctx.axis = axis
         ctx.keepdims = keepdims
-        if axis is None:
-            return xp.prod(x, keepdims=keepdims)
-        return xp.prod(x, axis=axis, keepdims=keepdims)
+        with xp.errstate(over="ignore"):  # past the dtype's range: ±inf, as torch
+            return xp.prod(x, axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, g):

@@ -17,7 +17,8 @@ class CumSum(Function, elementwise=False, moves_elements=False, number_operands=
         if x.dtype.kind in "biu":  # as torch, integers and booleans add up in int64
             x = x.astype(xp.int64)
         ctx.axis = axis
-        return xp.cumsum(x, axis=axis)
+        with xp.errstate(over="ignore"):  # past the dtype's range: ±inf, as torch
+            return xp.cumsum(x, axis=axis)
 
     @staticmethod
     def backward(ctx, g):

@@ -75,36 +75,39 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None, e
     sums = _sums_over_batch(loss_fn)
     for m in metrics:
         m.reset()
-    for step, batch in enumerate(loader, 1):
-        xb, yb = _inputs_and_targets(batch)
-        if optimizer is not None:
-            optimizer.zero_grad()
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            value = _loss_value(loss)
-            if not math.isfinite(value):
-                raise _NonFiniteLoss(step, value)  # before it reaches the weights
-            loss.backward()
-            if crashpoints.ENABLED:
-                crashpoints.reached(f"mid-batch {epoch}.{step}")
-            optimizer.step()
-        else:
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            value = _loss_value(loss)
-        n = len(xb)
-        total_loss += value if sums else value * n
-        seen += n
-        target = yb.data if isinstance(yb, Tensor) else np.asarray(yb)
-        for m in metrics:
-            m.update(out.data, target)
-        if progress is not None:
-            progress.update(step, loss=total_loss / seen, **{m.name: m.result() for m in metrics})
-        if optimizer is not None:
-            if crashpoints.ENABLED:
-                crashpoints.reached(f"batch {epoch}.{step}")
-            if stop_requested():  # the first Ctrl-C: this batch is done, stop here
-                raise _Interrupted
+    # A diverging run overflows on the way to a NaN or inf loss; fit stops there and says so in
+    # words, as torch would say nothing: NumPy's overflow warnings on the way are only noise.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for step, batch in enumerate(loader, 1):
+            xb, yb = _inputs_and_targets(batch)
+            if optimizer is not None:
+                optimizer.zero_grad()
+                out = model(xb)
+                loss = loss_fn(out, yb)
+                value = _loss_value(loss)
+                if not math.isfinite(value):
+                    raise _NonFiniteLoss(step, value)  # before it reaches the weights
+                loss.backward()
+                if crashpoints.ENABLED:
+                    crashpoints.reached(f"mid-batch {epoch}.{step}")
+                optimizer.step()
+            else:
+                out = model(xb)
+                loss = loss_fn(out, yb)
+                value = _loss_value(loss)
+            n = len(xb)
+            total_loss += value if sums else value * n
+            seen += n
+            target = yb.data if isinstance(yb, Tensor) else np.asarray(yb)
+            for m in metrics:
+                m.update(out.data, target)
+            if progress is not None:
+                progress.update(step, loss=total_loss / seen, **{m.name: m.result() for m in metrics})
+            if optimizer is not None:
+                if crashpoints.ENABLED:
+                    crashpoints.reached(f"batch {epoch}.{step}")
+                if stop_requested():  # the first Ctrl-C: this batch is done, stop here
+                    raise _Interrupted
     if seen == 0:
         raise ValueError("the data loader produced no batches (is the dataset empty, or "
                          "drop_last=True with fewer samples than one batch?)")

@@ -14,6 +14,12 @@ CASES = [
     (optim.AdamW, dict(lr=0.02, amsgrad=True)),
     (optim.Adagrad, dict(lr=0.1, lr_decay=0.05, initial_accumulator_value=0.3)),
     (optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
+    (optim.Adadelta, dict(lr=0.5, rho=0.8, weight_decay=0.1)),
+    (optim.Adamax, dict(lr=0.02, betas=(0.8, 0.99), weight_decay=0.1)),
+    (optim.NAdam, dict(lr=0.02, momentum_decay=0.1, decoupled_weight_decay=True,
+                       weight_decay=0.1)),
+    (optim.RAdam, dict(lr=0.02, decoupled_weight_decay=True, weight_decay=0.1)),
+    (optim.Rprop, dict(lr=0.02, etas=(0.4, 1.3), step_sizes=(1e-4, 1.0))),
 ]
 GROUPS = [([0, 2], {}), ([1], dict(lr=0.003))]
 
@@ -57,6 +63,8 @@ def test_state_dict_has_torchs_layout(cls, kwargs):
         for key, value in state.items():
             if key == "step":
                 assert value == float(torchs["state"][i]["step"])
+            elif key == "mu_product":  # torch keeps it in float32 (its scalar dtype), we in float64
+                np.testing.assert_allclose(value, float(torchs["state"][i][key]), rtol=1e-6)
             else:
                 np.testing.assert_allclose(value, torchs["state"][i][key].numpy(), rtol=1e-8)
 
@@ -80,7 +88,8 @@ def test_loads_torchs_state_dict_as_it_is(cls, kwargs):
     ours, theirs, opt, topt, bowl = _start(cls, kwargs)
     params, resumed = _fresh(cls, ours)
     resumed.load_state_dict(topt.state_dict())  # torch tensors, as Module.load_state_dict takes
-    assert all(isinstance(v, (int, np.ndarray)) for s in resumed.state.values() for v in s.values())
+    assert all(isinstance(v, (int, float, np.ndarray))
+               for s in resumed.state.values() for v in s.values())
     continue_side_by_side(params, theirs, resumed, topt, bowl, 10)
 
 

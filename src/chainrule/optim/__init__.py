@@ -14,14 +14,21 @@ and equations.
 """
 
 from . import lr_scheduler
+from .adadelta import Adadelta, adadelta_update
 from .adagrad import Adagrad, adagrad_update
 from .adam import Adam, AdamW, adam_update
+from .adamax import Adamax, adamax_update
 from .momentum import Momentum, Nesterov
+from .nadam import NAdam, nadam_update
 from .optimizer import Optimizer
+from .radam import RAdam, radam_update
 from .rmsprop import RMSprop, rmsprop_update
+from .rprop import Rprop, rprop_update
 from .sgd import SGD, sgd_update
 
 __all__ = [
-    "SGD", "Adagrad", "Adam", "AdamW", "Momentum", "Nesterov", "Optimizer", "RMSprop",
-    "adagrad_update", "adam_update", "lr_scheduler", "rmsprop_update", "sgd_update",
+    "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Momentum", "NAdam", "Nesterov",
+    "Optimizer", "RAdam", "RMSprop", "Rprop", "adadelta_update", "adagrad_update", "adam_update",
+    "adamax_update", "lr_scheduler", "nadam_update", "radam_update", "rmsprop_update",
+    "rprop_update", "sgd_update",
 ]

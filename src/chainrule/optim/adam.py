@@ -61,6 +61,15 @@ def adam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, wei
     param -= step
 
 
+def check_betas(betas):
+    """Raise ValueError unless ``betas`` is a pair of numbers in [0, 1) (Adam and its kin)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
+
+
 class Adam(Optimizer):
     """Adam (adaptive moment estimation).
 
@@ -93,14 +102,7 @@ class Adam(Optimizer):
 
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)
-        betas = group["betas"]
-        if len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta} "
-                                 "(must be in [0, 1))")
-
+        check_betas(group["betas"])
 
 
 class AdamW(Adam):

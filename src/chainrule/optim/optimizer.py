@@ -220,12 +220,16 @@ class Optimizer:
         self._flat = {}
 
 
+# State entries that are one number per parameter, not an array of its shape.
+_SCALAR_STATE = {"step": int, "mu_product": float}
+
+
 def _restore(key, value, p, name):
     """A saved state entry as this parameter needs it: arrays copied in its dtype and shape."""
-    if key == "step":
-        return int(value)
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, as Module accepts
         value = value.detach().cpu().numpy()
+    if key in _SCALAR_STATE:  # torch keeps these as 0-d tensors
+        return _SCALAR_STATE[key](value.data if isinstance(value, Tensor) else value)
     if isinstance(value, (np.ndarray, Tensor)):
         arr = np.array(value.data if isinstance(value, Tensor) else value, dtype=p.data.dtype)
         if arr.shape != p.data.shape:

@@ -70,3 +70,38 @@ def test_the_saved_scaler_is_the_training_inputs_mean_and_std(tmp_path):
     assert (scaler.std > 0).all()  # constant pixels are only shifted, never divided by 0
     X = np.ones((3, 8, 8), np.float32)
     np.testing.assert_allclose(run.scaled(scaler, X), (X - scaler.mean) / scaler.std, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, cls", [("adadelta", "Adadelta"), ("adamax", "Adamax"),
+                                       ("nadam", "NAdam"), ("radam", "RAdam"),
+                                       ("rprop", "Rprop")])
+def test_the_cli_offers_the_newer_optimizers_and_they_train(tmp_path, name, cls):
+    w = cr.tensor([1.0], requires_grad=True)
+    assert type(recipes.make_optimizer(name, [w])).__name__ == cls
+    result = run.train_run(dataset="moons", optimizer=name, epochs=4, hidden=(8,),
+                           out=str(tmp_path), verbose=0, samples=200, plot=False)
+    losses = result["history"]["loss"]
+    assert len(losses) == 4 and losses[-1] < losses[0]
+
+
+def _torch_lrs(build, epochs):
+    torch = pytest.importorskip("torch")
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    sched = build(torch.optim.lr_scheduler, opt)
+    lrs = []
+    for _ in range(epochs):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return lrs
+
+
+@pytest.mark.parametrize("name, build", [
+    ("constant", lambda s, o: s.ConstantLR(o, factor=0.5, total_iters=2)),
+    ("polynomial", lambda s, o: s.PolynomialLR(o, total_iters=8, power=2.0)),
+    ("warm_restarts", lambda s, o: s.CosineAnnealingWarmRestarts(o, T_0=2)),
+])
+def test_the_cli_offers_the_newer_schedules_with_torchs_rates(tmp_path, name, build):
+    result = run.train_run(dataset="moons", optimizer="sgd", lr=0.1, scheduler=name, epochs=8,
+                           hidden=(8,), out=str(tmp_path), verbose=0, samples=200, plot=False)
+    assert result["history"]["lr"] == pytest.approx(_torch_lrs(build, 8), rel=1e-12)

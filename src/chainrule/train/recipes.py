@@ -22,8 +22,12 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
                "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "identity": nn.Identity}
 OPTIMIZERS = {"sgd": (optim.SGD, 0.1), "momentum": (optim.Momentum, 0.05),
               "adagrad": (optim.Adagrad, 0.05), "rmsprop": (optim.RMSprop, 1e-3),
-              "adam": (optim.Adam, 1e-3), "adamw": (optim.AdamW, 1e-3)}
-SCHEDULERS = ("none", "step", "multistep", "exponential", "cosine", "linear", "plateau")
+              "adam": (optim.Adam, 1e-3), "adamw": (optim.AdamW, 1e-3),
+              "adadelta": (optim.Adadelta, 1.0), "adamax": (optim.Adamax, 2e-3),
+              "nadam": (optim.NAdam, 2e-3), "radam": (optim.RAdam, 1e-3),
+              "rprop": (optim.Rprop, 1e-2)}
+SCHEDULERS = ("none", "step", "multistep", "exponential", "cosine", "linear", "plateau",
+              "constant", "polynomial", "warm_restarts")
 # task -> (default loss, the losses that make sense for it)
 LOSSES = {"binary": ("bce", ("bce", "mse")),
           "multiclass": ("cross_entropy", ("cross_entropy", "mse")),
@@ -92,6 +96,9 @@ def make_scheduler(name, optimizer, epochs):
         "cosine": lambda: s.CosineAnnealingLR(optimizer, T_max=epochs),
         "linear": lambda: s.LinearLR(optimizer, total_iters=max(1, epochs // 4)),
         "plateau": lambda: s.ReduceLROnPlateau(optimizer, factor=0.5, patience=2),
+        "constant": lambda: s.ConstantLR(optimizer, factor=0.5, total_iters=max(1, epochs // 4)),
+        "polynomial": lambda: s.PolynomialLR(optimizer, total_iters=max(1, epochs), power=2.0),
+        "warm_restarts": lambda: s.CosineAnnealingWarmRestarts(optimizer, T_0=max(1, epochs // 3)),
     }
     if name not in table:
         raise ValueError(f"unknown scheduler {name!r}; choose from {SCHEDULERS}")

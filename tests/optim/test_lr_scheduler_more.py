@@ -7,6 +7,7 @@ import pytest
 import torch
 from optim_helpers import Bowl, compare_params, feed, make_params
 
+import chainrule as cr
 from chainrule import optim
 from chainrule.optim import lr_scheduler
 
@@ -96,7 +97,7 @@ CASES = [
 IDS = [case[0] for case in CASES]
 
 
-def _run(case, resume_at=None, foreach=None):
+def _run(case, resume_at=None, foreach=None, path=None):
     _, opt_name, opt_kwargs, build, steps = case
     bowl, ours, theirs, opt, topt = _pair(opt_name, opt_kwargs, foreach)
     sched, tsched = build(lr_scheduler, opt), build(torch.optim.lr_scheduler, topt)
@@ -111,6 +112,10 @@ def _run(case, resume_at=None, foreach=None):
         compare_params(ours, theirs, f"step {step}")
         if step == resume_at:  # torch's order: build the scheduler, load the optimizer, then it
             saved_opt, saved_sched = opt.state_dict(), sched.state_dict()
+            if path is not None:  # through a checkpoint file, as a resumed training reads it
+                cr.save({"optimizer": saved_opt, "scheduler": saved_sched}, path)
+                saved = cr.load(path)
+                saved_opt, saved_sched = saved["optimizer"], saved["scheduler"]
             opt = getattr(optim, opt_name)(
                 [{"params": ours[:2], "lr": 123.0}, {"params": ours[2:], "lr": 7.0}],
                 **opt_kwargs, foreach=foreach)
@@ -127,6 +132,11 @@ def test_matches_torch_step_by_step(case):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_resumed_from_state_dict_matches_torch(case):
     _run(case, resume_at=23)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_resumed_from_a_checkpoint_file_matches_torch(case, tmp_path):
+    _run(case, resume_at=23, path=str(tmp_path / "checkpoint.safetensors"))
 
 
 def test_warm_restarts_take_fractional_epochs_as_torch():

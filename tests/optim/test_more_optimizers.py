@@ -6,8 +6,9 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from optim_helpers import run_side_by_side
+from optim_helpers import continue_side_by_side, run_side_by_side
 
+import chainrule as cr
 from chainrule import nn, optim
 
 
@@ -101,3 +102,16 @@ BAD = [
 def test_bad_arguments_are_named(name, kwargs, word):
     with pytest.raises(ValueError, match=word):
         getattr(optim, name)([nn.Parameter(np.zeros(2))], **kwargs)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_resumed_from_a_checkpoint_file_still_matches_torch(name, tmp_path):
+    kwargs = CASES[name][-1]
+    ours, theirs, opt, topt, bowl = run_side_by_side(getattr(optim, name),
+                                                     getattr(torch.optim, name), kwargs, steps=10)
+    path = str(tmp_path / "optimizer.safetensors")
+    cr.save({"optimizer": opt.state_dict()}, path)
+    params = [nn.Parameter(p.data.copy()) for p in ours]
+    resumed = getattr(optim, name)(params, lr=123.0)
+    resumed.load_state_dict(cr.load(path)["optimizer"])
+    continue_side_by_side(params, theirs, resumed, topt, bowl, 20, what=f"{name} resumed")

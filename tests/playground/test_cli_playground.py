@@ -30,6 +30,8 @@ def stop(process):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    process.stdout.close()
+    process.stderr.close()
 
 
 def test_the_printed_url_serves_a_session():

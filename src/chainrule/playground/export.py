@@ -39,7 +39,8 @@ _LOSSES = {"mse": "nn.functional.mse_loss(out, cr.tensor(y)) * 0.5  # TF's ½(ou
 def _data_code(s):
     if s["dataset"] == "csv":
         return '''# the data exported from the playground (Export data), with its train/test split
-rows = [line.split(",") for line in open("playground-data.csv").read().split("\\n")[1:] if line]
+with open("playground-data.csv") as f:
+    rows = [line.split(",") for line in f.read().split("\\n")[1:] if line]
 points = np.array([[float(r[0]), float(r[1])] for r in rows])
 names = sorted({r[2] for r in rows}, key=lambda c: (0, float(c), "") if _is_number(c)
                else (1, 0.0, c))

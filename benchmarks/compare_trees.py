@@ -12,7 +12,8 @@ Workloads, each one call of the library as a user makes it:
   W1:128, W2:10, W3:64   one training step of training_throughput.py's workloads (Adam)
 
 Usage:  python benchmarks/compare_trees.py OTHER_TREE/src [--repeats 15] [--quick]
-        [--foreach]   (also time this tree's optimizers with foreach=True)
+        [--foreach]   (also time this tree's optimizers with foreach=True, and with
+                       foreach=None as fit resolves it)
 """
 
 import argparse
@@ -77,8 +78,9 @@ def module_call(cr, calls):
     return run
 
 
-def training_step(cr, work, batch, calls, **opt_options):
-    """One Adam step of a training_throughput workload on ``cr``, as its chainrule_trainer."""
+def training_step(cr, work, batch, calls, as_in_fit=False, **opt_options):
+    """One Adam step of a training_throughput workload on ``cr``, as its chainrule_trainer;
+    ``as_in_fit``: with foreach=None resolved as ``fit`` resolves it (``batched_when_unset``)."""
     nn = cr.nn
     act = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[work.activation]
     weights, batches = work.initial_weights(), work.data(batch)
@@ -101,7 +103,13 @@ def training_step(cr, work, batch, calls, **opt_options):
             opt.zero_grad()
             loss.backward()
             opt.step()
-    return run
+    if not as_in_fit:
+        return run
+
+    def run_in_fit():
+        with cr.optim.foreach.batched_when_unset(opt):
+            run()
+    return run_in_fit
 
 
 def cases(quick):
@@ -122,7 +130,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="a smoke run")
     parser.add_argument("--foreach", action="store_true",
-                        help="also time this tree's training steps with Adam(foreach=True)")
+                        help="also time this tree's training steps with Adam(foreach=True) and "
+                             "as fit steps Adam(foreach=None)")
     args = parser.parse_args(argv)
     base = import_tree(args.other)
     repeats = 3 if args.quick else args.repeats
@@ -139,16 +148,18 @@ def main(argv=None):
                 batch = int(label.split(":")[1].split()[0])
                 w = {x.name: x for x in WORKLOADS}[work]
                 runs["after, foreach"] = training_step(chainrule, w, batch, calls, foreach=True)
+                runs["after, in fit"] = training_step(chainrule, w, batch, calls, as_in_fit=True)
             times = interleaved(runs, repeats)
             us = {k: median(v) / calls / per * 1e6 for k, v in times.items()}
             row = [label, f"{us['before']:.2f}", f"{us['after']:.2f}",
                    f"{us['after'] / us['before']:.3f}",
                    f"±{spread(times['before']):.0%} / ±{spread(times['after']):.0%}"]
             if args.foreach:
-                f = us.get("after, foreach")
-                row.insert(3, f"{f:.2f}" if f else "")
+                for column, key in ((3, "after, foreach"), (4, "after, in fit")):
+                    row.insert(column, f"{us[key]:.2f}" if key in us else "")
             rows.append(row)
-    headers = ["case", "before", "after"] + (["after, foreach"] if args.foreach else []) + [
+    headers = ["case", "before", "after"] + (
+        ["after, foreach=True", "after, in fit"] if args.foreach else []) + [
         "after/before", "spread (before / after)"]
     print(table(headers, rows))
     print(f"after the runs: {load_average()}")

@@ -108,7 +108,7 @@ def chainrule_trainer(work, weights, batches):
     model = crnn.Sequential(*layers)
     criterion = {"cross_entropy": crnn.CrossEntropyLoss, "bce_logits": crnn.BCEWithLogitsLoss,
                  "mse": crnn.MSELoss}[work.loss]()
-    opt = cr_optim.Adam(model.parameters(), lr=LR)
+    opt = cr_optim.Adam(model.parameters(), lr=LR, foreach=FOREACH)
     data = [(cr.tensor(x), cr.tensor(t)) for x, t in batches]
     counter = [0]
 
@@ -325,6 +325,7 @@ def numpy_trainer(work, weights, batches):
     return Phases(forward_loss, backward, mlp.adam)
 
 
+FOREACH = None  # chainrule's optimizer as a user builds it; --foreach: the batched path
 TRAINERS = {"chainrule": chainrule_trainer, "torch": torch_trainer, "numpy": numpy_trainer}
 
 
@@ -409,7 +410,14 @@ def main(argv=None):
                         help="instead of samples/s, time forward+loss, backward and update")
     parser.add_argument("--only", nargs="+", metavar="W[:BATCH]",
                         help="measure only these workloads, e.g. --only W1:32 W3")
+    parser.add_argument("--foreach", action="store_true",
+                        help="chainrule's Adam with foreach=True (default: as built by hand, "
+                             "foreach=None, the per-parameter loop outside fit)")
     args = parser.parse_args(argv)
+    global FOREACH
+    FOREACH = True if args.foreach else None
+    if args.foreach:
+        print("chainrule: Adam(foreach=True)")
     if args.only:
         wanted = [spec.split(":") for spec in args.only]
         for work in WORKLOADS:

@@ -59,10 +59,12 @@ from .ops.shape import (
 from .ops.sorting import TakeAlongAxis, sort_order
 from .tensor import Tensor, _as_array
 from .torch_args import (
+    DtypeShortcuts,
     axis_or_dim,
     check_ndim,
     dim_index,
     dims_tuple,
+    dtype_of_to,
     every_dim_if_empty,
     normalize_axis,
     random_generator,
@@ -71,7 +73,7 @@ from .torch_args import (
 )
 
 
-class TensorMethods:
+class TensorMethods(DtypeShortcuts):
     """Tensor's operations, written as a class so they read as methods (and a method named
     ``sum`` does not hide the builtin from the others); ``bind_methods`` moves them onto Tensor."""
 
@@ -82,31 +84,12 @@ class TensorMethods:
     def to(self, *args, dtype=None, device=None):
         """This tensor as another dtype: ``x.to(cr.float64)``; as in torch (and ``Module.to``)
         a device may come first or alone, ``x.to("cpu")``, and the CPU is the only one."""
-        for arg in args:
-            if isinstance(arg, str):
-                device = arg
-            else:
-                dtype = arg
-        if device is not None and str(device) != "cpu":
-            raise ValueError(f"Tensor.to: chainrule runs on the CPU (NumPy); device {device!r} "
-                             "is not available")
-        if dtype is None:
-            return self
-        dtype = np.dtype(dtype)
-        if dtype == self.dtype:
+        dtype = dtype_of_to("Tensor", args, dtype, device)
+        if dtype is None or dtype == self.dtype:
             return self
         if dtype.kind not in "fc":  # integers and booleans have no gradient: off the graph
             return Tensor(self.data.astype(dtype))
         return Cast.apply(self, dtype)
-
-    def float(self):
-        return self.to(np.float32)
-
-    def double(self):
-        return self.to(np.float64)
-
-    def half(self):
-        return self.to(np.float16)
 
     # -- arithmetic ------------------------------------------------------------------------------
     def __add__(self, other):
@@ -900,10 +883,12 @@ class MaxResult(tuple):
 
 
 def bind_methods(cls):
-    """Make every method of ``TensorMethods`` a method of ``cls`` (Tensor)."""
-    for name, value in vars(TensorMethods).items():
-        if name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__"):
-            setattr(cls, name, value)
+    """Make every method of ``TensorMethods`` (its own and those it inherits, ``float()`` …) a
+    method of ``cls`` (Tensor)."""
+    for klass in reversed(TensorMethods.__mro__[:-1]):  # a base first: TensorMethods overrides
+        for name, value in vars(klass).items():
+            if name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__"):
+                setattr(cls, name, value)
 
 
 bind_methods(Tensor)

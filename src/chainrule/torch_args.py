@@ -12,6 +12,35 @@ from .errors import ShapeError
 from .random import default_generator
 
 
+def dtype_of_to(who, args, dtype=None, device=None):
+    """The dtype that ``who.to(...)`` asks for (None: keep it), as torch reads ``to``'s arguments:
+    a device may come first or alone (``to("cpu")``, ``to("cpu", float64)``); the CPU is the
+    only device chainrule has."""
+    for arg in args:
+        if isinstance(arg, str):
+            device = arg
+        else:
+            dtype = arg
+    if device is not None and str(device) != "cpu":
+        raise ValueError(f"{who}.to: chainrule runs on the CPU (NumPy); device {device!r} "
+                         "is not available")
+    return None if dtype is None else np.dtype(dtype)
+
+
+class DtypeShortcuts:
+    """``float()``, ``double()`` and ``half()``: torch's names for ``to`` a float dtype, shared by
+    Tensor and Module."""
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def half(self):
+        return self.to(np.float16)
+
+
 def unwrap_index(index):
     """Tensors inside an index become their arrays; lists become integer or boolean arrays."""
     if _is_tensor(index):

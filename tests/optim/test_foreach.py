@@ -167,3 +167,71 @@ def test_the_option_is_kept_in_the_state_dict_as_torch_keeps_it():
     assert saved["param_groups"][0]["foreach"] is True
     assert torch.optim.SGD(theirs, lr=0.1).state_dict()["param_groups"][0]["foreach"] is None
     assert optim.SGD(ours, lr=0.1).state_dict()["param_groups"][0]["foreach"] is None
+
+
+def _fit_data(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(64, 3))
+    return X, (X @ np.array([1.0, -2.0, 0.5]) > 0).astype(np.int64)
+
+
+def _small_net():
+    return nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 2))
+
+
+@pytest.mark.parametrize("foreach", [None, True, False])
+def test_fit_batches_only_groups_left_at_none_and_keeps_the_users_choice(foreach):
+    """foreach=None lets fit choose (batched: many small parameters); True and False are kept;
+    the weights are the same either way; outside fit, None is the plain loop again."""
+    from chainrule.train import fit
+
+    X, y = _fit_data()
+    weights = {}
+    for choice in (foreach, False):
+        cr_seed = np.random.default_rng(3)
+        model = _small_net()
+        for p in model.parameters():
+            p.data[...] = cr_seed.normal(size=p.shape)
+        opt = optim.Adam(model.parameters(), lr=0.01, foreach=choice)
+        fit(model, nn.CrossEntropyLoss(), opt, (X, y), epochs=2, batch_size=16, shuffle=False,
+            verbose=0)
+        batched = opt._flat.get(id(opt.param_groups[0])) is not None
+        assert batched == (choice is not False)
+        assert opt.param_groups[0]["foreach"] is choice  # the user's setting is never rewritten
+        assert opt.foreach_when_unset is False  # only while fit trains
+        weights[choice] = [p.data.copy() for p in model.parameters()]
+    for a, b in zip(weights[foreach], weights[False]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_plain_steps_after_fit_leave_the_batched_path_and_match_torch():
+    """A group that leaves the batched path (a plain step() after fit) drops its flat layout, so
+    its shared step count cannot go stale when fit batches it again; numbers as torch.optim's."""
+    ours, theirs = _pair()
+    opt, ref = optim.Adam(ours, lr=0.01), torch.optim.Adam(theirs, lr=0.01)
+    rng = np.random.default_rng(7)
+    for phase in ("fit", "plain", "fit", "plain"):
+        for _ in range(3):
+            if phase == "fit":
+                with optim.foreach.batched_when_unset(opt):
+                    _step_both(ours, theirs, opt, ref, rng)
+            else:
+                _step_both(ours, theirs, opt, ref, rng)
+        assert (opt._flat.get(id(opt.param_groups[0])) is not None) == (phase == "fit")
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+        assert opt.state[p]["step"] == ref.state[q]["step"].item() == 12
+
+
+def test_fit_leaves_groups_of_large_parameters_on_the_plain_loop():
+    """Batching pays for many small arrays only: left at None, large ones keep the plain loop."""
+    big = [nn.Parameter(np.ones((80, 80))), nn.Parameter(np.ones((80, 80)))]
+    assert not optim.foreach.pays(big)
+    opt = optim.Adam(big, lr=0.01)
+    with optim.foreach.batched_when_unset(opt):
+        for _ in range(2):
+            for p in big:
+                p.grad = nn.Parameter(np.ones((80, 80)), requires_grad=False)
+            opt.step()
+    assert not any(opt._flat.values()) and all(p.data.base is None for p in big)
+    assert optim.foreach.pays(_pair()[0])

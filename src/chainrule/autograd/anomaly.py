@@ -7,26 +7,20 @@ learner sees *where* a loss went to NaN instead of finding NaN weights ten epoch
 import numpy as np
 
 from ..errors import AnomalyError
+from .grad_mode import SetSwitch
 
 
 class AnomalyMode:
     enabled = False
 
 
-class detect_anomaly:  # noqa: N801 - torch's name
+class detect_anomaly(SetSwitch):  # noqa: N801 - torch's name
     """Context manager: raise ``AnomalyError`` naming the first op that produces NaN or inf."""
 
+    switch = AnomalyMode
+
     def __init__(self, check_nan: bool = True):
-        self.check_nan = check_nan
-
-    def __enter__(self):
-        self._previous = AnomalyMode.enabled
-        AnomalyMode.enabled = self.check_nan
-        return self
-
-    def __exit__(self, *exc):
-        AnomalyMode.enabled = self._previous
-        return False
+        self.check_nan = self.mode = check_nan
 
 
 def check_finite(array, op_name: str, where: str) -> None:

@@ -17,24 +17,32 @@ def is_grad_enabled() -> bool:
     return GradMode.enabled
 
 
-class _SetGradMode:
+class SetSwitch:
+    """A context manager that sets ``switch.enabled`` to ``mode`` and restores it after (for
+    ``GradMode`` here, ``AnomalyMode`` in anomaly.py)."""
+
+    switch = None  # the class whose ``enabled`` is set
+    mode = True
+
+    def __enter__(self):
+        self._previous = self.switch.enabled
+        self.switch.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        self.switch.enabled = self._previous
+        return False
+
+
+class _SetGradMode(SetSwitch):
     """A context manager and decorator that sets ``GradMode.enabled`` and restores it after."""
 
-    mode = True
+    switch = GradMode
 
     def __new__(cls, fn=None, *args):
         # ``@no_grad`` without parentheses hands us the function itself, as torch allows
         self = super().__new__(cls)
         return self(fn) if callable(fn) else self
-
-    def __enter__(self):
-        self._previous = GradMode.enabled
-        GradMode.enabled = self.mode
-        return self
-
-    def __exit__(self, *exc):
-        GradMode.enabled = self._previous
-        return False
 
     def __call__(self, fn):
         @functools.wraps(fn)

@@ -1,6 +1,5 @@
 """``Conv2d``: a layer of small filters slid over an image (the math is in ``ops/conv.py``)."""
 
-import math
 
 import numpy as np
 
@@ -44,18 +43,11 @@ class Conv2d(Module):
         self.padding_mode = padding_mode
         self.weight = Parameter(np.empty(
             (out_channels, in_channels // groups) + self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.data[0].size
-            bound = 1 / math.sqrt(fan_in)
-            init.uniform_(self.bias, -bound, bound)
+        init.default_weight_and_bias_(self.weight, self.bias)
 
     def forward(self, x):
         if self.padding_mode == "zeros" or isinstance(self.padding, str):

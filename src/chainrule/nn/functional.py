@@ -7,7 +7,9 @@ Targets may be tensors, NumPy arrays or lists; class-index targets are integers.
 import numpy as np
 
 from ..errors import ShapeError
-from ..ops.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
+from ..functional import _t as _tensor
+from ..functional import sigmoid, tanh  # noqa: F401 - F.tanh is chainrule.tanh, as in torch
+from ..ops.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Softmax, Step
 from ..ops.conv import Conv2d as _Conv2d
 from ..ops.conv import pair as _pair
 from ..ops.dropout import ChannelDropout as _ChannelDropout
@@ -46,10 +48,6 @@ from ..random import default_generator
 from ..tensor import Tensor, _as_array
 
 
-def _tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(_as_array(x))
-
-
 def _target(t, like=None):
     """Targets stay as given if tensors; arrays and lists are wrapped, floats cast to ``like``."""
     if isinstance(t, Tensor):
@@ -64,14 +62,6 @@ def _target(t, like=None):
 def step(x):
     """1 where x > 0, else 0. Its gradient is zero: it cannot be back-propagated through."""
     return Step.apply(_tensor(x))
-
-
-def sigmoid(x):
-    return Sigmoid.apply(_tensor(x))
-
-
-def tanh(x):
-    return Tanh.apply(_tensor(x))
 
 
 # ``inplace=True`` is accepted wherever torch takes it and computes out of place: the result is

@@ -97,3 +97,12 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", ge
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """N(0, σ²) with σ = gain/√fan (He initialisation)."""
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+def default_weight_and_bias_(weight, bias=None):
+    """torch's start for Linear and Conv2d: Kaiming-uniform weights with a = √5 (uniform in
+    ±1/√fan_in) and biases uniform in ±1/√fan_in, fan_in = the inputs one output sees."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1 / math.sqrt(weight.data[0].size)
+        uniform_(bias, -bound, bound)

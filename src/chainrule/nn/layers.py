@@ -1,6 +1,5 @@
 """Layers with weights or shape logic: Linear, Flatten, Dropout, Dropout2d, Identity."""
 
-import math
 import numbers
 
 import numpy as np
@@ -33,17 +32,11 @@ class Linear(Module):
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features)
-            init.uniform_(self.bias, -bound, bound)
+        init.default_weight_and_bias_(self.weight, self.bias)
 
     def forward(self, x):
         if not isinstance(x, (Tensor, np.ndarray)):

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
+from ..torch_args import DtypeShortcuts, dtype_of_to
 from .parameter import Parameter
 
 
@@ -37,7 +38,7 @@ class RemovableHandle:
         self.remove()
 
 
-class Module:
+class Module(DtypeShortcuts):
     """Base class for layers and models, with torch's ``nn.Module`` interface."""
 
     def __init__(self):
@@ -248,17 +249,9 @@ class Module:
 
         chainrule computes on the CPU, so the only device is ``"cpu"``.
         """
-        for arg in args:
-            if isinstance(arg, str):
-                device = arg
-            else:
-                dtype = arg
-        if device is not None and str(device) != "cpu":
-            raise ValueError(f"{type(self).__name__}.to: chainrule runs on the CPU (NumPy); "
-                             f"device {device!r} is not available")
+        dtype = dtype_of_to(type(self).__name__, args, dtype, device)
         if dtype is None:
             return self
-        dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"{type(self).__name__}.to only converts parameters to floating "
                             f"dtypes, got {dtype}")
@@ -271,15 +264,6 @@ class Module:
             if b.data.dtype.kind == "f" and b.data.dtype != dtype:
                 b.data = b.data.astype(dtype)
         return self
-
-    def double(self):
-        return self.to(np.float64)
-
-    def float(self):
-        return self.to(np.float32)
-
-    def half(self):
-        return self.to(np.float16)
 
     def requires_grad_(self, requires_grad=True):
         """Freeze (False) or unfreeze every parameter; returns self."""

@@ -16,6 +16,7 @@ from ..autograd.grad_mode import no_grad
 from ..io.atomic import atomic_write
 from ..tensor import Tensor
 from ._require import require_onnx
+from .registry import registrar
 
 OPSET = 13
 # The oldest IR version each opset needs (onnx.helper.VERSION_TABLE). onnx.helper stamps its own
@@ -23,15 +24,7 @@ OPSET = 13
 IR_VERSION = {13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10}
 
 EXPORTERS = {}
-
-
-def exports(*classes):
-    """Register the decorated function as the exporter of ``classes``."""
-    def register(fn):
-        for cls in classes:
-            EXPORTERS[cls] = fn
-        return fn
-    return register
+exports = registrar(EXPORTERS)  # @exports(OpClass, ...): the decorated function writes those ops
 
 
 class GraphBuilder:

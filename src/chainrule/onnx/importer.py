@@ -11,17 +11,10 @@ import numpy as np
 
 from .. import nn
 from ._require import require_onnx
+from .registry import registrar
 
 IMPORTERS = {}
-
-
-def imports(*op_types):
-    """Register the decorated function as the importer of ``op_types``."""
-    def register(fn):
-        for op in op_types:
-            IMPORTERS[op] = fn
-        return fn
-    return register
+imports = registrar(IMPORTERS)  # @imports("Gemm", ...): the decorated function reads those nodes
 
 
 class Node:

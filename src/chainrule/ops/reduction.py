@@ -9,6 +9,7 @@ every averaged element g/n, and the maximum (or minimum) element gets it all (ti
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..torch_args import dim_index, normalize_axis  # noqa: F401 - ops import them from here
+from .elementwise import Sqrt
 
 
 def mean_array(x, axes=None, keepdims=False):
@@ -134,16 +135,10 @@ class Norm(Function, elementwise=False, moves_elements=False, number_operands=Fa
         return xp.where(y > 0, g * x / safe, 0), None, None
 
 
-class StdFromVariance(Function, elementwise=False, moves_elements=False, number_operands=False,
+class StdFromVariance(Sqrt, elementwise=False, moves_elements=False, number_operands=False,
                       infix=None):
-    """y = √v, v a variance;  dy/dv = 1/(2y), taken as 0 where y = 0 (as torch's std does), so
-    the std of equal values sends back 0, not NaN (a plain sqrt would give inf·0)."""
-
-    @staticmethod
-    def forward(ctx, v):
-        y = get_array_module(v).sqrt(v)
-        ctx.save_for_backward(y)
-        return y
+    """y = √v, v a variance (Sqrt's forward);  dy/dv = 1/(2y), taken as 0 where y = 0 (as torch's
+    std does), so the std of equal values sends back 0, not NaN (Sqrt's would give inf·0)."""
 
     @staticmethod
     def backward(ctx, g):

@@ -79,7 +79,8 @@ class Adam(Optimizer):
         θ ← θ − η·m̂ / (√v̂ + ε)
 
     ``weight_decay`` λ adds λ·θ to g (L2); ``amsgrad`` divides by the largest v̂ so far.
-    ``foreach=True`` updates each group in one batched call (``optim/foreach.py``).
+    ``foreach=True`` updates each group in one batched call (``optim/foreach.py``); ``None``,
+    the default, lets ``fit`` choose.
     """
 
     update = staticmethod(adam_update)

@@ -1,4 +1,5 @@
-"""The batched path of ``step``, on with ``foreach=True`` (torch's name for its multi-tensor path).
+"""The batched path of ``step``, on with ``foreach=True`` (torch's name for its multi-tensor path),
+and with ``foreach=None`` inside ``fit`` and ``chainrule train`` (``batched_when_unset``).
 
 The plain step calls the update function once per parameter: a dozen NumPy calls each, which for
 a net of many small layers costs more than the arithmetic. With ``foreach=True`` a parameter
@@ -18,16 +19,21 @@ the gradients are copied each step. Measured on the 2-8-8-1 net of
 (the update is elementwise), checked against torch.optim in ``tests/optim``.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from ..backend import unshared
 
 
-def foreach_step(optimizer, group, options):
+def foreach_step(optimizer, group, options, only_if_it_pays=False):
     """One batched step of ``group``; False when the group cannot go flat (on the first step, with
-    no state yet; a parameter without a gradient; mixed dtypes): the plain loop then steps it."""
+    no state yet; a parameter without a gradient; mixed dtypes), or, ``only_if_it_pays``, when its
+    parameters are too large for it to pay: the plain loop then steps it."""
     flat = optimizer._flat.get(id(group))
     if flat is None or not flat.ready(group, optimizer.state):
+        if only_if_it_pays and not pays(group["params"]):
+            return False
         flat = optimizer._flat[id(group)] = FlatGroup.build(group, optimizer.state)
     if flat is None:
         return False
@@ -35,6 +41,25 @@ def foreach_step(optimizer, group, options):
     optimizer.update(flat.param, grad, flat.state, **options)
     flat.scatter()
     return True
+
+
+@contextmanager
+def batched_when_unset(optimizer):
+    """Inside, groups left at ``foreach=None`` take the batched path where it pays; ``fit`` and
+    ``chainrule train`` train inside this. An explicit ``foreach=True``/``False`` is kept."""
+    before = optimizer.foreach_when_unset
+    optimizer.foreach_when_unset = True
+    try:
+        yield optimizer
+    finally:
+        optimizer.foreach_when_unset = before
+
+
+def pays(params):
+    """Whether batching ``params`` pays: many parameters, small on average (a dozen NumPy calls
+    each then cost more than the arithmetic; large arrays gain nothing from one call)."""
+    return (len(params) >= 2
+            and sum(p.data.size for p in params) <= FlatGroup.MAX_MEAN_SIZE * len(params))
 
 
 class FlatGroup:

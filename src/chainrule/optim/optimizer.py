@@ -12,7 +12,10 @@ arrays (``sgd_update``, ``adam_update`` …), and the ``hyperparameters`` of a g
             update(p.data, p.grad.data, self.state[p], lr=group["lr"], ...)
 
 Like torch.optim, ``step`` updates ``p.data`` in place from ``p.grad.data``: no graph is built.
-With ``foreach=True`` a group is updated in one batched call instead (``foreach.py``).
+A group's ``foreach`` option picks how, as in torch: ``True``, the group is updated in one batched
+call (``foreach.py``); ``False``, the loop above; ``None`` (the default), the implementation
+chooses: the loop above, except inside ``fit`` and ``chainrule train``, which turn the batched
+path on for groups of many small parameters, where it pays (``foreach.batched_when_unset``).
 """
 
 import math
@@ -39,6 +42,8 @@ class Optimizer:
     hyperparameters = ()
     # The hyperparameters that must be numbers >= 0, checked in this order for every group.
     nonnegative = ("lr",)
+    # What foreach=None means: False, the plain loop; fit sets it while it trains.
+    foreach_when_unset = False
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
@@ -55,7 +60,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state = {}  # parameter object -> its state dict (keyed by the object, never id())
         self.param_groups = []
-        self._flat = {}  # id(group) -> foreach.FlatGroup, for groups with foreach=True
+        self._flat = {}  # id(group) -> foreach.FlatGroup, for groups on the batched path
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -122,8 +127,15 @@ class Optimizer:
         loss = _evaluate(closure)
         for group in self.param_groups:
             options = self.update_options(group)
-            if group.get("foreach") and foreach_step(self, group, options):
+            foreach = group.get("foreach")
+            if foreach is None and self.foreach_when_unset:  # the implementation chooses
+                batched = foreach_step(self, group, options, only_if_it_pays=True)
+            else:  # the user chose
+                batched = bool(foreach) and foreach_step(self, group, options)
+            if batched:
                 continue  # the whole group in one batched update
+            if self._flat.get(id(group)) is not None:  # leaving the batched path: forget its
+                self._flat[id(group)] = None  # layout, whose shared 'step' would go stale
             for param, grad, state in self._params_with_grad(group):
                 self.update(param, grad, state, **options)
         return loss

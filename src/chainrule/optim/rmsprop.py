@@ -70,7 +70,8 @@ class RMSprop(Optimizer):
 
     ``centered`` divides by the running standard deviation √(s − ḡ²) instead; ``momentum`` μ
     accumulates the scaled steps in a buffer; ``weight_decay`` λ adds λ·θ to g.
-    ``foreach=True`` updates each group in one batched call (``optim/foreach.py``).
+    ``foreach=True`` updates each group in one batched call (``optim/foreach.py``); ``None``,
+    the default, lets ``fit`` choose.
     """
 
     update = staticmethod(rmsprop_update)

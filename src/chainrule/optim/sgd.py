@@ -54,7 +54,8 @@ class SGD(Optimizer):
     With ``momentum`` μ > 0 it keeps a velocity v ← μ·v + g and steps θ ← θ − η·v; with
     ``nesterov=True`` it steps θ ← θ − η·(g + μ·v), looking ahead along the velocity.
     ``weight_decay`` λ adds λ·θ to the gradient (L2 regularisation); ``maximize`` climbs.
-    ``foreach=True`` updates each group in one batched call (``optim/foreach.py``).
+    ``foreach=True`` updates each group in one batched call (``optim/foreach.py``); ``None``,
+    the default, lets ``fit`` choose.
     """
 
     update = staticmethod(sgd_update)

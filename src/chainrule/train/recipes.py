@@ -52,13 +52,13 @@ def build_mlp(n_inputs, hidden, activation, n_outputs, output_layer=None, flatte
 def make_optimizer(name, params, lr=None):
     """The named optimizer over ``params``, at ``lr`` or the optimizer's default rate.
 
-    With the batched update (``foreach=True``): an MLP's many small weight arrays cost less
-    updated as one (``optim/foreach.py``), and the numbers are the same.
+    Left at ``foreach=None``: ``fit`` then updates an MLP's many small weight arrays as one
+    (``optim/foreach.py``), where that costs less; the numbers are the same.
     """
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose from {sorted(OPTIMIZERS)}")
     opt_cls, default_lr = OPTIMIZERS[name]
-    return opt_cls(params, lr=default_lr if lr is None else lr, foreach=True)
+    return opt_cls(params, lr=default_lr if lr is None else lr)
 
 
 def head_for(task, n_classes, loss_name):

@@ -367,3 +367,16 @@ def test_a_failed_save_leaves_the_previous_file_intact_and_no_temp_file(tmp_path
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == [path.name]
     load_tensors(path)
+
+
+def test_a_file_whose_two_checksum_keys_were_both_damaged_is_refused(tmp_path):
+    # Found by the fuzz tests: one bit flipped in each key ("chainrule" -> "bhainrule") left no
+    # key naming chainrule, so both checks were off and the file loaded with altered metadata.
+    path = tmp_path / "a.safetensors"
+    save_tensors(path, {"0": np.array(0.0, np.float32), "00": np.array(0.0, np.float32)})
+    raw = bytearray(path.read_bytes())
+    for key in (b'"chainrule.header_sha256"', b'"chainrule.sha256"'):
+        raw[raw.index(key) + 1] ^= 1  # c -> b
+    path.write_bytes(bytes(raw))
+    with pytest.raises(CorruptFileError, match="without its"):
+        load_tensors(path)

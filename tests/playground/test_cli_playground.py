@@ -25,11 +25,11 @@ def start(*options):
 
 def stop(process):
     process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=10)
+    try:  # communicate() also closes the pipes (an open one is a ResourceWarning, an error here)
+        process.communicate(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
-        process.wait()
+        process.communicate()
 
 
 def test_the_printed_url_serves_a_session():

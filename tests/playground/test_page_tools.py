@@ -269,3 +269,13 @@ def test_a_new_rate_or_optimizer_while_playing_keeps_the_epoch_and_the_schedule(
     tab.wait_for_frame(after=painted)
     assert tab.header()["epoch"] == epoch and tab.header()["lr"] == pytest.approx(header["lr"])
     assert "Adam's moments" in page.locator("label:has(#optimizer)").get_attribute("title")
+
+
+def test_every_schedules_inputs_are_valid_at_their_defaults(tab):
+    tab.goto(tab.base + "/#seed=14")
+    page = tab.page
+    for name in ("step", "multistep", "exponential", "cosine", "linear", "plateau"):
+        page.select_option("#scheduler", name)
+        shown = page.eval_on_selector_all(
+            "#scheduleParams label:not([hidden]) input", "els => els.map(e => [e.id, e.validity.valid])")
+        assert shown and all(valid for _, valid in shown), (name, shown)

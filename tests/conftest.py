@@ -31,16 +31,3 @@ def rng():
     """A seeded NumPy generator for tests that need fixed random numbers."""
     return np.random.default_rng(1234)
 
-
-def require_system_program(name, found):
-    """Skip a test whose system program (Chromium, PostgreSQL) is missing, except in CI.
-
-    CI installs them (scripts/test-system-deps.sh) and must run these tests, so there a missing
-    program fails the test instead of skipping it.
-    """
-    if found:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{name} is missing in CI: scripts/test-system-deps.sh should have "
-                    "installed it")
-    pytest.skip(f"{name} is not installed (scripts/test-system-deps.sh installs it)")

@@ -4,6 +4,7 @@ round-trip exactly; mutated ones load the same data or raise CorruptFileError, w
 import hashlib
 import json
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -160,7 +161,7 @@ def test_fuzz_safetensors(request, size):
             lambda s: not s.startswith("chainrule.")), st.text(max_size=10), max_size=2))
         path = write("valid.safetensors", b"")
         save_tensors(path, tensors, metadata)
-        valid = open(path, "rb").read()
+        valid = Path(path).read_bytes()
         loaded = _check("safetensors", load_tensors, data, valid, valid[::-1],
                         lambda a, b: same(a[0], b[0]) and a[1] == b[1])
         assert same(loaded[0], tensors) and loaded[1] == metadata
@@ -196,7 +197,7 @@ def test_fuzz_model_files(request, size):
         model = data.draw(models())
         path = write("model.safetensors", b"")
         cr.save(model, path)
-        valid = open(path, "rb").read()
+        valid = Path(path).read_bytes()
         loaded = _check("model (architecture JSON)", cr.load, data, valid, valid[::-1],
                         lambda a, b: isinstance(b, nn.Module) and _same_model(a, b))
         assert _same_model(loaded, model)
@@ -220,7 +221,7 @@ def test_fuzz_checkpoints(request, size):
         value = {"epoch": data.draw(st.integers(0, 100)), "state": data.draw(checkpoint_values())}
         path = write("ckpt.safetensors", b"")
         cr.save(value, path)
-        valid = open(path, "rb").read()
+        valid = Path(path).read_bytes()
         loaded = _check("checkpoint", cr.load, data, valid, valid[::-1], same)
         assert same(loaded, value)
 

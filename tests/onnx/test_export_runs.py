@@ -28,7 +28,7 @@ def test_a_trained_run_exports_and_onnxruntime_matches_chainrule(tmp_path, datas
     session = ort.InferenceSession(str(run / "model.onnx"), providers=["CPUExecutionProvider"])
     got = session.run(None, {"input": raw})[0]
     model, info, scaler = load_run(str(run))
-    np.testing.assert_allclose(got, predict(model, scaler(raw)), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got, predict(model, scaler.transform(raw)), rtol=1e-4, atol=1e-5)
     if info["task"] == "multiclass":  # the classes `chainrule predict` prints
         np.testing.assert_array_equal(got.argmax(1), predict_run(str(run), raw)["classes"])
     # and back into chainrule: the scaling folded into the first Linear, raw inputs in

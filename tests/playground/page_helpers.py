@@ -51,8 +51,8 @@ def serve(app):
 @contextlib.contextmanager
 def chromium():
     """Debian's Chromium driven by Playwright (its own browser download cannot work offline)."""
-    from conftest import require_system_program
     from playwright.sync_api import sync_playwright
+    from system_programs import require_system_program
 
     require_system_program("chromium", os.path.exists(CHROMIUM))
     with sync_playwright() as p:

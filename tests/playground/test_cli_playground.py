@@ -25,11 +25,13 @@ def start(*options):
 
 def stop(process):
     process.send_signal(signal.SIGINT)
-    try:  # communicate() also closes the pipes (an open one is a ResourceWarning, an error here)
-        process.communicate(timeout=10)
+    try:
+        process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
-        process.communicate()
+        process.wait()
+    process.stdout.close()
+    process.stderr.close()
 
 
 def test_the_printed_url_serves_a_session():

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -77,6 +78,7 @@ def _run_until(out, stop_at=None, delay=None):
     finally:
         if timer is not None:
             timer.cancel()
+        proc.stderr.close()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
@@ -92,7 +94,7 @@ def _assert_whole(out, reference_history):
         if TEMP_FILE.fullmatch(name):
             continue  # an atomic write cut short: never became a file of the run
         if name == "run.json":
-            info = json.loads(open(path).read())
+            info = json.loads(Path(path).read_text())
             assert info["status"] in STATUSES and "settings" in info
         elif name == "checkpoint.safetensors":
             state = cr.load(path)  # SHA-256 checked: a torn file is refused
@@ -102,14 +104,14 @@ def _assert_whole(out, reference_history):
         elif name == "model.safetensors":
             assert isinstance(cr.load(path), Module)
         elif name == "history.csv":
-            rows = list(csv.reader(open(path)))
+            rows = list(csv.reader(Path(path).read_text().splitlines()))
             assert rows[0][0] == "epoch" and all(len(r) == len(rows[0]) for r in rows)
             assert [float(r[1]) for r in rows[1:]] == pytest.approx(
                 reference_history["loss"][:len(rows) - 1], rel=1e-5)
         elif name == "summary.txt":
-            assert open(path).read().endswith("\n")
+            assert Path(path).read_text().endswith("\n")
         elif name == "curves.png":
-            data = open(path, "rb").read()
+            data = Path(path).read_bytes()
             assert data.startswith(b"\x89PNG") and data.endswith(b"IEND\xaeB`\x82")
         else:
             raise AssertionError(f"unexpected file {name} in the run directory")
@@ -121,10 +123,10 @@ def _assert_same_run(out, reference):
     for (name, a), (_, b) in zip(got.state_dict().items(), want.state_dict().items()):
         np.testing.assert_array_equal(a.data, b.data, err_msg=name)
     for name in ("history.csv", "summary.txt"):
-        assert open(os.path.join(out, name)).read() == open(os.path.join(reference, name)).read()
-    info = json.loads(open(os.path.join(out, "run.json")).read())
+        assert Path(out, name).read_text() == Path(reference, name).read_text()
+    info = json.loads(Path(out, "run.json").read_text())
     assert info["status"] == "finished"
-    assert info["test"] == json.loads(open(os.path.join(reference, "run.json")).read())["test"]
+    assert info["test"] == json.loads(Path(reference, "run.json").read_text())["test"]
     assert not [n for n in os.listdir(out) if TEMP_FILE.fullmatch(n)]
 
 

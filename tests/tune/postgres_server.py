@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 
 import pytest
-from conftest import require_system_program
+from system_programs import require_system_program
 
 # a throw-away server: no waiting for the disk at each commit
 _SPEED = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"

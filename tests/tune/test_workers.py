@@ -121,6 +121,8 @@ def test_a_worker_killed_mid_trial_leaves_the_study_usable(tmp_path, postgres_ur
             if p.poll() is None:
                 p.kill()
                 p.wait()
+            p.stdout.close()
+            p.stderr.close()
     assert "its worker is gone" in restarted
     trials = study.get_trials()
     done = [t for t in trials if t.state == TrialState.COMPLETE]

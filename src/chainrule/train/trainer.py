@@ -102,7 +102,8 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None, e
             for m in metrics:
                 m.update(out.data, target)
             if progress is not None:
-                progress.update(step, loss=total_loss / seen, **{m.name: m.result() for m in metrics})
+                progress.update(step, loss=total_loss / seen,
+                                **{m.name: m.result() for m in metrics})
             if optimizer is not None:
                 if crashpoints.ENABLED:
                     crashpoints.reached(f"batch {epoch}.{step}")

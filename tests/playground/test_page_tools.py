@@ -276,6 +276,6 @@ def test_every_schedules_inputs_are_valid_at_their_defaults(tab):
     page = tab.page
     for name in ("step", "multistep", "exponential", "cosine", "linear", "plateau"):
         page.select_option("#scheduler", name)
-        shown = page.eval_on_selector_all(
-            "#scheduleParams label:not([hidden]) input", "els => els.map(e => [e.id, e.validity.valid])")
+        shown = page.eval_on_selector_all("#scheduleParams label:not([hidden]) input",
+                                          "els => els.map(e => [e.id, e.validity.valid])")
         assert shown and all(valid for _, valid in shown), (name, shown)

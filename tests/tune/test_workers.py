@@ -10,6 +10,7 @@ import sys
 import time
 
 import optuna
+import pytest
 from optuna.trial import TrialState
 from postgres_server import postgres_url  # noqa: F401  (the session's server)
 
@@ -40,7 +41,26 @@ def trials_run_by(output):
 
 
 def study_at(storage, name="chainrule-digits"):
-    return optuna.load_study(study_name=name, storage=storage)
+    return optuna.load_study(study_name=name, storage=_storage(storage))
+
+
+_STORAGES = {}  # one storage (one SQLAlchemy engine) per URL, however often a test polls
+
+
+def _storage(url):
+    if url not in _STORAGES:
+        _STORAGES[url] = optuna.storages.RDBStorage(url)  # may fail while tables are created
+    return _STORAGES[url]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _close_connections():
+    """The engines' pooled connections closed here, not left to the collector (a
+    ResourceWarning, an error under this suite's warnings filter, in whichever test ran then)."""
+    yield
+    for storage in _STORAGES.values():
+        storage.engine.dispose()
+    _STORAGES.clear()
 
 
 def assert_shared_exactly(outputs, study, n):

@@ -14,6 +14,7 @@ import os
 import struct
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 import zipfile
 import zlib
@@ -278,9 +279,11 @@ def _download(url, dest, algorithm, expected, stream=None):
             raise DownloadError(f"the download of {url} is corrupt: its {algorithm} is "
                                 f"{digest.hexdigest()}, expected {expected}; nothing was saved")
         os.replace(tmp, dest)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(e, urllib.error.HTTPError):
+            e.close()  # it holds the server's answer open: a socket left to the collector
         raise
 
 

@@ -108,3 +108,21 @@ def test_a_data_point_lands_where_its_coordinates_say(page):
     out = run(page, "return [H.toPixel([-6, 6], [-6, 6], 300, 300),"
                     "        H.toPixel([3, -3], [-6, 6], 300, 300)];")
     assert out == [[0, 0], [225, 225]]
+
+
+def test_the_pages_schedule_table_matches_the_servers(page):
+    from chainrule.playground.schedules import SCHEDULES
+    from chainrule.playground.settings import DEFAULTS, SCHEDULERS
+
+    params = run(page, "return S.SCHEDULE_PARAMS;")
+    assert params == {name: list(s.params) for name, s in SCHEDULES.items()}
+    defaults = run(page, "const d = S.defaults(); return S.serverState(d);")
+    assert defaults["scheduler"] == "none" and set(params) | {"none"} == set(SCHEDULERS)
+    for key in {k for keys in params.values() for k in keys}:
+        assert defaults[key] == DEFAULTS[key], key
+    options = page.evaluate("""async () => {
+        const html = await (await fetch('/index.html')).text();
+        const doc = new DOMParser().parseFromString(html, 'text/html');
+        return [...doc.querySelectorAll('#scheduler option')].map(o => o.value);
+      }""")
+    assert sorted(options) == sorted(SCHEDULERS)

@@ -191,3 +191,91 @@ def test_a_new_link_in_the_same_tab_reconfigures_the_session(tab):
     page.wait_for_function("window.__playground.frame().header.network.sizes.join() === '2,3,1'")
     assert page.locator(".node.hidden").count() == 3
     assert page.locator("#layerCount").text_content() == "1 hidden layer"
+
+
+def line_heights(tab, canvas_id, rgb=(24, 61, 78)):
+    """For each column of a chart, the mean row of the pixels in the line's colour (None where
+    the line is absent): the curve as drawn, top = 0."""
+    return tab.page.evaluate(
+        """([id, rgb]) => {
+             const c = document.getElementById(id);
+             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+             const rows = [];
+             for (let x = 0; x < c.width; x++) {
+               let sum = 0, n = 0;
+               for (let y = 0; y < c.height; y++) {
+                 const i = 4 * (y * c.width + x);
+                 if (Math.abs(d[i] - rgb[0]) + Math.abs(d[i + 1] - rgb[1])
+                     + Math.abs(d[i + 2] - rgb[2]) < 40 && d[i + 3] > 60) { sum += y; n++; }
+               }
+               rows.push(n ? sum / n : null);
+             }
+             return rows;
+           }""", [canvas_id, list(rgb)])
+
+
+def test_a_step_schedule_set_on_the_page_is_drawn_as_steps_and_its_inputs_are_checked(tab):
+    tab.goto(tab.base + "/#seed=12&learningRate=0.1&scheduler=step&lrStepSize=4&lrGamma=0.5")
+    page = tab.page
+    assert page.locator("#lrStepSize").is_visible() and page.locator("#lrGamma").is_visible()
+    assert page.locator("#lrPatience").is_hidden() and page.locator("#lrMilestones").is_hidden()
+    assert page.locator("#lrStepSize").input_value() == "4"
+    for _ in range(13):  # epochs 1..13: the rate halves at 4, 8 and 12
+        painted = tab.painted()
+        page.click("#step")
+        tab.wait_for_frame(after=painted)
+    header = tab.header()
+    assert header["epoch"] == 13 and header["lr"] == pytest.approx(0.1 * 0.5 ** 3)
+    rows = [r for r in line_heights(tab, "lrChart") if r is not None]
+    assert len(rows) > 100 and rows[0] < rows[-1] - 20  # from high on the left to low
+    levels = {round(r) for r in rows}
+    flat = [lvl for lvl in levels if sum(abs(r - lvl) < 1 for r in rows) > 15]
+    assert len(flat) >= 4, rows  # the plateaus at 0.1, 0.05, 0.025 and 0.0125
+    assert "now 0.0125" in page.locator("#lrNow").inner_text()
+
+    # another schedule from its menu: its inputs, its rate at this epoch, kept in the URL
+    page.select_option("#scheduler", "multistep")
+    assert page.locator("#lrMilestones").is_visible() and page.locator("#lrStepSize").is_hidden()
+    page.fill("#lrMilestones", "2, 20")
+    page.dispatch_event("#lrMilestones", "change")
+    page.wait_for_function("window.__playground.frame().header.lr === 0.05")
+    assert "scheduler=multistep" in page.url and "lrMilestones=2,20" in page.url
+
+    # a value out of range: the server refuses it by name and the page keeps the last good one
+    page.fill("#lrGamma", "1.5")
+    page.dispatch_event("#lrGamma", "change")
+    page.wait_for_selector("#banner.error", state="visible")
+    assert "lrGamma" in page.locator("#bannerText").inner_text()
+    page.wait_for_function("!location.hash.includes('lrGamma=1.5')")
+    assert page.locator("#lrGamma").input_value() == "0.5"
+
+
+def test_a_new_rate_or_optimizer_while_playing_keeps_the_epoch_and_the_schedule(tab):
+    tab.goto(tab.base + "/#seed=13&learningRate=0.1&scheduler=step&lrStepSize=10&lrGamma=0.5")
+    page = tab.page
+    page.click("#play")
+    tab.wait_for_epoch(25)
+    page.click("#play")
+    page.wait_for_timeout(200)
+    epoch = tab.header()["epoch"]
+    painted = tab.painted()
+    page.select_option("#learningRate", "0.3")
+    tab.wait_for_frame(after=painted)
+    header = tab.header()
+    assert header["epoch"] == epoch  # no reset
+    assert header["lr"] == pytest.approx(0.3 * 0.5 ** (epoch // 10))  # scaled in place
+    painted = tab.painted()
+    page.select_option("#optimizer", "adam")
+    tab.wait_for_frame(after=painted)
+    assert tab.header()["epoch"] == epoch and tab.header()["lr"] == pytest.approx(header["lr"])
+    assert "Adam's moments" in page.locator("label:has(#optimizer)").get_attribute("title")
+
+
+def test_every_schedules_inputs_are_valid_at_their_defaults(tab):
+    tab.goto(tab.base + "/#seed=14")
+    page = tab.page
+    for name in ("step", "multistep", "exponential", "cosine", "linear", "plateau"):
+        page.select_option("#scheduler", name)
+        shown = page.eval_on_selector_all("#scheduleParams label:not([hidden]) input",
+                                          "els => els.map(e => [e.id, e.validity.valid])")
+        assert shown and all(valid for _, valid in shown), (name, shown)

@@ -69,7 +69,8 @@ def test_every_optimizer_trains(optimizer):
     assert type(s.optimizer).__name__.lower() == optimizer.replace("momentum", "momentum")
 
 
-@pytest.mark.parametrize("scheduler", [x for x in SCHEDULERS if x != "none"])
+# plateau's rate follows the losses: tests/playground/test_session_schedules.py checks it
+@pytest.mark.parametrize("scheduler", [x for x in SCHEDULERS if x not in ("none", "plateau")])
 def test_every_scheduler_changes_the_rate_each_epoch_and_the_frame_says_so(scheduler):
     s = Session({**FAST, "scheduler": scheduler, "learningRate": 0.1})
     rates = []
@@ -97,7 +98,9 @@ def test_live_changes_keep_the_weights_and_the_epoch():
                    {"epochsPerFrame": 10}, {"gridSize": 30}):
         assert s.configure(change) == (False, False)
     assert s.epoch == 5 and np.array_equal(s.linears[0].weight.data, w)
-    assert s.lr == pytest.approx(0.3) and s.settings["batchSize"] == 3
+    # cosine chosen at epoch 5 gives its rate for epoch 5 (T_max 500 by default)
+    assert s.lr == pytest.approx(0.3 * (1 + np.cos(np.pi * 5 / 500)) / 2)
+    assert s.settings["batchSize"] == 3
     assert s.grid()["output"].size == 900
     s.train(epochs=1)
     assert s.epoch == 6
@@ -255,6 +258,10 @@ def test_exported_run_is_read_by_chainrule_predict(tmp_path, loss, dataset):
     {"problem": "regression", "dataset": "multigauss", "networkShape": "5",
      "activation": "leakyrelu"},
     {"dataset": "csv"},
+    {"dataset": "xor", "scheduler": "multistep", "lrMilestones": "2,3", "lrGamma": 0.3},
+    {"scheduler": "exponential", "lrStepSize": 3, "optimizer": "rmsprop"},
+    {"scheduler": "linear", "lrEpochs": 3, "lrStartFactor": 0.2},
+    {"scheduler": "plateau", "lrPatience": 0, "learningRate": 1.0},
 ])
 def test_exported_code_trains_the_same_network(tmp_path, state):
     csv = state.get("dataset") == "csv"

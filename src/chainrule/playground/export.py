@@ -10,6 +10,7 @@ and checks that it ends with the session's weights.
 import json
 import textwrap
 
+from .schedules import SCHEDULES
 from .settings import activations_per_layer
 
 _OPTIMIZER_CLASSES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov",
@@ -22,10 +23,6 @@ _GENERATORS = {"circle": "circle", "xor": "xor", "gauss": "gauss", "spiral": "sp
                "plane": "plane", "multigauss": "multi_gauss"}
 _FEATURES = {"x1": "a", "x2": "b", "x1sq": "a * a", "x2sq": "b * b", "x1x2": "a * b",
              "sinx1": "np.sin(a)", "sinx2": "np.sin(b)"}
-_SCHEDULES = {"none": "None",
-              "step": "lr_scheduler.StepLR(optimizer, step_size=100, gamma=0.5)",
-              "exponential": "lr_scheduler.ExponentialLR(optimizer, gamma=0.995)",
-              "cosine": "lr_scheduler.CosineAnnealingLR(optimizer, T_max=500)"}
 _TARGETS = {"mse": "np.where(y == 1, 1.0, -1.0).reshape(-1, 1)  # TF's labels: -1 and +1",
             "bce": "y.astype(np.float64).reshape(-1, 1)  # 0 or 1",
             "ce": "y  # class indices",
@@ -104,6 +101,15 @@ def python_code(settings, epochs, mode):
     imports = "" if s["dataset"] == "csv" else "from chainrule.data import synthetic\n"
     if s["scheduler"] != "none":
         imports += "from chainrule.optim import lr_scheduler\n"
+    sched = SCHEDULES.get(s["scheduler"])
+    schedule = sched.code(s) if sched else "None"
+    if sched is None:
+        step_schedule = ""
+    elif sched.watches:  # ReduceLROnPlateau: the test loss, or the training loss without one
+        step_schedule = ("    scheduler.step(evaluate(X_test, y_test) if len(X_test) "
+                         "else evaluate(X_train, y_train))")
+    else:
+        step_schedule = "    scheduler.step()"
     keep = ("\n        before = [m.weight.data.copy() for m in linears]" if regularize else "")
     helpers = '''
 
@@ -166,7 +172,7 @@ model = nn.Sequential(
 linears = [m for m in model if isinstance(m, nn.Linear)]
 dead_links = [np.zeros(m.weight.data.shape, bool) for m in linears]
 optimizer = optim.{_OPTIMIZER_CLASSES[s["optimizer"]]}(model.parameters(), lr={s["learningRate"]!r})
-scheduler = {_SCHEDULES[s["scheduler"]]}
+scheduler = {schedule}
 
 
 def loss_fn(out, y):
@@ -192,8 +198,7 @@ for epoch in range(EPOCHS):
         optimizer.zero_grad()
         loss.backward(){keep}
         optimizer.step(){reg_code}
-    if scheduler is not None:
-        scheduler.step()
+{step_schedule}
     if (epoch + 1) % 50 == 0 or epoch + 1 == EPOCHS:
         print(f"epoch {{epoch + 1}}: train loss {{evaluate(X_train, y_train):.4f}}, "
               f"test loss {{evaluate(X_test, y_test):.4f}}")

@@ -25,10 +25,10 @@ import numpy as np
 from .. import nn, optim
 from ..autograd.grad_mode import no_grad
 from ..diagnostics import activation_stats, layer_gradient_norms
-from ..optim import lr_scheduler
 from ..tensor import Tensor
 from . import data as pdata
 from . import export
+from .schedules import SCHEDULES
 from .settings import RESET_KEYS, SettingError, activations_per_layer, validate
 
 ACTIVATION_LAYERS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid,
@@ -37,12 +37,7 @@ ACTIVATION_LAYERS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid,
 OPTIMIZERS = {"sgd": optim.SGD, "momentum": optim.Momentum, "nesterov": optim.Nesterov,
               "adagrad": optim.Adagrad, "rmsprop": optim.RMSprop, "adam": optim.Adam,
               "adamw": optim.AdamW}
-# schedules per epoch: chosen so their effect shows within a few hundred epochs
-SCHEDULES = {
-    "step": lambda opt: lr_scheduler.StepLR(opt, step_size=100, gamma=0.5),
-    "exponential": lambda opt: lr_scheduler.ExponentialLR(opt, gamma=0.995),
-    "cosine": lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=500),
-}
+
 EXPLODED = 1e6  # a weight or loss beyond this counts as divergence
 DATA_KEYS = frozenset({"problem", "dataset", "noise", "percTrainData", "numSamples", "seed"})
 
@@ -135,11 +130,43 @@ class Session:
         return y.astype(np.float64).reshape(-1, 1)
 
     def _make_optimizer(self):
-        """A fresh optimizer (and schedule) at the settings' rate; its state starts empty."""
-        s = self.settings
-        self.optimizer = OPTIMIZERS[s["optimizer"]](self.model.parameters(), lr=s["learningRate"])
-        schedule = SCHEDULES.get(s["scheduler"])
-        self.scheduler = schedule(self.optimizer) if schedule else None
+        """A fresh optimizer and schedule at the settings' rate; its state starts empty."""
+        self.optimizer = self._new_optimizer(self.settings["learningRate"])
+        self._start_schedule()
+
+    def _new_optimizer(self, lr):
+        return OPTIMIZERS[self.settings["optimizer"]](self.model.parameters(), lr=lr)
+
+    def _start_schedule(self):
+        """The chosen schedule from the base rate, advanced to the current epoch: the rate is
+        the one these settings give at this epoch, as a run started with them would have.
+        ReduceLROnPlateau depends on the losses seen, so it starts from the base rate now."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = group["initial_lr"] = self.settings["learningRate"]
+        schedule = SCHEDULES.get(self.settings["scheduler"])
+        self.scheduler = schedule.build(self.optimizer, self.settings) if schedule else None
+        if schedule is not None and schedule.watches is None:
+            for _ in range(self.epoch):
+                self.scheduler.step()
+
+    def _swap_optimizer(self):
+        """A new optimizer (empty state) on the same weights, keeping the schedule where it is:
+        the rate now and the scheduler's epoch carry over."""
+        old = self.optimizer.param_groups[0]
+        self.optimizer = self._new_optimizer(old["lr"])
+        self.optimizer.param_groups[0]["initial_lr"] = old.get("initial_lr", old["lr"])
+        if self.scheduler is not None:
+            self.scheduler.optimizer = self.optimizer
+
+    def _rescale_schedule(self, old_base, new_base):
+        """A new base rate scales the schedule in place: every rate it gives, now and later,
+        by new/old; the epoch count is kept."""
+        ratio = new_base / old_base
+        for group in self.optimizer.param_groups:
+            group["lr"] *= ratio
+            group["initial_lr"] = new_base
+        if self.scheduler is not None and hasattr(self.scheduler, "base_lrs"):
+            self.scheduler.base_lrs = [new_base] * len(self.optimizer.param_groups)
 
     # -- settings ---------------------------------------------------------------------------
     def configure(self, state):
@@ -161,18 +188,17 @@ class Session:
                 self.settings, self.points = old
                 raise
             return True, data_changed
-        self.settings = new
-        if changed & {"optimizer", "learningRate", "scheduler"}:
-            # the schedule restarts from the new rate; Adam's moments etc. restart with a new
-            # optimizer, while a new rate alone keeps them
+        old_settings, self.settings = self.settings, new
+        schedule = SCHEDULES.get(new["scheduler"])
+        if "scheduler" in changed or (schedule and changed & set(schedule.params)):
             if "optimizer" in changed:
-                self._make_optimizer()
-            else:
-                for group in self.optimizer.param_groups:
-                    group["lr"] = new["learningRate"]
-                    group["initial_lr"] = new["learningRate"]
-                schedule = SCHEDULES.get(new["scheduler"])
-                self.scheduler = schedule(self.optimizer) if schedule else None
+                self.optimizer = self._new_optimizer(new["learningRate"])
+            self._start_schedule()
+        else:
+            if "optimizer" in changed:
+                self._swap_optimizer()
+            if "learningRate" in changed:
+                self._rescale_schedule(old_settings["learningRate"], new["learningRate"])
         return False, False
 
     def upload_csv(self, name, text):
@@ -282,13 +308,23 @@ class Session:
         self.epoch += 1
         self._cursor = 0
         if self.scheduler is not None:
-            self.scheduler.step()
+            if SCHEDULES[self.settings["scheduler"]].watches:
+                self.scheduler.step(self._watched_loss())
+            else:
+                self.scheduler.step()
         for m in self.linears:
             for p in (m.weight.data, m.bias.data):
                 if not np.isfinite(p).all() or np.abs(p).max() > EXPLODED:
                     self._diverge(f"a weight became non-finite or exploded (|w| > {EXPLODED:g}) "
                                   f"at epoch {self.epoch}")
         self._snapshot()
+
+    def _watched_loss(self):
+        """The test loss after this epoch (the training loss when there is no test point)."""
+        x, y = (self.x_test, self.y_test) if len(self.x_test) else (self.x_train, self.y_train)
+        with no_grad():
+            value = float(self._loss(self.model(Tensor(x)), y).data)
+        return value if math.isfinite(value) else math.inf
 
     def _snapshot(self):
         self._good = [p.data.copy() for p in self.model.parameters()]
@@ -300,7 +336,8 @@ class Session:
 
     def restore(self):
         """Back to the last good weights (those at the end of the last sound epoch), with a
-        fresh optimizer state (momentum, Adam's moments may hold the non-finite values)."""
+        fresh optimizer state (momentum, Adam's moments may hold the non-finite values); the
+        schedule goes on from where it was."""
         for p, good in zip(self.model.parameters(), self._good):
             p.data[...] = good
             p.grad = None
@@ -308,7 +345,7 @@ class Session:
         self._cursor = 0
         self._carry = None
         self.diverged = None
-        self._make_optimizer()
+        self._swap_optimizer()
 
     # -- edits ------------------------------------------------------------------------------
     def set_weight(self, layer, source, target, value):

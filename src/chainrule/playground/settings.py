@@ -16,7 +16,12 @@ FEATURES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear", "leakyrelu", "elu", "step")
 LOSSES = ("mse", "bce", "ce")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
-SCHEDULERS = ("none", "step", "exponential", "cosine")
+# lambda (LambdaLR) is not offered: its schedule is a Python function, which a page cannot send
+SCHEDULERS = ("none", "step", "multistep", "exponential", "cosine", "linear", "plateau")
+# the schedules' parameters (which schedule reads which: session.SCHEDULES)
+SCHEDULE_KEYS = ("lrStepSize", "lrGamma", "lrMilestones", "lrEpochs", "lrStartFactor",
+                 "lrPatience")
+MAX_MILESTONES = 10
 REGULARIZATIONS = ("none", "L1", "L2")
 
 MAX_LAYERS = 8
@@ -52,6 +57,11 @@ _NUMBERS = {
     "regularizationRate": (0.0, float, (0.0, 10.0), "live"),
     "epochsPerFrame": (1, int, (1, 100), "live"),
     "gridSize": (50, int, (10, 200), "live"),
+    "lrStepSize": (100, int, (1, 100000), "live"),
+    "lrGamma": (0.5, float, (0.01, 0.99), "live"),
+    "lrEpochs": (500, int, (1, 100000), "live"),
+    "lrStartFactor": (0.1, float, (0.01, 1.0), "live"),
+    "lrPatience": (20, int, (0, 1000), "live"),
 }
 _CHOICES = {
     "problem": ("classification", ("classification", "regression"), "reset"),
@@ -69,6 +79,7 @@ DEFAULTS = {
     "features": ["x1", "x2"],
     "networkShape": [4, 2],
     "activation": ["tanh"],
+    "lrMilestones": [100, 300],
 }
 RESET_KEYS = frozenset({k for k, v in _NUMBERS.items() if v[3] == "reset"}
                        | {k for k, v in _CHOICES.items() if v[2] == "reset"}
@@ -118,6 +129,24 @@ def _shape(value):
     return widths
 
 
+def _milestones(value):
+    items = _list("lrMilestones", value)
+    epochs = []
+    for m in items:
+        try:
+            n = int(m)
+        except (TypeError, ValueError):
+            n = None
+        if n is None or isinstance(m, bool) or n != float(m) or not 1 <= n <= 100000:
+            raise SettingError("lrMilestones", f"lrMilestones: each milestone is an epoch in "
+                                               f"[1, 100000], got {m!r}")
+        epochs.append(n)
+    if not 1 <= len(epochs) <= MAX_MILESTONES:
+        raise SettingError("lrMilestones", f"lrMilestones: give 1 to {MAX_MILESTONES} epochs, "
+                                           f"got {len(epochs)}")
+    return sorted(epochs)
+
+
 def validate(state, base=None):
     """The settings ``base`` (defaults if None) updated by ``state``; SettingError on a bad one.
 
@@ -149,6 +178,8 @@ def validate(state, base=None):
             out[key] = [f for f in FEATURES if f in chosen]  # the protocol's order
         elif key == "networkShape":
             out[key] = _shape(value)
+        elif key == "lrMilestones":
+            out[key] = _milestones(value)
         elif key == "activation":
             acts = _list(key, value)
             bad = [a for a in acts if a not in ACTIVATIONS]

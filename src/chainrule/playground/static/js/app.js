@@ -8,7 +8,7 @@ import { decodeFrame } from "./frames.js";
 import { displayScale, paintClasses, paintPoints, paintValues, toPixel } from "./heatmap.js";
 import { NetworkView, columnX } from "./network.js";
 import {
-  ACTIVATIONS, DATASETS, FEATURES, MAX_LAYERS, MAX_NEURONS,
+  ACTIVATIONS, DATASETS, FEATURES, MAX_LAYERS, MAX_NEURONS, SCHEDULE_PARAMS,
   activationsFor, defaults, fromHash, resets, serverState, toHash,
 } from "./state.js";
 import { Surface3D } from "./surface3d.js";
@@ -91,6 +91,10 @@ function buildControls() {
     ["optimizer", String], ["scheduler", String], ["regularization", String], ["loss", String]]) {
     $(key).addEventListener("change", () => change({ [key]: parse($(key).value) }));
   }
+  for (const key of SCHEDULE_KEYS) {
+    // out of range or unreadable goes to the server as typed: its error names the setting
+    $(key).addEventListener("change", () => change({ [key]: readScheduleInput(key) }));
+  }
   $("activation").addEventListener("change", () => {
     if ($("activation").value !== "mixed") change({ activation: [$("activation").value] });
   });
@@ -160,6 +164,27 @@ function buildControls() {
   for (let x = 0; x < 300; x++) {
     scale.fillStyle = css(scaleRGB((x / 299) * 2 - 1));
     scale.fillRect(x, 0, 1, 8);
+  }
+}
+
+const SCHEDULE_KEYS = [...new Set(Object.values(SCHEDULE_PARAMS).flat())];
+
+function readScheduleInput(key) {
+  const text = $(key).value.trim();
+  if (key === "lrMilestones") return text.split(/[\s,]+/).filter((t) => t !== "").map((t) => (/^\d+$/.test(t) ? Number(t) : t));
+  return text === "" ? text : Number(text);
+}
+
+/** The chosen schedule's own settings; the others are hidden (they stay in the URL). */
+function showScheduleParams() {
+  const used = SCHEDULE_PARAMS[state.scheduler] || [];
+  $("scheduleParams").hidden = used.length === 0;
+  for (const label of $("scheduleParams").querySelectorAll("label")) {
+    label.hidden = !used.includes(label.dataset.param);
+  }
+  for (const key of SCHEDULE_KEYS) {
+    const value = Array.isArray(state[key]) ? state[key].join(",") : String(state[key]);
+    if ($(key).value !== value) $(key).value = value;
   }
 }
 
@@ -250,6 +275,7 @@ function showState() {
     $(`${key}Value`).textContent = String(state[key]);
   }
   for (const key of ["showTestData", "discretize", "view3d"]) $(key).checked = state[key];
+  showScheduleParams();
   $("surface").hidden = !state.view3d;
   showDatasets();
   showLayerHeads();
@@ -424,6 +450,7 @@ function paintAll() {
   }
   lossChart.draw();
   lrChart.draw();
+  $("lrNow").textContent = `now ${format(h.lr)}`;
   paintConfusion(h.confusion);
   network.update(h, frame.buffers, state);
   paintOutput();

@@ -10,6 +10,18 @@ export const DATASETS = {
 export const MAX_LAYERS = 8;
 export const MAX_NEURONS = 32;
 
+// The learning-rate schedules and the settings each reads: the server's table
+// (chainrule/playground/schedules.py) says the same; the page shows only the chosen one's inputs.
+// LambdaLR is not offered: its schedule is a Python function, which a page cannot send.
+export const SCHEDULE_PARAMS = {
+  step: ["lrStepSize", "lrGamma"],
+  multistep: ["lrMilestones", "lrGamma"],
+  exponential: ["lrStepSize", "lrGamma"],
+  cosine: ["lrEpochs"],
+  linear: ["lrStartFactor", "lrEpochs"],
+  plateau: ["lrGamma", "lrPatience"],
+};
+
 // kind: "enum" | "int" | "float" | "bool" | "list" (of enums) | "ints"
 const SPEC = {
   problem: { kind: "enum", values: ["classification", "regression"], def: "classification", applied: "reset" },
@@ -24,7 +36,13 @@ const SPEC = {
   loss: { kind: "enum", values: ["mse", "bce", "ce"], def: "mse", applied: "reset" },
   optimizer: { kind: "enum", values: ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"], def: "sgd", applied: "live" },
   learningRate: { kind: "float", min: 0.00001, max: 10, def: 0.03, applied: "live" },
-  scheduler: { kind: "enum", values: ["none", "step", "exponential", "cosine"], def: "none", applied: "live" },
+  scheduler: { kind: "enum", values: ["none", ...Object.keys(SCHEDULE_PARAMS)], def: "none", applied: "live" },
+  lrStepSize: { kind: "int", min: 1, max: 100000, def: 100, applied: "live" },
+  lrGamma: { kind: "float", min: 0.01, max: 0.99, def: 0.5, applied: "live" },
+  lrMilestones: { kind: "ints", min: 1, max: 100000, maxLength: 10, def: [100, 300], applied: "live" },
+  lrEpochs: { kind: "int", min: 1, max: 100000, def: 500, applied: "live" },
+  lrStartFactor: { kind: "float", min: 0.01, max: 1, def: 0.1, applied: "live" },
+  lrPatience: { kind: "int", min: 0, max: 1000, def: 20, applied: "live" },
   batchSize: { kind: "int", min: 1, max: 2000, def: 10, applied: "live" },
   regularization: { kind: "enum", values: ["none", "L1", "L2"], def: "none", applied: "live" },
   regularizationRate: { kind: "float", min: 0, max: 10, def: 0, applied: "live" },

@@ -15,7 +15,8 @@ from .settings import activations_per_layer
 
 _OPTIMIZER_CLASSES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov",
                       "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam",
-                      "adamw": "AdamW"}
+                      "adamw": "AdamW", "adadelta": "Adadelta", "adamax": "Adamax",
+                      "nadam": "NAdam", "radam": "RAdam", "rprop": "Rprop"}
 _ACTIVATION_CLASSES = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid", "linear": "Identity",
                        "leakyrelu": "LeakyReLU", "elu": "ELU", "step": "Step"}
 _GENERATORS = {"circle": "circle", "xor": "xor", "gauss": "gauss", "spiral": "spiral",

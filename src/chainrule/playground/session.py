@@ -36,7 +36,8 @@ ACTIVATION_LAYERS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid,
                      "step": nn.Step}
 OPTIMIZERS = {"sgd": optim.SGD, "momentum": optim.Momentum, "nesterov": optim.Nesterov,
               "adagrad": optim.Adagrad, "rmsprop": optim.RMSprop, "adam": optim.Adam,
-              "adamw": optim.AdamW}
+              "adamw": optim.AdamW, "adadelta": optim.Adadelta, "adamax": optim.Adamax,
+              "nadam": optim.NAdam, "radam": optim.RAdam, "rprop": optim.Rprop}
 
 EXPLODED = 1e6  # a weight or loss beyond this counts as divergence
 DATA_KEYS = frozenset({"problem", "dataset", "noise", "percTrainData", "numSamples", "seed"})

@@ -15,7 +15,8 @@ REGRESSION_SETS = ("plane", "multigauss", "csv")
 FEATURES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear", "leakyrelu", "elu", "step")
 LOSSES = ("mse", "bce", "ce")
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adadelta",
+              "adamax", "nadam", "radam", "rprop")
 # lambda (LambdaLR) is not offered: its schedule is a Python function, which a page cannot send
 SCHEDULERS = ("none", "step", "multistep", "exponential", "cosine", "linear", "plateau")
 # the schedules' parameters (which schedule reads which: session.SCHEDULES)

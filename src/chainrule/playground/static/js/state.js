@@ -34,7 +34,7 @@ const SPEC = {
   networkShape: { kind: "ints", min: 1, max: MAX_NEURONS, maxLength: MAX_LAYERS, def: [4, 2], applied: "reset" },
   activation: { kind: "list", values: ACTIVATIONS, def: ["tanh"], applied: "reset", repeats: true },
   loss: { kind: "enum", values: ["mse", "bce", "ce"], def: "mse", applied: "reset" },
-  optimizer: { kind: "enum", values: ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"], def: "sgd", applied: "live" },
+  optimizer: { kind: "enum", values: ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adadelta", "adamax", "nadam", "radam", "rprop"], def: "sgd", applied: "live" },
   learningRate: { kind: "float", min: 0.00001, max: 10, def: 0.03, applied: "live" },
   scheduler: { kind: "enum", values: ["none", ...Object.keys(SCHEDULE_PARAMS)], def: "none", applied: "live" },
   lrStepSize: { kind: "int", min: 1, max: 100000, def: 100, applied: "live" },

@@ -69,8 +69,10 @@ def test_every_optimizer_trains(optimizer):
     assert type(s.optimizer).__name__.lower() == optimizer.replace("momentum", "momentum")
 
 
-# plateau's rate follows the losses: tests/playground/test_session_schedules.py checks it
-@pytest.mark.parametrize("scheduler", [x for x in SCHEDULERS if x not in ("none", "plateau")])
+# plateau's rate follows the losses, and constant's changes once, after its epochs:
+# tests/playground/test_session_schedules.py checks both against torch
+@pytest.mark.parametrize("scheduler", [x for x in SCHEDULERS
+                                       if x not in ("none", "plateau", "constant")])
 def test_every_scheduler_changes_the_rate_each_epoch_and_the_frame_says_so(scheduler):
     s = Session({**FAST, "scheduler": scheduler, "learningRate": 0.1})
     rates = []

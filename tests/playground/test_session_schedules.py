@@ -27,6 +27,10 @@ def torch_schedule(name, lr):
         "cosine": lambda: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=15),
         "linear": lambda: torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.2,
                                                             end_factor=1.0, total_iters=15),
+        "constant": lambda: torch.optim.lr_scheduler.ConstantLR(opt, factor=0.2, total_iters=15),
+        "polynomial": lambda: torch.optim.lr_scheduler.PolynomialLR(opt, total_iters=15,
+                                                                    power=1.0),
+        "warmrestarts": lambda: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=7),
         "plateau": lambda: torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.6,
                                                                       patience=1),
     }

@@ -5,7 +5,9 @@ page's settings, so the session builds the scheduler and the exported code write
 from one place. ``params`` are the settings it reads (the page shows those inputs; the server
 range-checks them in ``settings.py``). Every schedule is stepped once per epoch.
 
-LambdaLR is not offered: its schedule is a Python function, which a page cannot send.
+Not offered: LambdaLR and MultiplicativeLR (their schedule is a Python function, which a page
+cannot send), CyclicLR and OneCycleLR (stepped per batch, not per epoch), SequentialLR and
+ChainedScheduler (they combine other schedulers).
 """
 
 from ..optim import lr_scheduler
@@ -45,6 +47,16 @@ SCHEDULES = {
     "linear": Schedule("LinearLR", lambda s: {"start_factor": s["lrStartFactor"],
                                               "end_factor": 1.0, "total_iters": s["lrEpochs"]},
                        ("lrStartFactor", "lrEpochs")),
+    # held at start factor times the rate for its epochs, then the rate itself
+    "constant": Schedule("ConstantLR", lambda s: {"factor": s["lrStartFactor"],
+                                                  "total_iters": s["lrEpochs"]},
+                         ("lrStartFactor", "lrEpochs")),
+    # a straight line (power 1) from the rate down to 0 over its epochs
+    "polynomial": Schedule("PolynomialLR", lambda s: {"total_iters": s["lrEpochs"], "power": 1.0},
+                           ("lrEpochs",)),
+    # cosine annealing that starts again every step size epochs (SGDR)
+    "warmrestarts": Schedule("CosineAnnealingWarmRestarts", lambda s: {"T_0": s["lrStepSize"]},
+                             ("lrStepSize",)),
     # steps on the test loss (the held-out set, used as a validation loss), or on the training
     # loss when a CSV's split leaves no test point
     "plateau": Schedule("ReduceLROnPlateau", lambda s: {"factor": s["lrGamma"],

@@ -18,7 +18,8 @@ LOSSES = ("mse", "bce", "ce")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adadelta",
               "adamax", "nadam", "radam", "rprop")
 # lambda (LambdaLR) is not offered: its schedule is a Python function, which a page cannot send
-SCHEDULERS = ("none", "step", "multistep", "exponential", "cosine", "linear", "plateau")
+SCHEDULERS = ("none", "step", "multistep", "exponential", "cosine", "linear", "constant",
+              "polynomial", "warmrestarts", "plateau")
 # the schedules' parameters (which schedule reads which: session.SCHEDULES)
 SCHEDULE_KEYS = ("lrStepSize", "lrGamma", "lrMilestones", "lrEpochs", "lrStartFactor",
                  "lrPatience")

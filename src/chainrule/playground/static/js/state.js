@@ -12,13 +12,17 @@ export const MAX_NEURONS = 32;
 
 // The learning-rate schedules and the settings each reads: the server's table
 // (chainrule/playground/schedules.py) says the same; the page shows only the chosen one's inputs.
-// LambdaLR is not offered: its schedule is a Python function, which a page cannot send.
+// Not offered: LambdaLR and MultiplicativeLR (a Python function), CyclicLR and OneCycleLR (per batch),
+// SequentialLR and ChainedScheduler (they combine others).
 export const SCHEDULE_PARAMS = {
   step: ["lrStepSize", "lrGamma"],
   multistep: ["lrMilestones", "lrGamma"],
   exponential: ["lrStepSize", "lrGamma"],
   cosine: ["lrEpochs"],
   linear: ["lrStartFactor", "lrEpochs"],
+  constant: ["lrStartFactor", "lrEpochs"],
+  polynomial: ["lrEpochs"],
+  warmrestarts: ["lrStepSize"],
   plateau: ["lrGamma", "lrPatience"],
 };
 

@@ -24,21 +24,10 @@ def adam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, wei
     """
     lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
     weight_decay = float(weight_decay)
-    if not state:
-        state["step"] = 0
-        state["exp_avg"] = np.zeros_like(param)
-        state["exp_avg_sq"] = np.zeros_like(param)
-        if amsgrad:
-            state["max_exp_avg_sq"] = np.zeros_like(param)
-    state["step"] += 1
-    t = state["step"]
+    t = count_step(state, param, "exp_avg", "exp_avg_sq", *(["max_exp_avg_sq"] if amsgrad else []))
 
-    g = np.negative(grad) if maximize else grad  # the caller's grad is never written
-    if weight_decay:
-        if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay
-        else:
-            g = g + weight_decay * param
+    g = followed_gradient(param, grad, lr=lr, weight_decay=weight_decay,
+                          decoupled=decoupled_weight_decay, maximize=maximize)
 
     m, v = state["exp_avg"], state["exp_avg_sq"]
     scratch = np.subtract(g, m)  # m moves the fraction (1 − β₁) of the way to g
@@ -70,7 +59,46 @@ def check_betas(betas):
             raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
 
 
-class Adam(Optimizer):
+def count_step(state, param, *moments, **scalars):
+    """This parameter's step number t (from 1). On its first step the state starts: ``moments``
+    as zero arrays shaped like the parameter, ``scalars`` at the values given."""
+    if not state:
+        state["step"] = 0
+        state.update(scalars)
+        for name in moments:
+            state[name] = np.zeros_like(param)
+    state["step"] += 1
+    return state["step"]
+
+
+def followed_gradient(param, grad, *, lr, weight_decay, decoupled=False, maximize=False):
+    """The gradient an update of Adam's kin follows: −∇ when maximizing; weight decay λ added to
+    it as λ·θ (L2), or, decoupled (AdamW's way), applied to θ itself: θ ← θ·(1 − ηλ). The
+    caller's grad is never written."""
+    g = np.negative(grad) if maximize else grad
+    if weight_decay:
+        if decoupled:
+            param *= 1 - lr * weight_decay
+        else:
+            g = g + weight_decay * param
+    return g
+
+
+class TakesBetas:
+    """Adam's kin: ``betas`` is checked as a pair in [0, 1) and reaches the update function as
+    ``beta1`` and ``beta2``. Mixed in before ``Optimizer``."""
+
+    def update_options(self, group):
+        options = super().update_options(group)
+        options["beta1"], options["beta2"] = options.pop("betas")
+        return options
+
+    def _check_hyperparameters(self, group):
+        super()._check_hyperparameters(group)
+        check_betas(group["betas"])
+
+
+class Adam(TakesBetas, Optimizer):
     """Adam (adaptive moment estimation).
 
         m ← β₁·m + (1 − β₁)·g          running mean of the gradient
@@ -95,15 +123,10 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def update_options(self, group):
-        """The group's hyperparameters, with ``betas`` as adam_update's beta1 and beta2."""
+        """The group's hyperparameters (``betas`` as beta1, beta2) and AdamW's decoupling."""
         options = super().update_options(group)
-        options["beta1"], options["beta2"] = options.pop("betas")
         options["decoupled_weight_decay"] = self._decoupled_weight_decay
         return options
-
-    def _check_hyperparameters(self, group):
-        super()._check_hyperparameters(group)
-        check_betas(group["betas"])
 
 
 class AdamW(Adam):

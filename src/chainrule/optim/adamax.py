@@ -6,7 +6,7 @@ by a run of small gradients as fast as an average can.
 
 import numpy as np
 
-from .adam import check_betas
+from .adam import TakesBetas, count_step, followed_gradient
 from .optimizer import Optimizer
 
 
@@ -21,16 +21,9 @@ def adamax_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, w
     """
     lr, beta1, beta2 = float(lr), float(beta1), float(beta2)
     eps, weight_decay = float(eps), float(weight_decay)
-    if not state:
-        state["step"] = 0
-        state["exp_avg"] = np.zeros_like(param)
-        state["exp_inf"] = np.zeros_like(param)
-    state["step"] += 1
-    t = state["step"]
+    t = count_step(state, param, "exp_avg", "exp_inf")
 
-    g = np.negative(grad) if maximize else grad  # the caller's grad is never written
-    if weight_decay:
-        g = g + weight_decay * param
+    g = followed_gradient(param, grad, lr=lr, weight_decay=weight_decay, maximize=maximize)
     m, u = state["exp_avg"], state["exp_inf"]
     m += (1 - beta1) * (g - m)
     u *= beta2
@@ -38,7 +31,7 @@ def adamax_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, w
     param -= (lr / (1 - beta1**t)) * (m / u)
 
 
-class Adamax(Optimizer):
+class Adamax(TakesBetas, Optimizer):
     """Adamax (Kingma & Ba 2015, section 7.1).
 
         m ← β₁·m + (1 − β₁)·g           running mean of the gradient
@@ -57,12 +50,3 @@ class Adamax(Optimizer):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
-
-    def update_options(self, group):
-        options = super().update_options(group)
-        options["beta1"], options["beta2"] = options.pop("betas")
-        return options
-
-    def _check_hyperparameters(self, group):
-        super()._check_hyperparameters(group)
-        check_betas(group["betas"])

@@ -6,7 +6,7 @@ the next, μₜ and μₜ₊₁, which ramp up over the first few thousand steps
 
 import numpy as np
 
-from .adam import check_betas
+from .adam import TakesBetas, count_step, followed_gradient
 from .optimizer import Optimizer
 
 
@@ -22,20 +22,10 @@ def nadam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, we
     """
     lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
     weight_decay, momentum_decay = float(weight_decay), float(momentum_decay)
-    if not state:
-        state["step"] = 0
-        state["mu_product"] = 1.0
-        state["exp_avg"] = np.zeros_like(param)
-        state["exp_avg_sq"] = np.zeros_like(param)
-    state["step"] += 1
-    t = state["step"]
+    t = count_step(state, param, "exp_avg", "exp_avg_sq", mu_product=1.0)
 
-    g = np.negative(grad) if maximize else grad  # the caller's grad is never written
-    if weight_decay:
-        if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay
-        else:
-            g = g + weight_decay * param
+    g = followed_gradient(param, grad, lr=lr, weight_decay=weight_decay,
+                          decoupled=decoupled_weight_decay, maximize=maximize)
     mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
     mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
     mu_product = state["mu_product"] = float(state["mu_product"]) * mu
@@ -50,7 +40,7 @@ def nadam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, we
     param -= (lr * mu_next / (1 - mu_product * mu_next)) * (m / denom)
 
 
-class NAdam(Optimizer):
+class NAdam(TakesBetas, Optimizer):
     """NAdam (Dozat 2016): Adam with Nesterov momentum.
 
         m ← β₁·m + (1 − β₁)·g,   v ← β₂·v + (1 − β₂)·g²
@@ -74,12 +64,3 @@ class NAdam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
                         foreach=foreach)
         super().__init__(params, defaults)
-
-    def update_options(self, group):
-        options = super().update_options(group)
-        options["beta1"], options["beta2"] = options.pop("betas")
-        return options
-
-    def _check_hyperparameters(self, group):
-        super()._check_hyperparameters(group)
-        check_betas(group["betas"])

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .adam import check_betas
+from .adam import TakesBetas, count_step, followed_gradient
 from .optimizer import Optimizer
 
 
@@ -26,19 +26,10 @@ def radam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, we
     """
     lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
     weight_decay = float(weight_decay)
-    if not state:
-        state["step"] = 0
-        state["exp_avg"] = np.zeros_like(param)
-        state["exp_avg_sq"] = np.zeros_like(param)
-    state["step"] += 1
-    t = state["step"]
+    t = count_step(state, param, "exp_avg", "exp_avg_sq")
 
-    g = np.negative(grad) if maximize else grad  # the caller's grad is never written
-    if weight_decay:
-        if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay
-        else:
-            g = g + weight_decay * param
+    g = followed_gradient(param, grad, lr=lr, weight_decay=weight_decay,
+                          decoupled=decoupled_weight_decay, maximize=maximize)
     m, v = state["exp_avg"], state["exp_avg_sq"]
     m += (1 - beta1) * (g - m)
     v *= beta2
@@ -60,7 +51,7 @@ def radam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, we
     param -= step
 
 
-class RAdam(Optimizer):
+class RAdam(TakesBetas, Optimizer):
     """RAdam (Liu et al. 2020): rectified Adam.
 
         m ← β₁·m + (1 − β₁)·g,   v ← β₂·v + (1 − β₂)·g²,   m̂ = m/(1 − β₁ᵗ)
@@ -82,12 +73,3 @@ class RAdam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
                         foreach=foreach)
         super().__init__(params, defaults)
-
-    def update_options(self, group):
-        options = super().update_options(group)
-        options["beta1"], options["beta2"] = options.pop("betas")
-        return options
-
-    def _check_hyperparameters(self, group):
-        super()._check_hyperparameters(group)
-        check_betas(group["betas"])

@@ -52,16 +52,6 @@ def _samples(text):
     return n
 
 
-def _threads(text):
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"--threads takes a positive integer, got {text!r}")
-    return n
-
-
 def _positive_int(option):
     def parse(text):
         try:
@@ -161,7 +151,7 @@ def _parser():
     t.add_argument("--diagnostics", action="store_true",
                    help="record per-layer gradient flow and warn about vanishing gradients")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    t.add_argument("--threads", type=_threads, default=None,
+    t.add_argument("--threads", type=_positive_int("--threads"), default=None,
                    help="threads for matrix products (default: NumPy's, one per core); "
                         "needs chainrule[fast]")
     t.add_argument("--checkpoint-every", type=_checkpoint_every, default="auto", metavar="N",
@@ -205,7 +195,7 @@ def _parser():
                    help="address to listen on for a classroom (default 127.0.0.1 only); "
                         "the printed URL then carries an access token")
     g.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    g.add_argument("--max-sessions", type=_positive("--max-sessions"), default=20,
+    g.add_argument("--max-sessions", type=_positive_int("--max-sessions"), default=20,
                    help="concurrent sessions (browser tabs) allowed (default 20)")
     return p
 
@@ -218,19 +208,6 @@ def _port(text):
     if not 0 <= n <= 65535:
         raise argparse.ArgumentTypeError(f"--port takes 0 to 65535, got {text!r}")
     return n
-
-
-def _positive(option):
-    def parse(text):
-        try:
-            n = int(text)
-        except ValueError:
-            n = 0
-        if n < 1:
-            raise argparse.ArgumentTypeError(f"{option} takes a positive integer, got {text!r}")
-        return n
-
-    return parse
 
 
 def _train(args):

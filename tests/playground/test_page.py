@@ -5,21 +5,7 @@ pixels read back from its canvases)."""
 import re
 
 import pytest
-from page_helpers import BLUE, ORANGE, STATIC, PageUnderTest, chromium, closer_to, serve
-
-
-@pytest.fixture(scope="module")
-def server():
-    from chainrule.playground.server import create_app
-
-    with serve(create_app(static_dir=STATIC)) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
+from page_helpers import BLUE, ORANGE, STATIC, PageUnderTest, closer_to, serve
 
 
 @pytest.fixture

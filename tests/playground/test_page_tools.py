@@ -5,24 +5,10 @@ regression, live changes while training, the hovered neuron, the 3-D view and th
 import os
 
 import pytest
-from page_helpers import BLUE, ORANGE, STATIC, PageUnderTest, chromium, closer_to, serve
+from page_helpers import BLUE, ORANGE, PageUnderTest, closer_to
 
 SPIRAL = ("#seed=1&dataset=spiral&features=x1,x2,sinx1,sinx2&networkShape=8,8&optimizer=adam"
           "&learningRate=0.03&epochsPerFrame=10&showTestData=true&gridSize=100")
-
-
-@pytest.fixture(scope="module")
-def server():
-    from chainrule.playground.server import create_app
-
-    with serve(create_app(static_dir=STATIC)) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -94,21 +94,27 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
+def _per_group_functions(who, optimizer, lr_lambda):
+    """``lr_lambda`` as one callable per param group (a single one serves every group)."""
+    n = len(optimizer.param_groups)
+    if isinstance(lr_lambda, (list, tuple)):
+        if len(lr_lambda) != n:
+            raise ValueError(f"{who}: expected {n} lr_lambdas (one per group), "
+                             f"got {len(lr_lambda)}")
+        functions = list(lr_lambda)
+    else:
+        functions = [lr_lambda] * n
+    for fn in functions:
+        if not callable(fn):
+            raise TypeError(f"{who}: lr_lambda must be callable, got {fn!r}")
+    return functions
+
+
 class LambdaLR(LRScheduler):
     """η_t = η₀ · f(t) for a function ``lr_lambda`` of the epoch (one per group if a list)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"LambdaLR: expected {n} lr_lambdas (one per group), "
-                                 f"got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(f"LambdaLR: lr_lambda must be callable, got {fn!r}")
+        self.lr_lambdas = _per_group_functions("LambdaLR", optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -335,17 +341,7 @@ class MultiplicativeLR(LRScheduler):
     if a list)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"MultiplicativeLR: expected {n} lr_lambdas (one per group), "
-                                 f"got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(f"MultiplicativeLR: lr_lambda must be callable, got {fn!r}")
+        self.lr_lambdas = _per_group_functions("MultiplicativeLR", optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):

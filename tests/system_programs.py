@@ -1,4 +1,4 @@
-"""Tests that drive a real system program (Chromium, PostgreSQL) ask for it here."""
+"""Tests that drive a real system program (Chromium, PostgreSQL, Graphviz) ask for it here."""
 
 import os
 

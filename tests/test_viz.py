@@ -4,6 +4,7 @@ import re
 import shutil
 
 import pytest
+from system_programs import require_system_program
 
 import chainrule as cr
 from chainrule import nn, trace, viz
@@ -112,8 +113,8 @@ def test_render_without_graphviz_names_the_install_commands(monkeypatch, tmp_pat
     assert "pip install graphviz" in str(info.value)
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 def test_render_writes_png_and_svg(tmp_path):
+    require_system_program("Graphviz's dot", shutil.which("dot") is not None)
     f, tr = add_mul()
     viz.render(f, tmp_path / "g.png", trace=tr)
     viz.render(f, tmp_path / "g.svg", trace=tr)

@@ -7,7 +7,9 @@ import numbers
 
 import numpy as np
 
+from .dtypes import DefaultDtype, default_float
 from .errors import ShapeError
+from .ops.einsum import Einsum
 from .ops.elementwise import Abs, Exp, Log, Maximum, Minimum, Sqrt, Where
 from .ops.matmul import MatMul
 from .ops.reduction import StdFromVariance, dim_index, normalize_axis
@@ -286,8 +288,7 @@ def stack(tensors, axis=0, *, dim=None):
 
 
 # -- constructors --------------------------------------------------------------------------------
-def _dtype(dtype):
-    return np.float32 if dtype is None else dtype
+_dtype = default_float  # the factories' dtype: the default float dtype unless one is given
 
 
 def _shape(shape, name):
@@ -316,7 +317,7 @@ def ones(*shape, dtype=None, requires_grad=False):
 
 def full(shape, fill_value, dtype=None, requires_grad=False):
     """A tensor of ``shape`` filled with ``fill_value``, whose dtype it takes as torch does:
-    a bool gives bool, an integer int64, a float float32."""
+    a bool gives bool, an integer int64, a float the default dtype."""
     if dtype is None:
         if isinstance(fill_value, (bool, np.bool_)):
             dtype = np.bool_
@@ -344,6 +345,18 @@ def linspace(start, end, steps, dtype=None, requires_grad=False):
     return Tensor(data, requires_grad=requires_grad)
 
 
+def full_like(t, fill_value, dtype=None, requires_grad=False):
+    """``fill_value`` in a tensor of ``t``'s shape and dtype (unless ``dtype`` is given)."""
+    arr = _as_array(t)
+    return Tensor(np.full(arr.shape, fill_value, dtype=arr.dtype if dtype is None else dtype),
+                  requires_grad=requires_grad)
+
+
+def empty_like(t, dtype=None, requires_grad=False):
+    """An uninitialised tensor of ``t``'s shape and dtype (unless ``dtype`` is given)."""
+    return Tensor(np.empty_like(_as_array(t), dtype=dtype), requires_grad=requires_grad)
+
+
 def zeros_like(t, dtype=None, requires_grad=False):
     return Tensor(np.zeros_like(_as_array(t), dtype=dtype), requires_grad=requires_grad)
 
@@ -352,13 +365,15 @@ def ones_like(t, dtype=None, requires_grad=False):
     return Tensor(np.ones_like(_as_array(t), dtype=dtype), requires_grad=requires_grad)
 
 
-def arange(*args, dtype=None):
+def arange(*args, dtype=None, requires_grad=False):
+    """start, start + step, … below end (torch.arange): int64 from integers, the default
+    float dtype if any argument is a float."""
     arr = np.arange(*args)
     if dtype is not None:
         arr = arr.astype(dtype)
     elif arr.dtype == np.float64:
-        arr = arr.astype(np.float32)
-    return Tensor(arr)
+        arr = arr.astype(DefaultDtype.dtype)
+    return Tensor(arr, requires_grad=requires_grad)
 
 
 def from_numpy(array):
@@ -407,3 +422,69 @@ def bmm(input, mat2):  # noqa: A002
 
 def is_floating_point(input):  # noqa: A002
     return _t(input).is_floating_point()
+
+
+# -- torch's names with nowhere else to go -------------------------------------------------------
+def is_tensor(obj):
+    """Is ``obj`` a chainrule Tensor (torch.is_tensor)?"""
+    return isinstance(obj, Tensor)
+
+
+def numel(input):  # noqa: A002
+    """The number of elements of ``input`` (torch.numel)."""
+    return _t(input).numel()
+
+
+def as_tensor(data, dtype=None):
+    """``data`` as a tensor, sharing memory where it can (torch.as_tensor): a tensor or a NumPy
+    array of the same dtype is not copied; a list is."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        return Tensor(data if dtype is None else data.astype(dtype, copy=False))
+    return Tensor(_as_array(data, dtype))
+
+
+def einsum(equation, *operands):
+    """Einstein summation (torch.einsum): ``einsum("ij,jk->ik", a, b)`` is ``a @ b``;
+    ``...`` stands for the leading dims. Operands may also come as one list."""
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: the first argument must be the equation string, got "
+                        f"{type(equation).__name__}")
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError("einsum needs at least one operand")
+    operands = [_t(a) for a in operands]
+    shapes = ", ".join(str(tuple(a.array.shape)) for a in operands)
+    try:
+        return Einsum.apply(equation, *operands)
+    except ShapeError as e:
+        if str(e).startswith("einsum"):
+            raise
+        raise ShapeError(f"einsum {equation!r} cannot take operands of shapes {shapes}: "
+                         f"{str(e).split(': ', 1)[-1]}") from None
+
+
+def isnan(input):  # noqa: A002
+    return _t(input).isnan()
+
+
+def isinf(input):  # noqa: A002
+    return _t(input).isinf()
+
+
+def isfinite(input):  # noqa: A002
+    return _t(input).isfinite()
+
+
+def masked_fill(input, mask, value):  # noqa: A002
+    return _t(input).masked_fill(mask, value)
+
+
+def unbind(input, dim=0):  # noqa: A002
+    return _t(input).unbind(dim)
+
+
+def floor_divide(input, other):  # noqa: A002
+    return _t(input) // other

@@ -4,7 +4,8 @@ A tensor holds its numbers in ``.array`` (a NumPy array). If it requires a gradi
 records a node (``.grad_fn``) that links the result to its inputs: that chain of nodes is the
 computational graph, and ``backward()`` walks it from the loss to the leaves, filling ``.grad``.
 
-Dtypes follow torch: Python floats become float32, Python ints int64, NumPy arrays keep theirs.
+Dtypes follow torch: Python floats become the default dtype (float32 unless
+``set_default_dtype`` says float64), Python ints int64, NumPy arrays keep theirs.
 
 This module holds the Tensor itself: construction, properties, ``backward``, ``detach``,
 conversions, the in-place rule and ``repr``. The operations on it (``x + y``, ``x.sum()`` …) are
@@ -15,11 +16,9 @@ import numpy as np
 
 from .autograd.engine import run_backward
 from .autograd.grad_mode import GradMode
+from .dtypes import DefaultDtype, Size
 from .errors import ShapeError
 from .torch_args import dim_index
-
-float16, float32, float64 = np.float16, np.float32, np.float64
-int32, int64, bool_ = np.int32, np.int64, np.bool_
 
 _new = object.__new__
 
@@ -40,8 +39,8 @@ def _as_array(data, dtype=None, copy=False):
     except ValueError as e:
         raise ValueError(f"cannot make a tensor from this {type(data).__name__}: nested lists "
                          f"must be rectangular and hold numbers ({e})") from None
-    if dtype is None and arr.dtype == np.float64:
-        arr = arr.astype(np.float32)  # Python floats are float32, torch's default dtype
+    if dtype is None and arr.dtype == np.float64 and DefaultDtype.dtype != np.float64:
+        arr = arr.astype(DefaultDtype.dtype)  # Python floats take torch's default dtype
     elif arr.dtype.kind in "OUSV":
         raise TypeError(f"cannot make a tensor from {type(data).__name__} {data!r:.60}: "
                         "tensors hold numbers or booleans")
@@ -97,7 +96,7 @@ class Tensor:
 
     @property
     def shape(self):
-        return self.array.shape
+        return Size(self.array.shape)
 
     @property
     def ndim(self):
@@ -109,7 +108,7 @@ class Tensor:
 
     def size(self, dim=None):
         if dim is None:
-            return self.array.shape
+            return Size(self.array.shape)
         if self.array.ndim == 0:
             raise IndexError(f"size: dim {dim} is out of range for a tensor with 0 dimension(s) "
                              "(it has no dims)")

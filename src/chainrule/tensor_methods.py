@@ -17,7 +17,8 @@ from . import functional
 from .autograd.grad_mode import GradMode
 from .errors import ShapeError
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .ops.arithmetic import Add, Cast, Div, Identity, Mul, Neg, Pow, Sub
+from .dtypes import dtype_of_type_name, type_name
+from .ops.arithmetic import Add, Cast, Div, FloorDivide, Identity, Mul, Neg, Pow, Sub
 from .ops.elementwise import (
     Abs,
     Clip,
@@ -31,6 +32,7 @@ from .ops.elementwise import (
     Sign,
     Sin,
     Sqrt,
+    Where,
 )
 from .ops.indexing import Gather, IndexSelect
 from .ops.matmul import MatMul
@@ -91,6 +93,23 @@ class TensorMethods(DtypeShortcuts):
             return Tensor(self.array.astype(dtype))
         return Cast.apply(self, dtype)
 
+    def type(self, dtype=None, non_blocking=False):
+        """Without an argument, the type's name as torch gives it (``'chainrule.FloatTensor'``
+        where torch says ``'torch.FloatTensor'``); with a dtype or such a name (``'torch.
+        DoubleTensor'`` too), this tensor converted to it."""
+        if dtype is None:
+            return type_name(self.array.dtype)
+        return self.to(dtype_of_type_name(dtype) if isinstance(dtype, str) else dtype)
+
+    def short(self):
+        return Tensor(self.array.astype(np.int16))
+
+    def byte(self):
+        return Tensor(self.array.astype(np.uint8))
+
+    def char(self):
+        return Tensor(self.array.astype(np.int8))
+
     # -- arithmetic ------------------------------------------------------------------------------
     def __add__(self, other):
         return Add.apply(self, other)
@@ -124,6 +143,14 @@ class TensorMethods(DtypeShortcuts):
 
     def __neg__(self):
         return Neg.apply(self)
+
+    def __floordiv__(self, other):
+        return FloorDivide.apply(self, other)
+
+    def __rfloordiv__(self, other):
+        return FloorDivide.apply(other, self)
+
+    floor_divide = __floordiv__
 
     # torch's method names for the operators (``alpha`` scales ``other`` first, as in torch)
     def add(self, other, *, alpha=1):
@@ -378,6 +405,55 @@ class TensorMethods(DtypeShortcuts):
 
     def log_softmax(self, dim=-1):
         return LogSoftmax.apply(self, dim)
+
+    # -- what is finite (no gradient: the output is a boolean) -----------------------------------
+    def isnan(self):
+        return Tensor(np.isnan(self.array))
+
+    def isinf(self):
+        return Tensor(np.isinf(self.array))
+
+    def isfinite(self):
+        return Tensor(np.isfinite(self.array))
+
+    # -- masks ------------------------------------------------------------------------------------
+    def _fill_mask(self, op, mask, value):
+        """The mask's array (boolean, broadcastable to this tensor) and the fill value (a number
+        in this tensor's dtype, or a 0-d tensor)."""
+        if not isinstance(mask, (Tensor, np.ndarray)) or mask.dtype != np.bool_:
+            raise TypeError(f"{op}: the mask must be a boolean tensor (e.g. x > 0), got "
+                            f"{getattr(mask, 'dtype', type(mask).__name__)}")
+        mask = mask.array if isinstance(mask, Tensor) else mask
+        try:
+            fits = np.broadcast_shapes(mask.shape, self.array.shape) == self.array.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ShapeError(f"{op}: a mask of shape {tuple(mask.shape)} cannot be broadcast to "
+                             f"the tensor's shape {tuple(self.array.shape)}")
+        if isinstance(value, Tensor):
+            if value.array.ndim:
+                raise ShapeError(f"{op}: the value must be a number or a 0-d tensor, got a "
+                                 f"tensor of shape {tuple(value.array.shape)}")
+        else:
+            value = np.asarray(value).astype(self.array.dtype)
+        return mask, value
+
+    def masked_fill(self, mask, value):
+        """This tensor with ``value`` where ``mask`` is True (torch.masked_fill); the gradient
+        flows to self where the mask is False, and to a tensor ``value`` where it is True."""
+        mask, value = self._fill_mask("masked_fill", mask, value)
+        if isinstance(value, Tensor) and value.array.dtype != self.array.dtype:
+            value = value.to(self.array.dtype)
+        return Where.apply(mask, value, self)
+
+    def masked_fill_(self, mask, value):
+        """``value`` written where ``mask`` is True, in place (under the rule of ``+=``)."""
+        self._check_inplace("masked_fill_", value)
+        mask, value = self._fill_mask("masked_fill_", mask, value)
+        value = value.array if isinstance(value, Tensor) else value
+        np.copyto(self.array, value, casting="unsafe", where=mask)
+        return self
 
     # -- reductions ------------------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -785,6 +861,15 @@ class TensorMethods(DtypeShortcuts):
             raise IndexError(f"index_select: index {index[bad][0]} is out of range for dim "
                              f"{dim} of size {size}")
         return IndexSelect.apply(self, index.reshape(-1), dim)
+
+    def unbind(self, dim=0):
+        """The slices along ``dim``, as a tuple of tensors with that dim removed
+        (torch.unbind); each slice's gradient goes back to its place."""
+        if self.array.ndim == 0:
+            raise ShapeError("unbind: a 0-d tensor has no dim to unbind")
+        dim = dim_index(dim, self.array.ndim, "unbind")
+        lead = (slice(None),) * dim
+        return tuple(self[lead + (i,)] for i in range(self.array.shape[dim]))
 
     def contiguous(self, memory_format=None):
         """The tensor itself, as torch returns an already contiguous tensor: chainrule has no

@@ -15,9 +15,9 @@ import numpy as np
 
 from . import functional
 from .autograd.grad_mode import GradMode
+from .dtypes import dtype_of_type_name, type_name
 from .errors import ShapeError
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .dtypes import dtype_of_type_name, type_name
 from .ops.arithmetic import Add, Cast, Div, FloorDivide, Identity, Mul, Neg, Pow, Sub
 from .ops.elementwise import (
     Abs,

@@ -136,14 +136,10 @@ def sse(input, target):  # noqa: A002 - torch's argument name
     return SSE.apply(input, _target(target, input))
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
-             weight=None):
-    """mean((y − t)²) (or as ``reduction`` says); ``weight`` scales each element's loss."""
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    """mean((y − t)²) (or as ``reduction`` says)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     input = _tensor(input)
-    if weight is not None:
-        return _weighted("mse_loss", MSE.apply(input, _target(target, input), "none"), weight,
-                         reduction)
     return MSE.apply(input, _target(target, input), reduction)
 
 

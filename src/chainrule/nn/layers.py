@@ -4,8 +4,8 @@ import numbers
 
 import numpy as np
 
-from ..dtypes import default_float
 from .. import functional as _tf
+from ..dtypes import default_float
 from ..ops.linear import Linear as _LinearOp
 from ..tensor import Tensor
 from . import functional as F

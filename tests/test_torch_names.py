@@ -460,3 +460,66 @@ def test_bce_weight_is_a_buffer_and_checked():
     with pytest.raises(ShapeError, match=r"weight of shape \(2,\) cannot be broadcast to the "
                                          r"input's shape \(2, 3\)"):
         loss(cr.full((2, 3), 0.5), cr.ones(2, 3))
+
+
+# -- more names the idioms found missing ----------------------------------------------------------
+POSITIVE_OPS = [
+    ("reciprocal", lambda m: lambda x: m.reciprocal(x)),
+    ("rsqrt", lambda m: lambda x: m.rsqrt(x)),
+    ("log2", lambda m: lambda x: m.log2(x)),
+    ("log10", lambda m: lambda x: m.log10(x)),
+    ("clamp_min", lambda m: lambda x: m.clamp_min(x, 1.0)),
+    ("clamp_max", lambda m: lambda x: x.clamp_max(1.0)),
+    ("tril", lambda m: lambda x: m.tril(x)),
+    ("triu -1", lambda m: lambda x: x.triu(-1)),
+    ("triu batched", lambda m: lambda x: m.triu(x.reshape(2, 2, 3), 1)),
+    ("masked_select", lambda m: lambda x: x.masked_select(x > 1.0) * 2),
+    ("hstack", lambda m: lambda x: m.hstack([x, x * 2])),
+    ("vstack", lambda m: lambda x: m.vstack([x[0], x])),
+    ("add alpha", lambda m: lambda x: m.add(x, x, alpha=3)),
+    ("sub mul div neg", lambda m: lambda x: m.neg(m.div(m.mul(m.sub(x, 1), x), x + 1))),
+]
+
+
+@pytest.mark.parametrize("name, fn", POSITIVE_OPS, ids=[n for n, _ in POSITIVE_OPS])
+def test_new_composition_matches_torch_and_finite_differences(name, fn):
+    x = np.random.default_rng(4).uniform(0.5, 2.0, (4, 3))
+    check_op(fn(cr), [x], torch_fn=fn(torch))
+
+
+@pytest.mark.parametrize("name", ["round", "floor", "ceil"])
+def test_rounding_has_a_zero_gradient_as_torch(name):
+    x = np.array([[-1.5, -0.4, 0.5], [1.5, 2.5, 2.7]])
+    compare_with_torch(lambda x: getattr(x, name)() * x, [x])
+    assert getattr(cr, name)(cr.tensor(x)).tolist() == getattr(torch, name)(
+        torch.tensor(x)).tolist()
+
+
+def test_logical_and_counting_names_as_torch():
+    x = np.array([[0.0, 2.0, -1.0], [3.0, 0.0, 0.0]])
+    c, t = cr.tensor(x), torch.tensor(x)
+    for name in ("any", "all", "count_nonzero"):
+        for dim in (None, 0, 1, -1):
+            args = () if dim is None else (dim,)
+            ours, theirs = getattr(cr, name)(c, *args), getattr(torch, name)(t, *args)
+            assert ours.dtype == theirs.numpy().dtype and ours.tolist() == theirs.tolist()
+    assert cr.nonzero(c).tolist() == torch.nonzero(t).tolist()
+    assert [w.tolist() for w in cr.where(c > 0)] == [w.tolist() for w in torch.where(t > 0)]
+    assert cr.logical_xor(c > 0, c < 3).tolist() == torch.logical_xor(t > 0, t < 3).tolist()
+    values, inverse, counts = cr.unique(cr.tensor([3, 1, 3, 2]), return_inverse=True,
+                                        return_counts=True)
+    theirs = torch.unique(torch.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True)
+    assert [values.tolist(), inverse.tolist(), counts.tolist()] == [a.tolist() for a in theirs]
+    assert cr.bincount(cr.tensor([1, 1, 3]), minlength=5).tolist() == torch.bincount(
+        torch.tensor([1, 1, 3]), minlength=5).tolist()
+
+
+def test_new_names_bad_input_is_named():
+    with pytest.raises(ShapeError, match="tril: needs a matrix"):
+        cr.tril(cr.ones(3))
+    with pytest.raises(ValueError, match="bincount: needs a 1-d tensor of non-negative integers"):
+        cr.bincount(cr.tensor([1, -1]))
+    with pytest.raises(TypeError, match="where: give both a and b"):
+        cr.where(cr.ones(2) > 0, cr.ones(2))
+    with pytest.raises(ShapeError, match="masked_select: a mask of shape"):
+        cr.ones(2, 3).masked_select(cr.ones(3, 3, dtype=cr.bool))

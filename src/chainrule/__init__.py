@@ -44,6 +44,11 @@ from .functional import (
     as_tensor, einsum, empty_like, floor_divide, full_like, is_tensor, isfinite, isinf, isnan,
     masked_fill, numel, unbind,
 )
+from .functional import (
+    add, all, any, bincount, ceil, clamp_max, clamp_min, count_nonzero, div, floor, hstack, log2,
+    log10, logical_and, logical_not, logical_or, logical_xor, masked_select, mul, neg, nonzero,
+    reciprocal, round, rsqrt, sub, tril, triu, true_divide, unique, vstack,
+)
 from .random import manual_seed, rand, rand_like, randint, randn, randn_like, randperm
 
 globals().update(_ALIASES)  # chainrule.float, .int, .bool: torch's names, builtins' too

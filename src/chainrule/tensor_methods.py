@@ -29,6 +29,7 @@ from .ops.elementwise import (
     Log1p,
     Maximum,
     Minimum,
+    Round,
     Sign,
     Sin,
     Sqrt,
@@ -491,11 +492,96 @@ class TensorMethods(DtypeShortcuts):
             axis = dim_index(axis, self.array.ndim, "argmin") if self.array.ndim else None
         return Tensor(np.argmin(self.array, axis=axis, keepdims=keepdim).astype(np.int64))
 
-    def all(self):
-        return Tensor(self.array.all())
+    def all(self, dim=None, keepdim=False):
+        """Is every element True (non-zero), over ``dim`` or all of them? A boolean tensor."""
+        return self._logical_reduction(np.all, "all", dim, keepdim)
 
-    def any(self):
-        return Tensor(self.array.any())
+    def any(self, dim=None, keepdim=False):
+        """Is any element True (non-zero), over ``dim`` or all of them? A boolean tensor."""
+        return self._logical_reduction(np.any, "any", dim, keepdim)
+
+    def _logical_reduction(self, reduce, op, dim, keepdim):
+        if dim is None:
+            return Tensor(np.asarray(reduce(self.array)))
+        axes = normalize_axis(dim, self.array.ndim, op)
+        return Tensor(np.asarray(reduce(self.array, axis=axes, keepdims=bool(keepdim))))
+
+    # -- no gradient: logic, counting, rounding -------------------------------------------------
+    def logical_not(self):
+        return Tensor(np.logical_not(self.array))
+
+    def logical_and(self, other):
+        return self._compare(np.logical_and, other)
+
+    def logical_or(self, other):
+        return self._compare(np.logical_or, other)
+
+    def logical_xor(self, other):
+        return self._compare(np.logical_xor, other)
+
+    def count_nonzero(self, dim=None):
+        axes = None if dim is None else normalize_axis(dim, self.array.ndim, "count_nonzero")
+        return Tensor(np.asarray(np.count_nonzero(self.array, axis=axes), dtype=np.int64))
+
+    def nonzero(self, *, as_tuple=False):
+        """The indices of the non-zero elements: one row per element (torch.nonzero), or one
+        index tensor per dim with ``as_tuple=True`` (torch.where with a condition alone)."""
+        found = np.nonzero(np.atleast_1d(self.array))
+        if as_tuple:
+            return tuple(Tensor(f.astype(np.int64)) for f in found)
+        return Tensor(np.stack(found, axis=1).astype(np.int64))
+
+    def round(self):
+        return Round.apply(self, "round")
+
+    def floor(self):
+        return Round.apply(self, "floor")
+
+    def ceil(self):
+        return Round.apply(self, "ceil")
+
+    # -- compositions with a gradient -------------------------------------------------------------
+    def reciprocal(self):
+        return Div.apply(1.0, self if self.array.dtype.kind == "f" else self.float())
+
+    def rsqrt(self):
+        return Pow.apply(self, -0.5)
+
+    def log2(self):
+        return Log.apply(self) / math.log(2.0)
+
+    def log10(self):
+        return Log.apply(self) / math.log(10.0)
+
+    def clamp_min(self, min):  # noqa: A002 - torch's argument name
+        return Clip.apply(self, min, None)
+
+    def clamp_max(self, max):  # noqa: A002 - torch's argument name
+        return Clip.apply(self, None, max)
+
+    def masked_select(self, mask):
+        """The elements where ``mask`` (boolean, broadcastable to self) is True, as a 1-d tensor;
+        each one's gradient goes back to its place."""
+        mask, _ = self._fill_mask("masked_select", mask, 0)
+        return self[np.broadcast_to(mask, self.array.shape)]
+
+    def tril(self, diagonal=0):
+        """The lower triangle (on and below ``diagonal``) of the last two dims, zeros above; the
+        gradient is masked the same way."""
+        return self._triangle("tril", diagonal, lower=True)
+
+    def triu(self, diagonal=0):
+        """The upper triangle (on and above ``diagonal``) of the last two dims, zeros below."""
+        return self._triangle("triu", diagonal, lower=False)
+
+    def _triangle(self, op, diagonal, lower):
+        if self.array.ndim < 2:
+            raise ShapeError(f"{op}: needs a matrix or a batch of matrices, got a "
+                             f"{self.array.ndim}-d tensor")
+        n, m = self.array.shape[-2:]
+        keep = np.tri(n, m, diagonal, dtype=bool)
+        keep = keep if lower else ~np.tri(n, m, diagonal - 1, dtype=bool)
+        return Where.apply(keep, self, np.zeros((), self.array.dtype))
 
     # torch's reductions, scans and sorting (amax, logsumexp, ...)
     def amax(self, dim=(), keepdim=False):

@@ -523,3 +523,9 @@ def test_new_names_bad_input_is_named():
         cr.where(cr.ones(2) > 0, cr.ones(2))
     with pytest.raises(ShapeError, match="masked_select: a mask of shape"):
         cr.ones(2, 3).masked_select(cr.ones(3, 3, dtype=cr.bool))
+
+
+def test_repr_names_the_dtype_unless_it_is_the_default(default_float64):
+    assert repr(cr.tensor([1.5])) == repr(torch.tensor([1.5]))
+    assert repr(cr.tensor([1.5], dtype=cr.float32)) == repr(torch.tensor([1.5],
+                                                                         dtype=torch.float32))

@@ -133,7 +133,7 @@ class Tensor:
     def __repr__(self):
         body = np.array2string(self.array, separator=", ", precision=4, prefix="tensor(")
         extras = []
-        if self.array.dtype not in (np.float32, np.int64, np.bool_):
+        if self.array.dtype not in (DefaultDtype.dtype, np.int64, np.bool_):  # as torch
             extras.append(f"dtype={self.array.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}>")

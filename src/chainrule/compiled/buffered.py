@@ -37,11 +37,16 @@ class Linear:
                 or (bias is not None and bias.dtype != dtype)):
             ctx.eager = True
             return linear.Linear.forward(ctx, x, weight, bias)
-        ctx.eager = False
         n, out = x.shape[0], weight.shape[0]
-        y = _buffer(ctx, "y", (n, out), dtype)
-        if n < out:  # the form ops/linear.py picks for a batch smaller than the layer
-            y_t = _buffer(ctx, "y_t", (out, n), dtype)
+        kept = ctx.__dict__.get("kept")  # (x's shape, W's shape, y, yᵀ or None)
+        if kept is None or kept[0] != x.shape or kept[1] != weight.shape:
+            if x.shape[1] != weight.shape[1] or (bias is not None and bias.shape != (out,)):
+                return linear.Linear.forward(ctx, x, weight, bias)  # names the bad shapes
+            kept = ctx.kept = (x.shape, weight.shape, np.empty((n, out), dtype),
+                               np.empty((out, n), dtype) if n < out else None)
+            ctx.eager = False
+        y, y_t = kept[2], kept[3]
+        if y_t is not None:  # the form ops/linear.py picks for a batch smaller than the layer
             np.matmul(weight, x.T, out=y_t)
             np.copyto(y, y_t.T)
         else:
@@ -56,14 +61,16 @@ class Linear:
         if ctx.eager or g.ndim != 2:
             return linear.Linear.backward(ctx, g)
         x, weight = ctx._saved
-        into = ctx.__dict__.get("grad_into") or (None, None, None)
         gx = gw = gb = None
-        if ctx.needs_grad(0):
+        needs = ctx.needs
+        need_x, need_w, need_b = needs[0], needs[1], len(needs) > 2 and needs[2]
+        into = ctx.__dict__.get("grad_into") or (None, None, None)
+        if need_x:
             gx = np.matmul(g, weight, out=_buffer(ctx, "gx", x.shape, x.dtype))
-        if ctx.needs_grad(1):
+        if need_w:
             gw = into[1] if into[1] is not None else _buffer(ctx, "gw", weight.shape, g.dtype)
             np.matmul(g.T, x, out=gw)
-        if ctx.needs_grad(2):
+        if need_b:
             gb = into[2] if into[2] is not None else _buffer(ctx, "gb", (g.shape[1],), g.dtype)
             np.matmul(_ones(g.shape[0], g.dtype), g, out=gb)  # backend.sum_rows's product
         return gx, gw, gb

@@ -28,6 +28,16 @@ class _Input:
         self.requires_grad = requires_grad
 
 
+def new_ctx(cls, needs):
+    """A ctx for op ``cls`` outside any graph: ``needs[i]`` says whether input i needs a
+    gradient (``ctx.needs_grad(i)`` for the op's backward, ``ctx.needs`` for kernels)."""
+    ctx = object.__new__(cls)
+    ctx.inputs = tuple(_Input(n) for n in needs)
+    ctx.needs = tuple(needs)
+    ctx._saved = ()
+    return ctx
+
+
 class _Step:
     """One op of the replay: its ctx, where its arguments are, where its output goes."""
 
@@ -40,9 +50,7 @@ class _Step:
         impl = kernel if kernel is not None else cls
         self.forward, self.backward = impl.forward, impl.backward
         self.writes_grads_into = getattr(impl, "writes_grads_into", False)
-        self.ctx = object.__new__(cls)
-        self.ctx.inputs = tuple(_Input(n) for n in node.needs)
-        self.ctx._saved = ()
+        self.ctx = new_ctx(cls, node.needs)
         self.args, self.kwargs, self.out, self.dtype = node.args, node.kwargs, node.out, node.dtype
         # (input position, its slot) for each input a gradient must reach
         self.grad_to = tuple((i, s) for i, (s, n) in enumerate(zip(node.args, node.needs)) if n)
@@ -84,15 +92,16 @@ class Replay:
         values = self.values
         values[0], values[1] = x, y
         values[2:2 + len(params)] = params
-        for step in self.steps:
-            out = step.forward(step.ctx, *[values[s] for s in step.args], **step.kwargs)
-            if type(out) is not _ndarray:
-                out = np.asarray(out)
-            if out.dtype != step.dtype:  # torch's float32 rule, as Function.apply applies it
-                out = out.astype(step.dtype)
-            values[step.out] = out
-        loss = values[self.loss]
-        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # as the engine
+        # inf and NaN arrive silently, as in the engine's backward: set once for the whole step
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            for step in self.steps:
+                out = step.forward(step.ctx, *[values[s] for s in step.args], **step.kwargs)
+                if type(out) is not _ndarray:
+                    out = np.asarray(out)
+                if out.dtype != step.dtype:  # torch's float32 rule, as Function.apply has it
+                    out = out.astype(step.dtype)
+                values[step.out] = out
+            loss = values[self.loss]
             grads = self._backward(loss)
         return loss, grads[2:2 + len(params)]
 

@@ -18,9 +18,9 @@ from ..optim.foreach import FlatGroup, foreach_step
 from ..tensor import Tensor
 
 
-def _update_for(optimizer, options, fused_updates):
-    make = (fused_updates or {}).get(type(optimizer))
-    return (make(options) if make is not None else None) or optimizer.update
+def _update_for(optimizer, fused_updates):
+    """The fused stand-in for the optimizer's update function, or that function itself."""
+    return (fused_updates or {}).get(optimizer.update, optimizer.update)
 
 
 def step_optimizer(optimizer, fused_updates=None):
@@ -28,7 +28,7 @@ def step_optimizer(optimizer, fused_updates=None):
     (no state to lay flat yet), or any step the flat layout cannot take."""
     for group in optimizer.param_groups:
         options = optimizer.update_options(group)
-        update = _update_for(optimizer, options, fused_updates)
+        update = _update_for(optimizer, fused_updates)
         if foreach_step(optimizer, group, options, update=update):
             continue
         for param, grad, state in optimizer._params_with_grad(group):
@@ -92,6 +92,5 @@ class FlatLayout:
         optimizer = self.optimizer
         for group, flat in zip(self.groups, self.flats):
             options = optimizer.update_options(group)
-            _update_for(optimizer, options, fused_updates)(flat.param, flat.grad, flat.state,
-                                                           **options)
+            _update_for(optimizer, fused_updates)(flat.param, flat.grad, flat.state, **options)
             flat.scatter()

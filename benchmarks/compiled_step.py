@@ -14,8 +14,9 @@ torch's. Rows:
   compiled (numpy)   ``chainrule.compile(..., backend="numpy")``: the replay without numba
   torch eager        torch.nn + torch.optim.Adam
 
-and, for W1 b128, the matmul-only ceiling: the step's 8 matrix products alone (3 forward, 3
-weight gradients, 2 input gradients) into preallocated outputs; no step can beat it with this BLAS.
+and, for W1 and W3, the matmul-only ceiling: the step's matrix products alone (per layer the
+forward, the weight gradient and, but for the first, the input gradient) into preallocated
+outputs, with compiled/ceiling in brackets; no step can beat it with this BLAS.
 
 Run NumPy benchmarks with OpenBLAS at its native kernel (``../shared/RECIPES.md``):
 
@@ -269,6 +270,14 @@ def measure(work, batch, repeats, target_seconds, names):
     return rate, max(spread(t) for t in times.values())
 
 
+def blas_kernels():
+    """Which OpenBLAS kernel NumPy runs (this machine's environment may force an older one)."""
+    from threadpoolctl import threadpool_info
+
+    return ", ".join(sorted({f"{i['internal_api']} {i.get('version')} {i.get('architecture')}"
+                             for i in threadpool_info() if i.get("user_api") == "blas"}))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
@@ -306,15 +315,18 @@ def main(argv=None):
         rows = []
         with threads(n_threads):
             print(describe_environment(n_threads))
+            print(f"BLAS kernels: {blas_kernels()}; OPENBLAS_CORETYPE="
+                  f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
             for work in WORKLOADS:
                 for batch in work.batches:
                     rate, noise = measure(work, batch, repeats, target, names)
                     ref = rate.get("jax jit", rate["numpy (fused)"])
                     ceiling = ""
-                    if work.name == "W1" and batch == 128:
+                    if work.name in ("W1", "W3"):
                         c = matmul_ceiling(work, batch, repeats, target)
-                        ceiling = (f"{c:,.0f} (numba {rate['compiled (numba)'] / c:.2f}, "
-                                   f"numpy {rate['compiled (numpy)'] / c:.2f})")
+                        ceiling = f"{c:,.0f} (" + ", ".join(
+                            f"{n.split()[-1].strip('()')} {rate[n] / c:.2f}" for n in names
+                            if n in ("jax jit", "compiled (numba)", "compiled (numpy)")) + ")"
                     rows.append([work.name, batch]
                                 + [f"{rate[n]:,.0f} ({rate[n] / ref:.2f}x)" for n in names]
                                 + [ceiling, f"±{noise:.0%}"])

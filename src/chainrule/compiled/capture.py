@@ -13,7 +13,6 @@ gradient the optimizer does not hold.
 """
 
 from ..autograd import capturing, enable_grad
-from ..autograd.function import Function
 from ..tensor import Tensor
 
 X, Y = 0, 1  # the batch's slots; the parameters follow
@@ -42,11 +41,12 @@ class Program:
     """A captured step: ``n_slots`` values, the constants' values, the ops in the order they ran,
     the loss's slot and, per slot, whether a gradient flows to it."""
 
-    def __init__(self, n_params, constants, nodes, loss, requires_grad, n_slots, key):
+    def __init__(self, n_params, constants, nodes, loss, output, requires_grad, n_slots, key):
         self.n_params = n_params
         self.constants = constants  # slot -> value
         self.nodes = nodes
         self.loss = loss
+        self.output = output  # the model's output (for metrics), or None if not a recorded value
         self.requires_grad = requires_grad  # one flag per slot
         self.n_slots = n_slots
         self.key = key
@@ -77,7 +77,8 @@ def capture(model, loss_fn, params, x, y, key):
     capturing.recorders.append(recorder)
     try:
         with enable_grad():
-            loss = loss_fn(model(x), y)
+            output = model(x)
+            loss = loss_fn(output, y)
     finally:
         capturing.recorders.remove(recorder)
     if not isinstance(loss, Tensor):
@@ -89,12 +90,12 @@ def capture(model, loss_fn, params, x, y, key):
     if not loss.requires_grad:
         raise CaptureError("chainrule.compile: the loss does not depend on any parameter that "
                            "requires grad: there is nothing to train")
-    return _program(recorder.calls, params, x, y, loss, key)
+    return _program(recorder.calls, params, x, y, loss, output, key)
 
 
-def _program(calls, params, x, y, loss, key):
+def _program(calls, params, x, y, loss, output, key):
     slot_of = {id(x): X, id(y): Y, id(x.array): X, id(y.array): Y}
-    keep = [x, y, loss]  # the ids above stay valid while these live
+    keep = [x, y, loss, output]  # the ids above stay valid while these live
     requires_grad = [False, False]
     for i, p in enumerate(params):
         slot_of[id(p)] = 2 + i
@@ -132,8 +133,8 @@ def _program(calls, params, x, y, loss, key):
                           result.array.dtype))
     if id(loss) not in slot_of:
         raise CaptureError("chainrule.compile: the loss was not computed by the step's ops")
-    return Program(len(params), constants, nodes, slot_of[id(loss)], requires_grad,
-                   len(requires_grad), key)
+    return Program(len(params), constants, nodes, slot_of[id(loss)], slot_of.get(id(output)),
+                   requires_grad, len(requires_grad), key)
 
 
 def _check_capturable(cls):
@@ -148,7 +149,3 @@ def _check_capturable(cls):
             "it is defined outside chainrule, so nobody has checked that its forward depends only "
             "on its arguments; if it does, set capturable = True on the class")
         raise CaptureError(f"chainrule.compile cannot capture the op {cls.__name__}: {reason}")
-
-
-def is_function(cls):
-    return isinstance(cls, type) and issubclass(cls, Function)

@@ -70,7 +70,7 @@ class Replay:
         # the backward visits, last op first, the ops whose output a gradient reaches
         self.backward_steps = [s for s in reversed(self.steps) if grad[s.out] and s.grad_to]
         self.loss = program.loss
-        self.shapes = [None] * program.n_slots  # filled as the forward runs
+        self.output = program.output
         self.n_params = program.n_params
 
     def write_grads_into(self, views):
@@ -88,7 +88,8 @@ class Replay:
                     for s in step.args)
 
     def run(self, x, y, params):
-        """Forward, loss and backward on arrays; returns (loss array, one gradient per param)."""
+        """Forward, loss and backward on arrays; returns (loss array, one gradient per param).
+        The model's output stays in ``values[self.output]`` until the next run."""
         values = self.values
         values[0], values[1] = x, y
         values[2:2 + len(params)] = params

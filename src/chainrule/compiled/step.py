@@ -60,13 +60,19 @@ class CompiledStep:
         self._kernels = fused.KERNELS if backend == "numba" else buffered.KERNELS
         self._updates = fused.UPDATES if backend == "numba" else {}
         self.programs = {}
+        self.output = None  # the model's output of the last step (its buffer is reused)
         self.layout = None  # update.FlatLayout once the optimizer's state exists
         self.captures = 0  # how many times a step was captured (tests and curious users)
         for group in optimizer.param_groups:
             _lay_flat(group["params"])
 
-    def __call__(self, x, y):
-        """One step on the batch ``(x, y)``; returns the loss (a Tensor that needs no grad)."""
+    def __call__(self, x, y, *, skip_nonfinite=False):
+        """One step on the batch ``(x, y)``; returns the loss (a Tensor that needs no grad).
+
+        ``skip_nonfinite``: when the loss is NaN or infinite, leave the weights, the optimizer
+        and ``p.grad`` as they were (``fit`` stops there, as it does before an eager update).
+        ``self.output`` is then the model's output for this batch, until the next call.
+        """
         x, y = _as_tensor(x, "x"), _as_tensor(y, "y")
         xa, ya = x.array, y.array
         key = (xa.shape, xa.dtype, ya.shape, ya.dtype, getattr(self.model, "training", None))
@@ -80,6 +86,10 @@ class CompiledStep:
             for replay_ in self.programs.values():
                 replay_.write_grads_into([None] * len(params))
         loss, grads = replay.run(xa, ya, [p.array for p in params])
+        out = replay.output
+        self.output = None if out is None else Tensor._make(replay.values[out])
+        if skip_nonfinite and not np.isfinite(loss).all():
+            return Tensor._make(loss)
         if layout is not None and all(g is not None for g in grads):
             layout.step(grads, self._updates)
         else:

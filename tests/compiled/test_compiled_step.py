@@ -221,3 +221,54 @@ def test_the_step_takes_numpy_arrays_and_returns_the_loss():
     step = cr.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
     assert step(x, y).item() == pytest.approx(expected)
     assert math.isfinite(step(x, y).item())
+
+
+def twin_runs(make_model, make_opt, steps, between=None, backend="numpy"):
+    """An eager and a compiled run of the same model; ``between(i, model, opt)`` may change
+    either after step i. Returns both models."""
+    runs = []
+    for compiled in (False, True):
+        model = make_model()
+        opt = make_opt(model)
+        step = cr.compile(model, nn.MSELoss(), opt, backend=backend) if compiled else None
+        rng = np.random.default_rng(3)
+        for i in range(steps):
+            x = cr.tensor(rng.standard_normal((6, 3)).astype(np.float32))
+            y = cr.tensor(rng.standard_normal((6, 1)).astype(np.float32))
+            if step is None:
+                opt.zero_grad()
+                nn.MSELoss()(model(x), y).backward()
+                opt.step()
+            else:
+                step(x, y)
+            if between is not None:
+                between(i, model, opt)
+        runs.append(model)
+    return runs
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_group_of_one_parameter_steps_on_its_own_path(backend):
+    eager, compiled = twin_runs(lambda: build((3, 1), nn.Tanh),
+                                lambda m: optim.Adam([{"params": [m[0].weight]},
+                                                      {"params": [m[0].bias], "lr": 0.1}]),
+                                steps=8, backend=backend)
+    assert_same_weights(eager, compiled)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_parameters_given_new_arrays_and_a_loaded_optimizer_state_are_followed(backend):
+    saved = {}
+
+    def between(i, model, opt):
+        if i == 2:  # a new array for a parameter, as p.data = ... in torch
+            model[0].weight.array = model[0].weight.array * 0.5
+        if i == 4:
+            saved["state"] = opt.state_dict()
+        if i == 6:  # back to the state of step 4, as a resume would
+            opt.load_state_dict(saved["state"])
+
+    eager, compiled = twin_runs(lambda: build((3, 4, 1), nn.Sigmoid),
+                                lambda m: optim.Adam(m.parameters(), lr=0.01), steps=10,
+                                between=between, backend=backend)
+    assert_same_weights(eager, compiled)

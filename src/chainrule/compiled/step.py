@@ -62,6 +62,7 @@ class CompiledStep:
         self.programs = {}
         self.output = None  # the model's output of the last step (its buffer is reused)
         self.layout = None  # update.FlatLayout once the optimizer's state exists
+        self._layout_failed = False  # built once in vain: the optimizer stays on its own path
         self.captures = 0  # how many times a step was captured (tests and curious users)
         for group in optimizer.param_groups:
             _lay_flat(group["params"])
@@ -83,6 +84,7 @@ class CompiledStep:
         layout = self.layout
         if layout is not None and not layout.valid():
             layout = self.layout = None
+            self._layout_failed = False  # try once more after this step
             for replay_ in self.programs.values():
                 replay_.write_grads_into([None] * len(params))
         loss, grads = replay.run(xa, ya, [p.array for p in params])
@@ -102,8 +104,9 @@ class CompiledStep:
         for p, g in zip(self.params, grads):
             p.grad = None if g is None else make(g)
         step_optimizer(self.optimizer, self._updates)
-        if all(g is not None for g in grads):
+        if not self._layout_failed and all(g is not None for g in grads):
             self.layout = FlatLayout.build(self.optimizer)
+            self._layout_failed = self.layout is None
             if self.layout is not None:
                 for replay in self.programs.values():
                     replay.write_grads_into(self.layout.views)

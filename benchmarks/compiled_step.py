@@ -270,6 +270,55 @@ def measure(work, batch, repeats, target_seconds, names):
     return rate, max(spread(t) for t in times.values())
 
 
+def profile(work, batch, backend, repeats=5):
+    """µs per step of each part of a compiled step: every op's forward and backward in the
+    replay (grouped by op), the optimizer update, and what is left (the replay's own loop, the
+    step's checks): where the time goes when a target is missed."""
+    import time
+
+    model, criterion, opt = _chainrule_model(work, work.initial_weights())
+    step = cr.compile(model, criterion, opt, backend=backend)
+    x, t = (cr.tensor(a) for a in work.data(batch)[0])
+    for _ in range(5):
+        step(x, t)
+    replay = next(iter(step.programs.values()))
+    n = max(20, int(2e5 / (batch * sum(a * b for a, b in zip(work.sizes, work.sizes[1:])) /
+                           1e4 + 50)))
+
+    def best(fn):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            times.append((time.perf_counter() - t0) / n * 1e6)
+        return min(times)
+
+    parts = {}
+    values = replay.values
+    replay.run(x.array, t.array, [p.array for p in step.params])
+    upstream = {}
+    for s in replay.steps:  # the forward, op by op, on the values of a real step
+        args = [values[a] for a in s.args]
+        key = f"{s.ctx.name} forward"
+        parts[key] = parts.get(key, 0.0) + best(lambda s=s, args=args: s.forward(s.ctx, *args,
+                                                                               **s.kwargs))
+        upstream[s.out] = np.ones(np.shape(values[s.out]), np.asarray(values[s.out]).dtype)
+    for s in replay.backward_steps:
+        s.forward(s.ctx, *[values[a] for a in s.args], **s.kwargs)  # what backward reads
+        g = upstream[s.out]
+        key = f"{s.ctx.name} backward"
+        parts[key] = parts.get(key, 0.0) + best(lambda s=s, g=g: s.backward(s.ctx, g))
+    layout = step.layout
+    parts["optimizer update"] = best(lambda: layout.step(layout.views, step._updates))
+    whole = best(lambda: step(x, t))
+    parts["the rest (replay loop, checks)"] = whole - sum(parts.values())
+    rows = [[name, f"{us:.1f}", f"{us / whole:.0%}"] for name, us in parts.items()]
+    rows.append(["whole step", f"{whole:.1f}", "100%"])
+    print(f"\n{work.name} batch {batch}, compiled ({backend}): µs per step, best of {repeats}")
+    print(table(["part", "µs", "share"], rows))
+
+
 def blas_kernels():
     """Which OpenBLAS kernel NumPy runs (this machine's environment may force an older one)."""
     from threadpoolctl import threadpool_info
@@ -285,7 +334,19 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", metavar="W[:BATCH]",
                         help="measure only these workloads, e.g. --only W1:128 W3")
     parser.add_argument("--no-jax", action="store_true", help="leave JAX out (not installed)")
+    parser.add_argument("--profile", nargs="+", metavar="W:BATCH",
+                        help="instead: where a compiled step's time goes, op by op")
     args = parser.parse_args(argv)
+    if args.profile:
+        with threads(args.threads[0]):
+            print(describe_environment(args.threads[0]))
+            print(f"BLAS kernels: {blas_kernels()}")
+            for spec in args.profile:
+                name, batch = spec.split(":")
+                work = next(w for w in WORKLOADS if w.name == name)
+                for backend in ("numba", "numpy"):
+                    profile(work, int(batch), backend)
+        return 0
     if args.no_jax:
         del TRAINERS["jax jit"]
     else:  # XLA reads its thread count once, at import

@@ -28,7 +28,6 @@ JAX comes from the ``bench`` extra (``pip install -e ".[bench]"``); XLA is held 
 """
 
 import argparse
-import math
 import os
 import sys
 

@@ -13,6 +13,7 @@ bound in one place, ``tensor_methods.py``.
 
 import numpy as np
 
+from .autograd.capturing import value_read
 from .autograd.engine import run_backward
 from .autograd.grad_mode import GradMode
 from .errors import ShapeError
@@ -132,17 +133,20 @@ class Tensor:
     # -- leaving the graph --------------------------------------------------------------------
     def numpy(self):
         """The underlying array (shared, not copied), as ``torch.Tensor.numpy``."""
+        value_read("Tensor.numpy()")
         if self.requires_grad:
             raise RuntimeError("numpy() on a tensor that requires grad: call .detach().numpy()")
         return self.data
 
     def item(self):
+        value_read("Tensor.item()")
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape "
                              f"{tuple(self.data.shape)}")
         return self.data.item()
 
     def tolist(self):
+        value_read("Tensor.tolist()")
         return self.data.tolist()
 
     def __format__(self, spec):
@@ -152,19 +156,23 @@ class Tensor:
         return object.__format__(self, spec)
 
     def __float__(self):
+        value_read("float(tensor)")
         return float(self.item())
 
     def __int__(self):
+        value_read("int(tensor)")
         return int(self.item())
 
     def __index__(self):
         """An integer tensor of one element indexes a list or sizes a range, as in torch."""
+        value_read("Tensor.__index__")
         if self.data.dtype.kind not in "biu" or self.data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             f"index, this one is {self.data.dtype} of shape {self.data.shape}")
         return int(self.data.item())
 
     def __bool__(self):
+        value_read("Tensor.__bool__ (an if or while on a tensor)")
         if self.data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {tuple(self.data.shape)} "
                              f"({self.data.size} elements) is ambiguous: use .any() or .all()")
@@ -173,6 +181,7 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         """NumPy's view of the tensor: shared for ``np.asarray``, a copy for ``np.array``
         (NumPy 2 asks with ``copy=True`` and trusts the answer), as with torch."""
+        value_read("np.asarray(tensor)")
         array = self.data if dtype is None else self.data.astype(dtype, copy=False)
         return array.copy() if copy and array is self.data else array
 

@@ -50,7 +50,7 @@ def compare_with_torch(fn, inputs, torch_fn=None, grad=None, seed=0, rtol=RTOL):
     out = fn(*ours)
     expected = torch_fn(*theirs)
     assert out.dtype == np.float64, f"output dtype {out.dtype}, expected float64"
-    assert_close(out.data, expected.detach().numpy(), "forward value", rtol)
+    assert_close(out.array, expected.detach().numpy(), "forward value", rtol)
     if not any(grad):
         return out
 
@@ -62,7 +62,7 @@ def compare_with_torch(fn, inputs, torch_fn=None, grad=None, seed=0, rtol=RTOL):
             continue
         assert a.grad is not None, f"input {i} got no gradient"
         assert a.grad.dtype == np.float64, f"input {i}'s gradient is {a.grad.dtype}"
-        assert_close(a.grad.data, b.grad.numpy(), f"gradient of input {i}", rtol)
+        assert_close(a.grad.array, b.grad.numpy(), f"gradient of input {i}", rtol)
     return out
 
 

@@ -115,13 +115,13 @@ def save(obj, path):
 
     metadata = {"format": FORMAT}
     if isinstance(obj, Module):
-        tensors = {name: t.data for name, t in obj.state_dict().items()}
+        tensors = {name: t.array for name, t in obj.state_dict().items()}
         try:
             metadata["architecture"] = json.dumps(architecture(obj))
         except NotImplementedError:
             pass  # a custom Module: the weights are saved, the code must rebuild it
     elif _is_flat_tensor_dict(obj):
-        tensors = {k: (v.data if isinstance(v, Tensor) else v) for k, v in obj.items()}
+        tensors = {k: (v.array if isinstance(v, Tensor) else v) for k, v in obj.items()}
     elif isinstance(obj, (dict, list, tuple)):
         tensors = {}
         structure = _encode(obj, tensors, "checkpoint", depth=0)
@@ -149,7 +149,7 @@ def _encode(value, tensors, where, depth):
         return value
     if isinstance(value, (Tensor, np.ndarray, np.generic)):  # first: np.float64 is a float too
         if isinstance(value, Tensor):
-            kind, array = "tensor", value.data
+            kind, array = "tensor", value.array
         else:  # an ndarray comes back an ndarray, a NumPy scalar a NumPy scalar (its dtype kept)
             kind = "array" if isinstance(value, np.ndarray) else "scalar"
             array = np.asarray(value)

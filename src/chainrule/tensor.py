@@ -1,6 +1,6 @@
 """``Tensor``: an array that remembers how it was computed.
 
-A tensor holds its numbers in ``.data`` (a NumPy array). If it requires a gradient, every op on it
+A tensor holds its numbers in ``.array`` (a NumPy array). If it requires a gradient, every op on it
 records a node (``.grad_fn``) that links the result to its inputs: that chain of nodes is the
 computational graph, and ``backward()`` walks it from the loss to the leaves, filling ``.grad``.
 
@@ -28,7 +28,7 @@ _new = object.__new__
 def _as_array(data, dtype=None, copy=False):
     """Turn ``data`` into an array with torch's dtype rules for Python numbers and lists."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
         arr = data
         if dtype is not None and arr.dtype != dtype:
@@ -57,11 +57,11 @@ def tensor(data, dtype=None, requires_grad=False):
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation."""
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_retains_grad", "__weakref__")
+    __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_retains_grad", "__weakref__")
     __array_priority__ = 100  # so ndarray + Tensor calls Tensor.__radd__
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = _as_array(data, dtype)
+        self.array = _as_array(data, dtype)
         self.grad = None
         self.grad_fn = None
         self._retains_grad = False
@@ -75,7 +75,7 @@ class Tensor:
         """The one internal constructor: wrap an array the library computed (an op's output, a
         gradient), with none of ``__init__``'s checks and conversions."""
         t = _new(Tensor)
-        t.data = data
+        t.array = data
         t.grad = None
         t.grad_fn = grad_fn
         t.requires_grad = requires_grad
@@ -84,30 +84,43 @@ class Tensor:
 
     # -- what it is -------------------------------------------------------------------------
     @property
+    def data(self):
+        """The same numbers as a new tensor outside the graph, sharing memory, as torch's
+        ``.data``: ``m.weight.data.normal_(0, 0.01)`` changes the weight without recording a
+        step. (The NumPy array itself is ``.array``.)"""
+        return Tensor._make(self.array)
+
+    @data.setter
+    def data(self, value):
+        """``p.data = t`` swaps in new numbers (any shape), keeping the tensor's place in a
+        model and an optimizer, as in torch."""
+        self.array = value.array if isinstance(value, Tensor) else _as_array(value)
+
+    @property
     def shape(self):
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     def size(self, dim=None):
         if dim is None:
-            return self.data.shape
-        if self.data.ndim == 0:
+            return self.array.shape
+        if self.array.ndim == 0:
             raise IndexError(f"size: dim {dim} is out of range for a tensor with 0 dimension(s) "
                              "(it has no dims)")
-        return self.data.shape[dim_index(dim, self.data.ndim, "size")]
+        return self.array.shape[dim_index(dim, self.array.ndim, "size")]
 
     def dim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self):
-        return self.data.size
+        return self.array.size
 
     @property
     def is_leaf(self):
@@ -115,15 +128,15 @@ class Tensor:
         return self.grad_fn is None
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self.array)
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        body = np.array2string(self.array, separator=", ", precision=4, prefix="tensor(")
         extras = []
-        if self.data.dtype not in (np.float32, np.int64, np.bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self.array.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.array.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}>")
         elif self.requires_grad:
@@ -136,23 +149,23 @@ class Tensor:
         value_read("Tensor.numpy()")
         if self.requires_grad:
             raise RuntimeError("numpy() on a tensor that requires grad: call .detach().numpy()")
-        return self.data
+        return self.array
 
     def item(self):
         value_read("Tensor.item()")
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape "
-                             f"{tuple(self.data.shape)}")
-        return self.data.item()
+                             f"{tuple(self.array.shape)}")
+        return self.array.item()
 
     def tolist(self):
         value_read("Tensor.tolist()")
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __format__(self, spec):
         """A 0-d tensor formats as its number, so ``f"{loss:.4f}"`` works as in torch."""
-        if self.data.ndim == 0:
-            return format(self.data.item(), spec)
+        if self.array.ndim == 0:
+            return format(self.array.item(), spec)
         return object.__format__(self, spec)
 
     def __float__(self):
@@ -166,24 +179,24 @@ class Tensor:
     def __index__(self):
         """An integer tensor of one element indexes a list or sizes a range, as in torch."""
         value_read("Tensor.__index__")
-        if self.data.dtype.kind not in "biu" or self.data.size != 1:
+        if self.array.dtype.kind not in "biu" or self.array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
-                            f"index, this one is {self.data.dtype} of shape {self.data.shape}")
-        return int(self.data.item())
+                            f"index, this one is {self.array.dtype} of shape {self.array.shape}")
+        return int(self.array.item())
 
     def __bool__(self):
         value_read("Tensor.__bool__ (an if or while on a tensor)")
-        if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor of shape {tuple(self.data.shape)} "
-                             f"({self.data.size} elements) is ambiguous: use .any() or .all()")
-        return bool(self.data)
+        if self.array.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {tuple(self.array.shape)} "
+                             f"({self.array.size} elements) is ambiguous: use .any() or .all()")
+        return bool(self.array)
 
     def __array__(self, dtype=None, copy=None):
         """NumPy's view of the tensor: shared for ``np.asarray``, a copy for ``np.array``
         (NumPy 2 asks with ``copy=True`` and trusts the answer), as with torch."""
         value_read("np.asarray(tensor)")
-        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
-        return array.copy() if copy and array is self.data else array
+        array = self.array if dtype is None else self.array.astype(dtype, copy=False)
+        return array.copy() if copy and array is self.array else array
 
     def cpu(self):
         """The tensor itself: its numbers are already in main memory (``.detach().cpu().numpy()``
@@ -192,11 +205,11 @@ class Tensor:
 
     def detach(self):
         """The same numbers, cut from the graph (shares memory, requires no grad)."""
-        return Tensor(self.data)
+        return Tensor(self.array)
 
     # -- gradients ----------------------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self.array.dtype.kind not in "fc":
             raise RuntimeError(
                 f"only floating point tensors can require gradients, this one is {self.dtype}"
             )
@@ -228,21 +241,21 @@ class Tensor:
                 "from has requires_grad=True (or it was computed inside no_grad)"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(
                     f"backward() needs a gradient argument for a tensor of shape "
                     f"{tuple(self.shape)}: only a scalar's gradient defaults to 1"
                 )
-            grad = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
+            grad = np.array(1, dtype=self.array.dtype).reshape(self.array.shape)
         else:
-            grad = _as_array(gradient, self.data.dtype)
-            if grad.shape != self.data.shape:
+            grad = _as_array(gradient, self.array.dtype)
+            if grad.shape != self.array.shape:
                 from .errors import ShapeError
 
                 raise ShapeError(f"backward(): gradient of shape {tuple(grad.shape)} does not "
                                  f"match the tensor's shape {tuple(self.shape)}")
         if self.grad_fn is None:
-            self.grad = Tensor(grad.copy()) if self.grad is None else Tensor(self.grad.data + grad)
+            self.grad = Tensor(grad.copy()) if self.grad is None else Tensor(self.grad.array + grad)
             return
         run_backward(self, grad, retain_graph=retain_graph)
 
@@ -250,17 +263,17 @@ class Tensor:
         if self.requires_grad and GradMode.enabled:  # as the other in-place changes
             raise RuntimeError("zero_() of a tensor that requires grad: wrap it in "
                                "chainrule.no_grad()")
-        self.data[...] = 0
+        self.array[...] = 0
         return self
 
     def long(self):
-        return Tensor(self.data.astype(np.int64))
+        return Tensor(self.array.astype(np.int64))
 
     def int(self):
-        return Tensor(self.data.astype(np.int32))
+        return Tensor(self.array.astype(np.int32))
 
     def bool(self):
-        return Tensor(self.data.astype(bool))
+        return Tensor(self.array.astype(bool))
 
     # In-place arithmetic works on leaves that need no gradient (e.g. optimizer bookkeeping).
     def _check_inplace(self, symbol, *others):
@@ -281,22 +294,22 @@ class Tensor:
         """``op(self, *others)`` written into self. ``instead`` is the out-of-place spelling
         the dtype error suggests (by default ``x = x + y`` for ``+=``)."""
         self._check_inplace(symbol, *others)
-        others = [o.data if isinstance(o, Tensor) else o for o in others]
+        others = [o.array if isinstance(o, Tensor) else o for o in others]
         try:
-            op(self.data, *others, out=self.data, casting="same_kind")
+            op(self.array, *others, out=self.array, casting="same_kind")
         except TypeError as e:  # as torch, the result must keep the tensor's dtype
             instead = instead or f"x = x {symbol[0]} y"
-            raise TypeError(f"{symbol}: the result cannot be stored in this {self.data.dtype} "
+            raise TypeError(f"{symbol}: the result cannot be stored in this {self.array.dtype} "
                             f"tensor ({e}); write {instead} for a new tensor") from None
         except ValueError:  # ... and its shape
-            shapes = " and ".join(str(tuple(np.shape(o))) for o in (self.data, *others))
+            shapes = " and ".join(str(tuple(np.shape(o))) for o in (self.array, *others))
             raise ShapeError(f"{symbol}: the result of shapes {shapes} does not fit in this "
-                             f"tensor of shape {tuple(self.data.shape)}") from None
+                             f"tensor of shape {tuple(self.array.shape)}") from None
         return self
 
     def is_floating_point(self):
         """Is the dtype a floating-point one (float16, float32, float64)? As torch."""
-        return self.data.dtype.kind == "f"
+        return self.array.dtype.kind == "f"
 
 
     def detach_(self):

@@ -44,7 +44,7 @@ class DtypeShortcuts:
 def unwrap_index(index):
     """Tensors inside an index become their arrays; lists become integer or boolean arrays."""
     if _is_tensor(index):
-        return index.data
+        return index.array
     if isinstance(index, list):
         return np.asarray(index) if index else np.empty(0, np.int64)  # [] alone would be float
     if isinstance(index, tuple):
@@ -85,12 +85,12 @@ def random_generator(op, generator):
 
 def scaled_operand(other, alpha):
     """alpha·other as an array or number, for add_ and sub_ (nothing recorded)."""
-    other = other.data if _is_tensor(other) else other
+    other = other.array if _is_tensor(other) else other
     return other if alpha == 1 else np.multiply(other, alpha)
 
 
 def check_ndim(op, ndim, *tensors):
-    shapes = [np.shape(t.data if _is_tensor(t) else t) for t in tensors]
+    shapes = [np.shape(t.array if _is_tensor(t) else t) for t in tensors]
     if any(len(shape) != ndim for shape in shapes):
         raise ShapeError(f"{op} expects {ndim}-d tensors, got shapes "
                          f"{', '.join(str(tuple(s)) for s in shapes)}")
@@ -123,4 +123,4 @@ def normalize_axis(axis, ndim, op):
 
 def _is_tensor(x):
     """A chainrule Tensor (read by its slots: this module sits below tensor.py)."""
-    return hasattr(x, "grad_fn") and hasattr(x, "data")
+    return hasattr(x, "grad_fn") and hasattr(x, "array")

@@ -59,13 +59,13 @@ def feed(ours, theirs, grads, skip=()):
         if i in skip:
             p.grad, q.grad = None, None
         else:
-            p.grad = cr.Tensor(g.astype(p.data.dtype))
-            q.grad = torch.from_numpy(g.astype(p.data.dtype))
+            p.grad = cr.Tensor(g.astype(p.array.dtype))
+            q.grad = torch.from_numpy(g.astype(p.array.dtype))
 
 
 def compare_params(ours, theirs, what, rtol=RTOL):
     for i, (p, q) in enumerate(zip(ours, theirs)):
-        assert_rel_close(p.data, q.detach().numpy(), f"{what}, param {i}", rtol)
+        assert_rel_close(p.array, q.detach().numpy(), f"{what}, param {i}", rtol)
 
 
 def run_side_by_side(ours_cls, torch_cls, kwargs, *, torch_kwargs=None, groups=None,

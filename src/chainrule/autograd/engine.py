@@ -179,9 +179,9 @@ def _backpropagate(root, grad, retain_graph):
             if gi is None:
                 continue
             if type(gi) is not _ndarray and hasattr(gi, "grad_fn"):
-                gi = gi.data  # a Tensor returned by a user-defined Function
+                gi = gi.array  # a Tensor returned by a user-defined Function
             fresh = False  # 3. the gradient in the input's shape and dtype
-            tdata = t.data
+            tdata = t.array
             if gi.shape != tdata.shape:
                 try:
                     gi = sum_to(gi, tdata.shape)
@@ -240,5 +240,5 @@ def _accumulate_leaf(t, g):
     if t.grad is None:
         t.grad = t._make(g if type(g) is _ndarray else _asarray(g))
     else:
-        t.grad.data = t.grad.data + g  # out of place: the user may hold the old .grad
+        t.grad.array = t.grad.array + g  # out of place: the user may hold the old .grad
 

@@ -18,7 +18,7 @@ def _to_tensor(values):
     """Stack a list of same-shaped samples along a new first axis."""
     first = values[0]
     if isinstance(first, Tensor):
-        return Tensor(np.stack([v.data for v in values]))
+        return Tensor(np.stack([v.array for v in values]))
     if isinstance(first, np.ndarray):
         return Tensor(np.stack(values))
     if isinstance(first, bool):

@@ -241,7 +241,7 @@ class Module(DtypeShortcuts):
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                p.grad.array[...] = 0
 
     def to(self, *args, dtype=None, device=None):
         """Convert every parameter (and its gradient) to a floating dtype, in place; returns
@@ -256,13 +256,13 @@ class Module(DtypeShortcuts):
             raise TypeError(f"{type(self).__name__}.to only converts parameters to floating "
                             f"dtypes, got {dtype}")
         for p in self.parameters():
-            if p.data.dtype != dtype:
-                p.data = p.data.astype(dtype)
-            if p.grad is not None and p.grad.data.dtype != dtype:
-                p.grad.data = p.grad.data.astype(dtype)
+            if p.array.dtype != dtype:
+                p.array = p.array.astype(dtype)
+            if p.grad is not None and p.grad.array.dtype != dtype:
+                p.grad.array = p.grad.array.astype(dtype)
         for b in self.buffers():  # floating buffers follow, integer ones (counters) stay
-            if b.data.dtype.kind == "f" and b.data.dtype != dtype:
-                b.data = b.data.astype(dtype)
+            if b.array.dtype.kind == "f" and b.array.dtype != dtype:
+                b.array = b.array.astype(dtype)
         return self
 
     def requires_grad_(self, requires_grad=True):
@@ -277,7 +277,7 @@ class Module(DtypeShortcuts):
         return self
 
     def num_parameters(self, trainable_only=False):
-        return sum(p.data.size for p in self.parameters()
+        return sum(p.array.size for p in self.parameters()
                    if p.requires_grad or not trainable_only)
 
     # -- saving and loading weights ----------
@@ -294,7 +294,7 @@ class Module(DtypeShortcuts):
     def state_dict(self):
         """Name -> tensor sharing the data of each parameter and persistent buffer, named as
         torch names them."""
-        return OrderedDict((name, Tensor(p.data)) for name, p in self._state_entries())
+        return OrderedDict((name, Tensor(p.array)) for name, p in self._state_entries())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy weights in from tensors or arrays (a torch state_dict's values work too).
@@ -313,14 +313,14 @@ class Module(DtypeShortcuts):
                 continue
             value = state_dict[name]
             if isinstance(value, Tensor):
-                value = value.data
+                value = value.array
             elif hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
                 value = value.detach().cpu().numpy()
             value = np.asarray(value)
-            if value.shape != p.data.shape:
-                raise ShapeError(f"load_state_dict: {name} has shape {tuple(p.data.shape)} in "
+            if value.shape != p.array.shape:
+                raise ShapeError(f"load_state_dict: {name} has shape {tuple(p.array.shape)} in "
                                  f"the model but {tuple(value.shape)} in the state dict")
-            p.data[...] = value
+            p.array[...] = value
         return missing, unexpected
 
     # -- describing itself ----------

@@ -40,7 +40,7 @@ def _as_loader(data, batch_size, shuffle, seed=None, dtype=None):
 
 
 def _cast(a, dtype):
-    a = a.data if isinstance(a, Tensor) else np.asarray(a)
+    a = a.array if isinstance(a, Tensor) else np.asarray(a)
     if dtype is not None and a.dtype.kind == "f" and a.dtype != dtype:
         return a.astype(dtype)
     return a
@@ -48,7 +48,7 @@ def _cast(a, dtype):
 
 def _model_dtype(model):
     first = next(iter(model.parameters()), None)
-    return None if first is None else first.data.dtype
+    return None if first is None else first.array.dtype
 
 
 def _split_off(train, fraction, seed):
@@ -109,9 +109,9 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None, e
             n = len(xb)
             total_loss += value if sums else value * n
             seen += n
-            target = yb.data if isinstance(yb, Tensor) else np.asarray(yb)
+            target = yb.array if isinstance(yb, Tensor) else np.asarray(yb)
             for m in metrics:
-                m.update(out.data, target)
+                m.update(out.array, target)
             if progress is not None:
                 progress.update(step, loss=total_loss / seen,
                                 **{m.name: m.result() for m in metrics})
@@ -137,7 +137,7 @@ def _inputs_and_targets(batch):
 
 
 def _loss_value(loss):
-    data = loss.data
+    data = loss.array
     if data.ndim:  # float() would say only "0-dimensional arrays can be converted"
         raise ValueError(f"the loss function returned an array of shape {data.shape}, not one "
                          "number; use reduction='mean' or 'sum' to train or evaluate with it")
@@ -195,7 +195,7 @@ def predict(model, X, batch_size=256):
     try:
         with no_grad():
             for xb in batches:
-                outputs.append(model(xb).data)
+                outputs.append(model(xb).array)
     finally:
         model.train(was_training)
     return np.concatenate(outputs) if outputs else np.empty((0,))

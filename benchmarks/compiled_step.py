@@ -9,7 +9,7 @@ torch's. Rows:
 
   jax jit            the whole step (forward, loss, grad, Adam) in one ``jax.jit`` (XLA)
   numpy (fused)      the hand-written loop of training_throughput.py: flat Adam, no allocation
-  chainrule eager    model, loss.backward(), optimizer.step() as ``fit`` runs them
+  chainrule eager    model, loss.backward(), optimizer.step() (foreach=None, as ``fit``)
   compiled (numba)   ``chainrule.compile(..., backend="numba")``
   compiled (numpy)   ``chainrule.compile(..., backend="numpy")``: the replay without numba
   torch eager        torch.nn + torch.optim.Adam
@@ -56,7 +56,6 @@ from training_throughput import (
 import chainrule as cr
 import chainrule.nn as crnn
 import chainrule.optim as cr_optim
-from chainrule.optim.foreach import batched_when_unset
 
 
 # -- chainrule: eager as fit runs it, and compiled ------------------------------------------------
@@ -87,8 +86,7 @@ def eager_trainer(work, weights, batches):
         opt.zero_grad()
         loss = criterion(model(x), t)
         loss.backward()
-        with batched_when_unset(opt):  # fit's setting: the batched path where it pays
-            opt.step()
+        opt.step()  # foreach=None: the batched path where it pays, as in fit
         return loss
 
     return step

@@ -56,7 +56,7 @@ globals().update(_ALIASES)  # chainrule.float, .int, .bool: torch's names, built
 __version__ = "0.1.0"
 
 _SUBMODULES = ("nn", "optim", "data", "train", "trace", "viz", "rules", "diagnostics", "demos",
-               "datasets", "io", "plotting", "progress")
+               "datasets", "io", "plotting", "progress", "compiled")
 
 
 def __getattr__(name):
@@ -69,6 +69,10 @@ def __getattr__(name):
         from . import serialization
 
         return getattr(serialization, name)
+    if name == "compile":  # torch.compile's name, for a captured training step
+        from .compiled import compile
+
+        return compile
     if name in ("set_num_threads", "get_num_threads"):
         from . import threads
 

@@ -14,6 +14,7 @@ bound in one place, ``tensor_methods.py``.
 
 import numpy as np
 
+from .autograd.capturing import value_read
 from .autograd.engine import run_backward
 from .autograd.grad_mode import GradMode
 from .dtypes import DefaultDtype, Size
@@ -144,17 +145,20 @@ class Tensor:
     # -- leaving the graph --------------------------------------------------------------------
     def numpy(self):
         """The underlying array (shared, not copied), as ``torch.Tensor.numpy``."""
+        value_read("Tensor.numpy()")
         if self.requires_grad:
             raise RuntimeError("numpy() on a tensor that requires grad: call .detach().numpy()")
         return self.array
 
     def item(self):
+        value_read("Tensor.item()")
         if self.array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape "
                              f"{tuple(self.array.shape)}")
         return self.array.item()
 
     def tolist(self):
+        value_read("Tensor.tolist()")
         return self.array.tolist()
 
     def __format__(self, spec):
@@ -164,19 +168,23 @@ class Tensor:
         return object.__format__(self, spec)
 
     def __float__(self):
+        value_read("float(tensor)")
         return float(self.item())
 
     def __int__(self):
+        value_read("int(tensor)")
         return int(self.item())
 
     def __index__(self):
         """An integer tensor of one element indexes a list or sizes a range, as in torch."""
+        value_read("Tensor.__index__")
         if self.array.dtype.kind not in "biu" or self.array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             f"index, this one is {self.array.dtype} of shape {self.array.shape}")
         return int(self.array.item())
 
     def __bool__(self):
+        value_read("Tensor.__bool__ (an if or while on a tensor)")
         if self.array.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {tuple(self.array.shape)} "
                              f"({self.array.size} elements) is ambiguous: use .any() or .all()")
@@ -185,6 +193,7 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         """NumPy's view of the tensor: shared for ``np.asarray``, a copy for ``np.array``
         (NumPy 2 asks with ``copy=True`` and trusts the answer), as with torch."""
+        value_read("np.asarray(tensor)")
         array = self.array if dtype is None else self.array.astype(dtype, copy=False)
         return array.copy() if copy and array is self.array else array
 

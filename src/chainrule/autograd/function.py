@@ -46,6 +46,7 @@ from ..dtypes import DefaultDtype
 from ..errors import ShapeError
 from ..tensor import Tensor
 from .anomaly import AnomalyMode, check_finite
+from .capturing import recorders as _recorders
 from .grad_mode import GradMode
 
 _ndarray = np.ndarray
@@ -130,10 +131,13 @@ class Function:
         out = _run_forward(ctx, arrays, kwargs)
         # 3. the output as a Tensor, linked to this node when a gradient will be needed
         if not (needs_grad and GradMode.enabled):
-            return _make(out)
-        result = _make(out, True, ctx)
-        ctx.inputs = tuple(inputs)
-        ctx._output_ref = weakref.ref(result)  # weak: the graph dies with its tensors
+            result = _make(out)
+        else:
+            result = _make(out, True, ctx)
+            ctx.inputs = tuple(inputs)
+            ctx._output_ref = weakref.ref(result)  # weak: the graph dies with its tensors
+        if _recorders:  # chainrule.compile is capturing a step (autograd/capturing.py)
+            _recorders[-1](cls, args, kwargs, result)
         return result
 
     # -- the ctx API used inside forward/backward -------------------------------------------

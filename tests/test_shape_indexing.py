@@ -17,6 +17,9 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 
+# On the CPU, then again on the CuPy double: see on_each_device in tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("on_each_device")
+
 
 def joined(pieces, dim):
     """The pieces of a split weighted 1, 2, 3... and joined again: one output whose gradient

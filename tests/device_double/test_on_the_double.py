@@ -72,7 +72,7 @@ def test_numpy_of_a_cuda_tensor_says_to_copy_it_first(double):
 
 def test_printing_and_item_copy_back_and_say_the_device(double):
     x = cr.tensor([1.5, 2.0], device="cuda")
-    assert repr(x) == "tensor([1.5000, 2.0000], device='cuda:0')"
+    assert repr(x) == repr(x.cpu())[:-1] + ", device='cuda:0')"
     assert x.sum().item() == 3.5 and float(x[0]) == 1.5 and x.tolist() == [1.5, 2.0]
 
 

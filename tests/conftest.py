@@ -50,7 +50,7 @@ def on_each_device(request):
 
     with cupy_double.installed():
         cuda.reset()
-        active.DEVICE = "cuda"
+        active.DEVICE = "cuda:0"
         try:
             yield "cuda"
         finally:

@@ -9,11 +9,11 @@ input are compared. Most ops are spelled the same in both libraries (operators, 
 
 import numpy as np
 import torch
+from device_double import active
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import chainrule as cr
-from device_double import active
 
 # float64 on both sides: what is left of a difference is the algorithms, not round-off.
 RTOL = 1e-9

@@ -107,7 +107,7 @@ def test_the_portable_device_line_just_works_on_the_cpu():
     assert model(x).device == device
 
 
-# -- anything "cuda" without a GPU: one line naming the thing ---------------------------------------
+# -- anything "cuda" without a GPU: one line naming the thing -------------------------------------
 def _one_line_refusal(excinfo, thing):
     text = str(excinfo.value)
     assert "\n" not in text and "Did you mean" not in text

@@ -124,6 +124,12 @@ def move(array, target):
         return cupy.asarray(array)
 
 
+def place(array, spec):
+    """``array`` moved to the device ``spec`` names (a device, "cuda:0", …); None keeps it
+    where it is. The ``device=`` argument of every constructor goes through here."""
+    return array if spec is None else move(array, as_device(spec))
+
+
 def to_host(array):
     """A NumPy array with ``array``'s numbers: itself on the CPU, a copy from a GPU. For
     printing, saving and ``.numpy()``, the places where numbers are meant to leave the device."""

@@ -15,6 +15,8 @@ import numpy as np
 
 from .autograd.engine import run_backward
 from .autograd.grad_mode import GradMode
+from .backend import get_array_module
+from .devices import device_of, place, to_host
 from .errors import ShapeError
 from .torch_args import dim_index
 
@@ -48,9 +50,11 @@ def _as_array(data, dtype=None, copy=False):
     return arr
 
 
-def tensor(data, dtype=None, requires_grad=False):
-    """A new leaf tensor holding a copy of ``data`` (a number, nested list, array or tensor)."""
-    return Tensor(_as_array(data, dtype, copy=True), requires_grad=requires_grad)
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new leaf tensor holding a copy of ``data`` (a number, nested list, array or tensor),
+    on ``device`` ("cpu", "cuda", "cuda:0" …; by default where ``data`` is)."""
+    array = _as_array(data, dtype, copy=device is None)
+    return Tensor(place(array, device), requires_grad=requires_grad)
 
 
 class Tensor:
@@ -94,6 +98,17 @@ class Tensor:
     def dtype(self):
         return self.data.dtype
 
+    array = property(lambda self: self.data, lambda self, v: setattr(self, "data", v))  # SCRATCH
+
+    @property
+    def device(self):
+        """Where the numbers live: ``device(type='cpu')`` or ``device(type='cuda', index=0)``."""
+        return device_of(self.data)
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
     def size(self, dim=None):
         if dim is None:
             return self.data.shape
@@ -119,8 +134,11 @@ class Tensor:
         return len(self.data)
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        host = to_host(self.data)  # printing is one of the places numbers leave a GPU
+        body = np.array2string(host, separator=", ", precision=4, prefix="tensor(")
         extras = []
+        if host is not self.data:
+            extras.append(f"device='{self.device}'")
         if self.data.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={self.data.dtype}")
         if self.grad_fn is not None:
@@ -134,7 +152,13 @@ class Tensor:
         """The underlying array (shared, not copied), as ``torch.Tensor.numpy``."""
         if self.requires_grad:
             raise RuntimeError("numpy() on a tensor that requires grad: call .detach().numpy()")
+        self._check_on_host("numpy()")
         return self.data
+
+    def _check_on_host(self, what):
+        if self.device.type != "cpu":
+            raise TypeError(f"{what}: can't convert a {self.device} tensor to a NumPy array: "
+                            "use .cpu() to copy it to host memory first")
 
     def item(self):
         if self.data.size != 1:
@@ -148,7 +172,7 @@ class Tensor:
     def __format__(self, spec):
         """A 0-d tensor formats as its number, so ``f"{loss:.4f}"`` works as in torch."""
         if self.data.ndim == 0:
-            return format(self.data.item(), spec)
+            return format(self.item(), spec)
         return object.__format__(self, spec)
 
     def __float__(self):
@@ -173,13 +197,10 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         """NumPy's view of the tensor: shared for ``np.asarray``, a copy for ``np.array``
         (NumPy 2 asks with ``copy=True`` and trusts the answer), as with torch."""
+        self._check_on_host("np.asarray")
         array = self.data if dtype is None else self.data.astype(dtype, copy=False)
         return array.copy() if copy and array is self.data else array
 
-    def cpu(self):
-        """The tensor itself: its numbers are already in main memory (``.detach().cpu().numpy()``
-        as in torch code)."""
-        return self
 
     def detach(self):
         """The same numbers, cut from the graph (shares memory, requires no grad)."""
@@ -224,9 +245,13 @@ class Tensor:
                     f"backward() needs a gradient argument for a tensor of shape "
                     f"{tuple(self.shape)}: only a scalar's gradient defaults to 1"
                 )
-            grad = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
+            grad = self.data.dtype.type(1)
+            grad = get_array_module(self.data).full(self.data.shape, grad, self.data.dtype)
         else:
             grad = _as_array(gradient, self.data.dtype)
+            if device_of(grad) != self.device:
+                raise RuntimeError(f"backward(): the gradient is on {device_of(grad)}, the "
+                                   f"tensor on {self.device}: put them on the same device")
             if grad.shape != self.data.shape:
                 from .errors import ShapeError
 
@@ -280,7 +305,7 @@ class Tensor:
             raise TypeError(f"{symbol}: the result cannot be stored in this {self.data.dtype} "
                             f"tensor ({e}); write {instead} for a new tensor") from None
         except ValueError:  # ... and its shape
-            shapes = " and ".join(str(tuple(np.shape(o))) for o in (self.data, *others))
+            shapes = " and ".join(str(tuple(getattr(o, "shape", ()))) for o in (self.data, *others))
             raise ShapeError(f"{symbol}: the result of shapes {shapes} does not fit in this "
                              f"tensor of shape {tuple(self.data.shape)}") from None
         return self

@@ -28,14 +28,18 @@ class HostRoundTrip(TypeError):
     """A device array was about to be turned into a NumPy array without an explicit copy."""
 
 
-transfers = []  # (what, modules on the stack) for every explicit copy back to the host
+transfers = []  # (what, stack) for every explicit copy back to the host
 _THIS = __name__
 _SKIP = (_THIS, "chainrule.backend")
-# The parts of a training step: none of them may copy numbers back to the host. (The trainer may:
-# it reads loss.item() for its progress bar, as a torch loop does.)
+# The parts of a training step: none of them may copy numbers back to the host on its own.
 STEP_PARTS = ("chainrule.ops", "chainrule.autograd.engine", "chainrule.autograd.function",
               "chainrule.nn", "chainrule.optim", "chainrule.tensor_methods",
               "chainrule.functional")
+# The ways a user asks for numbers back, explicitly (the stack's frames are (module, function)).
+EXITS = {(module, name) for module in ("chainrule.tensor_methods", "chainrule.nn.module")
+         for name in ("to", "cpu")} | {("chainrule.nn.module", "load_state_dict")} | {
+    ("chainrule.tensor", name) for name in ("item", "tolist", "numpy", "__repr__", "__format__",
+                                            "__float__", "__int__", "__bool__", "__index__")}
 
 
 def _caller():
@@ -49,16 +53,33 @@ def _caller():
 def _record(what):
     frame, stack = sys._getframe(2), []
     while frame is not None:
-        stack.append(frame.f_globals.get("__name__", "?"))
+        stack.append((frame.f_globals.get("__name__", "?"), frame.f_code.co_name))
         frame = frame.f_back
     transfers.append((what, tuple(stack)))
 
 
-def round_trips_inside(log, parts=STEP_PARTS):
-    """The transfers in ``log`` that a training step's parts asked for, one line each."""
-    return [f"{what} asked through {' <- '.join(m for m in stack if m.startswith('chainrule'))}"
-            for what, stack in log
-            if builtins.any(m.startswith(parts) for m in stack)]
+def _asked_inside(stack):
+    """Whether a part of a training step asked for this copy on its own: follow the library's
+    frames from where the caller entered it; an explicit exit (``.cpu()``, ``.item()`` …)
+    reached first makes it the caller's request, a step part reached first makes it the
+    library's. A copy inside the ``to`` op (``ops/transfer.py``) is the graph's own: the user
+    put a device change there."""
+    library = [f for f in reversed(stack) if f[0].startswith("chainrule")]
+    if builtins.any(module == "chainrule.ops.transfer" for module, _ in library):
+        return False
+    for frame in library:
+        if frame in EXITS:
+            return False
+        if frame[0].startswith(STEP_PARTS):
+            return True
+    return False
+
+
+def round_trips_inside(log):
+    """The copies in ``log`` that a training step's parts asked for, one line each."""
+    return [f"{what} asked through "
+            f"{' <- '.join(f'{m}.{f}' for m, f in stack if m.startswith('chainrule'))}"
+            for what, stack in log if _asked_inside(stack)]
 
 
 def _unwrap(x):
@@ -156,7 +177,7 @@ class ndarray:  # noqa: N801 - CuPy's name
     __array_ufunc__ = None  # ndarray + this gives NotImplemented, then our __radd__ refuses
 
     def __init__(self, array, made_by="?"):
-        self._a = array
+        self._a = array if type(array) is np.ndarray else np.asarray(array)
         self.made_by = made_by
 
     # -- what CuPy's arrays answer without a copy ------------------------------------------------
@@ -267,6 +288,9 @@ def _index(index):
         return tuple(_index(i) for i in index)
     if type(index) is ndarray:
         return index._a
+    if type(index) is np.ndarray:
+        raise HostRoundTrip(f"a NumPy array indexes a device array (in {_caller()}): move the "
+                            "index with cupy.asarray first")
     return index
 
 
@@ -391,16 +415,35 @@ def _as_strided(x, shape=None, strides=None):
 lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(as_strided=_as_strided))
 
 
+def _erf(x):
+    """``cupyx.scipy.special.erf``: SciPy's on the numbers inside."""
+    from scipy.special import erf
+
+    return ndarray(erf(_unwrap(x)), _caller())
+
+
+_special = types.ModuleType("cupyx.scipy.special")
+_special.erf = _erf
+_cupyx_scipy = types.ModuleType("cupyx.scipy")
+_cupyx_scipy.special = _special
+_cupyx = types.ModuleType("cupyx")
+_cupyx.scipy = _cupyx_scipy
+_MODULES = {"cupy": _module, "cupyx": _cupyx, "cupyx.scipy": _cupyx_scipy,
+            "cupyx.scipy.special": _special}
+
+
 @contextlib.contextmanager
 def installed():
-    """``import cupy`` gives this double inside the block; transfers start from an empty log."""
-    saved = sys.modules.get("cupy")
-    sys.modules["cupy"] = _module
+    """``import cupy`` (and ``cupyx.scipy.special``) give this double inside the block;
+    transfers start from an empty log."""
+    saved = {name: sys.modules.get(name) for name in _MODULES}
+    sys.modules.update(_MODULES)
     transfers.clear()
     try:
         yield _module
     finally:
-        if saved is None:
-            sys.modules.pop("cupy", None)
-        else:
-            sys.modules["cupy"] = saved
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module

@@ -106,7 +106,8 @@ def test_state_dict_of_a_cuda_model_is_on_cuda_and_loads_into_a_cpu_model(double
     other = nn.Linear(3, 2)
     other.load_state_dict(state)
     assert other.weight.device.type == "cpu"
-    np.testing.assert_array_equal(other.weight.detach().numpy(), model.weight.cpu().numpy())
+    np.testing.assert_array_equal(other.weight.detach().numpy(),
+                                  model.weight.detach().cpu().numpy())
 
 
 # -- a training step: the same numbers as on the CPU, nothing copied back -----------------------
@@ -114,9 +115,12 @@ def _mlp_and_cnn():
     cr.manual_seed(3)
     mlp = nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 16),
                         nn.Tanh(), nn.BatchNorm1d(16), nn.Linear(16, 4))
-    cnn = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Conv2d(4, 6, 3), nn.GELU(), nn.AvgPool2d(2), nn.Flatten(),
-                        nn.Dropout(0.2), nn.Linear(6, 4))
+    # the layers of tests/nn/test_conv.py and test_normalization.py, whose tests build layers on
+    # the CPU and so run on the CPU only: here they train on the device
+    cnn = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, padding_mode="reflect"), nn.BatchNorm2d(4),
+                        nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 3, groups=2, bias=False),
+                        nn.GELU(), nn.Dropout2d(0.1), nn.AvgPool2d(2), nn.Flatten(),
+                        nn.LayerNorm(6), nn.Dropout(0.2), nn.Linear(6, 4))
     return mlp, cnn
 
 
@@ -137,7 +141,8 @@ OPTIMIZERS = [
 def _train(model, device, opt_cls, kwargs, foreach, shape, loss):
     model.to(device)
     opt = opt_cls(model.parameters(), foreach=foreach, **kwargs)
-    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=kwargs.get("lr", 1.0), total_steps=10)
+    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=kwargs.get("lr", 1.0), total_steps=10,
+                                          cycle_momentum=False)
     rng = np.random.default_rng(0)
     cr.manual_seed(11)  # the same dropout masks on both devices
     losses = []
@@ -153,7 +158,7 @@ def _train(model, device, opt_cls, kwargs, foreach, shape, loss):
         sched.step()
         assert value.device == device
         losses.append(value)
-    return [v.item() for v in losses], [p.cpu().numpy() for p in model.parameters()]
+    return [v.item() for v in losses], [p.detach().cpu().numpy() for p in model.parameters()]
 
 
 @pytest.mark.parametrize("foreach", [False, True])
@@ -167,8 +172,8 @@ def test_a_training_step_on_the_device_matches_the_cpu_and_stays_there(double, o
         double.transfers.clear()
         on_gpu = _train(_mlp_and_cnn()[which], CUDA, opt_cls, kwargs, foreach, shape,
                         loss if which == 0 else lambda o, y: loss(o.log_softmax(1), y))
-        step_copies = [t for t in double.transfers if t[1][0] != __name__]
-        assert step_copies == [], cupy_double.round_trips_inside(step_copies) or step_copies
+        assert cupy_double.round_trips_inside(double.transfers) == []
+        assert {what for what, _ in double.transfers} <= {"item", "get"}  # the test's own
         np.testing.assert_allclose(on_gpu[0], on_cpu[0], rtol=1e-6)
         for a, b in zip(on_gpu[1], on_cpu[1]):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
@@ -190,7 +195,7 @@ def test_fit_moves_each_batch_to_the_model_s_device(double):
         history = cr.train.fit(model, nn.CrossEntropyLoss(), opt, loader, val=(X, y),
                                epochs=3, verbose=0)
         assert cupy_double.round_trips_inside(double.transfers) == []
-        assert all(p.device == cr.device(device) for p in model.parameters())
+        assert all(p.device.type == device for p in model.parameters())
         histories.append(history.history)
     for key in histories[0]:
         np.testing.assert_allclose(histories[1][key], histories[0][key], rtol=1e-6)
@@ -221,7 +226,7 @@ def test_save_from_cuda_and_load_with_map_location(double, tmp_path):
     ckpt = cr.load(tmp_path / "ckpt.safetensors", map_location=cr.device("cuda:0"))
     assert ckpt["step"] == 3 and all(t.device == CUDA for t in ckpt["model"].values())
     np.testing.assert_array_equal(ckpt["model"]["0.weight"].cpu().numpy(),
-                                  model[0].weight.cpu().numpy())
+                                  model[0].weight.detach().cpu().numpy())
     with pytest.raises(cr.cuda.CudaUnavailableError, match="no GPU cuda:1"):
         cr.load(tmp_path / "m.safetensors", map_location="cuda:1")
 
@@ -232,8 +237,8 @@ def test_optimizer_state_is_on_the_device_and_saves(double, tmp_path):
     model(cr.ones(4, 3, device="cuda")).sum().backward()
     opt.step()
     state = opt.state_dict()["state"][0]
-    assert state["exp_avg"].device == CUDA
+    assert type(state["exp_avg"]) is double.ndarray
     cr.save({"opt": opt.state_dict()}, tmp_path / "o.safetensors")
     again = optim.Adam(model.parameters(), lr=0.1)
     again.load_state_dict(cr.load(tmp_path / "o.safetensors", map_location="cuda")["opt"])
-    assert again.state[model.weight]["exp_avg"].device == CUDA
+    assert type(again.state[model.weight]["exp_avg"]) is double.ndarray

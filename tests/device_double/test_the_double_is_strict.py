@@ -33,13 +33,25 @@ def test_it_records_who_made_an_array_and_every_copy_back():
     assert (a + 1).made_by == __name__
     a.get(), a.sum().item(), float(a[0])
     assert [what for what, _ in cp.transfers] == ["get", "item", "float"]
-    assert all(stack[0] == __name__ for _, stack in cp.transfers)
+    assert all(stack[0][0] == __name__ for _, stack in cp.transfers)
 
 
-def test_round_trips_inside_names_only_the_library_s_step_parts():
-    log = [("get", ("tests.x", "chainrule.optim.adam", "main")), ("item", ("tests.y", "main"))]
-    (line,) = cp.round_trips_inside(log)
-    assert "chainrule.optim.adam" in line
+def test_round_trips_inside_names_what_a_step_part_asked_for_on_its_own():
+    def frames(*names):  # innermost first, as the log keeps them
+        return tuple(tuple(n.rsplit(".", 1)) for n in names)
+
+    log = [
+        ("get", frames("chainrule.optim.adam.adam_update", "chainrule.optim.optimizer.step",
+                       "test.main")),                               # the optimizer on its own
+        ("get", frames("chainrule.devices.move", "chainrule.tensor_methods.to",
+                       "chainrule.tensor_methods.cpu", "test.main")),   # the user's .cpu()
+        ("get", frames("chainrule.devices.move", "chainrule.tensor_methods.to",
+                       "chainrule.ops.loss.forward", "test.main")),     # a loss's own .to()
+        ("float", frames("chainrule.train.trainer._loss_value", "test.main")),  # fit's loss
+    ]
+    lines = cp.round_trips_inside(log)
+    assert len(lines) == 2
+    assert "chainrule.optim.adam.adam_update" in lines[0] and "ops.loss" in lines[1]
 
 
 def test_a_view_answers_a_base_that_is_not_none_but_not_a_host_array():

@@ -14,9 +14,6 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import nn
 
-# On the CPU, then again on the CuPy double: see on_each_device in tests/conftest.py.
-pytestmark = pytest.mark.usefixtures("on_each_device")
-
 conv_settings = st.fixed_dictionaries({
     "kernel": st.tuples(st.integers(1, 3), st.integers(1, 3)),
     "stride": st.tuples(st.integers(1, 2), st.integers(1, 2)),

@@ -14,9 +14,6 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import nn
 
-# On the CPU, then again on the CuPy double: see on_each_device in tests/conftest.py.
-pytestmark = pytest.mark.usefixtures("on_each_device")
-
 bn_shapes = st.sampled_from([(4, 3), (3, 2, 5), (2, 3, 4, 2), (5, 1)])
 
 

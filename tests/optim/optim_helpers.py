@@ -7,10 +7,9 @@ handed to *both* sides as ``.grad``, so what is left of any difference is the up
 
 import numpy as np
 import torch
-
-import chainrule as cr
-from chainrule import nn
 from device_double import active
+
+from chainrule import nn
 
 SHAPES = [(3, 4), (4,), (2, 3)]
 STEPS = 60

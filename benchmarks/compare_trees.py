@@ -87,8 +87,8 @@ def training_step(cr, work, batch, calls, as_in_fit=False, **opt_options):
     layers = []
     for i, (w, b) in enumerate(weights):
         linear = nn.Linear(w.shape[1], w.shape[0])
-        linear.weight.data[...] = w
-        linear.bias.data[...] = b
+        linear.weight.array[...] = w
+        linear.bias.array[...] = b
         layers += [linear] + ([act()] if i < len(weights) - 1 else [])
     model = nn.Sequential(*layers)
     criterion = {"cross_entropy": nn.CrossEntropyLoss, "bce_logits": nn.BCEWithLogitsLoss,

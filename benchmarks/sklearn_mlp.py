@@ -95,8 +95,8 @@ def chainrule_model(n_inputs, n_classes, dtype, seed):
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         linear = crnn.Linear(n_in, n_out, dtype=dtype)
         bound = math.sqrt(6.0 / (n_in + n_out))  # MLPClassifier's Glorot bound for ReLU
-        linear.weight.data[...] = rng.uniform(-bound, bound, (n_out, n_in))
-        linear.bias.data[...] = rng.uniform(-bound, bound, n_out)
+        linear.weight.array[...] = rng.uniform(-bound, bound, (n_out, n_in))
+        linear.bias.array[...] = rng.uniform(-bound, bound, n_out)
         layers += [linear, crnn.ReLU()]
     return crnn.Sequential(*layers[:-1])  # no ReLU after the output layer
 
@@ -147,7 +147,7 @@ def check_same_training(data, epochs=3, batch=200, rtol=1e-4):
     """
     X_train, _, y_train, _ = data
     model = chainrule_model(X_train.shape[1], int(y_train.max()) + 1, np.float64, seed=0)
-    w = [p.data.copy() for p in model.parameters()]  # W1, b1, W2, b2, W3, b3
+    w = [p.array.copy() for p in model.parameters()]  # W1, b1, W2, b2, W3, b3
     history = fit(model, crnn.CrossEntropyLoss(), chainrule_adam(model), (X_train, y_train),
                   epochs=epochs, batch_size=batch, metrics=(), verbose=0, shuffle=False)
     clf = sklearn_fit(X_train, y_train, batch, 1, seed=0)

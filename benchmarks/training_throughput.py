@@ -100,8 +100,8 @@ def chainrule_trainer(work, weights, batches):
     layers = []
     for i, (w, b) in enumerate(weights):
         linear = crnn.Linear(w.shape[1], w.shape[0])
-        linear.weight.data[...] = w
-        linear.bias.data[...] = b
+        linear.weight.array[...] = w
+        linear.bias.array[...] = b
         layers.append(linear)
         if i < len(weights) - 1:
             layers.append(activation())

@@ -94,7 +94,7 @@ def train_torch(initial, X_train, y_train, X_val, y_val, epochs, lr, order_seed)
     for _ in range(epochs):  # one loader for all epochs, as fit uses: a new shuffle each epoch
         for xb, yb in loader:
             opt.zero_grad()
-            loss_fn(net(torch.from_numpy(xb.data)), torch.from_numpy(yb.data)).backward()
+            loss_fn(net(torch.from_numpy(xb.array)), torch.from_numpy(yb.array)).backward()
             opt.step()
         with torch.no_grad():
             predicted = net(torch.from_numpy(X_val)).argmax(1).numpy()
@@ -117,7 +117,7 @@ def train_keras(initial, X_train, y_train, X_val, y_val, epochs, lr, order_seed)
     loader, accuracies = batches(X_train, y_train, order_seed), []
     for _ in range(epochs):
         for xb, yb in loader:
-            model.train_on_batch(xb.data, yb.data)
+            model.train_on_batch(xb.array, yb.array)
         predicted = np.asarray(model.predict(X_val, verbose=0)).argmax(1)
         accuracies.append(float((predicted == y_val).mean()))
     return accuracies
@@ -142,7 +142,7 @@ def main(argv=None):
 
     model = build_model(X.shape[1:])
     model.summary(X.shape[1:])
-    initial = {k: v.data.copy() for k, v in model.state_dict().items()}
+    initial = {k: v.array.copy() for k, v in model.state_dict().items()}
     history = train_chainrule(model, X_train, y_train, X_val, y_val, args.epochs, args.lr, 2)
 
     test = evaluate(model, nn.CrossEntropyLoss(), (X_test, y_test))

@@ -58,7 +58,7 @@ def test_nan_input_takes_torch_s_gradient(fn, torch_fn):
     ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     fn(ours).backward(np.ones(3))
     torch_fn(theirs).backward(torch.ones(3, dtype=torch.float64))
-    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+    np.testing.assert_array_equal(ours.grad.array, theirs.grad.numpy())
 
 
 @given(shapes(), seeds)
@@ -96,7 +96,7 @@ def test_log_softmax(shape_dim, seed):
 
 def test_softmax_rows_sum_to_one(rng):
     y = F.softmax(cr.tensor(rng.standard_normal((3, 5))), dim=1)
-    np.testing.assert_allclose(y.data.sum(axis=1), np.ones(3), rtol=1e-12)
+    np.testing.assert_allclose(y.array.sum(axis=1), np.ones(3), rtol=1e-12)
 
 
 # -- stability at huge inputs ---------------------------------------------------------------------
@@ -108,8 +108,8 @@ def test_sigmoid_is_finite_and_saturates_at_huge_inputs(dtype):
     x = cr.tensor(BIG, dtype=dtype, requires_grad=True)
     y = F.sigmoid(x)
     y.sum().backward()
-    assert np.isfinite(y.data).all() and np.isfinite(x.grad.data).all()
-    assert y.data[0] == 0.0 and y.data[-1] == 1.0
+    assert np.isfinite(y.array).all() and np.isfinite(x.grad.array).all()
+    assert y.array[0] == 0.0 and y.array[-1] == 1.0
     compare_with_torch(F.sigmoid, [BIG], torch_fn=torch.sigmoid)
 
 
@@ -120,7 +120,7 @@ def test_softmax_and_log_softmax_are_finite_for_logits_of_1e4(fn, torch_fn):
     x = cr.tensor(logits, dtype=cr.float32, requires_grad=True)
     y = fn(x, 1)
     (y * cr.tensor(np.arange(9.0).reshape(3, 3), dtype=cr.float32)).sum().backward()
-    assert np.isfinite(y.data).all() and np.isfinite(x.grad.data).all()
+    assert np.isfinite(y.array).all() and np.isfinite(x.grad.array).all()
     compare_with_torch(lambda a: fn(a, 1), [logits], torch_fn=lambda a: torch_fn(a, 1))
 
 
@@ -148,15 +148,15 @@ def test_linear(batch, n_in, n_out, with_bias, seed):
 def test_linear_is_x_times_w_transposed_plus_b(rng):
     x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
     y = F.linear(cr.tensor(x), cr.tensor(w), cr.tensor(b))
-    np.testing.assert_allclose(y.data, x @ w.T + b, rtol=1e-12)
+    np.testing.assert_allclose(y.array, x @ w.T + b, rtol=1e-12)
 
 
 @pytest.mark.parametrize("batch, n_out", [(2, 5), (5, 2)])  # both ways Linear computes x·Wᵀ
 def test_linear_output_is_row_major_whichever_product_order_it_uses(rng, batch, n_out):
     x, w = rng.standard_normal((batch, 3)), rng.standard_normal((n_out, 3))
     y = F.linear(cr.tensor(x), cr.tensor(w))
-    assert y.data.flags.c_contiguous
-    np.testing.assert_allclose(y.data, x @ w.T, rtol=1e-12)
+    assert y.array.flags.c_contiguous
+    np.testing.assert_allclose(y.array, x @ w.T, rtol=1e-12)
     check_op(F.linear, [x, w], torch_fn=TF.linear)
 
 
@@ -183,9 +183,9 @@ def test_dropout_draws_its_mask_from_the_seeded_default_generator():
     first = F.dropout(x, 0.5)
     cr.manual_seed(3)
     second = F.dropout(x, 0.5)
-    np.testing.assert_array_equal(first.data, second.data)
-    assert set(np.unique(first.data)) == {0.0, 2.0}
-    assert 400 < (first.data == 0).sum() < 600
+    np.testing.assert_array_equal(first.array, second.array)
+    assert set(np.unique(first.array)) == {0.0, 2.0}
+    assert 400 < (first.array == 0).sum() < 600
 
 
 def test_dropout_is_the_identity_when_not_training_or_p_is_zero(rng):
@@ -198,8 +198,8 @@ def test_dropout_with_p_one_zeroes_everything_and_its_gradient(rng):
     x = cr.tensor(rng.standard_normal(5), requires_grad=True)
     y = F.dropout(x, 1.0)
     y.sum().backward()
-    np.testing.assert_array_equal(y.data, np.zeros(5))
-    np.testing.assert_array_equal(x.grad.data, np.zeros(5))
+    np.testing.assert_array_equal(y.array, np.zeros(5))
+    np.testing.assert_array_equal(x.grad.array, np.zeros(5))
 
 
 def test_dropout_rejects_a_probability_outside_zero_one():

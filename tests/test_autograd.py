@@ -68,12 +68,12 @@ def test_cs231n_sigmoid_neuron_gradients(build):
     f = build(w, x)
     f.backward()
     # The values printed in the CS231n notes (to 3 decimals)...
-    np.testing.assert_allclose(x.grad.data, [0.393, -0.590], atol=1e-3)
-    np.testing.assert_allclose(w.grad.data, [-0.196, -0.393, 0.196], atol=1e-3)
+    np.testing.assert_allclose(x.grad.array, [0.393, -0.590], atol=1e-3)
+    np.testing.assert_allclose(w.grad.array, [-0.196, -0.393, 0.196], atol=1e-3)
     # ... and exactly: dσ/dw = σ(1 − σ)·(x0, x1, 1), dσ/dx = σ(1 − σ)·(w0, w1).
     ds = _sigma_prime()
-    np.testing.assert_allclose(w.grad.data, ds * np.array([X[0], X[1], 1.0]), rtol=1e-12)
-    np.testing.assert_allclose(x.grad.data, ds * np.array(W[:2]), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.array, ds * np.array([X[0], X[1], 1.0]), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.array, ds * np.array(W[:2]), rtol=1e-12)
 
 
 def test_sigmoid_neuron_as_primitives_and_as_one_function_agree():
@@ -81,9 +81,9 @@ def test_sigmoid_neuron_as_primitives_and_as_one_function_agree():
     f1, f2 = _neuron_from_primitives(w1, x1), SigmoidNeuron.apply(w2, x2)
     f1.backward()
     f2.backward()
-    np.testing.assert_allclose(f1.data, f2.data, rtol=1e-12)
-    np.testing.assert_allclose(w1.grad.data, w2.grad.data, rtol=1e-12)
-    np.testing.assert_allclose(x1.grad.data, x2.grad.data, rtol=1e-12)
+    np.testing.assert_allclose(f1.array, f2.array, rtol=1e-12)
+    np.testing.assert_allclose(w1.grad.array, w2.grad.array, rtol=1e-12)
+    np.testing.assert_allclose(x1.grad.array, x2.grad.array, rtol=1e-12)
 
 
 # -- walking and observing the graph --------------------------------------------------------------
@@ -195,7 +195,7 @@ def test_custom_function_with_saved_arrays_backpropagates(rng):
     assert y.grad_fn.name == "Cube"
     assert np.array_equal(y.grad_fn.saved_values["saved_0"], data)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, 3 * data**2, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.array, 3 * data**2, rtol=1e-12)
     compare_with_torch(Cube.apply, [data], torch_fn=lambda a: a**3)
 
 
@@ -248,29 +248,29 @@ def test_a_value_used_twice_gets_the_sum_of_both_gradients():
 def test_repeated_indices_accumulate():
     x = leaf([10.0, 20.0, 30.0])
     (x[[0, 1, 0]] * cr.tensor([1.0, 2.0, 4.0], dtype=cr.float64)).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [5.0, 2.0, 0.0])
+    np.testing.assert_array_equal(x.grad.array, [5.0, 2.0, 0.0])
 
 
 def test_leaf_grad_accumulates_across_backward_calls():
     x = leaf([1.0, 2.0])
     (x * x).sum().backward()
     (x * 3.0).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0 + 3.0, 4.0 + 3.0])
+    np.testing.assert_array_equal(x.grad.array, [2.0 + 3.0, 4.0 + 3.0])
 
 
 def test_two_leaves_never_share_a_grad_buffer():
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     (a + b).sum().backward()
-    a.grad.data += 100.0
-    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+    a.grad.array += 100.0
+    np.testing.assert_array_equal(b.grad.array, [1.0, 1.0])
 
 
 def test_two_leaves_fed_by_one_broadcast_gradient_do_not_share_it():
     a, b = leaf([[1.0, 2.0]]), leaf([[3.0, 4.0]])
     y = a + b
     y.backward(np.ones((1, 2)))
-    a.grad.data[0, 0] = 7.0
-    assert b.grad.data[0, 0] == 1.0
+    a.grad.array[0, 0] = 7.0
+    assert b.grad.array[0, 0] == 1.0
 
 
 def test_a_gradient_passed_through_a_reshape_is_not_aliased():
@@ -278,8 +278,8 @@ def test_a_gradient_passed_through_a_reshape_is_not_aliased():
     upstream = np.ones((2, 2))
     x.reshape(2, 2).backward(upstream)
     upstream[...] = 5.0
-    np.testing.assert_array_equal(x.grad.data, np.ones(4))
-    x.grad.data[0] = 9.0
+    np.testing.assert_array_equal(x.grad.array, np.ones(4))
+    x.grad.array[0] = 9.0
     assert (upstream == 5.0).all()
 
 
@@ -288,7 +288,7 @@ def test_backward_on_a_leaf_copies_the_given_gradient():
     upstream = np.array([1.0, 1.0])
     x.backward(upstream)
     upstream[0] = 5.0
-    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.array, [1.0, 1.0])
 
 
 def test_a_retained_intermediate_grad_and_a_leaf_grad_are_separate_buffers():
@@ -296,8 +296,8 @@ def test_a_retained_intermediate_grad_and_a_leaf_grad_are_separate_buffers():
     h = x * 1.0
     h.retain_grad()
     (h + 0.0).sum().backward()
-    h.grad.data[0] = 9.0
-    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+    h.grad.array[0] = 9.0
+    np.testing.assert_array_equal(x.grad.array, [1.0, 1.0])
 
 def test_a_node_keeps_its_constant_arguments_after_backward():
     x = leaf([1.0, 2.0])
@@ -335,7 +335,7 @@ def test_retain_grad_fills_an_intermediate_grad():
     h = x * 3.0
     h.retain_grad()
     (h * h).sum().backward()
-    np.testing.assert_array_equal(h.grad.data, 2 * np.array([3.0, 6.0]))
+    np.testing.assert_array_equal(h.grad.array, 2 * np.array([3.0, 6.0]))
     assert h.retains_grad
     assert (x * 1.0).grad is None  # intermediates keep no grad unless asked
 
@@ -424,7 +424,7 @@ def test_inputs_that_do_not_require_grad_get_none():
     x, c = leaf([1.0, 2.0]), cr.tensor([3.0, 4.0], dtype=cr.float64)
     (x * c).sum().backward()
     assert c.grad is None
-    np.testing.assert_array_equal(x.grad.data, [3.0, 4.0])
+    np.testing.assert_array_equal(x.grad.array, [3.0, 4.0])
 
 
 def test_detach_cuts_the_graph():
@@ -489,7 +489,7 @@ def test_a_none_gradient_for_a_keyword_argument_is_ignored():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     _Scale.extra = None
     _Scale.apply(x, k=3.0).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.array, [3.0, 3.0])
 
 
 def test_a_real_gradient_for_no_input_is_an_error_naming_the_op():

@@ -40,7 +40,7 @@ def test_a_checkpoint_round_trips_bit_for_bit(tmp_path):
     assert back["scheduler"] == sched.state_dict()  # best=inf and all
     for name, t in model.state_dict().items():
         assert isinstance(back["model"][name], cr.Tensor)
-        np.testing.assert_array_equal(back["model"][name].data, t.data)
+        np.testing.assert_array_equal(back["model"][name].array, t.array)
     saved = opt.state_dict()
     assert back["optimizer"]["param_groups"] == saved["param_groups"]
     assert set(back["optimizer"]["state"]) == {0, 1, 2, 3}  # integer keys, as torch's
@@ -68,7 +68,7 @@ def test_a_loaded_checkpoint_resumes_training_exactly(tmp_path):
         m(x).sum().backward()
         o.step()
     for a, b in zip(model.parameters(), twin.parameters()):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.array, b.array)
 
 
 def test_a_checkpoint_is_a_plain_safetensors_file_of_its_arrays(tmp_path):
@@ -77,7 +77,7 @@ def test_a_checkpoint_is_a_plain_safetensors_file_of_its_arrays(tmp_path):
     tensors, metadata = load_tensors(tmp_path / "c")
     assert metadata["format"] == "chainrule.checkpoint/1"
     weight = next(v for k, v in tensors.items() if k.endswith("model.0.weight"))
-    np.testing.assert_array_equal(weight, model[0].weight.data)
+    np.testing.assert_array_equal(weight, model[0].weight.array)
     assert len(tensors) == 4 + 4 * 2  # 4 weights, Adam's two moments for each
 
 

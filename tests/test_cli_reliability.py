@@ -26,7 +26,7 @@ class _InterruptAfter(Callback):
 
 
 def _weights(run):
-    return {k: v.data for k, v in cr.load(run / "model.safetensors").state_dict().items()}
+    return {k: v.array for k, v in cr.load(run / "model.safetensors").state_dict().items()}
 
 
 @pytest.fixture(scope="module")

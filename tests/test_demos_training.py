@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 
 
 def _accuracy(model, X, y):
-    logits = model(tensor(np.asarray(X, np.float32))).data.reshape(-1)
+    logits = model(tensor(np.asarray(X, np.float32))).array.reshape(-1)
     return np.mean((logits > 0) == (np.asarray(y).reshape(-1) == 1))
 
 
@@ -36,7 +36,7 @@ def test_one_layer_cannot_learn_xor_but_a_hidden_layer_can(gate):
 def test_logistic_regression_on_xor_ends_at_p_one_half_and_loss_ln2(gate):
     X, _, results = gate
     single, losses, _ = results["logistic regression"]
-    p = 1 / (1 + np.exp(-single(tensor(X)).data))
+    p = 1 / (1 + np.exp(-single(tensor(X)).array))
     np.testing.assert_allclose(p, 0.5, atol=1e-3)
     assert losses[-1] == pytest.approx(math.log(2), abs=1e-4)
 
@@ -62,9 +62,9 @@ def test_deep_nets_use_xavier_for_sigmoid_and_tanh_he_for_relu_and_zero_biases()
                             ("relu", math.sqrt(2 / 32))):
         model = vanishing.deep_net(activation)
         hidden = [m for m in model.modules() if isinstance(m, nn.Linear)][1:-1]
-        weights = np.concatenate([m.weight.data.ravel() for m in hidden])
+        weights = np.concatenate([m.weight.array.ravel() for m in hidden])
         assert weights.std() == pytest.approx(std, rel=0.05), activation
-        assert all(not m.bias.data.any() for m in hidden)
+        assert all(not m.bias.array.any() for m in hidden)
 
 
 def test_demo_gradient_norms_are_the_weight_gradients_of_one_backward():
@@ -76,7 +76,7 @@ def test_demo_gradient_norms_are_the_weight_gradients_of_one_backward():
     model.zero_grad()
     loss.backward()
     first = [m for m in model.modules() if isinstance(m, nn.Linear)][0]
-    assert norms[0] == pytest.approx(np.linalg.norm(first.weight.grad.data))
+    assert norms[0] == pytest.approx(np.linalg.norm(first.weight.grad.array))
     assert len(norms) == 4
 
 

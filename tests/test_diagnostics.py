@@ -49,7 +49,7 @@ def test_sigmoid_gradients_vanish_where_relu_gradients_do_not():
 
 def test_dead_relus_are_counted_and_reported():
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
-    model[0].bias.data[:6] = -100.0  # six of eight units never fire
+    model[0].bias.array[:6] = -100.0  # six of eight units never fire
     stats = activation_stats(model, np.random.default_rng(0).standard_normal((50, 4)))
     assert stats["1"]["dead"] == pytest.approx(6 / 8)
     assert any("dead" in p for p in diagnose({}, stats))
@@ -57,7 +57,7 @@ def test_dead_relus_are_counted_and_reported():
 
 def test_saturated_sigmoids_are_counted():
     model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid())
-    model[0].weight.data[...] = 100.0
+    model[0].weight.array[...] = 100.0
     stats = activation_stats(model, np.ones((10, 2), np.float32))
     assert stats["1"]["saturated"] == 1.0
 

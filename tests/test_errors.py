@@ -78,9 +78,9 @@ def test_where_wants_a_boolean_condition_as_torch():
     x = cr.tensor([0.0, 0.3, -2.0])
     with pytest.raises(TypeError, match="where: the condition must be boolean .* float32"):
         cr.where(x, x, -x)  # not "x > 0": torch refuses it too
-    assert cr.where(x > 0, x, -x).tolist() == torch.where(torch.tensor(x.data) > 0,
-                                                          torch.tensor(x.data),
-                                                          -torch.tensor(x.data)).tolist()
+    assert cr.where(x > 0, x, -x).tolist() == torch.where(torch.tensor(x.array) > 0,
+                                                          torch.tensor(x.array),
+                                                          -torch.tensor(x.array)).tolist()
 
 
 @pytest.mark.parametrize("shape", [(0,), (2, 3)])
@@ -224,7 +224,7 @@ def test_without_detect_anomaly_nan_passes_silently_and_the_mode_is_restored():
     x = cr.tensor([1.0, -1.0], requires_grad=True)
     with cr.detect_anomaly():
         pass
-    assert np.isnan(x.log().data[1])
+    assert np.isnan(x.log().array[1])
 
 
 def test_a_tensor_of_strings_or_ragged_lists_is_refused_by_name():

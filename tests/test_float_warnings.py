@@ -48,8 +48,8 @@ def test_inf_and_nan_come_back_as_torch_gives_them_without_a_warning(name):
     xt = torch.tensor(data, requires_grad=True)
     yt = fn(xt)
     yt.backward(torch.ones_like(yt))
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-6, err_msg=f"{name}: value")
-    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-6,
+    np.testing.assert_allclose(y.array, yt.detach().numpy(), rtol=1e-6, err_msg=f"{name}: value")
+    np.testing.assert_allclose(x.grad.array, xt.grad.numpy(), rtol=1e-6,
                                err_msg=f"{name}: gradient")
 
 
@@ -73,4 +73,4 @@ def test_prod_past_the_range_is_inf_without_a_warning():
         y = x.prod()
         y.backward()
     assert y.item() == INF
-    np.testing.assert_array_equal(x.grad.data, np.array([1e38, 1e38, INF], dtype=np.float32))
+    np.testing.assert_array_equal(x.grad.array, np.array([1e38, 1e38, INF], dtype=np.float32))

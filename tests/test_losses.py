@@ -93,7 +93,7 @@ def test_cross_entropy_is_minus_log_softmax_at_the_target(rng):
     z = rng.standard_normal((3, 4))
     t = np.array([0, 3, 1])
     expected = -np.log(np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))[np.arange(3), t]
-    np.testing.assert_allclose(F.cross_entropy(cr.tensor(z), t, reduction="none").data,
+    np.testing.assert_allclose(F.cross_entropy(cr.tensor(z), t, reduction="none").array,
                                expected, rtol=1e-12)
 
 
@@ -161,8 +161,8 @@ def _finite_value_and_grad(fn, x, *args, dtype=cr.float32):
     x = cr.tensor(x, dtype=dtype, requires_grad=True)
     loss = fn(x, *args)
     loss.backward(np.ones(loss.shape))
-    assert np.isfinite(loss.data).all(), f"loss {loss.data}"
-    assert np.isfinite(x.grad.data).all(), f"gradient {x.grad.data}"
+    assert np.isfinite(loss.array).all(), f"loss {loss.array}"
+    assert np.isfinite(x.grad.array).all(), f"gradient {x.grad.array}"
     return loss
 
 
@@ -200,7 +200,7 @@ def test_bce_is_finite_at_probabilities_zero_and_one():
     t = np.array([0.0, 1.0, 1.0, 0.0])  # right, right, certain and wrong, certain and wrong
     loss = _finite_value_and_grad(lambda p, t: F.binary_cross_entropy(p, t, reduction="none"),
                                   p, t.astype(np.float32))
-    np.testing.assert_array_equal(loss.data, [0.0, 0.0, 100.0, 100.0])  # logs clamped at −100
+    np.testing.assert_array_equal(loss.array, [0.0, 0.0, 100.0, 100.0])  # logs clamped at −100
     # At p = 0 or 1 the gradient is (p − t)/1e-12; torch stores that 1e-12 as a float32
     # (9.99999996e-13), 4e-9 away from ours, so this comparison allows 1e-8.
     compare_with_torch(lambda p, t: F.binary_cross_entropy(p, t, reduction="none"), [p, t],
@@ -234,5 +234,5 @@ def test_float16_mean_loss_over_more_elements_than_float16_can_count_keeps_its_g
     getattr(F, name)(ours, cr.tensor(t)).backward()
     getattr(TF, name)(theirs, torch.tensor(t)).backward()
     assert ours.grad.dtype == np.float16
-    np.testing.assert_allclose(ours.grad.data.astype(np.float64), theirs.grad.numpy(), rtol=1e-2)
-    assert (ours.grad.data != 0).all()
+    np.testing.assert_allclose(ours.grad.array.astype(np.float64), theirs.grad.numpy(), rtol=1e-2)
+    assert (ours.grad.array != 0).all()

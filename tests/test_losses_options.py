@@ -154,7 +154,7 @@ def test_loss_modules_with_options_match_torch():
          torch.nn.KLDivLoss(reduction="batchmean", log_target=True), -np.abs(y), -np.abs(t)),
     ]
     for ours, theirs, inp, target in cases:
-        got = ours(cr.tensor(inp), cr.tensor(target)).data
+        got = ours(cr.tensor(inp), cr.tensor(target)).array
         expected = theirs(torch.tensor(inp), torch.tensor(target)).numpy()
         np.testing.assert_allclose(got, expected, rtol=1e-10, err_msg=type(ours).__name__)
 

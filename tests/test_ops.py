@@ -153,8 +153,8 @@ def test_elementwise_limits_are_torch_s_and_raise_no_numpy_warning(name, x):
         out.backward(np.ones(x.shape))
     expected = getattr(theirs, name)()
     expected.backward(torch.ones(x.shape, dtype=torch.float64))
-    np.testing.assert_array_equal(out.data, expected.detach().numpy())
-    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+    np.testing.assert_array_equal(out.array, expected.detach().numpy())
+    np.testing.assert_array_equal(ours.grad.array, theirs.grad.numpy())
 
 
 @given(shapes(), seeds)
@@ -209,7 +209,7 @@ def test_float16_var_and_std_do_not_overflow_where_torch_is_finite(op):
     y.backward(np.ones(2, dtype=np.float16))
     expected.sum().backward()
     assert y.dtype == np.float16 and ours.grad.dtype == np.float16
-    np.testing.assert_allclose(y.data, expected.detach().numpy(), rtol=1e-3)
+    np.testing.assert_allclose(y.array, expected.detach().numpy(), rtol=1e-3)
     np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-2, atol=1e-3)
 
 
@@ -226,7 +226,7 @@ def test_float16_norm_neither_overflows_nor_underflows_where_torch_is_finite():
     y.backward(np.ones(2, dtype=np.float16))
     expected.sum().backward()
     assert y.dtype == np.float16 and ours.grad.dtype == np.float16
-    np.testing.assert_allclose(y.data, expected.detach().numpy(), rtol=1e-3)
+    np.testing.assert_allclose(y.array, expected.detach().numpy(), rtol=1e-3)
     np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-2)
 
 
@@ -368,15 +368,15 @@ def test_max_and_min_send_the_gradient_to_a_nan_as_torch(name):
         ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
         reduce(ours).sum().backward()
         reduce(theirs).sum().backward()
-        np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+        np.testing.assert_array_equal(ours.grad.array, theirs.grad.numpy())
 
 
 def test_torch_style_dim_gives_values_and_indices(rng):
     x = distinct(0, (3, 4))
     values, indices = cr.tensor(x).max(dim=1)
     expected = torch.tensor(x).max(dim=1)
-    np.testing.assert_array_equal(values.data, expected.values.numpy())
-    np.testing.assert_array_equal(indices.data, expected.indices.numpy())
+    np.testing.assert_array_equal(values.array, expected.values.numpy())
+    np.testing.assert_array_equal(indices.array, expected.indices.numpy())
     compare_with_torch(lambda a: a.min(dim=0, keepdim=True).values, [x])
 
 
@@ -386,10 +386,10 @@ def test_a_positional_dim_is_torch_s_dim_values_and_indices(name):
     for call in (lambda t: getattr(t, name)(1), lambda t: getattr(t, name)(0, True),
                  lambda t: getattr(cr if isinstance(t, cr.Tensor) else torch, name)(t, -1)):
         ours, theirs = call(cr.tensor(x)), call(torch.tensor(x))
-        np.testing.assert_array_equal(ours[0].data, theirs[0].numpy())
-        np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+        np.testing.assert_array_equal(ours[0].array, theirs[0].numpy())
+        np.testing.assert_array_equal(ours.indices.array, theirs.indices.numpy())
     _, predicted = cr.tensor(x).max(1)  # the classification idiom
-    np.testing.assert_array_equal(predicted.data, x.argmax(axis=1))
+    np.testing.assert_array_equal(predicted.array, x.argmax(axis=1))
 
 
 @pytest.mark.parametrize("name", ["max", "min"])
@@ -500,7 +500,7 @@ def test_indexing_with_integer_arrays_accumulates_repeats(shape, seed, data):
 def test_repeated_integer_index_gradient_is_the_count():
     x = cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64, requires_grad=True)
     x[np.array([0, 2, 0, 0])].sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad.array, [3.0, 0.0, 1.0])
 
 
 def test_indexing_with_an_empty_list_picks_nothing_as_in_torch(rng):
@@ -531,7 +531,7 @@ def test_assigning_through_integers_mixed_with_index_arrays_follows_torch(index,
     value = rng.standard_normal(tuple(theirs[index].shape))
     ours[index] = value
     theirs[index] = torch.from_numpy(value)
-    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
 
 
 @given(shapes(min_dims=2, max_dims=3), seeds)
@@ -581,7 +581,7 @@ def test_concatenate_passes_gradient_only_to_inputs_that_require_it(rng):
     a = cr.tensor(rng.standard_normal((2, 3)), requires_grad=True)
     b = cr.tensor(rng.standard_normal((1, 3)))
     (cr.concatenate([a, b]) * 2).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(a.grad.array, np.full((2, 3), 2.0))
     assert b.grad is None
 
 
@@ -606,8 +606,8 @@ def test_top_level_functions_are_torch_s(name, args, rng):
 
 
 def test_constructors_and_comparisons_as_in_torch():
-    np.testing.assert_array_equal(cr.eye(2, 3).data, torch.eye(2, 3).numpy())
-    np.testing.assert_allclose(cr.linspace(-1, 1, 5).data, torch.linspace(-1, 1, 5).numpy())
+    np.testing.assert_array_equal(cr.eye(2, 3).array, torch.eye(2, 3).numpy())
+    np.testing.assert_allclose(cr.linspace(-1, 1, 5).array, torch.linspace(-1, 1, 5).numpy())
     assert cr.empty(2, 3).shape == (2, 3) and cr.empty(2, 3).dtype == np.float32
     assert cr.allclose(cr.ones(2), cr.ones(2) + 1e-9) and not cr.equal(cr.ones(2), cr.zeros(2))
     assert cr.argmax(cr.tensor([[1.0, 3.0], [2.0, 0.0]]), 1).tolist() == [1, 0]

@@ -99,17 +99,17 @@ def test_logsumexp_at_infinities_and_nan_gives_torch_s_values_and_gradients():
         out.backward(np.ones(4))
     expected = theirs.logsumexp(1)
     expected.backward(torch.ones(4, dtype=torch.float64))
-    np.testing.assert_array_equal(out.data, expected.detach().numpy())
-    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())  # NaN where torch has it
+    np.testing.assert_array_equal(out.array, expected.detach().numpy())
+    np.testing.assert_array_equal(ours.grad.array, theirs.grad.numpy())  # NaN where torch has it
 
 
 def test_logsumexp_of_integers_and_over_an_empty_dim_as_torch():
     ints = np.array([[1, 2, 3]], dtype=np.int64)
     ours, theirs = cr.tensor(ints).logsumexp(1), torch.tensor(ints).logsumexp(1)
     assert ours.dtype == np.float32 and theirs.dtype == torch.float32
-    assert_close(ours.data, theirs.numpy(), "integer logsumexp", rtol=1e-6)
+    assert_close(ours.array, theirs.numpy(), "integer logsumexp", rtol=1e-6)
     empty = np.zeros((0, 3))
-    np.testing.assert_array_equal(cr.tensor(empty).logsumexp(0).data,
+    np.testing.assert_array_equal(cr.tensor(empty).logsumexp(0).array,
                                   torch.tensor(empty).logsumexp(0).numpy())  # -inf, as log 0
 
 
@@ -143,7 +143,7 @@ def test_prod_gradient_is_right_with_zeros_in_the_input(dim):
     check_op(lambda a: a.prod(), [one_zero])
     grad = cr.tensor(one_zero, requires_grad=True)
     grad.prod().backward()
-    assert grad.grad.data[0, 0] == 120.0 and (grad.grad.data.ravel()[1:] == 0).all()
+    assert grad.grad.array[0, 0] == 120.0 and (grad.grad.array.ravel()[1:] == 0).all()
 
 
 def test_prod_dtypes_follow_torch():
@@ -159,7 +159,7 @@ def test_prod_dtypes_follow_torch():
 
 
 def test_prod_of_empty_and_0d_tensors_as_torch():
-    np.testing.assert_array_equal(cr.zeros(0, 3).prod(0).data, torch.zeros(0, 3).prod(0).numpy())
+    np.testing.assert_array_equal(cr.zeros(0, 3).prod(0).array, torch.zeros(0, 3).prod(0).numpy())
     compare_with_torch(lambda a: a.prod(0), [np.array(2.5)])
     compare_with_torch(lambda a: a.prod(-1, keepdim=True), [np.array(2.5)])
 

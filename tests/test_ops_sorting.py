@@ -29,7 +29,7 @@ def test_sort_values_and_gradients_match_torch(shape, data, descending, seed):
     check_op(lambda a: a.sort(dim, descending).values, [x])
     ours, theirs = cr.sort(cr.tensor(x), dim, descending), torch.sort(torch.tensor(x), dim,
                                                                      descending)
-    np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+    np.testing.assert_array_equal(ours.indices.array, theirs.indices.numpy())
     assert ours.indices.dtype == np.int64
 
 
@@ -40,13 +40,13 @@ def test_sort_keeps_ties_in_order_and_puts_nan_last_as_torch_stable_sort(descend
     x[0, 3] = np.nan
     ours = cr.tensor(x).sort(dim, descending, stable=True)
     theirs = torch.tensor(x).sort(dim=dim, descending=descending, stable=True)
-    np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
-    np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+    np.testing.assert_array_equal(ours.values.array, theirs.values.numpy())
+    np.testing.assert_array_equal(ours.indices.array, theirs.indices.numpy())
     # each value's gradient goes back to the element it came from, ties included
     compare_with_torch(lambda a: a.sort(dim=dim, descending=descending, stable=True).values,
                        [TIES])
     argsorted = cr.argsort(cr.tensor(x), dim, descending, stable=True)
-    np.testing.assert_array_equal(argsorted.data, torch.argsort(
+    np.testing.assert_array_equal(argsorted.array, torch.argsort(
         torch.tensor(x), dim=dim, descending=descending, stable=True).numpy())
 
 
@@ -85,7 +85,7 @@ def test_topk_values_indices_and_gradients_match_torch(shape, data, largest, see
     check_op(lambda a: a.topk(k, dim, largest).values, [x])
     ours = cr.topk(cr.tensor(x), k, dim=dim, largest=largest)
     theirs = torch.topk(torch.tensor(x), k, dim=dim, largest=largest)
-    np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+    np.testing.assert_array_equal(ours.indices.array, theirs.indices.numpy())
     assert ours.values.shape == tuple(theirs.values.shape)
 
 
@@ -93,18 +93,18 @@ def test_topk_with_ties_gives_torch_s_values_and_sends_the_gradient_to_picked_el
     for largest in (True, False):
         ours = cr.tensor(TIES, requires_grad=True)
         values, indices = ours.topk(3, 1, largest)
-        np.testing.assert_array_equal(values.data, torch.tensor(TIES).topk(3, 1, largest)[0])
+        np.testing.assert_array_equal(values.array, torch.tensor(TIES).topk(3, 1, largest)[0])
         values.sum().backward()
         picked = np.zeros_like(TIES)
-        np.put_along_axis(picked, indices.data, 1.0, axis=1)
-        np.testing.assert_array_equal(ours.grad.data, picked)  # 1 where picked, 0 elsewhere
-        np.testing.assert_array_equal(np.take_along_axis(TIES, indices.data, 1), values.data)
+        np.put_along_axis(picked, indices.array, 1.0, axis=1)
+        np.testing.assert_array_equal(ours.grad.array, picked)  # 1 where picked, 0 elsewhere
+        np.testing.assert_array_equal(np.take_along_axis(TIES, indices.array, 1), values.array)
 
 
 def test_topk_unsorted_and_of_a_0d_tensor():
     x = distinct(5, (4, 6))
     ours, theirs = cr.tensor(x).topk(3, sorted=False), torch.tensor(x).topk(3, sorted=False)
-    np.testing.assert_array_equal(np.sort(ours.values.data), np.sort(theirs.values.numpy()))
+    np.testing.assert_array_equal(np.sort(ours.values.array), np.sort(theirs.values.numpy()))
     values, indices = cr.tensor(2.5).topk(1)
     assert values.shape == () and values.item() == 2.5 and indices.item() == 0
 

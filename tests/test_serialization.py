@@ -25,7 +25,7 @@ def test_a_saved_sequential_comes_back_without_code(tmp_path):
     assert repr(loaded) == repr(model)
     x = cr.randn(4, 2, 3)
     model.eval(), loaded.eval()
-    np.testing.assert_array_equal(loaded(x).data, model(x).data)
+    np.testing.assert_array_equal(loaded(x).array, model(x).array)
 
 
 def test_the_file_is_plain_safetensors_with_torch_names(tmp_path):
@@ -41,7 +41,7 @@ def test_nested_sequential_round_trips(tmp_path):
     cr.save(model, tmp_path / "m.safetensors")
     loaded = cr.load(tmp_path / "m.safetensors")
     assert list(loaded.state_dict()) == ["0.0.weight", "0.0.bias", "1.weight", "1.bias"]
-    np.testing.assert_array_equal(loaded[1].weight.data, model[1].weight.data)
+    np.testing.assert_array_equal(loaded[1].weight.array, model[1].weight.array)
 
 
 def test_a_custom_module_saves_its_weights_for_load_state_dict(tmp_path):
@@ -59,7 +59,7 @@ def test_a_custom_module_saves_its_weights_for_load_state_dict(tmp_path):
     assert isinstance(state, dict)
     other = Net()
     other.load_state_dict(state)
-    np.testing.assert_array_equal(other.fc.weight.data, net.fc.weight.data)
+    np.testing.assert_array_equal(other.fc.weight.array, net.fc.weight.array)
 
 
 def test_a_scalar_parameter_keeps_its_shape_through_save_and_load(tmp_path):

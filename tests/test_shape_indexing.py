@@ -132,7 +132,7 @@ def test_narrow_matches_torch(shape, seed, data):
 
 def test_narrow_takes_a_0d_integer_tensor_as_start(rng):
     x = rng.standard_normal((4, 2))
-    np.testing.assert_array_equal(cr.tensor(x).narrow(0, cr.tensor(1), 2).data,
+    np.testing.assert_array_equal(cr.tensor(x).narrow(0, cr.tensor(1), 2).array,
                                   torch.tensor(x).narrow(0, torch.tensor(1), 2).numpy())
 
 
@@ -154,7 +154,7 @@ def test_gather_matches_torch_with_repeats_and_a_smaller_index(shape, seed, data
 def test_gather_gradient_counts_repeated_picks():
     x = cr.tensor([[1.0, 2.0, 3.0]], dtype=cr.float64, requires_grad=True)
     x.gather(1, cr.tensor([[2, 2, 0, 2]])).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[1.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(x.grad.array, [[1.0, 0.0, 3.0]])
 
 
 def test_gather_of_a_0d_tensor_or_index_and_an_int32_index_as_torch():
@@ -205,7 +205,7 @@ def test_outer_of_an_integer_and_a_float_vector_is_float32_as_torch():
     ours = cr.tensor([1, 2]).outer(cr.tensor([0.5, 1.0, 2.0]))
     theirs = torch.tensor([1, 2]).outer(torch.tensor([0.5, 1.0, 2.0]))
     assert ours.dtype == np.float32 and theirs.dtype == torch.float32
-    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
 
 
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 3), st.integers(1, 3), seeds)
@@ -228,7 +228,7 @@ TORCH_DTYPE = {np.float32: torch.float32, np.float64: torch.float64, np.int64: t
 
 def same_as_torch(ours, theirs):
     assert ours.dtype == theirs.numpy().dtype, f"dtype {ours.dtype} != {theirs.dtype}"
-    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
     assert ours.requires_grad == theirs.requires_grad and ours.is_leaf
 
 

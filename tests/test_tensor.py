@@ -38,8 +38,8 @@ def test_tensor_copies_its_data_but_from_numpy_shares_it():
     a = np.zeros(3)
     copied, shared = cr.tensor(a), cr.from_numpy(a)
     a[0] = 7.0
-    assert copied.data[0] == 0.0
-    assert shared.data[0] == 7.0
+    assert copied.array[0] == 0.0
+    assert shared.array[0] == 7.0
 
 
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # torch's
@@ -56,8 +56,8 @@ def test_a_tensor_made_from_a_tensor_is_an_independent_leaf():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = cr.tensor(x)
     assert y.is_leaf and not y.requires_grad
-    y.data[0] = 5.0
-    assert x.data[0] == 1.0
+    y.array[0] = 5.0
+    assert x.array[0] == 1.0
 
 
 def test_shape_and_size_information():
@@ -94,7 +94,7 @@ def test_manual_seed_makes_randn_repeatable():
     cr.manual_seed(42)
     a = cr.randn(5)
     cr.manual_seed(42)
-    np.testing.assert_array_equal(a.data, cr.randn(5).data)
+    np.testing.assert_array_equal(a.array, cr.randn(5).array)
 
 
 # -- dtypes through ops and gradients -------------------------------------------------------------
@@ -106,7 +106,7 @@ def _float32_cases():
         "broadcast arithmetic": lambda x, b: x * b + x / (b * b + 1.0),
         "exp log sqrt abs": lambda x, b: (x.exp() + 1.0).log() + (x * x + 1.0).sqrt() + x.abs(),
         "clip maximum minimum where": lambda x, b: (
-            x.clip(-0.5, 0.5) + cr.maximum(x, b) + cr.minimum(x, 0.0) + cr.where(x.data > 0, x, b)
+            x.clip(-0.5, 0.5) + cr.maximum(x, b) + cr.minimum(x, 0.0) + cr.where(x.array > 0, x, b)
         ),
         "reductions": lambda x, b: x.sum(axis=0) + x.mean(axis=0) + x.max(axis=0) + x.min(),
         "shapes and indexing": lambda x, b: (
@@ -161,8 +161,8 @@ def test_ops_accept_python_numbers_and_numpy_arrays_as_operands():
     assert isinstance(y, cr.Tensor) and y.requires_grad
     y.sum().backward()
     # a @ x is a scalar added to both elements of y, so it counts twice in the sum
-    expected = 2 + a / x.data**2 + 2 * a + np.log(2.0) * 2.0**x.data + 3.0
-    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
+    expected = 2 + a / x.array**2 + 2 * a + np.log(2.0) * 2.0**x.array + 3.0
+    np.testing.assert_allclose(x.grad.array, expected, rtol=1e-12)
 
 
 def test_numpy_scalars_do_not_promote_float32_like_python_numbers():
@@ -216,7 +216,7 @@ def test_cast_to_another_float_dtype_casts_the_gradient_back():
     assert y.dtype == np.float64
     y.sum().backward()
     assert x.grad.dtype == np.float32
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.array, [3.0, 3.0])
 
 
 def test_to_a_device_as_torch_code_writes_it():
@@ -244,7 +244,7 @@ def test_cast_to_a_non_float_dtype_leaves_the_graph_as_in_torch(dtype):
     assert y.requires_grad == expected.requires_grad and y.grad_fn is None
     assert y.tolist() == expected.tolist()
     (y.to(cr.float32) * x).sum().backward()  # only the product's x carries a gradient
-    np.testing.assert_array_equal(x.grad.data, y.to(cr.float32).data)
+    np.testing.assert_array_equal(x.grad.array, y.to(cr.float32).array)
 
 
 # -- leaving the graph ----------------------------------------------------------------------------
@@ -253,15 +253,15 @@ def test_detach_shares_data_and_requires_no_grad():
     d = (x * 2.0).detach()
     assert d.grad_fn is None and not d.requires_grad
     x2 = x.detach()
-    x2.data[0] = 9.0
-    assert x.data[0] == 9.0
+    x2.array[0] = 9.0
+    assert x.array[0] == 9.0
 
 
 def test_numpy_refuses_a_tensor_that_requires_grad():
     x = cr.tensor([1.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="detach"):
         x.numpy()
-    assert x.detach().numpy() is x.data
+    assert x.detach().numpy() is x.array
 
 
 def test_item_tolist_and_float():
@@ -322,7 +322,7 @@ def test_in_place_change_of_a_tensor_that_requires_grad_is_refused_outside_no_gr
         w -= 0.5
     with cr.no_grad():
         w -= 0.5
-    np.testing.assert_array_equal(w.data, [0.5, 1.5])
+    np.testing.assert_array_equal(w.array, [0.5, 1.5])
     assert w.is_leaf and w.requires_grad
 
 
@@ -332,10 +332,10 @@ def test_zero_of_a_tensor_that_requires_grad_is_refused_outside_no_grad_as_in_to
     with pytest.raises(RuntimeError, match="no_grad"):
         w.zero_()
     y.sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [2.0, 4.0])
+    np.testing.assert_array_equal(w.grad.array, [2.0, 4.0])
     with cr.no_grad():
         w.zero_()
-    np.testing.assert_array_equal(w.data, [0.0, 0.0])
+    np.testing.assert_array_equal(w.array, [0.0, 0.0])
     w.grad.zero_()  # a gradient requires no grad: zeroing it is what optimizers do
 
 
@@ -360,7 +360,7 @@ def test_torch_s_comparison_methods_and_as_shapes():
     assert pred.eq(target.view_as(pred)).sum().item() == 2  # the MNIST example's accuracy line
     a, b = cr.tensor([1.0, 2.0, 3.0]), cr.tensor([2.0, 2.0, 2.0])
     for name in ("eq", "ne", "lt", "le", "gt", "ge"):
-        expected = getattr(torch.tensor(a.data), name)(torch.tensor(b.data)).numpy()
-        np.testing.assert_array_equal(getattr(a, name)(b).data, expected)
+        expected = getattr(torch.tensor(a.array), name)(torch.tensor(b.array)).numpy()
+        np.testing.assert_array_equal(getattr(a, name)(b).array, expected)
     assert cr.ones(6).reshape_as(cr.ones(2, 3)).shape == (2, 3)
     assert cr.ones(1, 3).expand_as(cr.ones(4, 3)).shape == (4, 3)

@@ -33,14 +33,14 @@ def test_in_place_methods_give_torch_s_values_and_return_self(name, args, kwargs
     out = getattr(ours, name)(*our_args, **kwargs)
     getattr(theirs, name)(*their_args, **kwargs)
     assert out is ours
-    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
     assert ours.dtype == np.float64
 
 
 def test_in_place_methods_broadcast_the_operand_into_self_and_say_when_it_does_not_fit():
     x = cr.tensor(X)
     x.add_(cr.tensor([1.0, 2.0, 3.0])).mul_(np.array([[2.0], [3.0]]))
-    np.testing.assert_array_equal(x.data, (X + [1.0, 2.0, 3.0]) * [[2.0], [3.0]])
+    np.testing.assert_array_equal(x.array, (X + [1.0, 2.0, 3.0]) * [[2.0], [3.0]])
     for name in ("add_", "sub_", "mul_", "div_", "copy_"):
         with pytest.raises(cr.ShapeError, match=f"{name}: .*shape"):
             getattr(cr.ones(3), name)(cr.ones(2, 3))
@@ -100,7 +100,7 @@ def test_in_place_change_of_a_tensor_that_requires_grad_is_refused_outside_no_gr
         with pytest.raises(RuntimeError, match=f"{name}: in-place change .*no_grad"):
             getattr(target, name)(*args)
     y.sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [2.0, 4.0])
+    np.testing.assert_array_equal(w.grad.array, [2.0, 4.0])
     with cr.no_grad():
         assert getattr(w, name)(*args) is w  # as weights are initialised and updated
         getattr(y, name)(*args)
@@ -142,8 +142,8 @@ def test_uniform_and_normal_have_the_asked_for_distribution_and_keep_the_dtype()
     u = cr.zeros(20000).uniform_(1.0, 3.0)
     n = cr.zeros(20000, dtype=cr.float64).normal_(mean=-1.0, std=0.5)
     assert u.dtype == np.float32 and n.dtype == np.float64
-    assert abs(u.mean().item() - 2.0) < 0.02 and abs(u.data.var() - 4 / 12) < 0.02
-    assert abs(n.mean().item() + 1.0) < 0.02 and abs(n.data.std() - 0.5) < 0.02
+    assert abs(u.mean().item() - 2.0) < 0.02 and abs(u.array.var() - 4 / 12) < 0.02
+    assert abs(n.mean().item() + 1.0) < 0.02 and abs(n.array.std() - 0.5) < 0.02
     assert cr.zeros(3).uniform_(from_=2, to=2).tolist() == [2.0, 2.0, 2.0]
 
 
@@ -173,4 +173,4 @@ def test_in_place_methods_on_a_view_change_the_viewed_tensor_as_torch():
         t[:, 1].add_(5.0)
         t.T.mul_(2.0)
         t[1, 1:].clamp_(max=3.0)
-    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(ours.array, theirs.numpy())

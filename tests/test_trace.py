@@ -110,7 +110,7 @@ def test_a_broadcast_constant_is_shown_as_the_number_given():
     (lambda a: a.minimum(0.5), "q = minimum(a, 0.5) = minimum([-1, 2], 0.5) = [-1, 0.5]"),
     (lambda a: a.clip(None, 1), "q = clip(a, None, 1) = clip([-1, 2], None, 1) = [-1, 1]"),
     (lambda a: a.clip(0), "q = clip(a, 0, None) = clip([-1, 2], 0, None) = [0, 2]"),
-    (lambda a: cr.where(a.data > 0, a, 0.5),
+    (lambda a: cr.where(a.array > 0, a, 0.5),
      "q = where([False, True], a, 0.5) = where([False, True], [-1, 2], 0.5) = [0.5, 2]"),
 ])
 def test_numbers_given_to_other_ops_are_shown(build, expression):
@@ -171,8 +171,8 @@ def test_matmul_has_no_elementwise_local_gradient_but_sends_the_vjp():
     tr = trace.trace(lambda: a @ b, gradient=g)
     step = tr.steps[0]
     assert not step.elementwise and step.local_grads == (None, None)
-    np.testing.assert_allclose(step.sent[0], g @ b.data.T)
-    np.testing.assert_allclose(step.sent[1], a.data.T @ g)
+    np.testing.assert_allclose(step.sent[0], g @ b.array.T)
+    np.testing.assert_allclose(step.sent[1], a.array.T @ g)
     assert "Jacobian of MatMul" in step.chain_rule(0)
 
 
@@ -206,7 +206,7 @@ def test_ops_that_move_elements_print_gradients_that_match_the_engine(build):
     step = tr.steps[-1]
     line = step.chain_rule(step.input_names.index("x"))
     assert "summed over the broadcast axes" not in line
-    assert line.split(" = ")[-1].split("  (")[0] == trace._fmt(x.grad.data)
+    assert line.split(" = ")[-1].split("  (")[0] == trace._fmt(x.grad.array)
 
 
 def test_the_rule_is_the_whole_first_paragraph_of_the_op_docstring():
@@ -311,7 +311,7 @@ def test_a_transpose_of_a_square_matrix_is_not_printed_as_an_elementwise_product
     line = step.chain_rule(step.input_names.index("x"))
     # upstream [[1, 10], [100, 1000]] goes back transposed: it is not upstream · ones
     assert "(each element of x gets the upstream gradient" in line
-    assert line.split(" = ")[-1].split("  (")[0] == trace._fmt(x.grad.data)
+    assert line.split(" = ")[-1].split("  (")[0] == trace._fmt(x.grad.array)
 
 
 @pytest.mark.parametrize("op, local", [("sin", np.cos), ("cos", lambda v: -np.sin(v)),

@@ -68,7 +68,7 @@ def unshared(array, holders):
 
     Pass the array as a local variable and count that variable among the holders: the engine's
     ``unshared(g, 2)`` is the tuple ``backward`` returned plus its local ``g``; the optimizer's
-    ``unshared(data, 2)`` is the parameter's ``.data`` slot plus a local. torch's AccumulateGrad
+    ``unshared(data, 2)`` is the parameter's ``.array`` slot plus a local. torch's AccumulateGrad
     makes the same check before it keeps a gradient without copying.
     """
     return array.base is None and _getrefcount(array) - _CALL_REFERENCES <= holders

@@ -30,12 +30,12 @@ def layer_gradient_norms(model):
     norms = {}
     for name, module in model.named_modules():
         if isinstance(module, Linear) and module.weight.grad is not None:
-            norms[name] = float(np.linalg.norm(module.weight.grad.data))
+            norms[name] = float(np.linalg.norm(module.weight.grad.array))
     return norms
 
 
 def layer_weight_norms(model):
-    return {name: float(np.linalg.norm(m.weight.data))
+    return {name: float(np.linalg.norm(m.weight.array))
             for name, m in model.named_modules() if isinstance(m, Linear)}
 
 
@@ -51,7 +51,7 @@ def activation_stats(model, x):
     finally:
         model.train(was_training)
     for name, module, out in records:
-        y = out.data.reshape(len(out.data), -1)
+        y = out.array.reshape(len(out.array), -1)
         if isinstance(module, Sigmoid):
             stats[name] = {"kind": "sigmoid", "saturated": float(((y < 0.01) | (y > 0.99)).mean())}
         elif isinstance(module, Tanh):

@@ -90,15 +90,15 @@ def var(x, dim=None, unbiased=True, keepdim=False, *, correction=None):
     (``unbiased=False`` or ``correction=0`` divides by n). Built from ops, so it has a
     gradient: mean((x − mean x)²) · n/(n − ddof)."""
     x = _t(x)
-    axes = normalize_axis(dim, x.data.ndim, "var")
+    axes = normalize_axis(dim, x.array.ndim, "var")
     n = 1
     for a in axes:
-        n *= x.data.shape[a]
+        n *= x.array.shape[a]
     ddof = (1 if unbiased else 0) if correction is None else correction
     if n - ddof <= 0:
         raise ValueError(f"var: {n} value(s) with correction {ddof} leave no degrees of "
                          "freedom")
-    if x.data.dtype == np.float16:
+    if x.array.dtype == np.float16:
         # squared deviations over 256 pass float16's 65504: sum them in float32, as torch does
         return var(x.float(), dim, unbiased, keepdim, correction=correction).to(np.float16)
     centred = x - x.mean(axis=axes, keepdims=True)
@@ -108,7 +108,7 @@ def var(x, dim=None, unbiased=True, keepdim=False, *, correction=None):
 def std(x, dim=None, unbiased=True, keepdim=False, *, correction=None):
     """Standard deviation: the square root of ``var`` (same arguments)."""
     x = _t(x)
-    if x.data.dtype == np.float16:  # the variance itself may pass 65504: root it in float32
+    if x.array.dtype == np.float16:  # the variance itself may pass 65504: root it in float32
         return std(x.float(), dim, unbiased, keepdim, correction=correction).to(np.float16)
     return StdFromVariance.apply(var(x, dim, unbiased, keepdim, correction=correction))
 
@@ -173,7 +173,7 @@ def minimum(a, b):
 
 def where(condition, a, b):
     """Elements of ``a`` where ``condition`` holds, of ``b`` elsewhere (gradients follow)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:  # a float mask is most likely a forgotten comparison
         raise TypeError(f"where: the condition must be boolean (e.g. x > 0), got {cond.dtype}")
     return Where.apply(cond, a, b)

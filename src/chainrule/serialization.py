@@ -116,13 +116,13 @@ def save(obj, path):
 
     metadata = {"format": FORMAT}
     if isinstance(obj, Module):
-        tensors = {name: to_host(t.data) for name, t in obj.state_dict().items()}
+        tensors = {name: to_host(t.array) for name, t in obj.state_dict().items()}
         try:
             metadata["architecture"] = json.dumps(architecture(obj))
         except NotImplementedError:
             pass  # a custom Module: the weights are saved, the code must rebuild it
     elif _is_flat_tensor_dict(obj):
-        tensors = {k: to_host(v.data if isinstance(v, Tensor) else v) for k, v in obj.items()}
+        tensors = {k: to_host(v.array if isinstance(v, Tensor) else v) for k, v in obj.items()}
     elif isinstance(obj, (dict, list, tuple)):
         tensors = {}
         structure = _encode(obj, tensors, "checkpoint", depth=0)
@@ -157,7 +157,7 @@ def _encode(value, tensors, where, depth):
         value = to_host(value)
     if isinstance(value, (Tensor, np.ndarray, np.generic)):  # first: np.float64 is a float too
         if isinstance(value, Tensor):
-            kind, array = "tensor", to_host(value.data)
+            kind, array = "tensor", to_host(value.array)
         else:  # an ndarray comes back an ndarray, a NumPy scalar a NumPy scalar (its dtype kept)
             kind = "array" if isinstance(value, np.ndarray) else "scalar"
             array = np.asarray(value)
@@ -212,7 +212,7 @@ def _to_device(obj, device):
     if isinstance(obj, Module):
         return obj.to(device)
     if isinstance(obj, Tensor):
-        return Tensor(move(obj.data, device), requires_grad=obj.requires_grad)
+        return Tensor(move(obj.array, device), requires_grad=obj.requires_grad)
     if isinstance(obj, np.ndarray):
         return move(obj, device)
     if isinstance(obj, dict):

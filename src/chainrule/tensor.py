@@ -1,6 +1,6 @@
 """``Tensor``: an array that remembers how it was computed.
 
-A tensor holds its numbers in ``.data`` (a NumPy array). If it requires a gradient, every op on it
+A tensor holds its numbers in ``.array`` (a NumPy array). If it requires a gradient, every op on it
 records a node (``.grad_fn``) that links the result to its inputs: that chain of nodes is the
 computational graph, and ``backward()`` walks it from the loss to the leaves, filling ``.grad``.
 
@@ -29,7 +29,7 @@ _new = object.__new__
 def _as_array(data, dtype=None, copy=False):
     """Turn ``data`` into an array with torch's dtype rules for Python numbers and lists."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
         arr = data
         if dtype is not None and arr.dtype != dtype:
@@ -60,11 +60,11 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation."""
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_retains_grad", "__weakref__")
+    __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_retains_grad", "__weakref__")
     __array_priority__ = 100  # so ndarray + Tensor calls Tensor.__radd__
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = _as_array(data, dtype)
+        self.array = _as_array(data, dtype)
         self.grad = None
         self.grad_fn = None
         self._retains_grad = False
@@ -78,7 +78,7 @@ class Tensor:
         """The one internal constructor: wrap an array the library computed (an op's output, a
         gradient), with none of ``__init__``'s checks and conversions."""
         t = _new(Tensor)
-        t.data = data
+        t.array = data
         t.grad = None
         t.grad_fn = grad_fn
         t.requires_grad = requires_grad
@@ -87,23 +87,34 @@ class Tensor:
 
     # -- what it is -------------------------------------------------------------------------
     @property
+    def data(self):
+        """The same numbers as a new tensor outside the graph, sharing memory, as torch's
+        ``.data``: ``m.weight.data.normal_(0, 0.01)`` changes the weight without recording a
+        step. (The NumPy array itself is ``.array``.)"""
+        return Tensor._make(self.array)
+
+    @data.setter
+    def data(self, value):
+        """``p.data = t`` swaps in new numbers (any shape), keeping the tensor's place in a
+        model and an optimizer, as in torch."""
+        self.array = value.array if isinstance(value, Tensor) else _as_array(value)
+
+    @property
     def shape(self):
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
-
-    array = property(lambda self: self.data, lambda self, v: setattr(self, "data", v))  # SCRATCH
+        return self.array.dtype
 
     @property
     def device(self):
         """Where the numbers live: ``device(type='cpu')`` or ``device(type='cuda', index=0)``."""
-        return device_of(self.data)
+        return device_of(self.array)
 
     @property
     def is_cuda(self):
@@ -111,17 +122,17 @@ class Tensor:
 
     def size(self, dim=None):
         if dim is None:
-            return self.data.shape
-        if self.data.ndim == 0:
+            return self.array.shape
+        if self.array.ndim == 0:
             raise IndexError(f"size: dim {dim} is out of range for a tensor with 0 dimension(s) "
                              "(it has no dims)")
-        return self.data.shape[dim_index(dim, self.data.ndim, "size")]
+        return self.array.shape[dim_index(dim, self.array.ndim, "size")]
 
     def dim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self):
-        return self.data.size
+        return self.array.size
 
     @property
     def is_leaf(self):
@@ -129,18 +140,18 @@ class Tensor:
         return self.grad_fn is None
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self.array)
 
     def __repr__(self):
-        host = to_host(self.data)  # printing is one of the places numbers leave a GPU
+        host = to_host(self.array)  # printing is one of the places numbers leave a GPU
         body = np.array2string(host, separator=", ", precision=4, prefix="tensor(")
         extras = []
-        if host is not self.data:
+        if host is not self.array:
             extras.append(f"device='{self.device}'")
-        if self.data.dtype not in (np.float32, np.int64, np.bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self.array.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.array.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}>")
         elif self.requires_grad:
@@ -153,7 +164,7 @@ class Tensor:
         if self.requires_grad:
             raise RuntimeError("numpy() on a tensor that requires grad: call .detach().numpy()")
         self._check_on_host("numpy()")
-        return self.data
+        return self.array
 
     def _check_on_host(self, what):
         if self.device.type != "cpu":
@@ -161,17 +172,17 @@ class Tensor:
                             "use .cpu() to copy it to host memory first")
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape "
-                             f"{tuple(self.data.shape)}")
-        return self.data.item()
+                             f"{tuple(self.array.shape)}")
+        return self.array.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __format__(self, spec):
         """A 0-d tensor formats as its number, so ``f"{loss:.4f}"`` works as in torch."""
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             return format(self.item(), spec)
         return object.__format__(self, spec)
 
@@ -183,32 +194,31 @@ class Tensor:
 
     def __index__(self):
         """An integer tensor of one element indexes a list or sizes a range, as in torch."""
-        if self.data.dtype.kind not in "biu" or self.data.size != 1:
+        if self.array.dtype.kind not in "biu" or self.array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
-                            f"index, this one is {self.data.dtype} of shape {self.data.shape}")
-        return int(self.data.item())
+                            f"index, this one is {self.array.dtype} of shape {self.array.shape}")
+        return int(self.array.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor of shape {tuple(self.data.shape)} "
-                             f"({self.data.size} elements) is ambiguous: use .any() or .all()")
-        return bool(self.data)
+        if self.array.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {tuple(self.array.shape)} "
+                             f"({self.array.size} elements) is ambiguous: use .any() or .all()")
+        return bool(self.array)
 
     def __array__(self, dtype=None, copy=None):
         """NumPy's view of the tensor: shared for ``np.asarray``, a copy for ``np.array``
         (NumPy 2 asks with ``copy=True`` and trusts the answer), as with torch."""
         self._check_on_host("np.asarray")
-        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
-        return array.copy() if copy and array is self.data else array
-
+        array = self.array if dtype is None else self.array.astype(dtype, copy=False)
+        return array.copy() if copy and array is self.array else array
 
     def detach(self):
         """The same numbers, cut from the graph (shares memory, requires no grad)."""
-        return Tensor(self.data)
+        return Tensor(self.array)
 
     # -- gradients ----------------------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self.array.dtype.kind not in "fc":
             raise RuntimeError(
                 f"only floating point tensors can require gradients, this one is {self.dtype}"
             )
@@ -240,25 +250,25 @@ class Tensor:
                 "from has requires_grad=True (or it was computed inside no_grad)"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(
                     f"backward() needs a gradient argument for a tensor of shape "
                     f"{tuple(self.shape)}: only a scalar's gradient defaults to 1"
                 )
-            grad = self.data.dtype.type(1)
-            grad = get_array_module(self.data).full(self.data.shape, grad, self.data.dtype)
+            grad = self.array.dtype.type(1)
+            grad = get_array_module(self.array).full(self.array.shape, grad, self.array.dtype)
         else:
-            grad = _as_array(gradient, self.data.dtype)
+            grad = _as_array(gradient, self.array.dtype)
             if device_of(grad) != self.device:
                 raise RuntimeError(f"backward(): the gradient is on {device_of(grad)}, the "
                                    f"tensor on {self.device}: put them on the same device")
-            if grad.shape != self.data.shape:
+            if grad.shape != self.array.shape:
                 from .errors import ShapeError
 
                 raise ShapeError(f"backward(): gradient of shape {tuple(grad.shape)} does not "
                                  f"match the tensor's shape {tuple(self.shape)}")
         if self.grad_fn is None:
-            self.grad = Tensor(grad.copy()) if self.grad is None else Tensor(self.grad.data + grad)
+            self.grad = Tensor(grad.copy()) if self.grad is None else Tensor(self.grad.array + grad)
             return
         run_backward(self, grad, retain_graph=retain_graph)
 
@@ -266,17 +276,17 @@ class Tensor:
         if self.requires_grad and GradMode.enabled:  # as the other in-place changes
             raise RuntimeError("zero_() of a tensor that requires grad: wrap it in "
                                "chainrule.no_grad()")
-        self.data[...] = 0
+        self.array[...] = 0
         return self
 
     def long(self):
-        return Tensor(self.data.astype(np.int64))
+        return Tensor(self.array.astype(np.int64))
 
     def int(self):
-        return Tensor(self.data.astype(np.int32))
+        return Tensor(self.array.astype(np.int32))
 
     def bool(self):
-        return Tensor(self.data.astype(bool))
+        return Tensor(self.array.astype(bool))
 
     # In-place arithmetic works on leaves that need no gradient (e.g. optimizer bookkeeping).
     def _check_inplace(self, symbol, *others):
@@ -297,22 +307,23 @@ class Tensor:
         """``op(self, *others)`` written into self. ``instead`` is the out-of-place spelling
         the dtype error suggests (by default ``x = x + y`` for ``+=``)."""
         self._check_inplace(symbol, *others)
-        others = [o.data if isinstance(o, Tensor) else o for o in others]
+        others = [o.array if isinstance(o, Tensor) else o for o in others]
         try:
-            op(self.data, *others, out=self.data, casting="same_kind")
+            op(self.array, *others, out=self.array, casting="same_kind")
         except TypeError as e:  # as torch, the result must keep the tensor's dtype
             instead = instead or f"x = x {symbol[0]} y"
-            raise TypeError(f"{symbol}: the result cannot be stored in this {self.data.dtype} "
+            raise TypeError(f"{symbol}: the result cannot be stored in this {self.array.dtype} "
                             f"tensor ({e}); write {instead} for a new tensor") from None
         except ValueError:  # ... and its shape
-            shapes = " and ".join(str(tuple(getattr(o, "shape", ()))) for o in (self.data, *others))
+            shapes = " and ".join(str(tuple(getattr(o, "shape", ())))
+                                  for o in (self.array, *others))
             raise ShapeError(f"{symbol}: the result of shapes {shapes} does not fit in this "
-                             f"tensor of shape {tuple(self.data.shape)}") from None
+                             f"tensor of shape {tuple(self.array.shape)}") from None
         return self
 
     def is_floating_point(self):
         """Is the dtype a floating-point one (float16, float32, float64)? As torch."""
-        return self.data.dtype.kind == "f"
+        return self.array.dtype.kind == "f"
 
 
     def detach_(self):

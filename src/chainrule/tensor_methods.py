@@ -82,7 +82,7 @@ class TensorMethods(DtypeShortcuts):
     ``sum`` does not hide the builtin from the others); ``bind_methods`` moves them onto Tensor."""
 
     def clone(self):
-        return Identity.apply(self) if self.requires_grad else Tensor(self.data.copy())
+        return Identity.apply(self) if self.requires_grad else Tensor(self.array.copy())
 
     # -- dtype ---------------------------------------------------------------------------------
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
@@ -92,12 +92,12 @@ class TensorMethods(DtypeShortcuts):
         that the gradient flows back through (to the device it came from)."""
         dtype, device = read_to("Tensor", args, dtype, device)
         out = self
-        if device is not None and not same_place(self.data, device):
+        if device is not None and not same_place(self.array, device):
             out = ToDevice.apply(self, device) if self.requires_grad else Tensor(
-                move(self.data, device))
+                move(self.array, device))
         if dtype is not None and dtype != out.dtype:
             if dtype.kind not in "fc":  # integers and booleans have no gradient: off the graph
-                out = Tensor(out.data.astype(dtype))
+                out = Tensor(out.array.astype(dtype))
             else:
                 out = Cast.apply(out, dtype)
         if copy and out is self:
@@ -224,14 +224,14 @@ class TensorMethods(DtypeShortcuts):
         torch does (2.7 in an integer tensor is 2)."""
         self._check_inplace("fill_", value)
         if isinstance(value, Tensor):
-            if value.data.ndim:
+            if value.array.ndim:
                 raise ShapeError(f"fill_: the value must be a number or a 0-d tensor, got a "
-                                 f"tensor of shape {tuple(value.data.shape)}")
-            value = value.data
+                                 f"tensor of shape {tuple(value.array.shape)}")
+            value = value.array
         try:
-            self.data[...] = value
+            self.array[...] = value
         except (TypeError, ValueError, OverflowError):
-            raise TypeError(f"fill_: {value!r} cannot be stored in this {self.data.dtype} "
+            raise TypeError(f"fill_: {value!r} cannot be stored in this {self.array.dtype} "
                             "tensor") from None
         return self
 
@@ -239,15 +239,15 @@ class TensorMethods(DtypeShortcuts):
         """self ← the values of ``src``, broadcast to self's shape and cast to its dtype (any
         dtype, as torch: floats copied into integers are truncated)."""
         self._check_inplace("copy_", src)
-        src = src.data if isinstance(src, Tensor) else np.asarray(src)
+        src = src.array if isinstance(src, Tensor) else np.asarray(src)
         try:
-            fits = np.broadcast_shapes(src.shape, self.data.shape) == self.data.shape
+            fits = np.broadcast_shapes(src.shape, self.array.shape) == self.array.shape
         except ValueError:
             fits = False
         if not fits:
             raise ShapeError(f"copy_: a source of shape {tuple(src.shape)} cannot be broadcast "
-                             f"to this tensor's shape {tuple(self.data.shape)}")
-        np.copyto(self.data, src, casting="unsafe")
+                             f"to this tensor's shape {tuple(self.array.shape)}")
+        np.copyto(self.array, src, casting="unsafe")
         return self
 
     def uniform_(self, from_=0.0, to=1.0, *, generator=None):
@@ -258,7 +258,7 @@ class TensorMethods(DtypeShortcuts):
         if from_ > to:
             raise ValueError(f"uniform_: from ({from_}) must not be greater than to ({to})")
         rng = random_generator("uniform_", generator)
-        self.data[...] = rng.uniform(from_, to, self.data.shape)
+        self.array[...] = rng.uniform(from_, to, self.array.shape)
         return self
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
@@ -268,18 +268,18 @@ class TensorMethods(DtypeShortcuts):
         if std < 0:
             raise ValueError(f"normal_: std must not be negative, got {std}")
         rng = random_generator("normal_", generator)
-        self.data[...] = rng.normal(mean, std, self.data.shape)
+        self.array[...] = rng.normal(mean, std, self.array.shape)
         return self
 
     def _check_random(self, symbol):
         self._check_inplace(symbol)
-        if self.data.dtype.kind != "f":
+        if self.array.dtype.kind != "f":
             raise TypeError(f"{symbol}: only floating point tensors can hold random draws, this "
-                            f"one is {self.data.dtype}")
+                            f"one is {self.array.dtype}")
 
     # -- comparisons (no gradient: their output is a boolean) ----------------------------------
     def _compare(self, op, other):
-        return Tensor(op(self.data, other.data if isinstance(other, Tensor) else other))
+        return Tensor(op(self.array, other.array if isinstance(other, Tensor) else other))
 
     def __eq__(self, other):
         return self._compare(np.equal, other)
@@ -306,11 +306,11 @@ class TensorMethods(DtypeShortcuts):
 
     # -- combining masks: & | ^ ~ on booleans (bitwise on integers), no gradient ---------------
     def _bitwise(self, op, symbol, other=None):
-        if self.data.dtype.kind not in "biu":
+        if self.array.dtype.kind not in "biu":
             raise TypeError(f"{symbol}: only boolean or integer tensors, this one is "
-                            f"{self.data.dtype}")
+                            f"{self.array.dtype}")
         if other is None:
-            return Tensor(op(self.data))
+            return Tensor(op(self.array))
         return self._compare(op, other)
 
     def __and__(self, other):
@@ -369,9 +369,9 @@ class TensorMethods(DtypeShortcuts):
         """The Euclidean (Frobenius) norm over ``dim`` (all elements by default). Only p=2."""
         if p != 2 and p != "fro":
             raise ValueError(f"norm: only p=2 (Euclidean/Frobenius) is implemented, got p={p!r}")
-        if self.data.dtype == np.float16:  # x² overflows past 256 and flushes to 0 below 1e-4
+        if self.array.dtype == np.float16:  # x² overflows past 256 and flushes to 0 below 1e-4
             return self.float().norm(p, dim, keepdim).to(np.float16)
-        return Norm.apply(self, normalize_axis(dim, self.data.ndim, "norm"), bool(keepdim))
+        return Norm.apply(self, normalize_axis(dim, self.array.ndim, "norm"), bool(keepdim))
 
     def clip(self, min=None, max=None):  # noqa: A002 - torch's argument names
         if min is None and max is None:
@@ -428,20 +428,20 @@ class TensorMethods(DtypeShortcuts):
     def argmax(self, axis=None, keepdim=False, *, dim=None):
         axis = axis_or_dim(axis, dim)
         if axis is not None:
-            axis = dim_index(axis, self.data.ndim, "argmax") if self.data.ndim else None
-        return Tensor(self.data.argmax(axis=axis, keepdims=keepdim).astype(np.int64))
+            axis = dim_index(axis, self.array.ndim, "argmax") if self.array.ndim else None
+        return Tensor(self.array.argmax(axis=axis, keepdims=keepdim).astype(np.int64))
 
     def argmin(self, axis=None, keepdim=False, *, dim=None):
         axis = axis_or_dim(axis, dim)
         if axis is not None:
-            axis = dim_index(axis, self.data.ndim, "argmin") if self.data.ndim else None
-        return Tensor(self.data.argmin(axis=axis, keepdims=keepdim).astype(np.int64))
+            axis = dim_index(axis, self.array.ndim, "argmin") if self.array.ndim else None
+        return Tensor(self.array.argmin(axis=axis, keepdims=keepdim).astype(np.int64))
 
     def all(self):
-        return Tensor(self.data.all())
+        return Tensor(self.array.all())
 
     def any(self):
-        return Tensor(self.data.any())
+        return Tensor(self.array.any())
 
     # torch's reductions, scans and sorting (amax, logsumexp, ...)
     def amax(self, dim=(), keepdim=False):
@@ -457,7 +457,7 @@ class TensorMethods(DtypeShortcuts):
     def logsumexp(self, dim, keepdim=False):
         """log Σ exp(x) over ``dim`` (an int or a tuple), computed without overflow; its gradient
         is softmax(x). Integers give float32, as in torch."""
-        axes = normalize_axis(every_dim_if_empty(dim), self.data.ndim, "logsumexp")
+        axes = normalize_axis(every_dim_if_empty(dim), self.array.ndim, "logsumexp")
         return LogSumExp.apply(self, axes, bool(keepdim))
 
     def prod(self, dim=None, keepdim=False, *, dtype=None):
@@ -466,8 +466,8 @@ class TensorMethods(DtypeShortcuts):
         the others (right also where x holds zeros)."""
         x = self if dtype is None else self.to(dtype)
         if dim is not None:
-            dim = dim_index(dim, self.data.ndim, "prod")
-            dim = dim if self.data.ndim else None  # a 0-d tensor's dim 0 is all of it
+            dim = dim_index(dim, self.array.ndim, "prod")
+            dim = dim if self.array.ndim else None  # a 0-d tensor's dim 0 is all of it
         return Prod.apply(x, dim, bool(keepdim))
 
     def cumsum(self, dim, *, dtype=None):
@@ -475,8 +475,8 @@ class TensorMethods(DtypeShortcuts):
         booleans add up in int64, as in torch. Element j's gradient is the sum of g over the
         totals it is part of, i ≥ j."""
         x = self if dtype is None else self.to(dtype)
-        axis = dim_index(dim, self.data.ndim, "cumsum")
-        if not self.data.ndim:  # one element: its running total is itself
+        axis = dim_index(dim, self.array.ndim, "cumsum")
+        if not self.array.ndim:  # one element: its running total is itself
             return CumSum.apply(x.reshape(1), 0).reshape(())
         return CumSum.apply(x, axis)
 
@@ -484,49 +484,49 @@ class TensorMethods(DtypeShortcuts):
         """``(values, indices)``: the elements along ``dim`` in order, and where each came from.
         Always stable (equal elements keep their order), which torch allows for any ``stable``;
         NaN sorts as the largest value. Each value's gradient goes back to its element."""
-        axis = dim_index(dim, self.data.ndim, "sort")
-        if not self.data.ndim:
+        axis = dim_index(dim, self.array.ndim, "sort")
+        if not self.array.ndim:
             values, indices = self.reshape(1).sort(0, descending)
             return MaxResult(values.reshape(()), indices.reshape(()))
-        order = sort_order(self.data, axis, descending)
+        order = sort_order(self.array, axis, descending)
         return MaxResult(TakeAlongAxis.apply(self, order, axis), Tensor(order))
 
     def argsort(self, dim=-1, descending=False, *, stable=False):
         """The indices that sort the elements along ``dim`` (``sort(...).indices``)."""
-        dim_index(dim, self.data.ndim, "argsort")  # an error names argsort, not sort
+        dim_index(dim, self.array.ndim, "argsort")  # an error names argsort, not sort
         return self.sort(dim, descending, stable=stable).indices
 
     def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's argument name
         """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``, in
         order (also for ``sorted=False``: torch leaves that order open). Of equal elements the
         first ones are taken. Each value's gradient goes back to its element, the rest get 0."""
-        axis = dim_index(dim, self.data.ndim, "topk")
+        axis = dim_index(dim, self.array.ndim, "topk")
         if isinstance(k, bool) or not isinstance(k, numbers.Integral):
             raise TypeError(f"topk: k must be an integer, got {k!r}")
-        size = self.data.shape[axis] if self.data.ndim else 1
+        size = self.array.shape[axis] if self.array.ndim else 1
         if not 0 <= k <= size:
             raise ValueError(f"topk: k={k} is out of range for dim {dim} of size {size} "
-                             f"(shape {tuple(self.data.shape)})")
-        if not self.data.ndim:
+                             f"(shape {tuple(self.array.shape)})")
+        if not self.array.ndim:
             values, indices = self.reshape(1).topk(k, 0, largest)
             if k:
                 values, indices = values.reshape(()), indices.reshape(())
             return MaxResult(values, indices)
-        order = sort_order(self.data, axis, descending=largest)
+        order = sort_order(self.array, axis, descending=largest)
         order = order.take(get_array_module(order).arange(k), axis=axis)
         return MaxResult(TakeAlongAxis.apply(self, order, axis), Tensor(order))
 
     # -- shape -----------------------------------------------------------------------------------
     def reshape(self, *shape):
         shape = dims_tuple(shape)
-        if shape == self.data.shape:
+        if shape == self.array.shape:
             return self
         return Reshape.apply(self, shape)
 
     view = reshape
 
     def flatten(self, start_dim=0, end_dim=-1):
-        shape = self.data.shape
+        shape = self.array.shape
         start = dim_index(start_dim, len(shape), "flatten")
         end = dim_index(end_dim, len(shape), "flatten")
         if not shape:
@@ -540,7 +540,7 @@ class TensorMethods(DtypeShortcuts):
 
     def squeeze(self, dim=None):
         """Drop dims of size 1: all of them, the one ``dim``, or those in a tuple (torch 2)."""
-        shape = self.data.shape
+        shape = self.array.shape
         if dim is None:
             new = tuple(n for n in shape if n != 1)
         elif isinstance(dim, (tuple, list)):
@@ -552,7 +552,7 @@ class TensorMethods(DtypeShortcuts):
         return self.reshape(new)
 
     def unsqueeze(self, dim):
-        shape = self.data.shape
+        shape = self.array.shape
         dim = dim_index(dim, len(shape), "unsqueeze", new_axis=True)
         return self.reshape(shape[:dim] + (1,) + shape[dim:])
 
@@ -562,7 +562,7 @@ class TensorMethods(DtypeShortcuts):
     def transpose(self, *dims):
         """``transpose(d0, d1)`` swaps two axes (torch); ``transpose()`` reverses them all and
         ``transpose(axes)`` with one tuple permutes them (NumPy)."""
-        ndim = self.data.ndim
+        ndim = self.array.ndim
         if not dims:
             return Permute.apply(self, tuple(range(ndim - 1, -1, -1)))
         if len(dims) == 2 and all(isinstance(d, numbers.Integral) for d in dims):
@@ -576,23 +576,23 @@ class TensorMethods(DtypeShortcuts):
 
     @property
     def T(self):  # noqa: N802 - the array world's name
-        return Permute.apply(self, tuple(range(self.data.ndim - 1, -1, -1)))
+        return Permute.apply(self, tuple(range(self.array.ndim - 1, -1, -1)))
 
     def expand(self, *shape):
         """This tensor broadcast to ``shape``; as in torch, -1 keeps that dimension's size."""
         shape = dims_tuple(shape)
-        lead = len(shape) - self.data.ndim  # new leading dims have no size to keep
+        lead = len(shape) - self.array.ndim  # new leading dims have no size to keep
         if lead >= 0 and -1 in shape[lead:]:
-            shape = shape[:lead] + tuple(self.data.shape[i] if n == -1 else n
+            shape = shape[:lead] + tuple(self.array.shape[i] if n == -1 else n
                                          for i, n in enumerate(shape[lead:]))
         return BroadcastTo.apply(self, shape)
 
     def t(self):
         """The transpose of a matrix (a 0-d or 1-d tensor is returned as it is), as torch."""
-        if self.data.ndim > 2:
+        if self.array.ndim > 2:
             raise ValueError(f"t() expects a tensor with at most 2 dimensions, got shape "
-                             f"{self.data.shape}; use transpose(d0, d1) or permute")
-        return self if self.data.ndim < 2 else Permute.apply(self, (1, 0))
+                             f"{self.array.shape}; use transpose(d0, d1) or permute")
+        return self if self.array.ndim < 2 else Permute.apply(self, (1, 0))
 
     def mm(self, other):
         """Matrix product of two matrices (torch.mm): like ``@``, but only for 2-d tensors."""
@@ -616,23 +616,23 @@ class TensorMethods(DtypeShortcuts):
     broadcast_to = expand
 
     def __getitem__(self, index):
-        return GetItem.apply(self, unwrap_index(index, self.data))
+        return GetItem.apply(self, unwrap_index(index, self.array))
 
     def __setitem__(self, index, value):
         if self.requires_grad and GradMode.enabled:
             raise RuntimeError("item assignment on a tensor that requires grad: "
                                "wrap it in chainrule.no_grad() or build a new tensor with where()")
-        index = unwrap_index(index, self.data)
-        value = value.data if isinstance(value, Tensor) else value
+        index = unwrap_index(index, self.array)
+        value = value.array if isinstance(value, Tensor) else value
         split = integers_first(index)
         if split is None:
-            self.data[index] = value
+            self.array[index] = value
         else:  # torch's order (see integers_first): x[first] is a view that takes the values
             first, then = split
-            self.data[first][then] = value
+            self.array[first][then] = value
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         for i in range(len(self)):
             yield self[i]
@@ -644,9 +644,9 @@ class TensorMethods(DtypeShortcuts):
         if not sizes and repeats is None:
             raise TypeError("repeat: give the repeat counts, e.g. x.repeat(2, 1)")
         reps = dims_tuple(sizes) if repeats is None else dims_tuple((repeats,))
-        if len(reps) < self.data.ndim:
+        if len(reps) < self.array.ndim:
             raise ShapeError(f"repeat: {len(reps)} repeat count(s) {reps} for a tensor with "
-                             f"{self.data.ndim} dims; give at least one count per dim")
+                             f"{self.array.ndim} dims; give at least one count per dim")
         for r in reps:
             if isinstance(r, bool) or not isinstance(r, numbers.Integral) or r < 0:
                 raise ValueError(f"repeat: counts must be non-negative integers, got {reps}")
@@ -655,10 +655,10 @@ class TensorMethods(DtypeShortcuts):
     def narrow(self, dim, start, length):
         """The ``length`` elements from ``start`` along ``dim`` (a negative start counts from
         the end), as ``torch.narrow``; the gradient goes back to that slice."""
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise ShapeError("narrow: a 0-d tensor has no dim to narrow")
-        dim = dim_index(dim, self.data.ndim, "narrow")
-        size = self.data.shape[dim]
+        dim = dim_index(dim, self.array.ndim, "narrow")
+        size = self.array.shape[dim]
         try:  # start may be a 0-d integer tensor, as in torch
             start, length = operator.index(start), operator.index(length)
         except TypeError:
@@ -680,10 +680,10 @@ class TensorMethods(DtypeShortcuts):
         """Pieces of ``split_size`` along ``dim`` (the last one smaller if it does not divide),
         or pieces of the sizes in a list, which must add up to the dim's size
         (``torch.split``). A tuple of tensors, each a slice whose gradient goes back to it."""
-        dim = dim_index(dim, self.data.ndim, "split")
-        if self.data.ndim == 0:
+        dim = dim_index(dim, self.array.ndim, "split")
+        if self.array.ndim == 0:
             raise ShapeError("split: a 0-d tensor has no dim to split")
-        size = self.data.shape[dim]
+        size = self.array.shape[dim]
         sizes = split_size
         if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
             step = int(sizes)
@@ -710,10 +710,10 @@ class TensorMethods(DtypeShortcuts):
         ``torch.chunk``: the last may be smaller, and there may be fewer than ``chunks``."""
         if isinstance(chunks, bool) or not isinstance(chunks, numbers.Integral) or chunks <= 0:
             raise ValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
-        d = dim_index(dim, self.data.ndim, "chunk")
-        if self.data.ndim == 0:
+        d = dim_index(dim, self.array.ndim, "chunk")
+        if self.array.ndim == 0:
             raise ShapeError("chunk: a 0-d tensor has no dim to split")
-        size = self.data.shape[d]
+        size = self.array.shape[d]
         if size == 0:  # torch gives `chunks` empty pieces here
             return tuple(self.narrow(d, 0, 0) for _ in range(chunks))
         return self.split(-(-size // chunks), d)
@@ -725,9 +725,9 @@ class TensorMethods(DtypeShortcuts):
             raise TypeError("flip: give the dims to flip, e.g. x.flip(0) (torch flips none by "
                             "default, not all)")
         dims = dims_tuple(args) if dims is None else dims_tuple((dims,))
-        if dims and self.data.ndim == 0:
+        if dims and self.array.ndim == 0:
             raise IndexError(f"flip: a 0-d tensor has no dims, got dims {dims}")
-        axes = tuple(dim_index(d, self.data.ndim, "flip") for d in dims)
+        axes = tuple(dim_index(d, self.array.ndim, "flip") for d in dims)
         if len(set(axes)) != len(axes):
             raise ValueError(f"flip: a dim appears more than once in {dims}")
         return Flip.apply(self, axes)
@@ -741,15 +741,15 @@ class TensorMethods(DtypeShortcuts):
         if dims is None:
             if len(shifts) != 1:
                 raise ValueError(f"roll: without dims there must be one shift, got {shifts}")
-            flat = self.reshape(-1) if self.data.ndim != 1 else self
-            return Roll.apply(flat, (int(shifts[0]),), (0,)).reshape(self.data.shape)
+            flat = self.reshape(-1) if self.array.ndim != 1 else self
+            return Roll.apply(flat, (int(shifts[0]),), (0,)).reshape(self.array.shape)
         dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
         if len(shifts) != len(dims):
             raise ValueError(f"roll: {len(shifts)} shift(s) {shifts} for {len(dims)} dim(s) "
                              f"{dims}; give one shift per dim")
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise IndexError(f"roll: a 0-d tensor has no dims, got dims {dims}")
-        axes = tuple(dim_index(d, self.data.ndim, "roll") for d in dims)
+        axes = tuple(dim_index(d, self.array.ndim, "roll") for d in dims)
         return Roll.apply(self, tuple(int(n) for n in shifts), axes)
 
     @staticmethod
@@ -758,7 +758,7 @@ class TensorMethods(DtypeShortcuts):
         if not isinstance(index, (Tensor, np.ndarray)) and not hasattr(
                 index, "__cuda_array_interface__"):
             raise TypeError(f"{op}: index must be a tensor, not {type(index).__name__}")
-        index = index.data if isinstance(index, Tensor) else index
+        index = index.array if isinstance(index, Tensor) else index
         if index.dtype not in (np.int64, np.int32):
             raise TypeError(f"{op}: index must be an int64 (or int32) tensor, got "
                             f"{index.dtype}")
@@ -772,37 +772,37 @@ class TensorMethods(DtypeShortcuts):
             raise NotImplementedError("gather: chainrule has no sparse tensors, so no "
                                       "sparse_grad; the gradient is dense")
         index = self._index_array(index, "gather")
-        ndim = self.data.ndim
+        ndim = self.array.ndim
         dim = dim_index(dim, ndim, "gather")
         if index.ndim != ndim and not (ndim + index.ndim == 1 and index.size == 1):
             raise ShapeError(f"gather: the index has {index.ndim} dims but the tensor has "
                              f"{ndim}; they must have the same number")
         if ndim == 0 or index.ndim == 0:  # as torch: a 0-d tensor or index counts as 1-d
             return self.reshape(-1).gather(0, index.reshape(1)).reshape(index.shape)
-        for d, (m, n) in enumerate(zip(index.shape, self.data.shape)):
+        for d, (m, n) in enumerate(zip(index.shape, self.array.shape)):
             if d != dim and m > n:
                 raise ShapeError(f"gather: the index of shape {tuple(index.shape)} is larger "
-                                 f"than the tensor of shape {tuple(self.data.shape)} at dim {d}")
-        bad = (index < 0) | (index >= self.data.shape[dim])
+                                 f"than the tensor of shape {tuple(self.array.shape)} at dim {d}")
+        bad = (index < 0) | (index >= self.array.shape[dim])
         if on_host(index) and bad.any():  # on a GPU reading it back would wait (backend.on_host)
             raise IndexError(f"gather: index {index[bad][0]} is out of range for dim {dim} "
-                             f"of size {self.data.shape[dim]}")
+                             f"of size {self.array.shape[dim]}")
         return Gather.apply(self, index, dim)
 
     def index_select(self, dim, index):
         """The slices of this tensor at the positions ``index`` (a 1-d integer tensor) along
         ``dim``, as ``torch.index_select``; repeated positions add up their gradients."""
         index = self._index_array(index, "index_select")
-        dim = dim_index(dim, self.data.ndim, "index_select")
+        dim = dim_index(dim, self.array.ndim, "index_select")
         if index.ndim > 1:
             raise ShapeError(f"index_select: the index must be a vector, got shape "
                              f"{tuple(index.shape)}")
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             if index.size != 1:
                 raise ShapeError(f"index_select: a 0-d tensor takes one index, got "
                                  f"{index.size}")
             return self.reshape(1).index_select(0, index.reshape(1)).reshape(())
-        size = self.data.shape[dim]
+        size = self.array.shape[dim]
         bad = (index < 0) | (index >= size)
         if on_host(index) and bad.any():  # on a GPU reading it back would wait (backend.on_host)
             raise IndexError(f"index_select: index {index[bad][0]} is out of range for dim "
@@ -817,10 +817,10 @@ class TensorMethods(DtypeShortcuts):
     @property
     def mT(self):  # noqa: N802 - torch's name
         """The last two dims swapped: the transpose of each matrix in a batch, as torch."""
-        if self.data.ndim < 2:
+        if self.array.ndim < 2:
             raise ShapeError(f"mT: needs a matrix or a batch of matrices, got a "
-                             f"{self.data.ndim}-d tensor")
-        axes = list(range(self.data.ndim))
+                             f"{self.array.ndim}-d tensor")
+        axes = list(range(self.array.ndim))
         axes[-2], axes[-1] = axes[-1], axes[-2]
         return Permute.apply(self, tuple(axes))
 
@@ -834,7 +834,7 @@ class TensorMethods(DtypeShortcuts):
         """Batched matrix product of (b, n, m) and (b, m, p) tensors (torch.bmm): one matrix
         product per batch entry, with no broadcasting and the same dtype on both sides."""
         check_ndim("bmm", 3, self, mat2)
-        a, b = self.data, mat2.data if isinstance(mat2, Tensor) else np.asarray(mat2)
+        a, b = self.array, mat2.array if isinstance(mat2, Tensor) else np.asarray(mat2)
         if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
             raise ShapeError(f"bmm: shapes {tuple(a.shape)} and {tuple(b.shape)} do not fit: "
                              "the batch sizes must be equal and the inner sizes too")
@@ -850,7 +850,7 @@ class TensorMethods(DtypeShortcuts):
     def _new(self, op, data, dtype, device, requires_grad):
         """A new leaf holding ``data`` (host numbers) as ``dtype`` (this tensor's dtype by
         default), on ``device`` (this tensor's by default), as torch's ``new_*``."""
-        data = np.asarray(data, dtype=self.data.dtype if dtype is None else dtype)
+        data = np.asarray(data, dtype=self.array.dtype if dtype is None else dtype)
         return Tensor(place(data, self.device if device is None else device),
                       requires_grad=requires_grad)
 
@@ -876,13 +876,13 @@ class TensorMethods(DtypeShortcuts):
         if not isinstance(size, (tuple, list)):
             raise TypeError(f"new_full: size must be a tuple of ints, got {size!r}")
         shape = _shape((tuple(size),), "new_full")
-        full = np.full(shape, fill_value, dtype=self.data.dtype if dtype is None else dtype)
+        full = np.full(shape, fill_value, dtype=self.array.dtype if dtype is None else dtype)
         return self._new("new_full", full, dtype, device, requires_grad)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         """A new leaf holding a copy of ``data``, with this tensor's dtype unless ``dtype``
         says otherwise (so ``x.new_tensor([1, 2])`` of a float tensor is float)."""
-        data = to_host(_as_array(data, self.data.dtype if dtype is None else dtype, copy=True))
+        data = to_host(_as_array(data, self.array.dtype if dtype is None else dtype, copy=True))
         return self._new("new_tensor", data, dtype, device, requires_grad)
 
 

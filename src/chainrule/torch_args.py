@@ -53,7 +53,7 @@ def unwrap_index(index, like=None):
     """Tensors inside an index become their arrays; lists become integer or boolean arrays.
     Host index arrays go to the device of ``like`` (the array indexed), as torch moves them."""
     if _is_tensor(index):
-        index = index.data
+        index = index.array
     elif isinstance(index, list):
         index = np.asarray(index) if index else np.empty(0, np.int64)  # [] alone: float
     elif isinstance(index, tuple):
@@ -100,12 +100,12 @@ def random_generator(op, generator):
 
 def scaled_operand(other, alpha):
     """alpha·other as an array or number, for add_ and sub_ (nothing recorded)."""
-    other = other.data if _is_tensor(other) else other
+    other = other.array if _is_tensor(other) else other
     return other if alpha == 1 else np.multiply(other, alpha)
 
 
 def check_ndim(op, ndim, *tensors):
-    shapes = [tuple(t.data.shape) if _is_tensor(t) else np.shape(t) for t in tensors]
+    shapes = [tuple(t.array.shape) if _is_tensor(t) else np.shape(t) for t in tensors]
     if any(len(shape) != ndim for shape in shapes):
         raise ShapeError(f"{op} expects {ndim}-d tensors, got shapes "
                          f"{', '.join(str(tuple(s)) for s in shapes)}")
@@ -138,4 +138,4 @@ def normalize_axis(axis, ndim, op):
 
 def _is_tensor(x):
     """A chainrule Tensor (read by its slots: this module sits below tensor.py)."""
-    return hasattr(x, "grad_fn") and hasattr(x, "data")
+    return hasattr(x, "grad_fn") and hasattr(x, "array")

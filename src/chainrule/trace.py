@@ -130,7 +130,7 @@ def _copy(a):
 def _local_gradients(node, upstream):
     """d(output)/d(input) per input, from the node's own backward run on an upstream of ones."""
     out = node.output
-    elementwise = node.elementwise or (out is not None and out.data.size == 1)
+    elementwise = node.elementwise or (out is not None and out.array.size == 1)
     if not elementwise:
         return None, False
     try:
@@ -145,7 +145,7 @@ def _local_gradients(node, upstream):
         if t is None or g is None or not t.requires_grad:
             local.append(None)
         else:
-            local.append(np.array(getattr(g, "data", g), copy=True))
+            local.append(np.array(getattr(g, "array", g), copy=True))
     return tuple(local), True
 
 
@@ -206,12 +206,12 @@ class Trace:
         r.node = node
         r.inputs = node.inputs
         r.input_values = tuple(
-            _copy(t.data) if t is not None else _copy(constant_input(node, i))
+            _copy(t.array) if t is not None else _copy(constant_input(node, i))
             for i, t in enumerate(node.inputs)
         )
         r.shown = tuple(t is not None or shows_constant(node, i) for i, t in enumerate(node.inputs))
         r.output = node.output  # kept alive: the trace names it and shows its value
-        r.output_value = _copy(r.output.data) if r.output is not None else None
+        r.output_value = _copy(r.output.array) if r.output is not None else None
         r.upstream = _copy(step.grad_output)
         r.sent = tuple(_copy(g) for g in step.grad_inputs)
         r.local, r.elementwise = _local_gradients(node, step.grad_output)

@@ -101,16 +101,16 @@ def _graph(tensor, show_values, show_grads, names, trace, max_elements):
         label = label_of(t)
         if label:
             lines.append(label)
-        if t.data.size > max_elements or (t.ndim and not show_values):
+        if t.array.size > max_elements or (t.ndim and not show_values):
             lines.append(f"shape {tuple(t.shape)}")
         if show_values:
-            lines.append(f"value {_fmt(t.data, max_elements)}")
+            lines.append(f"value {_fmt(t.array, max_elements)}")
         if show_grads and t.requires_grad:
             g = trace.gradient(t) if trace is not None else None
             if g is None and t.grad is not None:
-                g = t.grad.data
-            if g is None and t is tensor and t.data.size == 1 and backward_ran:
-                g = np.ones_like(t.data)
+                g = t.grad.array
+            if g is None and t is tensor and t.array.size == 1 and backward_ran:
+                g = np.ones_like(t.array)
             if g is not None:
                 lines.append(f"grad {_fmt(g, max_elements)}")
         elements[key] = _Element(key, kind, lines)
@@ -197,7 +197,7 @@ def module_to_dot(module, input_shape, batch_size=1):
              f'  input [label={first}, shape=ellipse, style=filled, fillcolor="#cfe2f3"];']
     previous = "input"
     for k, (child_name, child, shape) in enumerate(calls):
-        params = sum(p.data.size for p in child.parameters())
+        params = sum(p.array.size for p in child.parameters())
         extra = child.extra_repr() if hasattr(child, "extra_repr") else ""
         title = f"{child_name}: {type(child).__name__}" if child_name else type(child).__name__
         text = _quote([title] + ([extra] if extra else []) +

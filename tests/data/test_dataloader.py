@@ -14,7 +14,7 @@ def _ids_dataset(n=10):
 
 
 def _epoch_ids(loader):
-    return np.concatenate([yb.data for _, yb in loader])
+    return np.concatenate([yb.array for _, yb in loader])
 
 
 class ListDataset(Dataset):
@@ -100,7 +100,7 @@ def test_batches_are_tensors_that_keep_float32_and_int64():
 def test_unshuffled_batches_are_views_of_the_dataset_arrays():
     X = np.arange(8, dtype=np.float32).reshape(4, 2)
     xb, = next(iter(DataLoader(TensorDataset(X), batch_size=2)))
-    assert np.shares_memory(xb.data, X)
+    assert np.shares_memory(xb.array, X)
 
 
 def test_array_backed_datasets_are_batched_without_reading_single_samples(monkeypatch):
@@ -110,7 +110,7 @@ def test_array_backed_datasets_are_batched_without_reading_single_samples(monkey
     monkeypatch.setattr(TensorDataset, "__getitem__", no_items)
     ds = TensorDataset(np.arange(9, dtype=np.float32), np.arange(9))
     batches = list(DataLoader(ds, batch_size=4, shuffle=True, seed=0))
-    assert sorted(np.concatenate([b[1].data for b in batches]).tolist()) == list(range(9))
+    assert sorted(np.concatenate([b[1].array for b in batches]).tolist()) == list(range(9))
 
 
 def test_a_tensor_dataset_subclass_that_changes_its_samples_is_asked_for_each_as_in_torch():
@@ -129,7 +129,7 @@ def test_a_tensor_dataset_subclass_that_changes_its_samples_is_asked_for_each_as
         xb, yb = next(iter(DataLoader(data, batch_size=3)))
         expected = next(iter(torch.utils.data.DataLoader(
             TorchDoubled(torch.tensor(X), torch.tensor(y)), batch_size=3)))[0].numpy()
-        np.testing.assert_array_equal(xb.data, expected[yb.data])
+        np.testing.assert_array_equal(xb.array, expected[yb.array])
 
 
 def test_subset_of_a_tensor_dataset_takes_the_fast_path_with_its_own_rows(monkeypatch):
@@ -149,7 +149,7 @@ def test_generic_datasets_are_collated_field_by_field():
 
 def test_generic_datasets_are_shuffled_too():
     loader = DataLoader(ListDataset(12), batch_size=5, shuffle=True, seed=0)
-    ids = np.concatenate([yb.data for _, yb in loader])
+    ids = np.concatenate([yb.array for _, yb in loader])
     assert sorted(ids.tolist()) == list(range(12)) and ids.tolist() != list(range(12))
 
 

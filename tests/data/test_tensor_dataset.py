@@ -12,7 +12,7 @@ def test_tensor_dataset_item_is_the_row_of_every_array():
     y = np.arange(6, dtype=np.int64)
     xi, yi = TensorDataset(X, y)[4]
     assert isinstance(xi, cr.Tensor)
-    np.testing.assert_array_equal(xi.data, X[4])
+    np.testing.assert_array_equal(xi.array, X[4])
     assert yi.item() == 4
 
 

@@ -49,7 +49,7 @@ def arrays(draw):
 def same(a, b):
     """Equal structure, types and bits (NaN payloads included)."""
     if isinstance(a, cr.Tensor):
-        return isinstance(b, cr.Tensor) and same(a.data, b.data)
+        return isinstance(b, cr.Tensor) and same(a.array, b.array)
     if isinstance(a, (np.ndarray, np.generic)):
         return (type(a) is type(b) and a.dtype == b.dtype and a.shape == b.shape
                 and np.asarray(a).tobytes() == np.asarray(b).tobytes())

@@ -42,8 +42,8 @@ def test_assigning_a_tensor_replaces_the_buffer_and_anything_else_is_refused():
 
 def test_load_state_dict_fills_buffers_and_strict_mode_wants_them():
     m, other = Counter(), Counter()
-    other.scale.data[...] = 5
-    other.steps.data[...] = 7
+    other.scale.array[...] = 5
+    other.steps.array[...] = 7
     m.load_state_dict(other.state_dict())
     assert m.scale.tolist() == [5.0, 5.0] and int(m.steps.item()) == 7
     state = other.state_dict()
@@ -68,7 +68,7 @@ def test_register_buffer_refuses_a_name_in_use():
 
 def test_a_saved_module_keeps_its_buffers(tmp_path):
     m = Counter()
-    m.scale.data[...] = 4
+    m.scale.array[...] = 4
     cr.save(m, tmp_path / "c.safetensors")
     state = cr.load(tmp_path / "c.safetensors")  # a custom Module: its state comes back as a dict
     assert state["scale"].tolist() == [4.0, 4.0] and "cache" not in state

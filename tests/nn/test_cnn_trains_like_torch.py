@@ -60,11 +60,11 @@ def test_mnist_cnn_steps_match_torch():
         opt_c.step()
         np.testing.assert_allclose(loss_c.item(), loss_t.item(), rtol=1e-9, err_msg=f"step {step}")
     for name, value in theirs.state_dict().items():
-        np.testing.assert_allclose(ours.state_dict()[name].data, value.numpy(), rtol=1e-8,
+        np.testing.assert_allclose(ours.state_dict()[name].array, value.numpy(), rtol=1e-8,
                                    atol=1e-12, err_msg=name)
     ours.eval()
     theirs.eval()
-    np.testing.assert_allclose(ours(cr.tensor(X)).data, theirs(torch.tensor(X)).detach().numpy(),
+    np.testing.assert_allclose(ours(cr.tensor(X)).array, theirs(torch.tensor(X)).detach().numpy(),
                                rtol=1e-8, atol=1e-12)
 
 
@@ -86,5 +86,5 @@ def test_mnist_cnn_with_dropout_learns_in_float32():
     assert loss.dtype == np.float32
     assert np.mean(losses[-8:]) < 0.5 * np.mean(losses[:8])
     model.eval()
-    accuracy = (model(cr.tensor(X)).data.argmax(1) == y).mean()
+    accuracy = (model(cr.tensor(X)).array.argmax(1) == y).mean()
     assert accuracy > 0.8

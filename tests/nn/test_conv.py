@@ -81,16 +81,16 @@ def test_conv2d_layer_matches_torch_from_the_same_weights(kwargs):
     xt = torch.tensor(x)
     theirs(xt).sum().backward()
     ours(cr.tensor(x)).sum().backward()
-    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(ours.weight.grad.array, theirs.weight.grad.numpy(), rtol=1e-9)
     if ours.bias is not None:
-        np.testing.assert_allclose(ours.bias.grad.data, theirs.bias.grad.numpy(), rtol=1e-9)
+        np.testing.assert_allclose(ours.bias.grad.array, theirs.bias.grad.numpy(), rtol=1e-9)
 
 
 def test_conv2d_layer_initialises_like_torch():
     layer = nn.Conv2d(3, 8, (5, 3))
     bound = 1 / np.sqrt(3 * 5 * 3)
     assert layer.weight.shape == (8, 3, 5, 3) and layer.bias.shape == (8,)
-    assert np.abs(layer.weight.data).max() <= bound and np.abs(layer.bias.data).max() <= bound
+    assert np.abs(layer.weight.array).max() <= bound and np.abs(layer.bias.array).max() <= bound
     assert layer.kernel_size == (5, 3) and layer.stride == (1, 1) and layer.padding == (0, 0)
 
 
@@ -212,17 +212,17 @@ def test_dropout2d_zeroes_whole_channels_and_scales_the_rest():
     cr.manual_seed(0)
     x = cr.tensor(np.ones((8, 16, 3, 3)), requires_grad=True)
     y = F.dropout2d(x, p=0.25)
-    per_channel = y.data.reshape(8, 16, 9)
+    per_channel = y.array.reshape(8, 16, 9)
     assert np.all(per_channel.min(axis=-1) == per_channel.max(axis=-1))  # a channel is all or none
     assert set(np.unique(per_channel)) == {0.0, 1 / 0.75}
     assert 0.1 < (per_channel[..., 0] == 0).mean() < 0.4
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, y.data)  # dy/dx = mask/(1 − p)
+    np.testing.assert_array_equal(x.grad.array, y.array)  # dy/dx = mask/(1 − p)
 
 
 def test_dropout2d_on_a_3d_input_drops_rows_as_torch_does_today():
     cr.manual_seed(1)
-    y = F.dropout2d(cr.tensor(np.ones((6, 8, 5))), p=0.5).data
+    y = F.dropout2d(cr.tensor(np.ones((6, 8, 5))), p=0.5).array
     assert np.all(y.min(axis=-1) == y.max(axis=-1))  # each (n, c) row is kept or dropped whole
     assert 0 < (y[..., 0] == 0).sum() < 48 and len({tuple(row) for row in y[..., 0]}) > 1
 
@@ -246,11 +246,11 @@ def test_the_gradients_of_a_convolution_are_convolutions():
     g = rng.standard_normal(y.shape)
     y.backward(g)
     kh, kw = w.shape[2:]
-    flipped = np.ascontiguousarray(w.data[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+    flipped = np.ascontiguousarray(w.array[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
     full = (kw - 1 - p, kw - 1 - p, kh - 1 - p, kh - 1 - p)
     gx = F.conv2d(F.pad(cr.tensor(g), full), flipped)
-    np.testing.assert_allclose(gx.data, x.grad.data, rtol=1e-10, atol=1e-12)
-    x_padded = np.pad(x.data, ((0, 0), (0, 0), (p, p), (p, p)))
+    np.testing.assert_allclose(gx.array, x.grad.array, rtol=1e-10, atol=1e-12)
+    x_padded = np.pad(x.array, ((0, 0), (0, 0), (p, p), (p, p)))
     gw = F.conv2d(x_padded.transpose(1, 0, 2, 3).copy(), g.transpose(1, 0, 2, 3).copy())
-    np.testing.assert_allclose(gw.data.transpose(1, 0, 2, 3), w.grad.data, rtol=1e-10,
+    np.testing.assert_allclose(gw.array.transpose(1, 0, 2, 3), w.grad.array, rtol=1e-10,
                                atol=1e-12)

@@ -30,11 +30,11 @@ def test_containers_register_under_torchs_names():
 
 def test_an_optimizer_trains_what_the_containers_hold():
     model = Heads()
-    before = [p.data.copy() for p in model.parameters()]
+    before = [p.array.copy() for p in model.parameters()]
     opt = optim.SGD(model.parameters(), lr=0.1)
     model(cr.tensor(np.ones((2, 4), dtype=np.float32))).backward()
     opt.step()
-    assert all(not np.array_equal(b, p.data) for b, p in zip(before, model.parameters()))
+    assert all(not np.array_equal(b, p.array) for b, p in zip(before, model.parameters()))
 
 
 def test_a_plain_tensor_becomes_a_parameter():
@@ -75,7 +75,7 @@ def test_state_dict_round_trip_through_the_containers():
     a, b = Heads(), Heads()
     b.load_state_dict(a.state_dict())
     for (name, p), q in zip(a.named_parameters(), b.parameters()):
-        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+        np.testing.assert_array_equal(p.array, q.array, err_msg=name)
 
 
 # -- utils ----------------------------------------------------------------------------------------
@@ -90,22 +90,22 @@ def test_clip_grad_value_matches_torch():
     nn.utils.clip_grad_value_(ours, 0.5)
     torch.nn.utils.clip_grad_value_(theirs, 0.5)
     for p, t in zip(ours, theirs):
-        np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
+        np.testing.assert_array_equal(p.grad.array, t.grad.numpy())
 
 
 def test_parameters_to_vector_and_back_match_torch():
     ours = nn.Linear(3, 2).double()
     theirs = torch.nn.Linear(3, 2).double()
-    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(v.array) for k, v in ours.state_dict().items()})
     vec = nn.utils.parameters_to_vector(ours.parameters())
-    np.testing.assert_array_equal(vec.data, torch.nn.utils.parameters_to_vector(
+    np.testing.assert_array_equal(vec.array, torch.nn.utils.parameters_to_vector(
         theirs.parameters()).detach().numpy())
     (vec * cr.tensor(np.arange(8.0))).sum().backward()  # differentiable, as torch's
-    np.testing.assert_array_equal(ours.weight.grad.data.ravel(), np.arange(6.0))
+    np.testing.assert_array_equal(ours.weight.grad.array.ravel(), np.arange(6.0))
     new = np.arange(8.0) / 10
     nn.utils.vector_to_parameters(cr.tensor(new), ours.parameters())
     torch.nn.utils.vector_to_parameters(torch.tensor(new), theirs.parameters())
     for p, t in zip(ours.parameters(), theirs.parameters()):
-        np.testing.assert_array_equal(p.data, t.detach().numpy())
+        np.testing.assert_array_equal(p.array, t.detach().numpy())
     with pytest.raises(ValueError, match=r"vec has 3 elements but the parameters hold 8"):
         nn.utils.vector_to_parameters(cr.tensor(np.zeros(3)), ours.parameters())

@@ -14,8 +14,8 @@ def both_linears():
     ours = nn.Linear(3, 2).double()
     theirs = torch.nn.Linear(3, 2).double()
     with torch.no_grad():
-        theirs.weight.copy_(torch.tensor(ours.weight.data))
-        theirs.bias.copy_(torch.tensor(ours.bias.data))
+        theirs.weight.copy_(torch.tensor(ours.weight.array))
+        theirs.bias.copy_(torch.tensor(ours.bias.array))
     x = np.random.default_rng(0).normal(size=(4, 3))
     return ours, theirs, x
 

@@ -24,32 +24,32 @@ def _t(shape):
 def test_xavier_uniform_bound():
     w = nn.init.xavier_uniform_(_t((200, 300)))
     bound = math.sqrt(6 / 500)
-    assert np.abs(w.data).max() <= bound and np.abs(w.data).max() > 0.95 * bound
+    assert np.abs(w.array).max() <= bound and np.abs(w.array).max() > 0.95 * bound
 
 
 def test_xavier_normal_std():
     w = nn.init.xavier_normal_(_t((400, 600)), gain=2.0)
-    assert w.data.std() == pytest.approx(2 * math.sqrt(2 / 1000), rel=0.03)
+    assert w.array.std() == pytest.approx(2 * math.sqrt(2 / 1000), rel=0.03)
 
 
 def test_kaiming_normal_std_for_relu():
     w = nn.init.kaiming_normal_(_t((500, 400)), nonlinearity="relu")
-    assert w.data.std() == pytest.approx(math.sqrt(2 / 400), rel=0.03)
+    assert w.array.std() == pytest.approx(math.sqrt(2 / 400), rel=0.03)
 
 
 def test_kaiming_uniform_fan_out():
     w = nn.init.kaiming_uniform_(_t((100, 50)), mode="fan_out", nonlinearity="relu")
-    assert np.abs(w.data).max() <= math.sqrt(2) * math.sqrt(3 / 100)
+    assert np.abs(w.array).max() <= math.sqrt(2) * math.sqrt(3 / 100)
 
 
 def test_constant_zeros_ones_normal_uniform():
     t = _t((3, 4))
-    assert np.all(nn.init.constant_(t, 0.5).data == 0.5)
-    assert np.all(nn.init.ones_(t).data == 1)
-    assert np.all(nn.init.zeros_(t).data == 0)
-    u = nn.init.uniform_(_t((1000,)), -2, 3).data
+    assert np.all(nn.init.constant_(t, 0.5).array == 0.5)
+    assert np.all(nn.init.ones_(t).array == 1)
+    assert np.all(nn.init.zeros_(t).array == 0)
+    u = nn.init.uniform_(_t((1000,)), -2, 3).array
     assert u.min() >= -2 and u.max() <= 3
-    n = nn.init.normal_(_t((20000,)), 1.0, 0.5).data
+    n = nn.init.normal_(_t((20000,)), 1.0, 0.5).array
     assert n.mean() == pytest.approx(1.0, abs=0.02) and n.std() == pytest.approx(0.5, rel=0.03)
 
 

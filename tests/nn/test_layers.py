@@ -20,18 +20,18 @@ def test_linear_init_is_uniform_within_one_over_sqrt_fan_in():
     cr.manual_seed(0)
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    w = layer.weight.data
+    w = layer.weight.array
     assert np.abs(w).max() <= bound
     # uniform(-b, b) has standard deviation b/sqrt(3)
     assert abs(w.std() - bound / math.sqrt(3)) < 0.02 * bound
-    assert np.abs(layer.bias.data).max() <= bound
+    assert np.abs(layer.bias.array).max() <= bound
 
 
 def test_manual_seed_makes_init_repeatable():
     cr.manual_seed(7)
-    a = nn.Linear(4, 4).weight.data.copy()
+    a = nn.Linear(4, 4).weight.array.copy()
     cr.manual_seed(7)
-    np.testing.assert_array_equal(a, nn.Linear(4, 4).weight.data)
+    np.testing.assert_array_equal(a, nn.Linear(4, 4).weight.array)
 
 
 def test_linear_without_bias():
@@ -58,9 +58,9 @@ def test_dropout_is_identity_in_eval_and_scales_in_train():
     d = nn.Dropout(0.5)
     x = cr.ones(1000)
     d.eval()
-    np.testing.assert_array_equal(d(x).data, x.data)
+    np.testing.assert_array_equal(d(x).array, x.array)
     d.train()
-    y = d(x).data
+    y = d(x).array
     assert set(np.unique(y)) <= {0.0, 2.0}
     assert 0.4 < (y == 0).mean() < 0.6
 
@@ -74,16 +74,16 @@ def test_dropout_is_identity_in_eval_and_scales_in_train():
 ])
 def test_activation_modules_match_torch(ours, theirs):
     x = np.random.default_rng(1).standard_normal((4, 3))
-    np.testing.assert_allclose(ours(cr.tensor(x)).data, theirs(torch.tensor(x)).numpy(),
+    np.testing.assert_allclose(ours(cr.tensor(x)).array, theirs(torch.tensor(x)).numpy(),
                                rtol=1e-12, atol=1e-12)
 
 
 def test_step_module_outputs_zero_or_one_and_passes_no_gradient():
     x = cr.tensor([-1.0, 0.0, 2.0], requires_grad=True)
     y = nn.Step()(x)
-    np.testing.assert_array_equal(y.data, [0, 0, 1])
+    np.testing.assert_array_equal(y.array, [0, 0, 1])
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0, 0, 0])
+    np.testing.assert_array_equal(x.grad.array, [0, 0, 0])
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -103,7 +103,7 @@ def test_loss_modules_match_torch(reduction):
         (nn.BCEWithLogitsLoss(reduction), torch.nn.BCEWithLogitsLoss(reduction=reduction), z, t),
     ]
     for ours, theirs, inp, target in cases:
-        got = ours(cr.tensor(inp), target).data
+        got = ours(cr.tensor(inp), target).array
         expected = theirs(torch.tensor(inp), torch.tensor(target)).numpy()
         np.testing.assert_allclose(got, expected, rtol=1e-10, err_msg=type(ours).__name__)
 
@@ -127,9 +127,9 @@ def test_loss_rejects_unknown_reduction():
 def test_activation_layers_take_a_list_or_an_array_as_linear_does(layer, torch_layer):
     rows = [[1.5, -2.0, 0.25], [-0.5, 3.0, -1.0]]
     expected = torch_layer(torch.tensor(rows)).numpy()
-    np.testing.assert_allclose(layer(rows).data, expected, rtol=1e-6)
-    np.testing.assert_allclose(layer(np.array(rows, np.float32)).data, expected, rtol=1e-6)
+    np.testing.assert_allclose(layer(rows).array, expected, rtol=1e-6)
+    np.testing.assert_allclose(layer(np.array(rows, np.float32)).array, expected, rtol=1e-6)
 
 
 def test_the_step_layer_takes_a_list():
-    np.testing.assert_array_equal(nn.Step()([[1.5, -2.0]]).data, [[1.0, 0.0]])
+    np.testing.assert_array_equal(nn.Step()([[1.5, -2.0]]).array, [[1.0, 0.0]])

@@ -67,7 +67,7 @@ def test_zero_grad_sets_grads_to_none_or_zero():
     m = TwoLayer()
     m(cr.randn(5, 3)).sum().backward()
     m.zero_grad(set_to_none=False)
-    assert all(np.all(p.grad.data == 0) for p in m.parameters())
+    assert all(np.all(p.grad.array == 0) for p in m.parameters())
     m.zero_grad()
     assert all(p.grad is None for p in m.parameters())
 
@@ -84,14 +84,14 @@ def test_weights_from_torch_give_torch_outputs():
     ours.load_state_dict(theirs.state_dict())  # torch tensors accepted
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
     expected = theirs(torch.from_numpy(x)).detach().numpy()
-    np.testing.assert_allclose(ours(cr.tensor(x)).data, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours(cr.tensor(x)).array, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_state_dict_round_trip_with_numpy_arrays():
     a, b = TwoLayer(), TwoLayer()
     b.load_state_dict({k: v.numpy() for k, v in a.state_dict().items()})
     for (_, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
 
 
 def test_load_state_dict_names_missing_and_unexpected_keys():
@@ -214,10 +214,10 @@ def test_state_dict_names_a_shared_layer_under_each_path_as_torch_does():
     model, torch_model = _shared_layer_models()
     assert list(model.state_dict()) == list(torch_model.state_dict())
     assert len(list(model.parameters())) == 2  # parameters() still lists it once
-    torch_model.load_state_dict({k: torch.from_numpy(v.data.copy())
+    torch_model.load_state_dict({k: torch.from_numpy(v.array.copy())
                                  for k, v in model.state_dict().items()})
     model.load_state_dict(torch_model.state_dict())
-    np.testing.assert_array_equal(model[0].weight.data, torch_model[0].weight.detach().numpy())
+    np.testing.assert_array_equal(model[0].weight.array, torch_model[0].weight.detach().numpy())
 
 
 def test_a_model_with_a_shared_layer_saves_and_loads(tmp_path):
@@ -225,7 +225,7 @@ def test_a_model_with_a_shared_layer_saves_and_loads(tmp_path):
     cr.save(model, tmp_path / "shared.safetensors")
     loaded = cr.load(tmp_path / "shared.safetensors")
     x = cr.ones(3, 2)
-    np.testing.assert_array_equal(loaded(x).data, model(x).data)
+    np.testing.assert_array_equal(loaded(x).array, model(x).array)
 
 
 def test_named_modules_lists_a_shared_layer_once_as_torch_does():

@@ -69,4 +69,4 @@ def test_a_sequential_of_the_new_layers_is_saved_and_rebuilt(tmp_path):
     assert repr(loaded) == repr(model)
     model.eval()
     loaded.eval()
-    np.testing.assert_array_equal(loaded(x).data, model(x).data)
+    np.testing.assert_array_equal(loaded(x).array, model(x).array)

@@ -48,14 +48,14 @@ def test_batch_norm_layers_follow_torch_for_several_steps_then_in_eval(layer, sh
     ours = getattr(nn, layer)(3, **kwargs).double()
     theirs = getattr(torch.nn, layer)(3, **kwargs).double()
     if ours.affine:
-        ours.weight.data[...] = [0.5, 2.0, -1.0]
-        ours.bias.data[...] = [0.1, 0.0, 0.3]
-        theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+        ours.weight.array[...] = [0.5, 2.0, -1.0]
+        ours.bias.array[...] = [0.1, 0.0, 0.3]
+        theirs.load_state_dict({k: torch.tensor(v.array) for k, v in ours.state_dict().items()})
     for step in range(4):
         x = normal(step, shape) * (step + 1) + step
         compare_with_torch(lambda x: ours(x), [x], torch_fn=lambda x: theirs(x), seed=step)
     for name, value in theirs.state_dict().items():
-        np.testing.assert_allclose(ours.state_dict()[name].data, value.numpy(), rtol=1e-12,
+        np.testing.assert_allclose(ours.state_dict()[name].array, value.numpy(), rtol=1e-12,
                                    err_msg=name)
     ours.eval()
     theirs.eval()
@@ -76,7 +76,7 @@ def test_batch_norm_layer_loads_a_torch_state_dict_and_converts_its_buffers():
     theirs(torch.randn(6, 3))
     ours = nn.BatchNorm1d(3)
     ours.load_state_dict(theirs.state_dict())
-    np.testing.assert_allclose(ours.running_mean.data, theirs.running_mean.numpy())
+    np.testing.assert_allclose(ours.running_mean.array, theirs.running_mean.numpy())
     assert int(ours.num_batches_tracked.item()) == 1
     ours.double()
     assert ours.running_var.dtype == np.float64 and ours.weight.dtype == np.float64
@@ -89,7 +89,7 @@ def test_batch_norm_buffers_are_saved_and_loaded(tmp_path):
     cr.save(model, tmp_path / "m.safetensors")
     loaded = cr.load(tmp_path / "m.safetensors")
     for name, value in model.state_dict().items():
-        np.testing.assert_array_equal(loaded.state_dict()[name].data, value.data, err_msg=name)
+        np.testing.assert_array_equal(loaded.state_dict()[name].array, value.array, err_msg=name)
     assert int(loaded[1].num_batches_tracked.item()) == 1
 
 
@@ -149,16 +149,16 @@ def test_embedding_matches_torch_with_repeated_indices_and_padding(idx_shape, pa
 def test_embedding_layer_starts_its_padding_row_at_zero_and_never_trains_it():
     cr.manual_seed(0)
     layer = nn.Embedding(10, 4, padding_idx=3)
-    assert np.all(layer.weight.data[3] == 0) and layer.weight.dtype == np.float32
+    assert np.all(layer.weight.array[3] == 0) and layer.weight.dtype == np.float32
     layer(cr.tensor([[3, 1], [3, 3]])).sum().backward()
-    assert np.all(layer.weight.grad.data[3] == 0) and np.all(layer.weight.grad.data[1] == 1)
+    assert np.all(layer.weight.grad.array[3] == 0) and np.all(layer.weight.grad.array[1] == 1)
 
 
 def test_embedding_from_pretrained_is_frozen_by_default():
     weights = normal(0, (3, 2))
     layer = nn.Embedding.from_pretrained(cr.tensor(weights))
     assert not layer.weight.requires_grad
-    np.testing.assert_array_equal(layer(cr.tensor([2, 0])).data, weights[[2, 0]])
+    np.testing.assert_array_equal(layer(cr.tensor([2, 0])).array, weights[[2, 0]])
 
 
 def test_embedding_errors():
@@ -171,7 +171,7 @@ def test_embedding_errors():
 
 def test_one_hot_matches_torch():
     idx = np.array([[0, 3], [2, 1]])
-    np.testing.assert_array_equal(F.one_hot(cr.tensor(idx)).data,
+    np.testing.assert_array_equal(F.one_hot(cr.tensor(idx)).array,
                                   TF.one_hot(torch.tensor(idx)).numpy())
     out = F.one_hot(cr.tensor(idx), num_classes=6)
     assert out.dtype == np.int64 and out.shape == (2, 2, 6)

@@ -56,7 +56,7 @@ def test_softplus_matches_torch_on_both_sides_of_the_threshold(shape, beta, thre
 
 def test_softplus_stays_finite_for_huge_inputs_with_a_huge_threshold():
     y = F.softplus(cr.tensor([1000.0, -1000.0]), threshold=1e9)
-    np.testing.assert_allclose(y.data, [1000.0, 0.0])
+    np.testing.assert_allclose(y.array, [1000.0, 0.0])
 
 
 @pytest.mark.parametrize("ours,theirs", [
@@ -72,11 +72,11 @@ def test_activation_layers_match_torch(ours, theirs):
 def test_inplace_is_accepted_and_the_input_keeps_its_values(name, args):
     layer = getattr(nn, name)(*args, inplace=True)
     x = cr.tensor(normal(2, (3, 4)), requires_grad=True)
-    before = x.data.copy()
+    before = x.array.copy()
     y = layer(x)
     theirs = getattr(torch.nn, name)(*args)
-    np.testing.assert_allclose(y.data, theirs(torch.tensor(before)).numpy(), rtol=1e-12)
-    np.testing.assert_array_equal(x.data, before)
+    np.testing.assert_allclose(y.array, theirs(torch.tensor(before)).numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(x.array, before)
     y.sum().backward()
     assert x.grad is not None
 

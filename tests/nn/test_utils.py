@@ -27,7 +27,7 @@ def test_clip_grad_norm_matches_torch(norm_type):
     expected = torch.nn.utils.clip_grad_norm_(torch_params, 1.0, norm_type)
     assert total == pytest.approx(float(expected), rel=1e-12)
     for p, q in zip(params, torch_params):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(p.grad.array, q.grad.numpy(), rtol=1e-12)
 
 
 def test_clip_grad_norm_accepts_a_single_tensor_as_torch_does():
@@ -35,7 +35,7 @@ def test_clip_grad_norm_accepts_a_single_tensor_as_torch_does():
     total = clip_grad_norm_(p, 1.0)
     expected = torch.nn.utils.clip_grad_norm_(q, 1.0)
     assert total == pytest.approx(float(expected))
-    np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(p.grad.array, q.grad.numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("norm_type", [0, -1.0])
@@ -53,7 +53,7 @@ def test_a_nonfinite_gradient_is_clipped_as_torch_does(bad, norm_type):
     expected = torch.nn.utils.clip_grad_norm_(torch_params, 1.0, norm_type)
     np.testing.assert_equal(total, float(expected))
     for p, q in zip(params, torch_params):
-        np.testing.assert_array_equal(p.grad.data, q.grad.numpy())  # NaN where torch has NaN
+        np.testing.assert_array_equal(p.grad.array, q.grad.numpy())  # NaN where torch has NaN
 
 
 def test_error_if_nonfinite_raises_and_leaves_the_gradients_alone():
@@ -62,4 +62,4 @@ def test_error_if_nonfinite_raises_and_leaves_the_gradients_alone():
         clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
     with pytest.raises(RuntimeError):
         torch.nn.utils.clip_grad_norm_(torch_params, 1.0, error_if_nonfinite=True)
-    np.testing.assert_array_equal(params[0].grad.data, [math.nan, 10.0])
+    np.testing.assert_array_equal(params[0].grad.array, [math.nan, 10.0])

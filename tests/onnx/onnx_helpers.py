@@ -37,8 +37,8 @@ def trained_batch_norm(layer, shape):
     rng = np.random.default_rng(9)
     for _ in range(3):
         layer(cr.tensor(rng.normal(2.0, 3.0, size=shape).astype(np.float32)))
-    layer.weight.data[...] = rng.uniform(0.5, 2, layer.num_features)
-    layer.bias.data[...] = rng.normal(size=layer.num_features)
+    layer.weight.array[...] = rng.uniform(0.5, 2, layer.num_features)
+    layer.bias.array[...] = rng.normal(size=layer.num_features)
     return layer
 
 
@@ -52,7 +52,7 @@ def run_onnx(path, x):
 def chainrule_output(model, x):
     model.eval()
     with cr.no_grad():
-        return model(cr.tensor(x)).data
+        return model(cr.tensor(x)).array
 
 
 def inputs(shape, seed=0):

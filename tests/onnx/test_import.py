@@ -47,8 +47,8 @@ def test_a_torch_mlp_comes_in_and_gives_torchs_outputs(tmp_path, opset):
     torch_linears = [m for m in net if isinstance(m, torch.nn.Linear)]
     ours = [m for m in model if isinstance(m, nn.Linear)]
     for t, c in zip(torch_linears, ours):
-        np.testing.assert_array_equal(c.weight.data, t.weight.detach().numpy())
-        np.testing.assert_array_equal(c.bias.data, t.bias.detach().numpy())
+        np.testing.assert_array_equal(c.weight.array, t.weight.detach().numpy())
+        np.testing.assert_array_equal(c.bias.array, t.bias.detach().numpy())
 
 
 def test_a_torch_cnn_comes_in_and_gives_torchs_outputs(tmp_path):
@@ -169,7 +169,7 @@ def test_the_round_trip_through_onnx_gives_the_same_model(tmp_path, cls):
     theirs.pop("0.num_batches_tracked", None)
     assert list(theirs) == list(ours)
     for name, value in ours.items():
-        np.testing.assert_array_equal(theirs[name].data, value.data, err_msg=name)
+        np.testing.assert_array_equal(theirs[name].array, value.array, err_msg=name)
     np.testing.assert_array_equal(chainrule_output(back, x), chainrule_output(model, x))
 
 

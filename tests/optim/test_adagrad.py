@@ -43,8 +43,8 @@ def test_adagrad_honours_a_groups_own_initial_accumulator_value():
     a.grad = nn.Parameter(np.array([1.0]), requires_grad=False)
     b.grad = nn.Parameter(np.array([1.0]), requires_grad=False)
     opt.step()
-    assert a.data[0] == -1.0  # 1/√(0 + 1)
-    assert b.data[0] == -0.5  # 1/√(3 + 1)
+    assert a.array[0] == -1.0  # 1/√(0 + 1)
+    assert b.array[0] == -0.5  # 1/√(3 + 1)
 
 
 def test_adagrad_divides_by_root_of_summed_squared_gradients():
@@ -54,4 +54,4 @@ def test_adagrad_divides_by_root_of_summed_squared_gradients():
         w.grad = nn.Parameter(np.array([g]), requires_grad=False)
         opt.step()
     # steps: 3/√9 = 1, then 4/√(9 + 16) = 0.8
-    np.testing.assert_allclose(w.data, [-1.8], rtol=1e-15)
+    np.testing.assert_allclose(w.array, [-1.8], rtol=1e-15)

@@ -48,11 +48,11 @@ def test_first_adam_step_moves_every_weight_by_about_lr():
     w = nn.Parameter(np.array([1.0, 1.0, 1.0]))
     w.grad = nn.Parameter(np.array([0.01, 5.0, -200.0]), requires_grad=False)
     optim.Adam([w], lr=0.1).step()
-    np.testing.assert_allclose(w.data, [0.9, 0.9, 1.1], rtol=1e-6)
+    np.testing.assert_allclose(w.array, [0.9, 0.9, 1.1], rtol=1e-6)
 
 
 def test_adamw_decays_weights_without_a_gradient_term():
     w = nn.Parameter(np.array([2.0]))
     w.grad = nn.Parameter(np.array([0.0]), requires_grad=False)
     optim.AdamW([w], lr=0.1, weight_decay=0.5).step()
-    assert w.data[0] == 2.0 * (1 - 0.1 * 0.5)  # zero gradient: m = 0, only the decay acts
+    assert w.array[0] == 2.0 * (1 - 0.1 * 0.5)  # zero gradient: m = 0, only the decay acts

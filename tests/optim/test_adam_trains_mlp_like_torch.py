@@ -37,5 +37,5 @@ def test_mlp_trained_with_adam_for_20_steps_matches_torch():
 
         assert_rel_close(loss.item(), tloss.item(), f"loss at step {step}")
         for i, (p, q) in enumerate(zip(ours, theirs)):
-            assert_rel_close(p.data, q.detach().numpy(), f"weight {i} after step {step}")
-    assert not np.allclose(ours[0].data, start[0])  # training did move the weights
+            assert_rel_close(p.array, q.detach().numpy(), f"weight {i} after step {step}")
+    assert not np.allclose(ours[0].array, start[0])  # training did move the weights

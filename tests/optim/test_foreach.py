@@ -28,7 +28,7 @@ def _pair(n=6, seed=0):
 ])
 def test_flat_path_matches_torch_and_leaves_parameter_arrays_in_place(make):
     ours, theirs = _pair()
-    arrays = [p.data for p in ours]
+    arrays = [p.array for p in ours]
     opt, ref = make(ours, False), make(theirs, True)
     rng = np.random.default_rng(1)
     for step in range(30):
@@ -46,8 +46,8 @@ def test_flat_path_matches_torch_and_leaves_parameter_arrays_in_place(make):
             # optimizers that count steps per parameter rightly stay on the per-parameter path
             assert opt._flat[id(opt.param_groups[0])] is not None
         for p, q in zip(ours, theirs):
-            np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
-    assert all(p.data is a for p, a in zip(ours, arrays))  # user-held arrays stay live
+            np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert all(p.array is a for p, a in zip(ours, arrays))  # user-held arrays stay live
     for p, q in zip(ours, theirs):
         for key, value in opt.state[p].items():
             if isinstance(value, np.ndarray):
@@ -62,7 +62,7 @@ def test_replacing_the_state_falls_back_to_the_per_parameter_path():
         for p in ours:
             p.grad = nn.Parameter(np.ones(p.shape), requires_grad=False)
         opt.step()
-    before = ours[0].data.copy()
+    before = ours[0].array.copy()
     opt.state[ours[0]]["exp_avg"] = np.zeros(ours[0].shape)  # a user edits the state
     for p in ours:
         p.grad = nn.Parameter(np.ones(p.shape), requires_grad=False)
@@ -72,7 +72,7 @@ def test_replacing_the_state_falls_back_to_the_per_parameter_path():
     t = 4
     v = opt.state[ours[0]]["exp_avg_sq"]
     expected = before - 0.01 / (1 - 0.9**t) * m / (np.sqrt(v) / np.sqrt(1 - 0.999**t) + 1e-8)
-    np.testing.assert_allclose(ours[0].data, expected, rtol=1e-12)
+    np.testing.assert_allclose(ours[0].array, expected, rtol=1e-12)
 
 
 def _step_both(ours, theirs, opt, ref, rng):
@@ -92,14 +92,14 @@ def test_parameters_nobody_holds_move_into_one_array_updated_in_place():
         _step_both(ours, theirs, opt, ref, rng)
     flat = opt._flat[id(opt.param_groups[0])]
     assert flat.in_place
-    base = ours[0].data.base
-    assert base is not None and all(p.data.base is base for p in ours)
+    base = ours[0].array.base
+    assert base is not None and all(p.array.base is base for p in ours)
     # the flat array *is* the parameters: an update written there is what the model sees
-    assert np.shares_memory(flat.param, ours[-1].data)
+    assert np.shares_memory(flat.param, ours[-1].array)
     for _ in range(5):
         _step_both(ours, theirs, opt, ref, rng)
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_a_parameter_given_a_new_array_leaves_the_in_place_path_and_still_learns():
@@ -109,14 +109,14 @@ def test_a_parameter_given_a_new_array_leaves_the_in_place_path_and_still_learns
     for _ in range(3):
         _step_both(ours, theirs, opt, ref, rng)
     assert opt._flat[id(opt.param_groups[0])].in_place
-    ours[1].data = ours[1].data.copy()  # as p.data = ... or .double() would
-    held = ours[1].data
+    ours[1].array = ours[1].array.copy()  # as p.array = ... or .double() would
+    held = ours[1].array
     for _ in range(4):
         _step_both(ours, theirs, opt, ref, rng)
-    assert ours[1].data is held  # its new array is updated, not a stale view
+    assert ours[1].array is held  # its new array is updated, not a stale view
     assert not opt._flat[id(opt.param_groups[0])].in_place
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def _large_pair(seed=4):
@@ -129,18 +129,18 @@ def _large_pair(seed=4):
 @pytest.mark.parametrize("held", [False, True])
 def test_large_parameters_go_flat_only_when_they_can_be_updated_in_place(held):
     ours, theirs = _large_pair()  # mean size above _FlatGroup.MAX_MEAN_SIZE
-    arrays = [p.data for p in ours] if held else None
+    arrays = [p.array for p in ours] if held else None
     opt, ref = optim.Adam(ours, lr=0.01, foreach=True), torch.optim.Adam(theirs, lr=0.01)
     rng = np.random.default_rng(5)
     for _ in range(4):
         _step_both(ours, theirs, opt, ref, rng)
     flat = opt._flat[id(opt.param_groups[0])]
     if held:  # copying 10,000 floats in and out each step would cost more than it saves
-        assert flat is None and all(p.data is a for p, a in zip(ours, arrays))
+        assert flat is None and all(p.array is a for p, a in zip(ours, arrays))
     else:
         assert flat.in_place
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(opt.state[p]["exp_avg_sq"], ref.state[q]["exp_avg_sq"].numpy(),
                                    rtol=1e-10, atol=1e-14)
 
@@ -149,16 +149,16 @@ def test_large_parameters_go_flat_only_when_they_can_be_updated_in_place(held):
 def test_without_foreach_every_parameter_is_updated_on_its_own(foreach):
     """The default is the plain loop (torch's foreach=None on the CPU): arrays never move."""
     ours, theirs = _pair()
-    arrays = [p.data for p in ours]
+    arrays = [p.array for p in ours]
     del arrays  # nobody holds them: the batched path would move them, the plain loop must not
     opt, ref = optim.Adam(ours, lr=0.01, foreach=foreach), torch.optim.Adam(theirs, lr=0.01)
     rng = np.random.default_rng(6)
     for _ in range(4):
         _step_both(ours, theirs, opt, ref, rng)
-    assert not opt._flat and all(p.data.base is None for p in ours)
+    assert not opt._flat and all(p.array.base is None for p in ours)
     assert opt.param_groups[0]["foreach"] == foreach
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_the_option_is_kept_in_the_state_dict_as_torch_keeps_it():
@@ -191,7 +191,7 @@ def test_fit_batches_only_groups_left_at_none_and_keeps_the_users_choice(foreach
         cr_seed = np.random.default_rng(3)
         model = _small_net()
         for p in model.parameters():
-            p.data[...] = cr_seed.normal(size=p.shape)
+            p.array[...] = cr_seed.normal(size=p.shape)
         opt = optim.Adam(model.parameters(), lr=0.01, foreach=choice)
         fit(model, nn.CrossEntropyLoss(), opt, (X, y), epochs=2, batch_size=16, shuffle=False,
             verbose=0)
@@ -199,7 +199,7 @@ def test_fit_batches_only_groups_left_at_none_and_keeps_the_users_choice(foreach
         assert batched == (choice is not False)
         assert opt.param_groups[0]["foreach"] is choice  # the user's setting is never rewritten
         assert opt.foreach_when_unset is False  # only while fit trains
-        weights[choice] = [p.data.copy() for p in model.parameters()]
+        weights[choice] = [p.array.copy() for p in model.parameters()]
     for a, b in zip(weights[foreach], weights[False]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
@@ -219,7 +219,7 @@ def test_plain_steps_after_fit_leave_the_batched_path_and_match_torch():
                 _step_both(ours, theirs, opt, ref, rng)
         assert (opt._flat.get(id(opt.param_groups[0])) is not None) == (phase == "fit")
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=1e-12)
         assert opt.state[p]["step"] == ref.state[q]["step"].item() == 12
 
 
@@ -233,5 +233,5 @@ def test_fit_leaves_groups_of_large_parameters_on_the_plain_loop():
             for p in big:
                 p.grad = nn.Parameter(np.ones((80, 80)), requires_grad=False)
             opt.step()
-    assert not any(opt._flat.values()) and all(p.data.base is None for p in big)
+    assert not any(opt._flat.values()) and all(p.array.base is None for p in big)
     assert optim.foreach.pays(_pair()[0])

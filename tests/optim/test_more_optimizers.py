@@ -69,7 +69,7 @@ def test_radam_steps_by_momentum_alone_while_the_variance_is_unreliable():
     w = nn.Parameter(np.array([1.0, 1.0]))
     w.grad = nn.Parameter(np.array([0.5, -3.0]), requires_grad=False)
     optim.RAdam([w], lr=0.1).step()
-    np.testing.assert_allclose(w.data, [0.95, 1.3], rtol=1e-12)
+    np.testing.assert_allclose(w.array, [0.95, 1.3], rtol=1e-12)
 
 
 def test_rprop_uses_only_the_sign_of_the_gradient():
@@ -78,7 +78,7 @@ def test_rprop_uses_only_the_sign_of_the_gradient():
     for _ in range(2):
         w.grad = nn.Parameter(np.array([1e-9, -1e9]), requires_grad=False)
         opt.step()
-    np.testing.assert_allclose(w.data, [-0.1 - 0.12, 0.1 + 0.12], rtol=1e-12)
+    np.testing.assert_allclose(w.array, [-0.1 - 0.12, 0.1 + 0.12], rtol=1e-12)
 
 
 BAD = [
@@ -114,7 +114,7 @@ def test_resumed_from_a_checkpoint_file_still_matches_torch(name, tmp_path):
                                                      getattr(torch.optim, name), kwargs, steps=10)
     path = str(tmp_path / "optimizer.safetensors")
     cr.save({"optimizer": opt.state_dict()}, path)
-    params = [nn.Parameter(p.data.copy()) for p in ours]
+    params = [nn.Parameter(p.array.copy()) for p in ours]
     resumed = getattr(optim, name)(params, lr=123.0)
     resumed.load_state_dict(cr.load(path)["optimizer"])
     continue_side_by_side(params, theirs, resumed, topt, bowl, 20, what=f"{name} resumed")

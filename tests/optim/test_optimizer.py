@@ -18,7 +18,7 @@ def _param(values=(1.0, 2.0), dtype=np.float64):
 
 
 def _with_grad(p, grad):
-    p.grad = cr.Tensor(np.asarray(grad, dtype=p.data.dtype))
+    p.grad = cr.Tensor(np.asarray(grad, dtype=p.array.dtype))
     return p
 
 
@@ -42,8 +42,8 @@ def test_add_param_group_adds_parameters_that_then_get_updated():
     opt = optim.SGD([a], lr=0.1)
     opt.add_param_group({"params": [b], "lr": 1.0})
     opt.step()
-    np.testing.assert_allclose(a.data, [0.9, 1.9])
-    np.testing.assert_allclose(b.data, [0.0, 1.0])
+    np.testing.assert_allclose(a.array, [0.9, 1.9])
+    np.testing.assert_allclose(b.array, [0.0, 1.0])
 
 
 def test_state_is_keyed_by_the_parameter_object():
@@ -60,17 +60,17 @@ def test_parameters_without_gradient_are_skipped(cls):
     a, b = _with_grad(_param(), [1.0, -1.0]), _param((5.0, 6.0))
     opt = cls([a, b], lr=0.1)
     opt.step()
-    np.testing.assert_array_equal(b.data, [5.0, 6.0])
+    np.testing.assert_array_equal(b.array, [5.0, 6.0])
     assert b not in opt.state
-    assert not np.array_equal(a.data, [1.0, 2.0])
+    assert not np.array_equal(a.array, [1.0, 2.0])
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
 def test_step_updates_data_in_place_without_building_a_graph(cls):
     p = _with_grad(_param(), [0.5, -0.5])
-    data = p.data
+    data = p.array
     cls([p], lr=0.1).step()
-    assert p.data is data
+    assert p.array is data
     assert p.is_leaf and p.grad_fn is None and p.requires_grad
 
 
@@ -81,7 +81,7 @@ def test_float32_parameters_and_state_stay_float32(cls):
     opt = cls([p], lr=0.1, **extra)
     for _ in range(3):
         opt.step()
-    assert p.data.dtype == np.float32
+    assert p.array.dtype == np.float32
     arrays = [v for v in opt.state[p].values() if isinstance(v, np.ndarray)]
     assert arrays and all(a.dtype == np.float32 for a in arrays)
 
@@ -95,7 +95,7 @@ def test_float32_follows_torch_to_float32_precision(cls):
 def test_step_does_not_modify_the_gradient():
     p = _with_grad(_param(), [0.5, -0.5])
     optim.Adam([p], weight_decay=0.1, maximize=True).step()
-    np.testing.assert_array_equal(p.grad.data, [0.5, -0.5])
+    np.testing.assert_array_equal(p.grad.array, [0.5, -0.5])
 
 
 def test_zero_grad_sets_gradients_to_none_by_default():
@@ -109,7 +109,7 @@ def test_zero_grad_without_set_to_none_zeroes_the_same_gradient_tensor():
     grad = a.grad
     optim.SGD([a, b]).zero_grad(set_to_none=False)
     assert a.grad is grad
-    np.testing.assert_array_equal(a.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(a.grad.array, [0.0, 0.0])
     assert b.grad is None
 
 
@@ -126,7 +126,7 @@ def test_step_with_closure_returns_its_loss_and_records_the_graph_under_no_grad(
     with cr.no_grad():
         loss = opt.step(closure)
     assert loss.item() == 9.0
-    np.testing.assert_allclose(w.data, [3.0 - 0.25 * 6.0])
+    np.testing.assert_allclose(w.array, [3.0 - 0.25 * 6.0])
 
 
 def test_base_optimizer_step_is_not_implemented():
@@ -236,8 +236,8 @@ def test_gradient_of_the_wrong_shape_is_an_error():
 def test_named_parameters_are_taken_as_torch_takes_them():
     ours, theirs = nn.Linear(3, 2), torch.nn.Linear(3, 2)
     with torch.no_grad():
-        theirs.weight.copy_(torch.from_numpy(ours.weight.data))
-        theirs.bias.copy_(torch.from_numpy(ours.bias.data))
+        theirs.weight.copy_(torch.from_numpy(ours.weight.array))
+        theirs.bias.copy_(torch.from_numpy(ours.bias.array))
     opt = optim.Adam(ours.named_parameters(), lr=0.1)
     topt = torch.optim.Adam(theirs.named_parameters(), lr=0.1)
     assert opt.param_groups[0]["param_names"] == topt.param_groups[0]["param_names"]
@@ -252,7 +252,7 @@ def test_named_parameters_are_taken_as_torch_takes_them():
         topt.zero_grad()
         theirs(torch.from_numpy(x)).square().sum().backward()
         topt.step()
-    np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ours.weight.array, theirs.weight.detach().numpy(), rtol=1e-5)
     assert opt.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
 
 

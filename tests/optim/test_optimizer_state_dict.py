@@ -36,7 +36,7 @@ def _start(cls, kwargs, k=25):
 
 def _fresh(cls, ours):
     """A new optimizer on new parameters holding the same values (as after loading weights)."""
-    params = [nn.Parameter(p.data.copy()) for p in ours]
+    params = [nn.Parameter(p.array.copy()) for p in ours]
     return params, cls(param_groups(params, GROUPS), lr=123.0)
 
 

@@ -40,4 +40,4 @@ def test_rmsprop_first_step_divides_by_root_of_one_minus_alpha():
     w = nn.Parameter(np.array([0.0, 0.0]))
     w.grad = nn.Parameter(np.array([2.0, -0.01]), requires_grad=False)
     optim.RMSprop([w], lr=0.1, alpha=0.75, eps=0.0).step()
-    np.testing.assert_allclose(w.data, [-0.2, 0.2], rtol=1e-15)
+    np.testing.assert_allclose(w.array, [-0.2, 0.2], rtol=1e-15)

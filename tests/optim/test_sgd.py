@@ -51,7 +51,7 @@ def test_plain_sgd_step_is_theta_minus_lr_times_grad():
     w = nn.Parameter(np.array([1.0, -2.0, 3.0]))
     w.grad = nn.Parameter(np.array([0.5, 0.5, -1.0]), requires_grad=False)
     optim.SGD([w], lr=0.1).step()
-    np.testing.assert_array_equal(w.data, np.array([1.0, -2.0, 3.0]) - 0.1 * np.array(
+    np.testing.assert_array_equal(w.array, np.array([1.0, -2.0, 3.0]) - 0.1 * np.array(
         [0.5, 0.5, -1.0]))
 
 
@@ -61,4 +61,4 @@ def test_first_momentum_step_starts_buffer_at_the_gradient_not_damped():
     opt = optim.SGD([w], lr=1.0, momentum=0.9, dampening=0.5)
     opt.step()
     assert opt.state[w]["momentum_buffer"][0] == 2.0  # not (1 - 0.5)·2
-    assert w.data[0] == -2.0
+    assert w.array[0] == -2.0

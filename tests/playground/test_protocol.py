@@ -45,7 +45,7 @@ def test_non_finite_numbers_become_null_in_json():
 def test_a_diverged_sessions_frame_is_strict_json():
     s = Session({"numSamples": 100, "gridSize": 10})
     for m in s.linears:
-        m.weight.data[...] = np.nan
+        m.weight.array[...] = np.nan
     payload = pack_frame({**s.frame_header(), "frame": 1, "playing": False}, s.grid())
     (length,) = struct.unpack_from("<I", payload)
 

@@ -94,12 +94,12 @@ def test_every_activation_builds_and_draws(activation):
 def test_live_changes_keep_the_weights_and_the_epoch():
     s = Session({**FAST, "seed": 4})
     s.train(epochs=5)
-    w = s.linears[0].weight.data.copy()
+    w = s.linears[0].weight.array.copy()
     for change in ({"learningRate": 0.3}, {"batchSize": 3}, {"optimizer": "adam"},
                    {"scheduler": "cosine"}, {"regularization": "L2", "regularizationRate": 0.01},
                    {"epochsPerFrame": 10}, {"gridSize": 30}):
         assert s.configure(change) == (False, False)
-    assert s.epoch == 5 and np.array_equal(s.linears[0].weight.data, w)
+    assert s.epoch == 5 and np.array_equal(s.linears[0].weight.array, w)
     # cosine chosen at epoch 5 gives its rate for epoch 5 (T_max 500 by default)
     assert s.lr == pytest.approx(0.3 * (1 + np.cos(np.pi * 5 / 500)) / 2)
     assert s.settings["batchSize"] == 3
@@ -110,17 +110,17 @@ def test_live_changes_keep_the_weights_and_the_epoch():
 
 def test_reset_settings_rebuild_and_same_seed_gives_same_weights():
     s = Session({**FAST, "seed": 4})
-    first = s.linears[0].weight.data.copy()
+    first = s.linears[0].weight.array.copy()
     s.train(epochs=3)
     assert s.configure({"networkShape": "5"}) == (True, False)
     assert s.epoch == 0 and s.network()["sizes"] == [2, 5, 1]
     assert s.configure({"networkShape": "4,2"}) == (True, False)
-    np.testing.assert_array_equal(s.linears[0].weight.data, first)
+    np.testing.assert_array_equal(s.linears[0].weight.array, first)
     assert s.configure({"noise": 30}) == (True, True)
     s.train(epochs=2)
     s.reset()
     assert s.epoch == 0
-    np.testing.assert_array_equal(s.linears[0].weight.data, first)
+    np.testing.assert_array_equal(s.linears[0].weight.array, first)
 
 
 def test_a_refused_configuration_leaves_the_session_as_it_was():
@@ -172,7 +172,7 @@ def test_editing_a_weight_or_bias_changes_the_output():
     s = Session(FAST)
     before = s.grid()["output"].copy()
     s.set_weight(0, 1, 2, 3.5)
-    assert s.linears[0].weight.data[2, 1] == 3.5
+    assert s.linears[0].weight.array[2, 1] == 3.5
     assert not np.array_equal(s.grid()["output"], before)
     s.set_bias(2, 0, -0.7)
     assert s.network()["biases"][2] == [-0.7]
@@ -195,7 +195,7 @@ def test_divergence_pauses_and_restore_brings_back_the_last_good_weights():
     json.dumps(finite(header), allow_nan=False)  # frames stay JSON
     s.restore()
     assert s.diverged is None
-    assert all(np.isfinite(p.data).all() for p in s.model.parameters())
+    assert all(np.isfinite(p.array).all() for p in s.model.parameters())
     assert s.epoch == s._good_epoch
 
 
@@ -207,19 +207,19 @@ def test_diagnostics_name_dead_relus_and_saturated_tanh():
     assert d["dead"][0] is not None and d["saturated"][0] is None
     assert d["saturated"][1] is not None and d["dead"][1] is None
     for m in s.linears[:1]:  # a layer whose every unit is off for every point: all dead
-        m.bias.data[:] = -1e3
+        m.bias.array[:] = -1e3
     assert s.diagnostics()["dead"][0] == 1.0
 
 
 def test_trace_is_chainrules_worksheet_and_leaves_training_alone():
     s = Session(FAST)
     s.train(epochs=1)
-    grads = [p.grad.data.copy() for p in s.model.parameters()]
+    grads = [p.grad.array.copy() for p in s.model.parameters()]
     t = s.trace(3)
     assert "W1" in t["text"] and "tanh" in t["text"] and t["point"] == s.points.x_train[3].tolist()
     assert t["label"] == int(s.points.y_train[3])
     for p, g in zip(s.model.parameters(), grads):
-        np.testing.assert_array_equal(p.grad.data, g)
+        np.testing.assert_array_equal(p.grad.array, g)
     with pytest.raises(SettingError, match="index"):
         s.trace(10**6)
 
@@ -231,7 +231,7 @@ def test_exported_model_loads_and_predicts_the_same(tmp_path):
     path = tmp_path / name
     path.write_bytes(payload)
     model = cr.load(str(path))
-    np.testing.assert_allclose(model(cr.tensor(s.x_test)).data, s.predict(s.x_test))
+    np.testing.assert_allclose(model(cr.tensor(s.x_test)).array, s.predict(s.x_test))
 
 
 @pytest.mark.parametrize("loss, dataset", [("mse", "circle"), ("bce", "circle"),
@@ -282,7 +282,7 @@ def test_exported_code_trains_the_same_network(tmp_path, state):
     finally:
         os.chdir(cwd)
     trained = cr.load(str(tmp_path / "playground-model.safetensors"))
-    np.testing.assert_allclose(trained(cr.tensor(s.x_test)).data, s.predict(s.x_test),
+    np.testing.assert_allclose(trained(cr.tensor(s.x_test)).array, s.predict(s.x_test),
                                rtol=1e-10, atol=1e-12)
     assert "import chainrule" in code.decode() and "playground.session" not in code.decode()
 

@@ -104,9 +104,9 @@ def test_a_new_base_rate_rescales_the_schedule_in_place(name):
     for _ in range(9):
         s.train(epochs=1)
         sched.step()
-    w = s.linears[0].weight.data.copy()
+    w = s.linears[0].weight.array.copy()
     assert s.configure({"learningRate": 0.2}) == (False, False)
-    assert s.epoch == 9 and np.array_equal(s.linears[0].weight.data, w)
+    assert s.epoch == 9 and np.array_equal(s.linears[0].weight.array, w)
     # torch's schedule with the new base rate from the start: the rate now and every one after
     new_opt, new_sched = torch_schedule(name, 0.2)
     for _ in range(9):
@@ -127,10 +127,10 @@ def test_a_new_optimizer_keeps_the_weights_the_epoch_and_the_schedule_with_fresh
         s.train(epochs=1)
         sched.step()
     assert s.optimizer.state  # Adam's moments
-    weights = [p.data.copy() for p in s.model.parameters()]
+    weights = [p.array.copy() for p in s.model.parameters()]
     assert s.configure({"optimizer": "momentum"}) == (False, False)
     assert s.epoch == 9 and type(s.optimizer).__name__ == "Momentum"
-    assert all(np.array_equal(p.data, w) for p, w in zip(s.model.parameters(), weights))
+    assert all(np.array_equal(p.array, w) for p, w in zip(s.model.parameters(), weights))
     assert not s.optimizer.state  # fresh: no velocity yet
     assert s.lr == pytest.approx(lr_of(opt), rel=1e-12)
     for _ in range(10):
@@ -144,13 +144,13 @@ def test_a_new_optimizer_trains_on_from_the_same_weights_as_a_fresh_one_would():
     s.train(epochs=5)
     twin = Session({**FAST, "optimizer": "rmsprop", "learningRate": 0.05})
     for p, q in zip(twin.model.parameters(), s.model.parameters()):
-        p.data[...] = q.data
+        p.array[...] = q.array
     twin.epoch = s.epoch
     s.configure({"optimizer": "rmsprop"})
     s.train(epochs=2)
     twin.train(epochs=2)
     for p, q in zip(s.model.parameters(), twin.model.parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
 
 
 @pytest.mark.parametrize("name", ["step", "cosine", "multistep"])

@@ -66,8 +66,8 @@ def test_default_mode_updates_equal_tf_playgrounds_rule(regularization, rate):
              "regularization": regularization, "regularizationRate": rate}
     s = Session(state)
     assert s.mode == "mse"
-    weights = [m.weight.data.copy() for m in s.linears]
-    biases = [m.bias.data.copy() for m in s.linears]
+    weights = [m.weight.array.copy() for m in s.linears]
+    biases = [m.bias.array.copy() for m in s.linears]
     # TF's initialisation: weights in U(−0.5, 0.5), biases 0.1
     assert all(np.abs(w).max() <= 0.5 for w in weights)
     assert all((v == 0.1).all() for v in biases)
@@ -75,10 +75,10 @@ def test_default_mode_updates_equal_tf_playgrounds_rule(regularization, rate):
     s.train(epochs=1)  # 250 points: 50 batches of 5
     W, b = tf_playground_train(weights, biases, s.x_train, labels, 5, 0.1, regularization, rate)
     for l, m in enumerate(s.linears):
-        np.testing.assert_allclose(m.weight.data, W[l], rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(m.bias.data, b[l], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(m.weight.array, W[l], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(m.bias.array, b[l], rtol=1e-10, atol=1e-12)
     if regularization == "L1":
-        assert any((m.weight.data == 0).any() for m in s.linears)  # links died, as in TF
+        assert any((m.weight.array == 0).any() for m in s.linears)  # links died, as in TF
 
 
 def test_default_mode_loss_is_tf_playgrounds_half_squared_error():
@@ -91,11 +91,11 @@ def test_default_mode_loss_is_tf_playgrounds_half_squared_error():
 def test_a_short_last_batch_joins_the_next_epochs_first_as_in_tf_playground():
     s = Session({"dataset": "circle", "numSamples": 100, "percTrainData": 50, "seed": 8,
                  "batchSize": 7, "learningRate": 0.3})  # 50 points: 7 batches of 7, then 1
-    weights = [m.weight.data.copy() for m in s.linears]
-    biases = [m.bias.data.copy() for m in s.linears]
+    weights = [m.weight.array.copy() for m in s.linears]
+    biases = [m.bias.array.copy() for m in s.linears]
     labels = np.where(s.points.y_train == 1, 1.0, -1.0)
     s.train(epochs=3)
     W, b = tf_playground_train(weights, biases, s.x_train, labels, 7, 0.3, "none", 0.0, epochs=3)
     for l, m in enumerate(s.linears):
-        np.testing.assert_allclose(m.weight.data, W[l], rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(m.bias.data, b[l], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(m.weight.array, W[l], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(m.bias.array, b[l], rtol=1e-10, atol=1e-12)

@@ -121,7 +121,7 @@ def _assert_same_run(out, reference):
     got, want = cr.load(os.path.join(out, "model.safetensors")), cr.load(
         os.path.join(reference, "model.safetensors"))
     for (name, a), (_, b) in zip(got.state_dict().items(), want.state_dict().items()):
-        np.testing.assert_array_equal(a.data, b.data, err_msg=name)
+        np.testing.assert_array_equal(a.array, b.array, err_msg=name)
     for name in ("history.csv", "summary.txt"):
         assert Path(out, name).read_text() == Path(reference, name).read_text()
     info = json.loads(Path(out, "run.json").read_text())

@@ -261,7 +261,7 @@ def test_model_checkpoint_creates_its_directory_as_keras_does(tmp_path):
     fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=1,
         callbacks=[checkpoint], verbose=0)
     assert checkpoint.saved_epochs == [1]
-    np.testing.assert_array_equal(cr.load(path)[0].weight.data, model[0].weight.data)
+    np.testing.assert_array_equal(cr.load(path)[0].weight.array, model[0].weight.array)
 
 
 def test_reduce_lr_on_plateau_is_fed_the_validation_loss():
@@ -366,7 +366,7 @@ def test_training_an_mlp_with_adam_ends_with_torchs_weights():
         loader, epochs=5, verbose=0)
     for name, value in theirs.state_dict().items():
         expected = value.numpy()
-        got = ours.state_dict()[name].data
+        got = ours.state_dict()[name].array
         assert np.abs(got - expected).max() <= 1e-8 * np.abs(expected).max(), name
 
 
@@ -395,7 +395,7 @@ def _regression_model(seed=0):
 
 def test_a_nan_in_the_data_stops_fit_before_it_reaches_the_weights():
     model = _regression_model()
-    before = [p.data.copy() for p in model.parameters()]
+    before = [p.array.copy() for p in model.parameters()]
     X = np.ones((8, 2), np.float32)
     X[5, 1] = np.nan  # in the second batch of 4
     y = np.zeros((8, 1), np.float32)
@@ -404,7 +404,7 @@ def test_a_nan_in_the_data_stops_fit_before_it_reaches_the_weights():
         history = fit(model, nn.MSELoss(), opt, (X, y), epochs=3, batch_size=4, shuffle=False,
                       metrics=(), verbose=0)
     assert history.stopped_on_nonfinite_loss and len(history) == 0
-    after = [p.data for p in model.parameters()]
+    after = [p.array for p in model.parameters()]
     assert all(np.isfinite(a).all() for a in after)
     assert any(not np.array_equal(a, b) for a, b in zip(after, before))  # batch 1 did update
 
@@ -418,7 +418,7 @@ def test_a_diverging_run_stops_with_finite_weights():
     with pytest.warns(RuntimeWarning, match="lower the learning rate"):
         history = fit(model, nn.MSELoss(), opt, (X, y), epochs=50, metrics=(), verbose=0)
     assert history.stopped_on_nonfinite_loss
-    assert all(np.isfinite(p.data).all() for p in model.parameters())
+    assert all(np.isfinite(p.array).all() for p in model.parameters())
 
 
 @pytest.mark.parametrize("epochs", [2.5, "3", True])

@@ -45,7 +45,7 @@ class _InterruptAfter(Callback):
 
 
 def _weights(model):
-    return {k: v.data.copy() for k, v in model.state_dict().items()}
+    return {k: v.array.copy() for k, v in model.state_dict().items()}
 
 
 @pytest.mark.parametrize("stop_after", [1, 3, 5])
@@ -140,7 +140,7 @@ def test_a_nan_after_broken_weights_goes_back_to_the_last_finite_epoch():
         if len(steps) == 8:  # the end of epoch 1 (8 batches)
             finite.update(_weights(model))
         if len(steps) == 10:  # an update that breaks the weights, as a diverging run's does
-            model[0].weight.data[0, 0] = np.inf
+            model[0].weight.array[0, 0] = np.inf
 
     opt.step = step
     with pytest.warns(RuntimeWarning, match="end of epoch 1"):

@@ -53,7 +53,7 @@ def test_predicted_probabilities_are_the_models_sigmoid_or_softmax(tmp_path, tas
     model, info, scaler = run.load_run(str(tmp_path))
     X = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
     result = run.predict_run(str(tmp_path), X)
-    z = model(cr.tensor((X - scaler.mean) / scaler.std)).data.astype(np.float64)
+    z = model(cr.tensor((X - scaler.mean) / scaler.std)).array.astype(np.float64)
     if task == "binary":
         p1 = 1 / (1 + np.exp(-z[:, 0]))
         expected = np.stack([1 - p1, p1], axis=1)

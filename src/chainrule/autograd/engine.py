@@ -179,9 +179,9 @@ def _backpropagate(root, grad, retain_graph):
             if gi is None:
                 continue
             if type(gi) is not _ndarray and hasattr(gi, "grad_fn"):
-                gi = gi.data  # a Tensor returned by a user-defined Function
+                gi = gi.array  # a Tensor returned by a user-defined Function
             fresh = False  # 3. the gradient in the input's shape and dtype
-            tdata = t.data
+            tdata = t.array
             if gi.shape != tdata.shape:
                 try:
                     gi = sum_to(gi, tdata.shape)
@@ -241,5 +241,5 @@ def _accumulate_leaf(t, g):
         # a NumPy scalar (a 0-d result) becomes an array; a GPU array stays where it is
         t.grad = t._make(np.asarray(g) if isinstance(g, _generic) else g)
     else:
-        t.grad.data = t.grad.data + g  # out of place: the user may hold the old .grad
+        t.grad.array = t.grad.array + g  # out of place: the user may hold the old .grad
 

@@ -117,7 +117,7 @@ class Function:
         needs_grad = False
         for a in args:
             if isinstance(a, Tensor):
-                arrays.append(a.data)
+                arrays.append(a.array)
                 inputs.append(a)
                 needs_grad = needs_grad or a.requires_grad
             else:

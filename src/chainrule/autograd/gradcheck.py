@@ -48,19 +48,19 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     inputs = tuple(inputs)
     # float64 copies: the check itself must not be limited by float32 round-off
     xs = tuple(
-        Tensor(t.data.astype(np.float64), requires_grad=t.requires_grad)
-        if isinstance(t, Tensor) and t.data.dtype.kind == "f" else t
+        Tensor(t.array.astype(np.float64), requires_grad=t.requires_grad)
+        if isinstance(t, Tensor) and t.array.dtype.kind == "f" else t
         for t in inputs
     )
     out = fn(*xs)
     # a scalar is checked as it is, so the numbers reported are df/dx itself
-    if out.data.size == 1:
+    if out.array.size == 1:
         v = np.ones(out.shape)
     else:
         v = np.random.default_rng(seed).standard_normal(out.shape)
 
     def scalar_loss(*args):
-        return float((fn(*args).data * v).sum())
+        return float((fn(*args).array * v).sum())
 
     (out * Tensor(v)).sum().backward()
     worst = GradcheckResult(passed=True)
@@ -68,9 +68,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     for k, x in enumerate(xs):
         if not isinstance(x, Tensor) or not x.requires_grad:
             continue
-        analytic = x.grad.data if x.grad is not None else np.zeros_like(x.data)
-        numeric = np.zeros_like(x.data)
-        flat = x.data.reshape(-1)
+        analytic = x.grad.array if x.grad is not None else np.zeros_like(x.array)
+        numeric = np.zeros_like(x.array)
+        flat = x.array.reshape(-1)
         with no_grad():
             for i in range(flat.size):
                 saved = flat[i]

@@ -23,7 +23,7 @@ class Dataset:
 
 def _as_array(x, position):
     if isinstance(x, Tensor):
-        return x.data  # shares memory: a dataset view, not a copy
+        return x.array  # shares memory: a dataset view, not a copy
     if isinstance(x, np.ndarray):
         return x
     if np.isscalar(x) or x is None:

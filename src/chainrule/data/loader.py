@@ -19,7 +19,7 @@ def _to_tensor(values):
     """Stack a list of same-shaped samples along a new first axis."""
     first = values[0]
     if isinstance(first, Tensor):
-        arrays = [v.data for v in values]
+        arrays = [v.array for v in values]
         return Tensor(get_array_module(arrays[0]).stack(arrays))  # on the samples' device
     if isinstance(first, np.ndarray):
         return Tensor(np.stack(values))

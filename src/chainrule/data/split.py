@@ -75,7 +75,7 @@ def _n_test(n, test_size):
 
 
 def _array(x, name):
-    arr = x.data if isinstance(x, Tensor) else np.asarray(x)
+    arr = x.array if isinstance(x, Tensor) else np.asarray(x)
     if arr.ndim == 0:
         raise ValueError(f"train_test_split: {name} is a scalar; it needs one row per sample")
     return arr

@@ -10,7 +10,7 @@ from ..tensor import Tensor
 
 
 def _features(X, who):
-    arr = X.data if isinstance(X, Tensor) else np.asarray(X)
+    arr = X.array if isinstance(X, Tensor) else np.asarray(X)
     if arr.ndim == 0:
         raise ValueError(f"{who}: needs rows of features, got a scalar")
     if arr.dtype.kind not in "fc":

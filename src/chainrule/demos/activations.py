@@ -27,7 +27,7 @@ def activation_curve(fn, x):
     xt = tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
     y = fn(xt)
     y.sum().backward()
-    return y.data.copy(), xt.grad.data.copy()
+    return y.array.copy(), xt.grad.array.copy()
 
 
 def softmax_jacobian(z):
@@ -38,8 +38,8 @@ def softmax_jacobian(z):
         zt = tensor(z, requires_grad=True)
         p = F.softmax(zt)
         p[i].backward()
-        rows.append(zt.grad.data.copy())
-    return F.softmax(tensor(z)).data.copy(), np.stack(rows)
+        rows.append(zt.grad.array.copy())
+    return F.softmax(tensor(z)).array.copy(), np.stack(rows)
 
 
 def demo(out_dir):

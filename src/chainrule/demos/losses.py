@@ -24,8 +24,8 @@ def sigmoid_losses(z, t=1.0):
     target = np.full(np.shape(z), t, dtype=np.float64)
     ce = F.binary_cross_entropy_with_logits(z_ce, target, reduction="none")
     ce.sum().backward()
-    return p.data.copy(), se.data.copy(), ce.data.copy(), z_se.grad.data.copy(), \
-        z_ce.grad.data.copy()
+    return p.array.copy(), se.array.copy(), ce.array.copy(), z_se.grad.array.copy(), \
+        z_ce.grad.array.copy()
 
 
 def class_losses(probs, target):

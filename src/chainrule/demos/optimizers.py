@@ -86,12 +86,12 @@ def optimizer_path(f, name, start, steps, lr):
     """The points θ₀, θ₁, … θ_steps that optimizer ``name`` visits on ``f`` (an array)."""
     theta = Parameter(np.array(start, dtype=np.float64))
     optimizer = OPTIMIZERS[name]([theta], lr=lr)
-    points = [theta.data.copy()]
+    points = [theta.array.copy()]
     for _ in range(steps):
         optimizer.zero_grad()
         f(theta).backward()
         optimizer.step()
-        points.append(theta.data.copy())
+        points.append(theta.array.copy())
     return np.array(points)
 
 

@@ -57,7 +57,7 @@ def gradient_norms(model, X, t):
     """‖∂L/∂W‖ for each Linear layer, input side first, from one backward of the whole set."""
     model.zero_grad()
     nn.BCEWithLogitsLoss()(model(tensor(X)), t).backward()
-    return np.array([float(np.linalg.norm(m.weight.grad.data)) for m in linear_layers(model)])
+    return np.array([float(np.linalg.norm(m.weight.grad.array)) for m in linear_layers(model)])
 
 
 def run(activation, epochs=EPOCHS, seed=0):
@@ -68,11 +68,11 @@ def run(activation, epochs=EPOCHS, seed=0):
     """
     X, t = problem(seed)
     model = deep_net(activation, seed=seed)
-    start = [m.weight.data.copy() for m in linear_layers(model)]
+    start = [m.weight.array.copy() for m in linear_layers(model)]
     norms = gradient_norms(model, X, t)
     history = fit(model, nn.BCEWithLogitsLoss(), optim.SGD(model.parameters(), lr=LR), (X, t),
                   epochs=epochs, batch_size=32, seed=seed, verbose=0)
-    change = np.array([np.linalg.norm(m.weight.data - w0) / np.linalg.norm(w0)
+    change = np.array([np.linalg.norm(m.weight.array - w0) / np.linalg.norm(w0)
                        for m, w0 in zip(linear_layers(model), start)])
     return {"grad_norms": norms, "losses": history.history["loss"],
             "accuracy": history.history["accuracy"][-1], "weight_change": change}

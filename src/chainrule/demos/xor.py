@@ -133,14 +133,14 @@ def demo(out_dir):
     lr_model = gate["logistic regression"][0]
     p_lr = 1 / (1 + np.exp(-predict(lr_model, Xg).reshape(-1)))
     p_mlp = 1 / (1 + np.exp(-predict(gate["MLP 2-4-1 tanh"][0], Xg).reshape(-1)))
-    w = lr_model.weight.data.reshape(-1)
+    w = lr_model.weight.array.reshape(-1)
     return "\n".join([
         f"{path}: p(class 1) over the plane (red: class 1, blue: class 0, black line: p = 0.5)",
         "for logistic regression (left) and an MLP (middle), with their training losses "
         "(right).", "",
         *lines, "",
         f"logistic regression's best on the four patterns: w = ({w[0]:.3g}, {w[1]:.3g}), "
-        f"b = {float(lr_model.bias.data[0]):.3g},",
+        f"b = {float(lr_model.bias.array[0]):.3g},",
         "  p = (" + ", ".join(f"{v:.3f}" for v in p_lr) + f"): it answers 0.5 for every pattern, "
         f"and its loss sits at ln 2 = {np.log(2):.4f}.",
         "  Any line it could draw gets at most 3 of 4 patterns right; its accuracy above is a "

@@ -201,7 +201,7 @@ def _as_parameter(value, owner):
     if isinstance(value, Parameter):
         return value
     if isinstance(value, Tensor):  # as torch: a plain tensor becomes a Parameter
-        return Parameter(value.data)
+        return Parameter(value.array)
     raise TypeError(f"{owner} holds Parameters or Tensors, got a {type(value).__name__}")
 
 

@@ -32,7 +32,7 @@ class Embedding(Module):
             if self.padding_idx is not None:
                 weight[self.padding_idx] = 0
         else:
-            weight = np.array(getattr(_weight, "data", _weight))
+            weight = np.array(getattr(_weight, "array", _weight))
             if weight.shape != (num_embeddings, embedding_dim):
                 raise ValueError(f"Embedding: _weight of shape {weight.shape} does not match "
                                  f"({num_embeddings}, {embedding_dim})")
@@ -41,7 +41,7 @@ class Embedding(Module):
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
         """An Embedding holding a copy of ``embeddings`` (2-D), frozen unless ``freeze=False``."""
-        data = np.asarray(getattr(embeddings, "data", embeddings))
+        data = np.asarray(getattr(embeddings, "array", embeddings))
         if data.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
                              f"{data.shape}")

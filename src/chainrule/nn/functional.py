@@ -191,11 +191,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if input.ndim == 0:
         raise ShapeError("cross_entropy: input must have a class axis, got a scalar")
     w = _class_weight("cross_entropy", weight, input)
-    probs = target.data.dtype.kind == "f" and target.data.ndim == input.data.ndim
-    if target.data.dtype.kind == "f" and not probs:
+    probs = target.array.dtype.kind == "f" and target.array.ndim == input.array.ndim
+    if target.array.dtype.kind == "f" and not probs:
         # class indices stored as floats (labels read from a CSV): say that, not "same shape"
-        check_class_indices("cross_entropy", input.shape, target.data)
-    ignoring = not probs and _may_ignore(target.data, ignore_index)
+        check_class_indices("cross_entropy", input.shape, target.array)
+    ignoring = not probs and _may_ignore(target.array, ignore_index)
     if w is None and not ignoring and label_smoothing == 0:
         return CrossEntropy.apply(input, target, reduction)
     class_axis = 0 if input.ndim == 1 else 1
@@ -203,23 +203,23 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     logp = LogSoftmax.apply(input, class_axis)
     w_axis = None if w is None else w.reshape((-1,) + (1,) * (input.ndim - 1 - class_axis))
     if probs:
-        check_same_shape("cross_entropy", input.data, target.data)
+        check_same_shape("cross_entropy", input.array, target.array)
         if label_smoothing:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
         per_class = logp * target if w_axis is None else logp * target * w_axis
         loss = -per_class.sum(class_axis)
         if reduction == "mean":
-            return loss.sum() / max(loss.data.size, 1) if loss.ndim else loss
+            return loss.sum() / max(loss.array.size, 1) if loss.ndim else loss
         return loss.sum() if reduction == "sum" else loss
-    _check_nll_targets("cross_entropy", input.shape, target.data, ignore_index)
-    nll = WeightedNLL.apply(logp, target.data, w, ignore_index, reduction)
+    _check_nll_targets("cross_entropy", input.shape, target.array, ignore_index)
+    nll = WeightedNLL.apply(logp, target.array, w, ignore_index, reduction)
     if not label_smoothing:
         return nll
-    kept = (target.data != ignore_index).astype(input.dtype)
+    kept = (target.array != ignore_index).astype(input.dtype)
     per_class = logp if w_axis is None else logp * w_axis
     smooth = -per_class.sum(class_axis) * kept
     if reduction == "mean":
-        idx = get_array_module(kept).where(kept > 0, target.data, 0)
+        idx = get_array_module(kept).where(kept > 0, target.array, 0)
         total = (w[idx] * kept).sum() if w is not None else kept.sum()
         smooth = smooth.sum() / total
     elif reduction == "sum":
@@ -237,17 +237,17 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
     if input.ndim == 0:
         raise ShapeError("nll_loss: input must have a class axis, got a scalar")
     w = _class_weight("nll_loss", weight, input)
-    if w is None and not _may_ignore(target.data, ignore_index):
+    if w is None and not _may_ignore(target.array, ignore_index):
         return NLLLoss.apply(input, target, reduction)
-    _check_nll_targets("nll_loss", input.shape, target.data, ignore_index)
-    return WeightedNLL.apply(input, target.data, w, ignore_index, reduction)
+    _check_nll_targets("nll_loss", input.shape, target.array, ignore_index)
+    return WeightedNLL.apply(input, target.array, w, ignore_index, reduction)
 
 
 def binary_cross_entropy(input, target, reduction="mean"):  # noqa: A002
     """BCE on probabilities (after a sigmoid); logs are clamped at −100 as in torch."""
     check_reduction(reduction)
     input = _tensor(input)
-    check_probabilities("binary_cross_entropy", input.data)
+    check_probabilities("binary_cross_entropy", input.array)
     return BCE.apply(input, _target(target, input), reduction)
 
 
@@ -419,17 +419,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         return _BatchNorm.apply(x, weight, bias, _as_array(running_mean),
                                 _as_array(running_var), eps, False)
     axes = (0,) + tuple(range(2, x.ndim))
-    count = x.data.size // max(c, 1)
+    count = x.array.size // max(c, 1)
     if count <= 1:
         raise ValueError(f"batch_norm: training needs more than 1 value per channel, got an "
                          f"input of shape {tuple(x.shape)}")
-    mean = x.data.mean(axis=axes)
-    var = x.data.var(axis=axes)
+    mean = x.array.mean(axis=axes)
+    var = x.array.var(axis=axes)
     if running_mean is not None:
-        running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean
+        running_mean.array[...] = (1 - momentum) * running_mean.array + momentum * mean
     if running_var is not None:
         unbiased = var * (count / (count - 1))
-        running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+        running_var.array[...] = (1 - momentum) * running_var.array + momentum * unbiased
     return _BatchNorm.apply(x, weight, bias, mean, var, eps, True)
 
 
@@ -453,7 +453,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # 
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
                                   "supported by chainrule")
-    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    idx = input.array if isinstance(input, Tensor) else np.asarray(input)
     weight = _tensor(weight)
     if weight.ndim != 2:
         raise ShapeError(f"embedding: weight must have shape (num_embeddings, embedding_dim), "
@@ -479,7 +479,7 @@ def _padding_index(padding_idx, n):
 
 def one_hot(tensor, num_classes=-1):
     """Class indices (any shape) as one-hot int64 vectors along a new last dim."""
-    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    idx = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot: class indices must be integers, got dtype {idx.dtype}")
     if idx.size and idx.min() < 0:

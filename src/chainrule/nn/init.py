@@ -29,7 +29,7 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def _fans(tensor):
-    shape = tensor.data.shape
+    shape = tensor.array.shape
     if len(shape) < 2:
         raise ValueError(f"fan in and fan out need a tensor with at least 2 dimensions, "
                          f"got shape {tuple(shape)}")
@@ -40,22 +40,22 @@ def _fans(tensor):
 
 
 def _fill(tensor, values):
-    tensor.data[...] = values.astype(tensor.data.dtype, copy=False)
+    tensor.array[...] = values.astype(tensor.array.dtype, copy=False)
     return tensor
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     rng = generator or default_generator()
-    return _fill(tensor, rng.uniform(a, b, tensor.data.shape))
+    return _fill(tensor, rng.uniform(a, b, tensor.array.shape))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     rng = generator or default_generator()
-    return _fill(tensor, rng.normal(mean, std, tensor.data.shape))
+    return _fill(tensor, rng.normal(mean, std, tensor.array.shape))
 
 
 def constant_(tensor, val):
-    tensor.data[...] = val
+    tensor.array[...] = val
     return tensor
 
 
@@ -104,5 +104,5 @@ def default_weight_and_bias_(weight, bias=None):
     ±1/√fan_in) and biases uniform in ±1/√fan_in, fan_in = the inputs one output sees."""
     kaiming_uniform_(weight, a=math.sqrt(5))
     if bias is not None:
-        bound = 1 / math.sqrt(weight.data[0].size)
+        bound = 1 / math.sqrt(weight.array[0].size)
         uniform_(bias, -bound, bound)

@@ -57,7 +57,7 @@ class _WeightedLoss(_Loss):
                                        if self.ignore_index != -100 else "")
 
     def config(self):
-        weight = None if self.weight is None else self.weight.data.tolist()
+        weight = None if self.weight is None else self.weight.array.tolist()
         return {"weight": weight, "ignore_index": self.ignore_index,
                 "reduction": self.reduction}
 
@@ -168,5 +168,5 @@ class BCEWithLogitsLoss(_Loss):
         # saved too, or a loaded model would weigh positives as 1 without a word
         weight = self.pos_weight
         if weight is not None:
-            weight = np.asarray(weight.data if hasattr(weight, "data") else weight).tolist()
+            weight = np.asarray(weight.array if hasattr(weight, "array") else weight).tolist()
         return {"reduction": self.reduction, "pos_weight": weight}

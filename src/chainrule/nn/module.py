@@ -242,7 +242,7 @@ class Module(DtypeShortcuts):
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                p.grad.array[...] = 0
 
     def to(self, *args, dtype=None, device=None, non_blocking=False):
         """Move every parameter, gradient and buffer to a device and/or convert the floating
@@ -259,13 +259,13 @@ class Module(DtypeShortcuts):
             raise TypeError(f"{type(self).__name__}.to only converts parameters to floating "
                             f"dtypes, got {dtype}")
         for p in self.parameters():
-            if p.data.dtype != dtype:
-                p.data = p.data.astype(dtype)
-            if p.grad is not None and p.grad.data.dtype != dtype:
-                p.grad.data = p.grad.data.astype(dtype)
+            if p.array.dtype != dtype:
+                p.array = p.array.astype(dtype)
+            if p.grad is not None and p.grad.array.dtype != dtype:
+                p.grad.array = p.grad.array.astype(dtype)
         for b in self.buffers():  # floating buffers follow, integer ones (counters) stay
-            if b.data.dtype.kind == "f" and b.data.dtype != dtype:
-                b.data = b.data.astype(dtype)
+            if b.array.dtype.kind == "f" and b.array.dtype != dtype:
+                b.array = b.array.astype(dtype)
         return self
 
     def cuda(self, device=None):
@@ -285,9 +285,9 @@ class Module(DtypeShortcuts):
             if p.grad is not None:
                 tensors.append(p.grad)
         tensors.extend(self.buffers())
-        moved = [(t, move(t.data, device)) for t in tensors if not same_place(t.data, device)]
+        moved = [(t, move(t.array, device)) for t in tensors if not same_place(t.array, device)]
         for t, array in moved:
-            t.data = array
+            t.array = array
 
     def requires_grad_(self, requires_grad=True):
         """Freeze (False) or unfreeze every parameter; returns self."""
@@ -301,7 +301,7 @@ class Module(DtypeShortcuts):
         return self
 
     def num_parameters(self, trainable_only=False):
-        return sum(p.data.size for p in self.parameters()
+        return sum(p.array.size for p in self.parameters()
                    if p.requires_grad or not trainable_only)
 
     # -- saving and loading weights ----------
@@ -318,7 +318,7 @@ class Module(DtypeShortcuts):
     def state_dict(self):
         """Name -> tensor sharing the data of each parameter and persistent buffer, named as
         torch names them."""
-        return OrderedDict((name, Tensor(p.data)) for name, p in self._state_entries())
+        return OrderedDict((name, Tensor(p.array)) for name, p in self._state_entries())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy weights in from tensors or arrays (a torch state_dict's values work too).
@@ -337,15 +337,15 @@ class Module(DtypeShortcuts):
                 continue
             value = state_dict[name]
             if isinstance(value, Tensor):
-                value = value.data
+                value = value.array
             elif hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
                 value = value.detach().cpu().numpy()
             elif not hasattr(value, "__cuda_array_interface__"):
                 value = np.asarray(value)
-            if value.shape != p.data.shape:
-                raise ShapeError(f"load_state_dict: {name} has shape {tuple(p.data.shape)} in "
+            if value.shape != p.array.shape:
+                raise ShapeError(f"load_state_dict: {name} has shape {tuple(p.array.shape)} in "
                                  f"the model but {tuple(value.shape)} in the state dict")
-            p.data[...] = move(value, device_of(p.data))  # copied across devices, as torch
+            p.array[...] = move(value, device_of(p.array))  # copied across devices, as torch
         return missing, unexpected
 
     # -- describing itself ----------

@@ -4,7 +4,8 @@ from ..tensor import Tensor, _as_array
 
 
 class Parameter(Tensor):
-    """A leaf tensor a Module registers as a weight; optimizers update its ``.data`` in place."""
+    """A leaf tensor a Module registers as a weight; optimizers update its numbers
+    (``.array``) in place."""
 
     __slots__ = ()
 

@@ -33,11 +33,11 @@ def summary(model, input_shape, print_fn=print, dtype=np.float32):
     rows = []
     for name, module, out in records:
         shape = tuple(out.shape)
-        params = sum(p.data.size for p in module.parameters())
+        params = sum(p.array.size for p in module.parameters())
         rows.append((f"{name} ({type(module).__name__})", "(None, " + ", ".join(
             str(n) for n in shape[1:]) + ")", f"{params:,}"))
-    total = sum(p.data.size for p in model.parameters())
-    trainable = sum(p.data.size for p in model.parameters() if p.requires_grad)
+    total = sum(p.array.size for p in model.parameters())
+    trainable = sum(p.array.size for p in model.parameters() if p.requires_grad)
     headers = ("Layer (type)", "Output Shape", "Param #")
     widths = [max(len(headers[i]), *(len(r[i]) for r in rows)) + 4 for i in range(3)]
     width = sum(widths)

@@ -21,7 +21,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     norm_type = float(norm_type)  # torch also takes the string 'inf'
     if not norm_type > 0:
         raise ValueError(f"clip_grad_norm_: norm_type must be positive (or inf), got {norm_type}")
-    grads = [p.grad.data for p in parameters if p.grad is not None]
+    grads = [p.grad.array for p in parameters if p.grad is not None]
     if not grads:
         return 0.0
     if not on_host(grads[0]):
@@ -70,7 +70,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
     for p in parameters:
         if p.grad is not None:
-            g = p.grad.data
+            g = p.grad.array
             get_array_module(g).clip(g, -clip_value, clip_value, out=g)
 
 
@@ -89,15 +89,15 @@ def vector_to_parameters(vec, parameters):
     ``parameters_to_vector``). The parameters keep their own arrays, so an optimizer that
     holds them still sees the new values."""
     parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    data = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
+    data = vec.array if isinstance(vec, Tensor) else np.asarray(vec)
     if data.ndim != 1:
         raise ValueError(f"vector_to_parameters: vec must be 1-D, got shape {data.shape}")
-    total = sum(p.data.size for p in parameters)
+    total = sum(p.array.size for p in parameters)
     if data.size != total:
         raise ValueError(f"vector_to_parameters: vec has {data.size} elements but the "
                          f"parameters hold {total}")
     start = 0
     for p in parameters:
-        n = p.data.size
-        p.data[...] = data[start:start + n].reshape(p.data.shape)
+        n = p.array.size
+        p.array[...] = data[start:start + n].reshape(p.array.shape)
         start += n

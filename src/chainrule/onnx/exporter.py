@@ -67,13 +67,13 @@ class GraphBuilder:
 @exports(nn.Linear)
 def _linear(g, layer, x, shape):
     """y = x·Wᵀ + b. On a matrix it is ONNX's Gemm, which takes W as (out, in) with transB=1."""
-    bias = layer.bias.data if layer.bias is not None else None
+    bias = layer.bias.array if layer.bias is not None else None
     if len(shape) == 2:
-        inputs = [x, g.constant("weight", layer.weight.data)]
+        inputs = [x, g.constant("weight", layer.weight.array)]
         if bias is not None:
             inputs.append(g.constant("bias", bias))
         return g.node("Gemm", inputs, transB=1)
-    y = g.node("MatMul", [x, g.constant("weight_transposed", layer.weight.data.T)])
+    y = g.node("MatMul", [x, g.constant("weight_transposed", layer.weight.array.T)])
     return g.node("Add", [y, g.constant("bias", bias)]) if bias is not None else y
 
 
@@ -163,9 +163,9 @@ def _conv2d(g, layer, x, shape):
         x = g.node("Pad", [x, g.constant("pads", np.array([0, 0, ph, pw, 0, 0, ph, pw],
                                                           np.int64))], mode=mode)
         pads = [0, 0, 0, 0]
-    inputs = [x, g.constant("weight", layer.weight.data)]
+    inputs = [x, g.constant("weight", layer.weight.array)]
     if layer.bias is not None:
-        inputs.append(g.constant("bias", layer.bias.data))
+        inputs.append(g.constant("bias", layer.bias.array))
     return g.node("Conv", inputs, kernel_shape=list(layer.kernel_size), pads=pads,
                   strides=list(layer.stride), dilations=list(layer.dilation), group=layer.groups)
 
@@ -194,12 +194,12 @@ def _batch_norm(g, layer, x, shape):
         _refuse(layer, "track_running_stats=False normalises with each batch's own statistics, "
                        "which ONNX's inference BatchNormalization cannot")
     n = layer.num_features
-    weight = layer.weight.data if layer.weight is not None else np.ones(n)
-    bias = layer.bias.data if layer.bias is not None else np.zeros(n)
+    weight = layer.weight.array if layer.weight is not None else np.ones(n)
+    bias = layer.bias.array if layer.bias is not None else np.zeros(n)
     return g.node("BatchNormalization",
                   [x, g.constant("weight", weight), g.constant("bias", bias),
-                   g.constant("running_mean", layer.running_mean.data),
-                   g.constant("running_var", layer.running_var.data)],
+                   g.constant("running_mean", layer.running_mean.array),
+                   g.constant("running_var", layer.running_var.array)],
                   epsilon=float(layer.eps))
 
 
@@ -208,10 +208,10 @@ def _layer_norm(g, layer, x, shape):
     """LayerNormalization, which ONNX has from opset 17 (so the file is opset 17, IR 8)."""
     g.opset = max(g.opset, 17)
     dims = layer.normalized_shape
-    weight = layer.weight.data if layer.weight is not None else np.ones(dims)
+    weight = layer.weight.array if layer.weight is not None else np.ones(dims)
     inputs = [x, g.constant("weight", weight)]
     if layer.bias is not None:
-        inputs.append(g.constant("bias", layer.bias.data))
+        inputs.append(g.constant("bias", layer.bias.array))
     return g.node("LayerNormalization", inputs, axis=-len(dims), epsilon=float(layer.eps))
 
 
@@ -252,7 +252,7 @@ def named_layers(model, prefix=""):
 
 
 def _model_dtype(model):
-    kinds = {p.data.dtype for p in model.parameters()}
+    kinds = {p.array.dtype for p in model.parameters()}
     return np.float64 if np.dtype(np.float64) in kinds else np.float32
 
 
@@ -278,7 +278,7 @@ def export(model, path, example_input, input_scaling=None):
             raise ValueError(f"chainrule.onnx.export: {where}({type(layer).__name__}) has no ONNX "
                              f"export; layers that export: {known} (a Sequential of them)")
     dtype = _model_dtype(model)
-    x = np.asarray(example_input.data if isinstance(example_input, Tensor) else example_input,
+    x = np.asarray(example_input.array if isinstance(example_input, Tensor) else example_input,
                    dtype=dtype)
     if x.ndim < 1 or len(x) == 0:
         raise ValueError(f"chainrule.onnx.export: example_input must be a batch of at least one "

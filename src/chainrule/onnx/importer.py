@@ -40,9 +40,9 @@ def _linear(weight_in_out, bias):
     """A Linear layer holding ``weight_in_out`` (in, out) as its (out, in) weight."""
     n_in, n_out = weight_in_out.shape
     layer = nn.Linear(n_in, n_out, bias=bias is not None)
-    layer.weight.data[...] = weight_in_out.T
+    layer.weight.array[...] = weight_in_out.T
     if bias is not None:
-        layer.bias.data[...] = np.broadcast_to(bias, (n_out,))
+        layer.bias.array[...] = np.broadcast_to(bias, (n_out,))
     return layer
 
 
@@ -216,9 +216,9 @@ def _conv(node, following):
     bias = node.weights[2] if len(node.weights) > 2 else None
     layer = nn.Conv2d(weight.shape[1] * groups, weight.shape[0], kernel, stride, padding,
                       dilation, groups, bias=bias is not None, padding_mode=padding_mode)
-    layer.weight.data[...] = weight
+    layer.weight.array[...] = weight
     if bias is not None:
-        layer.bias.data[...] = bias
+        layer.bias.array[...] = bias
     return [layer], skipped
 
 
@@ -257,7 +257,7 @@ def _batch_norm(node, following):
         len(scale), eps=_attribute(node, "epsilon", 1e-5))
     for tensor, value in ((layer.weight, scale), (layer.bias, bias),
                           (layer.running_mean, mean), (layer.running_var, var)):
-        tensor.data[...] = value
+        tensor.array[...] = value
     return [layer], 0
 
 
@@ -272,9 +272,9 @@ def _layer_norm(node, following):
         node.refuse("only a scale stored in the file, shaped as the normalised dims, is a layer")
     layer = nn.LayerNorm(scale.shape, eps=_attribute(node, "epsilon", 1e-5),
                          bias=bias is not None)
-    layer.weight.data[...] = scale
+    layer.weight.array[...] = scale
     if bias is not None:
-        layer.bias.data[...] = bias
+        layer.bias.array[...] = bias
     return [layer], 0
 
 
@@ -303,14 +303,14 @@ def _input_scaling(node, following):
     mean, std = (a.reshape(-1) for a in np.broadcast_arrays(mean, std))
     if mean.size not in (1, n_in):
         node.refuse(f"a scaling of {mean.size} values does not fit a Linear of {n_in} inputs")
-    weight = linear.weight.data.astype(np.float64) / std.astype(np.float64)
+    weight = linear.weight.array.astype(np.float64) / std.astype(np.float64)
     bias = -weight @ np.broadcast_to(mean, (n_in,)).astype(np.float64)
     if linear.bias is not None:
-        bias += linear.bias.data
+        bias += linear.bias.array
     else:
         linear.bias = nn.Parameter(np.zeros(linear.out_features, np.float32))
-    linear.weight.data[...] = weight
-    linear.bias.data[...] = bias
+    linear.weight.array[...] = weight
+    linear.bias.array[...] = bias
     return layers + [linear], skipped + 1 + consumed
 
 

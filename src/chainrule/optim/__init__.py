@@ -9,7 +9,7 @@ and equations.
     >>> opt = optim.SGD([w], lr=0.1)
     >>> (w * w).sum().backward()          # ∂(w·w)/∂w = 2w
     >>> opt.step()                        # w ← w − 0.1·2w
-    >>> w.data
+    >>> w.array
     array([ 0.8, -1.6])
 """
 

@@ -59,7 +59,7 @@ def pays(params):
     """Whether batching ``params`` pays: many parameters, small on average (a dozen NumPy calls
     each then cost more than the arithmetic; large arrays gain nothing from one call)."""
     return (len(params) >= 2
-            and sum(p.data.size for p in params) <= FlatGroup.MAX_MEAN_SIZE * len(params))
+            and sum(p.array.size for p in params) <= FlatGroup.MAX_MEAN_SIZE * len(params))
 
 
 class FlatGroup:
@@ -72,7 +72,7 @@ class FlatGroup:
         self.params = params
         self.slices = slices
         size = slices[-1][1] if slices else 0
-        self.arrays = [p.data for p in params]  # in place: the views the parameters must keep
+        self.arrays = [p.array for p in params]  # in place: the views the parameters must keep
         self.in_place = span is not None
         xp = get_array_module(self.arrays[0])
         self.param = span if self.in_place else xp.empty(size, dtype=dtype)
@@ -87,23 +87,23 @@ class FlatGroup:
         params = group["params"]
         if len(params) < 2 or len(set(params)) != len(params):
             return None
-        if any(p.grad is None or p not in state or p.grad.data.shape != p.data.shape
+        if any(p.grad is None or p not in state or p.grad.array.shape != p.array.shape
                for p in params):
             return None  # the first step (no state yet), or a gradient the plain path rejects
-        dtype = params[0].data.dtype
-        if any(p.data.dtype != dtype for p in params):
+        dtype = params[0].array.dtype
+        if any(p.array.dtype != dtype for p in params):
             return None
-        span = _shared_span([p.data for p in params])
+        span = _shared_span([p.array for p in params])
         if span is None and all(map(_unheld, params)):
             span = _lay_end_to_end(params)
-        if span is None and sum(p.data.size for p in params) > cls.MAX_MEAN_SIZE * len(params):
+        if span is None and sum(p.array.size for p in params) > cls.MAX_MEAN_SIZE * len(params):
             return None
         states = [state.get(p, {}) for p in params]
         keys = sorted(states[0])
         arrays, scalars = [], {}
         for key in keys:
             values = [st.get(key, None) for st in states]
-            if all(_is_array(v) and v.shape == p.data.shape and v.dtype == dtype
+            if all(_is_array(v) and v.shape == p.array.shape and v.dtype == dtype
                    for v, p in zip(values, params)):
                 arrays.append(key)
             elif all(not _is_array(v) and v == values[0] for v in values):
@@ -115,15 +115,15 @@ class FlatGroup:
         slices = []
         start = 0
         for p in params:
-            slices.append((start, start + p.data.size))
-            start += p.data.size
+            slices.append((start, start + p.array.size))
+            start += p.array.size
         shared = dict(scalars)
         for key in arrays:
             xp = get_array_module(state[params[0]][key])
             shared[key] = xp.concatenate([state[p][key].reshape(-1) for p in params])
         flat = cls(list(params), dtype, slices, arrays, shared, span)
         for p, (a, b) in zip(params, slices):
-            views = {key: shared[key][a:b].reshape(p.data.shape) for key in arrays}
+            views = {key: shared[key][a:b].reshape(p.array.shape) for key in arrays}
             state.setdefault(p, {}).update(views)
             flat.views.append((state[p], views))
         return flat
@@ -136,10 +136,10 @@ class FlatGroup:
             return False
         get = state.get
         for p, mine, array, (st, views) in zip(params, self.params, self.arrays, self.views):
-            if p is not mine or p.data is not array or get(p) is not st:
-                return False  # another parameter, a new array (.double(), p.data = ...), or state
+            if p is not mine or p.array is not array or get(p) is not st:
+                return False  # another parameter, a new array (.double(), p.array = ...), or state
             grad = p.grad
-            if grad is None or grad.data.shape != array.shape:
+            if grad is None or grad.array.shape != array.shape:
                 return False
             for key, view in views.items():
                 if st.get(key) is not view:
@@ -150,8 +150,8 @@ class FlatGroup:
         """Copy the gradients (and parameters not laid end to end) into the flat arrays; returns
         the flat gradient."""
         if not self.in_place:
-            _concatenate_into([p.data for p in self.params], self.param)
-        _concatenate_into([p.grad.data for p in self.params], self.grad)
+            _concatenate_into([p.array for p in self.params], self.param)
+        _concatenate_into([p.grad.array for p in self.params], self.grad)
         return self.grad
 
     def scatter(self):
@@ -159,7 +159,7 @@ class FlatGroup:
         if not self.in_place:
             flat = self.param
             for p, (a, b) in zip(self.params, self.slices):
-                p.data[...] = flat[a:b].reshape(p.data.shape)
+                p.array[...] = flat[a:b].reshape(p.array.shape)
         scalars = {k: v for k, v in self.state.items() if k not in self.state_keys}
         for st, _ in self.views:
             st.update(scalars)
@@ -180,21 +180,21 @@ def _concatenate_into(arrays, out):
 
 def _unheld(p):
     """True when only ``p`` itself refers to its array, which owns its memory."""
-    data = p.data
+    data = p.array
     return unshared(data, 2)  # holders: p's slot and this local
 
 
 def _lay_end_to_end(params):
-    """Move the parameters' values into one new flat array, which is returned; each ``p.data``
+    """Move the parameters' values into one new flat array, which is returned; each ``p.array``
     becomes a view into it."""
-    xp = get_array_module(params[0].data)
-    flat = xp.empty(sum(p.data.size for p in params), dtype=params[0].data.dtype)
+    xp = get_array_module(params[0].array)
+    flat = xp.empty(sum(p.array.size for p in params), dtype=params[0].array.dtype)
     start = 0
     for p in params:
-        stop = start + p.data.size
-        view = flat[start:stop].reshape(p.data.shape)
-        view[...] = p.data
-        p.data = view
+        stop = start + p.array.size
+        view = flat[start:stop].reshape(p.array.shape)
+        view[...] = p.array
+        p.array = view
         start = stop
     return flat
 

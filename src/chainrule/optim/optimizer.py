@@ -9,9 +9,9 @@ arrays (``sgd_update``, ``adam_update`` …), and the ``hyperparameters`` of a g
 
     for group in self.param_groups:
         for each parameter p with a gradient:
-            update(p.data, p.grad.data, self.state[p], lr=group["lr"], ...)
+            update(p.array, p.grad.array, self.state[p], lr=group["lr"], ...)
 
-Like torch.optim, ``step`` updates ``p.data`` in place from ``p.grad.data``: no graph is built.
+Like torch.optim, ``step`` updates ``p.array`` in place from ``p.grad.array``: no graph is built.
 A group's ``foreach`` option picks how, as in torch: ``True``, the group is updated in one batched
 call (``foreach.py``); ``False``, the loop above; ``None`` (the default), the implementation
 chooses: the loop above, except inside ``fit`` and ``chainrule train``, which turn the batched
@@ -150,18 +150,18 @@ class Optimizer:
         for p in group["params"]:
             if p.grad is None:
                 continue
-            grad = p.grad.data
-            if grad.shape != p.data.shape:
+            grad = p.grad.array
+            if grad.shape != p.array.shape:
                 raise ValueError(
-                    f"{type(self).__name__}.step: a parameter of shape {p.data.shape} has a "
+                    f"{type(self).__name__}.step: a parameter of shape {p.array.shape} has a "
                     f"gradient of shape {grad.shape}"
                 )
-            if grad.dtype != p.data.dtype:  # the update works in the parameter's dtype
-                grad = grad.astype(p.data.dtype)
+            if grad.dtype != p.array.dtype:  # the update works in the parameter's dtype
+                grad = grad.astype(p.array.dtype)
             state = self.state.get(p)
             if state is None:
                 state = self.state[p] = {}
-            yield p.data, grad, state
+            yield p.array, grad, state
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: set ``.grad`` to None (default) or fill it with zeros in place."""
@@ -172,7 +172,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad.array[...] = 0
 
     # -- saving and loading --------------------------------------------------------------------
     def state_dict(self):
@@ -243,13 +243,13 @@ def _restore(key, value, p, name):
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, as Module accepts
         value = value.detach().cpu().numpy()
     if key in _SCALAR_STATE:  # torch keeps these as 0-d tensors
-        return _SCALAR_STATE[key](value.data if isinstance(value, Tensor) else value)
+        return _SCALAR_STATE[key](value.array if isinstance(value, Tensor) else value)
     if isinstance(value, (np.ndarray, Tensor)) or hasattr(value, "__cuda_array_interface__"):
-        arr = value.data if isinstance(value, Tensor) else value
-        arr = move(arr.astype(p.data.dtype), device_of(p.data))  # a copy, where p lives
-        if arr.shape != p.data.shape:
+        arr = value.array if isinstance(value, Tensor) else value
+        arr = move(arr.astype(p.array.dtype), device_of(p.array))  # a copy, where p lives
+        if arr.shape != p.array.shape:
             raise ValueError(
-                f"{name}: saved state {key!r} has shape {arr.shape}, the parameter {p.data.shape}"
+                f"{name}: saved state {key!r} has shape {arr.shape}, the parameter {p.array.shape}"
             )
         return arr
     return value
@@ -275,10 +275,10 @@ def _check_parameter(p, where):
                         f"{type(p).__name__}")
     if not p.is_leaf:
         raise ValueError(f"can't optimize a non-leaf Tensor ({where} was computed by an op)")
-    if not np.issubdtype(p.data.dtype, np.floating):
+    if not np.issubdtype(p.array.dtype, np.floating):
         raise TypeError(
             f"optimizers can only optimize floating-point tensors, but {where} has dtype "
-            f"{p.data.dtype} (convert it with .float() or .double())"
+            f"{p.array.dtype} (convert it with .float() or .double())"
         )
 
 

@@ -95,7 +95,7 @@ def python_code(settings, epochs, mode):
         # before it
         rate = optimizer.param_groups[0]["lr"] * {rate!r}
         for layer, w_old, dead in zip(linears, before, dead_links):
-            w = layer.weight.data
+            w = layer.weight.array
             new = w - rate * {der}{l1}
             w[...] = new
             w[dead] = 0.0'''
@@ -111,7 +111,7 @@ def python_code(settings, epochs, mode):
                          "else evaluate(X_train, y_train))")
     else:
         step_schedule = "    scheduler.step()"
-    keep = ("\n        before = [m.weight.data.copy() for m in linears]" if regularize else "")
+    keep = ("\n        before = [m.weight.array.copy() for m in linears]" if regularize else "")
     helpers = '''
 
 def _is_number(text):
@@ -162,8 +162,8 @@ rng = np.random.default_rng(SEED)
 def linear(n_in, n_out):
     """TF Playground's initialisation: weights from U(-0.5, 0.5), biases 0.1."""
     layer = nn.Linear(n_in, n_out)
-    layer.weight.data = rng.uniform(-0.5, 0.5, size=(n_out, n_in))
-    layer.bias.data = np.full(n_out, 0.1)
+    layer.weight.array = rng.uniform(-0.5, 0.5, size=(n_out, n_in))
+    layer.bias.array = np.full(n_out, 0.1)
     return layer
 
 
@@ -171,7 +171,7 @@ model = nn.Sequential(
     {network}
 )
 linears = [m for m in model if isinstance(m, nn.Linear)]
-dead_links = [np.zeros(m.weight.data.shape, bool) for m in linears]
+dead_links = [np.zeros(m.weight.array.shape, bool) for m in linears]
 optimizer = optim.{_OPTIMIZER_CLASSES[s["optimizer"]]}(model.parameters(), lr={s["learningRate"]!r})
 scheduler = {schedule}
 

@@ -63,8 +63,8 @@ def build_network(n_inputs, hidden, activations, n_outputs, tanh_output, seed):
 
 def _linear(n_in, n_out, rng):
     layer = nn.Linear(n_in, n_out)
-    layer.weight.data = rng.uniform(-0.5, 0.5, size=(n_out, n_in))
-    layer.bias.data = np.full(n_out, 0.1)
+    layer.weight.array = rng.uniform(-0.5, 0.5, size=(n_out, n_in))
+    layer.bias.array = np.full(n_out, 0.1)
     return layer
 
 
@@ -111,7 +111,7 @@ class Session:
         self.model = build_network(len(names), s["networkShape"], activations_per_layer(s),
                                    n_out, tanh_output=self.mode == "mse", seed=s["seed"])
         self.linears = [m for m in self.model if isinstance(m, nn.Linear)]
-        self._dead = [np.zeros(m.weight.data.shape, bool) for m in self.linears]
+        self._dead = [np.zeros(m.weight.array.shape, bool) for m in self.linears]
         self.epoch = 0
         self._cursor = 0
         self._carry = None  # the points of a short last batch, waiting for the next epoch
@@ -271,10 +271,10 @@ class Session:
         loss = self._loss(out, yb)
         self.optimizer.zero_grad()
         loss.backward()
-        value = float(loss.data)
+        value = float(loss.array)
         if not math.isfinite(value) or value > EXPLODED:
             self._diverge(f"the training loss became {value:.3g} at epoch {self.epoch + 1}")
-        old = [m.weight.data.copy() for m in self.linears] if self._regularizing() else None
+        old = [m.weight.array.copy() for m in self.linears] if self._regularizing() else None
         self.optimizer.step()
         if old is not None:
             self._regularize(old)
@@ -297,7 +297,7 @@ class Session:
         s = self.settings
         rate = self.lr * s["regularizationRate"]
         for m, w_old, dead in zip(self.linears, old, self._dead):
-            w = m.weight.data
+            w = m.weight.array
             der = np.sign(w_old) if s["regularization"] == "L1" else w_old
             new = w - rate * der
             if s["regularization"] == "L1":
@@ -314,7 +314,7 @@ class Session:
             else:
                 self.scheduler.step()
         for m in self.linears:
-            for p in (m.weight.data, m.bias.data):
+            for p in (m.weight.array, m.bias.array):
                 if not np.isfinite(p).all() or np.abs(p).max() > EXPLODED:
                     self._diverge(f"a weight became non-finite or exploded (|w| > {EXPLODED:g}) "
                                   f"at epoch {self.epoch}")
@@ -324,11 +324,11 @@ class Session:
         """The test loss after this epoch (the training loss when there is no test point)."""
         x, y = (self.x_test, self.y_test) if len(self.x_test) else (self.x_train, self.y_train)
         with no_grad():
-            value = float(self._loss(self.model(Tensor(x)), y).data)
+            value = float(self._loss(self.model(Tensor(x)), y).array)
         return value if math.isfinite(value) else math.inf
 
     def _snapshot(self):
-        self._good = [p.data.copy() for p in self.model.parameters()]
+        self._good = [p.array.copy() for p in self.model.parameters()]
         self._good_epoch = self.epoch
 
     def _diverge(self, message):
@@ -340,7 +340,7 @@ class Session:
         fresh optimizer state (momentum, Adam's moments may hold the non-finite values); the
         schedule goes on from where it was."""
         for p, good in zip(self.model.parameters(), self._good):
-            p.data[...] = good
+            p.array[...] = good
             p.grad = None
         self.epoch = self._good_epoch
         self._cursor = 0
@@ -350,14 +350,14 @@ class Session:
 
     # -- edits ------------------------------------------------------------------------------
     def set_weight(self, layer, source, target, value):
-        w = self._param(layer, "weight").data
+        w = self._param(layer, "weight").array
         _index("to", target, w.shape[0])
         _index("from", source, w.shape[1])
         w[target, source] = _finite(value)
         self._dead[layer][target, source] = False
 
     def set_bias(self, layer, node, value):
-        b = self._param(layer, "bias").data
+        b = self._param(layer, "bias").array
         _index("node", node, b.shape[0])
         b[node] = _finite(value)
 
@@ -368,7 +368,7 @@ class Session:
     # -- what a frame shows -------------------------------------------------------------------
     def predict(self, x):
         with no_grad():
-            return self.model(Tensor(x)).data
+            return self.model(Tensor(x)).array
 
     def metrics(self):
         """Losses, accuracies and the test set's confusion matrix (rows: true class)."""
@@ -378,10 +378,10 @@ class Session:
                                    ("test", self.x_test, self.y_test, self.points.y_test)):
             with no_grad():  # one forward pass per set gives its loss and its accuracy
                 output = self.model(Tensor(x))
-                out[part + "Loss"] = float(self._loss(output, target).data)
+                out[part + "Loss"] = float(self._loss(output, target).array)
             if self.mode == "regression":
                 continue
-            pred = self.classify(output.data)
+            pred = self.classify(output.array)
             out[part + "Accuracy"] = float((pred == y).mean())
             if part == "test":
                 out["confusion"] = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)\
@@ -399,8 +399,8 @@ class Session:
         return {"features": list(s["features"]),
                 "sizes": [len(s["features"]), *s["networkShape"], self.linears[-1].out_features],
                 "activations": [*activations_per_layer(s), self._output_activation()],
-                "weights": [m.weight.data.tolist() for m in self.linears],
-                "biases": [m.bias.data.tolist() for m in self.linears]}
+                "weights": [m.weight.array.tolist() for m in self.linears],
+                "biases": [m.bias.array.tolist() for m in self.linears]}
 
     def _output_activation(self):
         return {"mse": "tanh", "bce": "sigmoid", "ce": "softmax", "regression": "linear"}[
@@ -436,12 +436,12 @@ class Session:
             for i in range(0, 2 * len(self.settings["networkShape"]), 2):
                 h = layers[i + 1](layers[i](h))
                 hidden += 1
-                for j in range(h.data.shape[1]):
-                    buffers[f"node:{hidden}:{j}"] = h.data[:, j]
+                for j in range(h.array.shape[1]):
+                    buffers[f"node:{hidden}:{j}"] = h.array[:, j]
             out = h
             for layer in layers[2 * hidden:]:
                 out = layer(out)
-        out = out.data
+        out = out.array
         if self.mode == "ce":
             z = np.exp(out - out.max(axis=1, keepdims=True))
             probs = z / z.sum(axis=1, keepdims=True)

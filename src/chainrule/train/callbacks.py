@@ -77,7 +77,7 @@ class EarlyStopping(_Monitor):
             self.best, self.wait = value, 0
             if self.restore_best_weights:
                 self.best_weights = copy.deepcopy(
-                    {k: v.data.copy() for k, v in self.model.state_dict().items()})
+                    {k: v.array.copy() for k, v in self.model.state_dict().items()})
         else:
             self.wait += 1
             if self.wait >= self.patience:  # Keras: stop after `patience` epochs without a gain

@@ -25,7 +25,7 @@ def capture(epoch, model, optimizer, scheduler, callbacks, loader, history):
     return {
         "format": FORMAT,
         "epoch": epoch,
-        "model": {k: t.data.copy() for k, t in model.state_dict().items()},
+        "model": {k: t.array.copy() for k, t in model.state_dict().items()},
         "optimizer": copy.deepcopy(optimizer.state_dict()),
         "scheduler": copy.deepcopy(scheduler.state_dict()) if scheduler is not None else None,
         "callbacks": [{"type": type(cb).__name__, "state": copy.deepcopy(cb.state_dict())}
@@ -83,4 +83,4 @@ def _restore_callbacks(saved, callbacks):
 
 def all_finite(model):
     """True when every weight is a finite number."""
-    return all(np.isfinite(t.data).all() for t in model.state_dict().values())
+    return all(np.isfinite(t.array).all() for t in model.state_dict().values())

@@ -41,7 +41,7 @@ def _as_loader(data, batch_size, shuffle, seed=None, dtype=None):
 
 
 def _cast(a, dtype):
-    a = a.data if isinstance(a, Tensor) else np.asarray(a)
+    a = a.array if isinstance(a, Tensor) else np.asarray(a)
     if dtype is not None and a.dtype.kind == "f" and a.dtype != dtype:
         return a.astype(dtype)
     return a
@@ -49,7 +49,7 @@ def _cast(a, dtype):
 
 def _model_dtype(model):
     first = next(iter(model.parameters()), None)
-    return None if first is None else first.data.dtype
+    return None if first is None else first.array.dtype
 
 
 def _model_device(model):
@@ -114,7 +114,7 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None, e
             total_loss += value if sums else value * n
             seen += n
             for m in metrics:
-                m.update(out.data, yb.data)
+                m.update(out.array, yb.array)
             if progress is not None:
                 progress.update(step, loss=total_loss / seen,
                                 **{m.name: m.result() for m in metrics})
@@ -140,7 +140,7 @@ def _inputs_and_targets(batch):
 
 
 def _loss_value(loss):
-    data = loss.data
+    data = loss.array
     if data.ndim:  # float() would say only "0-dimensional arrays can be converted"
         raise ValueError(f"the loss function returned an array of shape {data.shape}, not one "
                          "number; use reduction='mean' or 'sum' to train or evaluate with it")
@@ -199,7 +199,7 @@ def predict(model, X, batch_size=256):
     try:
         with no_grad():
             for xb in batches:
-                outputs.append(to_host(model(_onto(xb, device)).data))
+                outputs.append(to_host(model(_onto(xb, device)).array))
     finally:
         model.train(was_training)
     return np.concatenate(outputs) if outputs else np.empty((0,))

@@ -4,8 +4,7 @@ from ..tensor import Tensor, _as_array
 
 
 class Parameter(Tensor):
-    """A leaf tensor a Module registers as a weight; optimizers update its numbers
-    (``.array``) in place."""
+    """A leaf tensor a Module registers as a weight; optimizers change its ``.array`` in place."""
 
     __slots__ = ()
 

@@ -147,8 +147,8 @@ def test_the_deliberate_differences_from_pytorch_are_true():
     with pytest.raises(RuntimeError, match="in-place"):
         g = w * 2
         g += 1
-    with pytest.raises(ValueError, match="CPU"):
-        cr.tensor([1.0]).to("cuda")
+    with pytest.raises(ValueError, match="'cpu' and 'cuda'"):
+        cr.tensor([1.0]).to("mps")
     assert repr(cr.tensor([0.5, 1.0])) == "tensor([0.5, 1. ])"
     assert repr(torch.tensor([0.5, 1.0])) == "tensor([0.5000, 1.0000])"
     # the warnings still left: + on values past the range
@@ -172,3 +172,14 @@ def test_save_writes_safetensors_not_a_pickle(tmp_path):
     raw = (tmp_path / "m.safetensors").read_bytes()
     (size,) = struct.unpack("<Q", raw[:8])  # safetensors: header length, then a JSON header
     assert isinstance(json.loads(raw[8:8 + size]), dict) and not raw.startswith(b"\x80")
+
+
+def test_the_gpu_example_runs_on_the_device_there_is(capsys):
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"## On a GPU.*?```python\n(.*?)```", readme, re.S).group(1)
+    import chainrule as cr
+
+    exec(compile(code, "README.md", "exec"), {})
+    where, loss = capsys.readouterr().out.split()
+    assert where == ("cuda:0" if cr.cuda.is_available() else "cpu")
+    assert 1.5 < float(loss) < 3.5  # about ln 10 = 2.3 for an untrained 10-class network

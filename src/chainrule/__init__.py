@@ -27,6 +27,7 @@ from .dtypes import (
     int64, long, set_default_dtype, short, uint8,
 )
 from .dtypes import ALIASES as _ALIASES, UNSUPPORTED as _UNSUPPORTED, refuse_dtype as _refuse
+from .devices import device
 from . import tensor_methods  # noqa: F401 - binds x + y, x.sum() … to Tensor
 from .errors import AnomalyError, GradcheckError, ShapeError
 from .functional import (
@@ -56,7 +57,7 @@ globals().update(_ALIASES)  # chainrule.float, .int, .bool: torch's names, built
 __version__ = "0.1.0"
 
 _SUBMODULES = ("nn", "optim", "data", "train", "trace", "viz", "rules", "diagnostics", "demos",
-               "datasets", "io", "plotting", "progress", "compiled")
+               "datasets", "io", "plotting", "progress", "compiled", "cuda")
 
 
 def __getattr__(name):

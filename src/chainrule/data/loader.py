@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from .. import random as _random
+from ..backend import get_array_module, on_host
 from ..tensor import Tensor
 from .dataset import array_source
 
@@ -18,7 +19,8 @@ def _to_tensor(values):
     """Stack a list of same-shaped samples along a new first axis."""
     first = values[0]
     if isinstance(first, Tensor):
-        return Tensor(np.stack([v.array for v in values]))
+        arrays = [v.array for v in values]
+        return Tensor(get_array_module(arrays[0]).stack(arrays))  # on the samples' device
     if isinstance(first, np.ndarray):
         return Tensor(np.stack(values))
     if isinstance(first, bool):
@@ -135,4 +137,5 @@ class _BatchIterator:
         ids = np.arange(start, stop) if self.order is None else self.order[start:stop]
         if rows is not None:
             ids = rows[ids]
-        return tuple(Tensor(a[ids]) for a in arrays)
+        return tuple(Tensor(a[ids if on_host(a) else get_array_module(a).asarray(ids)])
+                     for a in arrays)

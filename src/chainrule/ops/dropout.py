@@ -1,10 +1,10 @@
 """Dropout: during training, zero each unit with probability p and scale the rest by 1/(1 − p),
 so the expected activation is unchanged and evaluation needs no rescaling (inverted dropout)."""
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 
 
-class Dropout(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Dropout(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = x·m/(1 − p) with m ~ Bernoulli(1 − p);  dy/dx = m/(1 − p)."""
 
     @staticmethod
@@ -20,7 +20,7 @@ class Dropout(Function, elementwise=True, moves_elements=False, number_operands=
         return g * scale, None, None
 
 
-class ChannelDropout(Function, elementwise=True, moves_elements=False, number_operands=False,
+class ChannelDropout(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
                      infix=None):
     """Dropout2d: one keep/drop draw per channel (mask of shape (N, C, 1, 1)), broadcast over the
     channel's pixels;  y = x·m/(1 − p),  dy/dx = m/(1 − p)."""

@@ -8,10 +8,10 @@
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 
 
-class Embedding(Function, elementwise=False, moves_elements=False, number_operands=False,
+class Embedding(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
                 infix=None):
     """y = W[idx] for an integer array ``idx`` of any shape; y has shape idx.shape + (dim,)."""
 

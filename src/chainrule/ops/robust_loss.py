@@ -15,11 +15,11 @@ zero, so the gradient shrinks as the fit gets close, unlike L1's constant ±1.
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from .loss import _reduce, _spread, check_same_shape
 
 
-class L1(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class L1(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """L = |y − t|;  dL/dy = sign(y − t)."""
 
     @staticmethod
@@ -36,7 +36,7 @@ class L1(Function, elementwise=False, moves_elements=False, number_operands=Fals
         return gy, (-gy if ctx.needs_grad(1) else None), None
 
 
-class SmoothL1(Function, elementwise=False, moves_elements=False, number_operands=False,
+class SmoothL1(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
                infix=None):
     """Squared near zero (|d| < β), absolute beyond; β = 0 is plain L1."""
 
@@ -60,7 +60,7 @@ class SmoothL1(Function, elementwise=False, moves_elements=False, number_operand
         return gy, (-gy if ctx.needs_grad(1) else None), None, None
 
 
-class Huber(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class Huber(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """Squared near zero (|d| < δ), δ-sloped absolute beyond."""
 
     @staticmethod

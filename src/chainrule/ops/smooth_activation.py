@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from .activation import sigmoid_array
 
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -32,7 +32,7 @@ def erf(x):
     return scipy_erf(x)
 
 
-class GELU(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class GELU(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = x·Φ(x): the input weighted by how likely a standard normal is below it."""
 
     @staticmethod
@@ -58,7 +58,7 @@ class GELU(Function, elementwise=True, moves_elements=False, number_operands=Fal
         return g * (ctx.cdf + x * density), None
 
 
-class SiLU(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class SiLU(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = x·σ(x) (also called swish)."""
 
     @staticmethod
@@ -73,7 +73,7 @@ class SiLU(Function, elementwise=True, moves_elements=False, number_operands=Fal
         return g * s * (1 + x * (1 - s))
 
 
-class Softplus(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Softplus(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = log(1 + e^(βx))/β, a smooth ReLU; where βx > threshold, y = x (as torch)."""
 
     @staticmethod

@@ -8,7 +8,8 @@ import pkgutil
 import pytest
 
 import chainrule.ops
-from chainrule.autograd.array_function import DECLARATIONS, ArrayFunction as Function
+from chainrule.autograd.array_function import DECLARATIONS
+from chainrule.autograd.array_function import ArrayFunction as Function
 from chainrule.autograd.function import Function as UserFunction
 
 for module in pkgutil.iter_modules(chainrule.ops.__path__):

@@ -38,7 +38,8 @@ def test_a_state_dict_saved_by_safetensors_torch_loads_into_chainrule(tmp_path):
     assert list(ours.state_dict()) == list(net.state_dict())
     with torch.no_grad():
         expected = net(torch.tensor(IMAGES)).numpy()
-    np.testing.assert_allclose(ours(cr.tensor(IMAGES)).detach().numpy(), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours(cr.tensor(IMAGES)).detach().numpy(), expected,
+                               rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("what", ["state_dict", "module"])
@@ -58,4 +59,5 @@ def test_a_state_dict_saved_by_chainrule_loads_with_safetensors_torch(tmp_path, 
         assert torch.equal(loaded, value), name
     with torch.no_grad():
         theirs = fresh(torch.tensor(IMAGES)).numpy()
-    np.testing.assert_allclose(ours(cr.tensor(IMAGES)).detach().numpy(), theirs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours(cr.tensor(IMAGES)).detach().numpy(), theirs,
+                               rtol=1e-5, atol=1e-6)

@@ -70,7 +70,8 @@ class ArrayFunction:
     takes_tensors = False
 
     # -- what tools (trace, viz) know about an op, declared on its class line --------------------
-    # class Add(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True, infix="+")
+    # class Add(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True,
+    #           infix="+")
     #
     # elementwise: every input element reaches exactly one output element, so backward on an
     #   upstream of ones gives d(output)/d(input) element by element (Add, Tanh, Sum; not MatMul).

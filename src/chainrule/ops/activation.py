@@ -20,7 +20,8 @@ from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 
 
-class Step(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Step(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """The perceptron's step function. Its derivative is 0 everywhere it exists, so no gradient
     flows through it: this is why the notes replace it by sigmoid before backpropagation."""
 
@@ -50,7 +51,8 @@ def sigmoid_array(x):
     return xp.reciprocal(y, out=y)
 
 
-class Sigmoid(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Sigmoid(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+              infix=None):
     """y = 1 / (1 + e⁻ˣ);  dy/dx = y·(1 − y)."""
 
     @staticmethod
@@ -68,7 +70,8 @@ class Sigmoid(ArrayFunction, elementwise=True, moves_elements=False, number_oper
         return local
 
 
-class Tanh(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Tanh(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """y = tanh x;  dy/dx = 1 − y²."""
 
     @staticmethod
@@ -87,7 +90,8 @@ class Tanh(ArrayFunction, elementwise=True, moves_elements=False, number_operand
         return local
 
 
-class ReLU(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class ReLU(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """y = max(0, x);  dy/dx = 1 for x > 0 and 0 for x ≤ 0 (at the kink we take 0, as torch)."""
 
     @staticmethod
@@ -160,7 +164,8 @@ def log_softmax_array(x, axis):
         return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-class Softmax(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class Softmax(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+              infix=None):
     """yᵢ = eˣⁱ / Σⱼ eˣʲ;  dL/dxᵢ = yᵢ·(gᵢ − Σⱼ gⱼ·yⱼ)."""
 
     @staticmethod

@@ -107,7 +107,8 @@ class Pow(ArrayFunction, elementwise=True, moves_elements=False, number_operands
         return ga, gb
 
 
-class Cast(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Cast(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """z = a as another dtype;  the gradient is cast back to a's dtype by the engine."""
 
     float32_by_default = False
@@ -123,7 +124,8 @@ class Cast(ArrayFunction, elementwise=True, moves_elements=False, number_operand
         return g, None
 
 
-class Identity(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Identity(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+               infix=None):
     """y = x;  dy/dx = 1. A copy that stays in the graph (``clone``, the identity activation)."""
 
     @staticmethod

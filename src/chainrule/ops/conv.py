@@ -98,7 +98,8 @@ def unpad_images(gxp, ph, pw):
     return gxp[:, :, ph:h - ph, pw:w - pw]
 
 
-class Conv2d(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class Conv2d(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+             infix=None):
     """y[n, o] = b[o] + Σ over channels c and kernel (i, j) of W[o, c, i, j]·x[n, c, ·+i, ·+j].
 
     x is (N, C, H, W), weight is (out_channels, C/groups, kh, kw); ``padding`` is a pair of

@@ -4,7 +4,8 @@ so the expected activation is unchanged and evaluation needs no rescaling (inver
 from ..autograd.array_function import ArrayFunction
 
 
-class Dropout(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Dropout(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+              infix=None):
     """y = x·m/(1 − p) with m ~ Bernoulli(1 − p);  dy/dx = m/(1 − p)."""
 
     @staticmethod

@@ -44,7 +44,8 @@ class Log(ArrayFunction, elementwise=True, moves_elements=False, number_operands
             return g / x
 
 
-class Sqrt(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Sqrt(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """y = √x;  dy/dx = 1/(2√x), inf at x = 0 as in torch (no divide-by-zero warning); √x of
     x < 0 is NaN, as torch, without NumPy's invalid-value warning."""
 
@@ -108,7 +109,8 @@ class Cos(ArrayFunction, elementwise=True, moves_elements=False, number_operands
         return -g * get_array_module(x).sin(x)
 
 
-class Log1p(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Log1p(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+            infix=None):
     """y = ln(1 + x), accurate for tiny x;  dy/dx = 1/(1 + x). At x = −1 these are −inf and inf,
     below it NaN, as torch, without NumPy's divide-by-zero and invalid-value warnings."""
 
@@ -126,7 +128,8 @@ class Log1p(ArrayFunction, elementwise=True, moves_elements=False, number_operan
             return g / (1 + x)
 
 
-class Expm1(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Expm1(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+            infix=None):
     """y = eˣ − 1, accurate for tiny x;  dy/dx = eˣ = y + 1. Overflow gives inf, as torch,
     without NumPy's warning."""
 
@@ -144,7 +147,8 @@ class Expm1(ArrayFunction, elementwise=True, moves_elements=False, number_operan
         return g * (y + 1)
 
 
-class Sign(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Sign(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """y = sign x (−1, 0 or 1);  dy/dx = 0 wherever it exists, so no gradient flows (as torch)."""
 
     @staticmethod
@@ -183,7 +187,8 @@ class Clip(ArrayFunction, elementwise=True, moves_elements=False, number_operand
         return g * inside, g_lo, g_hi
 
 
-class Maximum(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True, infix=None):
+class Maximum(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True,
+              infix=None):
     """y = max(a, b) elementwise;  the larger input gets g, a tie splits it half and half."""
 
     @staticmethod
@@ -201,7 +206,8 @@ class Maximum(ArrayFunction, elementwise=True, moves_elements=False, number_oper
         return ga, gb
 
 
-class Minimum(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True, infix=None):
+class Minimum(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True,
+              infix=None):
     """y = min(a, b) elementwise;  the smaller input gets g, a tie splits it half and half."""
 
     @staticmethod
@@ -219,7 +225,8 @@ class Minimum(ArrayFunction, elementwise=True, moves_elements=False, number_oper
         return ga, gb
 
 
-class Where(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True, infix=None):
+class Where(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True,
+            infix=None):
     """y = a where cond else b;  g flows to a where cond holds and to b elsewhere."""
 
     @staticmethod

@@ -18,7 +18,8 @@ def _gather_index(index, axis):
     return tuple(where)
 
 
-class Gather(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Gather(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+             infix=None):
     """y[i][j][k] = x[index[i][j][k]][j][k] (for axis 0, and likewise for the others);
     dx = g added at the places the index picked (repeats add up)."""
 

@@ -15,7 +15,8 @@ from ..autograd.array_function import ArrayFunction
 from .loss import _reduce, _spread, check_same_shape
 
 
-class KLDiv(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class KLDiv(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+            infix=None):
     @staticmethod
     def forward(ctx, x, t, reduction, log_target):
         check_same_shape("kl_div", x, t)

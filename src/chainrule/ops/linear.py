@@ -12,7 +12,8 @@ from ..backend import sum_rows
 from ..errors import ShapeError
 
 
-class Linear(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class Linear(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+             infix=None):
     """y = x Wᵀ + b for x of shape (..., in_features)."""
 
     @staticmethod

@@ -63,7 +63,8 @@ def _spread(g, ctx):
 
 
 
-class SSE(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class SSE(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+          infix=None):
     """The notes' sum of squares for error: L = ½·Σ(y − t)²;  dL/dy = y − t."""
 
     @staticmethod
@@ -80,7 +81,8 @@ class SSE(ArrayFunction, elementwise=False, moves_elements=False, number_operand
         return gy, (-gy if ctx.needs_grad(1) else None)
 
 
-class MSE(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class MSE(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+          infix=None):
     """L = mean((y − t)²);  dL/dy = 2(y − t)/n."""
 
     @staticmethod
@@ -185,7 +187,8 @@ class CrossEntropy(ArrayFunction, elementwise=False, moves_elements=False, numbe
         return g * gz, None, None
 
 
-class NLLLoss(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class NLLLoss(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+              infix=None):
     """Negative log-likelihood on log-probabilities: L = −logp[c];  dL/dlogp = −onehot(c)."""
 
     @staticmethod
@@ -217,7 +220,8 @@ class NLLLoss(ArrayFunction, elementwise=False, moves_elements=False, number_ope
         return (_class_axis_back(flat, shape) if len(shape) > 1 else flat[0]), None, None
 
 
-class BCE(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class BCE(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+          infix=None):
     """Binary cross-entropy on probabilities p: L = −t·log p − (1 − t)·log(1 − p).
 
     As in torch each log is clamped at −100, so p = 0 or 1 gives a large finite loss, not inf.

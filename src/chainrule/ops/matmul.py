@@ -8,7 +8,8 @@ axis is dropped again from its gradient.
 from ..autograd.array_function import ArrayFunction
 
 
-class MatMul(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix="@"):
+class MatMul(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+             infix="@"):
     """C = A @ B;  dA = G @ Bᵀ, dB = Aᵀ @ G (batch axes that were broadcast are summed)."""
 
     @staticmethod

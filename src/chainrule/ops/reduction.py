@@ -114,7 +114,8 @@ class Min(Max):
     pick = "min"
 
 
-class Norm(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class Norm(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+           infix=None):
     """y = √(Σ x²) over ``axes``;  dy/dx = x / y, taken as 0 where y = 0 (as torch does), so a
     zero vector's norm does not send NaN back."""
 
@@ -155,7 +156,8 @@ class Amin(Min):
     """torch's amin: y = min x over dims;  dy/dx = 1 at the minimum, ties share it evenly."""
 
 
-class LogSumExp(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class LogSumExp(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+                infix=None):
     """y = log Σ eˣ, computed as m + log Σ eˣ⁻ᵐ with m = max x so no eˣ overflows;
     dy/dx = eˣ⁻ʸ (the softmax of x). As in torch, where y is ±inf that gives NaN."""
 

@@ -60,7 +60,8 @@ class SmoothL1(ArrayFunction, elementwise=False, moves_elements=False, number_op
         return gy, (-gy if ctx.needs_grad(1) else None), None, None
 
 
-class Huber(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class Huber(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+            infix=None):
     """Squared near zero (|d| < δ), δ-sloped absolute beyond."""
 
     @staticmethod

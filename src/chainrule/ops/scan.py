@@ -8,7 +8,8 @@ from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 
 
-class CumSum(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class CumSum(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+             infix=None):
     """yᵢ = Σ_{j≤i} xⱼ along ``axis``;  dL/dxⱼ = Σ_{i≥j} gᵢ, the cumsum of g run backwards."""
 
     @staticmethod

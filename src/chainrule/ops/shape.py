@@ -9,7 +9,8 @@ from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 
 
-class Reshape(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Reshape(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+              infix=None):
     """y = x viewed with another shape;  the gradient is g viewed with x's shape."""
 
     @staticmethod
@@ -22,7 +23,8 @@ class Reshape(ArrayFunction, elementwise=True, moves_elements=True, number_opera
         return g.reshape(ctx.shape), None
 
 
-class Permute(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Permute(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+              infix=None):
     """y = x with its axes reordered;  the gradient is g with the inverse order."""
 
     @staticmethod
@@ -85,7 +87,8 @@ def integers_first(index):
     return tuple(first), tuple(then)
 
 
-class GetItem(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class GetItem(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+              infix=None):
     """y = x[index];  each picked element's gradient goes back to its place, and an element
     picked several times (repeated integer indices) collects the sum of its gradients."""
 
@@ -133,7 +136,8 @@ class Concatenate(ArrayFunction, elementwise=True, moves_elements=True, number_o
         return (None, *xp.split(g, cuts, axis=ctx.axis))
 
 
-class Stack(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Stack(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+            infix=None):
     """y = [x₁, x₂, …] stacked along a new ``axis``;  input i gets g taken at position i."""
 
     @staticmethod
@@ -147,7 +151,8 @@ class Stack(ArrayFunction, elementwise=True, moves_elements=True, number_operand
         return (None, *(xp.take(g, i, axis=ctx.axis) for i in range(g.shape[ctx.axis])))
 
 
-class Repeat(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Repeat(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+             infix=None):
     """y = x tiled ``reps`` times along each axis (torch's ``repeat``);  each element of x
     appears once per tile, so its gradient is the sum of g over its copies."""
 

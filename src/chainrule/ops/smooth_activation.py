@@ -32,7 +32,8 @@ def erf(x):
     return scipy_erf(x)
 
 
-class GELU(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class GELU(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """y = x·Φ(x): the input weighted by how likely a standard normal is below it."""
 
     @staticmethod
@@ -58,7 +59,8 @@ class GELU(ArrayFunction, elementwise=True, moves_elements=False, number_operand
         return g * (ctx.cdf + x * density), None
 
 
-class SiLU(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class SiLU(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """y = x·σ(x) (also called swish)."""
 
     @staticmethod
@@ -73,7 +75,8 @@ class SiLU(ArrayFunction, elementwise=True, moves_elements=False, number_operand
         return g * s * (1 + x * (1 - s))
 
 
-class Softplus(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Softplus(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+               infix=None):
     """y = log(1 + e^(βx))/β, a smooth ReLU; where βx > threshold, y = x (as torch)."""
 
     @staticmethod

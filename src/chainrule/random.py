@@ -20,19 +20,21 @@ def default_generator() -> np.random.Generator:
     return _Default.generator
 
 
-def randn(*shape, dtype=np.float32, requires_grad=False):
+def randn(*shape, dtype=None, requires_grad=False):
+    from .dtypes import default_float
     from .functional import _shape
     from .tensor import Tensor
 
-    data = _Default.generator.standard_normal(_shape(shape, "randn")).astype(dtype)
+    data = _Default.generator.standard_normal(_shape(shape, "randn")).astype(default_float(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
-def rand(*shape, dtype=np.float32, requires_grad=False):
+def rand(*shape, dtype=None, requires_grad=False):
+    from .dtypes import default_float
     from .functional import _shape
     from .tensor import Tensor
 
-    data = _Default.generator.random(_shape(shape, "rand")).astype(dtype)
+    data = _Default.generator.random(_shape(shape, "rand")).astype(default_float(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -57,3 +59,26 @@ def randperm(n, dtype=np.int64):
 
     (n,) = _shape((n,), "randperm")
     return Tensor(_Default.generator.permutation(n).astype(dtype))
+
+
+def _like(op, t, dtype):
+    """The shape and float dtype of a random tensor like ``t``."""
+    from .tensor import Tensor
+
+    arr = t.array if isinstance(t, Tensor) else np.asarray(t)
+    dtype = np.dtype(arr.dtype if dtype is None else dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: random draws need a floating point dtype, got {dtype}")
+    return arr.shape, dtype
+
+
+def rand_like(t, dtype=None, requires_grad=False):
+    """Uniform draws on [0, 1) of ``t``'s shape and dtype (torch.rand_like)."""
+    shape, dtype = _like("rand_like", t, dtype)
+    return rand(shape, dtype=dtype, requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, requires_grad=False):
+    """Standard normal draws of ``t``'s shape and dtype (torch.randn_like)."""
+    shape, dtype = _like("randn_like", t, dtype)
+    return randn(shape, dtype=dtype, requires_grad=requires_grad)

@@ -4,7 +4,8 @@ A tensor holds its numbers in ``.array`` (a NumPy array). If it requires a gradi
 records a node (``.grad_fn``) that links the result to its inputs: that chain of nodes is the
 computational graph, and ``backward()`` walks it from the loss to the leaves, filling ``.grad``.
 
-Dtypes follow torch: Python floats become float32, Python ints int64, NumPy arrays keep theirs.
+Dtypes follow torch: Python floats become the default dtype (float32 unless
+``set_default_dtype`` says float64), Python ints int64, NumPy arrays keep theirs.
 
 This module holds the Tensor itself: construction, properties, ``backward``, ``detach``,
 conversions, the in-place rule and ``repr``. The operations on it (``x + y``, ``x.sum()`` …) are
@@ -13,13 +14,12 @@ bound in one place, ``tensor_methods.py``.
 
 import numpy as np
 
+from .autograd.capturing import value_read
 from .autograd.engine import run_backward
 from .autograd.grad_mode import GradMode
+from .dtypes import DefaultDtype, Size
 from .errors import ShapeError
 from .torch_args import dim_index
-
-float16, float32, float64 = np.float16, np.float32, np.float64
-int32, int64, bool_ = np.int32, np.int64, np.bool_
 
 _new = object.__new__
 
@@ -40,8 +40,8 @@ def _as_array(data, dtype=None, copy=False):
     except ValueError as e:
         raise ValueError(f"cannot make a tensor from this {type(data).__name__}: nested lists "
                          f"must be rectangular and hold numbers ({e})") from None
-    if dtype is None and arr.dtype == np.float64:
-        arr = arr.astype(np.float32)  # Python floats are float32, torch's default dtype
+    if dtype is None and arr.dtype == np.float64 and DefaultDtype.dtype != np.float64:
+        arr = arr.astype(DefaultDtype.dtype)  # Python floats take torch's default dtype
     elif arr.dtype.kind in "OUSV":
         raise TypeError(f"cannot make a tensor from {type(data).__name__} {data!r:.60}: "
                         "tensors hold numbers or booleans")
@@ -97,7 +97,7 @@ class Tensor:
 
     @property
     def shape(self):
-        return self.array.shape
+        return Size(self.array.shape)
 
     @property
     def ndim(self):
@@ -109,7 +109,7 @@ class Tensor:
 
     def size(self, dim=None):
         if dim is None:
-            return self.array.shape
+            return Size(self.array.shape)
         if self.array.ndim == 0:
             raise IndexError(f"size: dim {dim} is out of range for a tensor with 0 dimension(s) "
                              "(it has no dims)")
@@ -134,7 +134,7 @@ class Tensor:
     def __repr__(self):
         body = np.array2string(self.array, separator=", ", precision=4, prefix="tensor(")
         extras = []
-        if self.array.dtype not in (np.float32, np.int64, np.bool_):
+        if self.array.dtype not in (DefaultDtype.dtype, np.int64, np.bool_):  # as torch
             extras.append(f"dtype={self.array.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}>")
@@ -145,17 +145,20 @@ class Tensor:
     # -- leaving the graph --------------------------------------------------------------------
     def numpy(self):
         """The underlying array (shared, not copied), as ``torch.Tensor.numpy``."""
+        value_read("Tensor.numpy()")
         if self.requires_grad:
             raise RuntimeError("numpy() on a tensor that requires grad: call .detach().numpy()")
         return self.array
 
     def item(self):
+        value_read("Tensor.item()")
         if self.array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape "
                              f"{tuple(self.array.shape)}")
         return self.array.item()
 
     def tolist(self):
+        value_read("Tensor.tolist()")
         return self.array.tolist()
 
     def __format__(self, spec):
@@ -165,19 +168,23 @@ class Tensor:
         return object.__format__(self, spec)
 
     def __float__(self):
+        value_read("float(tensor)")
         return float(self.item())
 
     def __int__(self):
+        value_read("int(tensor)")
         return int(self.item())
 
     def __index__(self):
         """An integer tensor of one element indexes a list or sizes a range, as in torch."""
+        value_read("Tensor.__index__")
         if self.array.dtype.kind not in "biu" or self.array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             f"index, this one is {self.array.dtype} of shape {self.array.shape}")
         return int(self.array.item())
 
     def __bool__(self):
+        value_read("Tensor.__bool__ (an if or while on a tensor)")
         if self.array.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {tuple(self.array.shape)} "
                              f"({self.array.size} elements) is ambiguous: use .any() or .all()")
@@ -186,6 +193,7 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         """NumPy's view of the tensor: shared for ``np.asarray``, a copy for ``np.array``
         (NumPy 2 asks with ``copy=True`` and trusts the answer), as with torch."""
+        value_read("np.asarray(tensor)")
         array = self.array if dtype is None else self.array.astype(dtype, copy=False)
         return array.copy() if copy and array is self.array else array
 

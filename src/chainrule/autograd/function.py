@@ -44,6 +44,7 @@ import numpy as np
 from ..tensor import Tensor
 from .anomaly import AnomalyMode, check_finite
 from .array_function import ArrayFunction
+from .capturing import recorders as _recorders
 from .grad_mode import GradMode, no_grad
 
 _make = Tensor._make
@@ -80,6 +81,8 @@ class Function(ArrayFunction):
             outputs = _link(ctx, outputs)
         else:
             outputs = tuple(_make(o.array) for o in outputs)
+        if _recorders:  # chainrule.compile is capturing: it sees (and refuses) a user's op
+            _recorders[-1](cls, args, kwargs, outputs[0])
         return tuple(outputs) if several else outputs[0]
 
     # -- torch's ctx API beyond ArrayFunction's --------------------------------------------

@@ -247,11 +247,15 @@ class Tensor:
     def retains_grad(self):
         return self._retains_grad
 
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=False, create_graph=False):
         """Fill ``.grad`` of every leaf this tensor depends on with d(self)/d(leaf).
 
         For a scalar (a loss) ``gradient`` defaults to 1. For anything else pass dL/d(self).
+        First order only: ``create_graph=True`` (gradients of gradients) is refused.
         """
+        if create_graph:
+            raise NotImplementedError("backward(create_graph=True): chainrule computes first-"
+                                      "order gradients only (no gradients of gradients)")
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: no input it was computed "

@@ -124,7 +124,7 @@ def topological_order(root_node):
     return order
 
 
-def run_backward(root, grad, retain_graph=False):
+def run_backward(root, grad, retain_graph=False, captured=None):
     """Backpropagate ``grad`` (dL/d root, an array of root's shape) through root's graph.
 
     The steps of DeZero's ``Variable.backward``, marked 1–4 below: order the nodes; for each,
@@ -137,12 +137,16 @@ def run_backward(root, grad, retain_graph=False):
     A gradient that overflows, or meets inf − inf or 0·inf, is inf or NaN as in torch, which says
     nothing (``detect_anomaly`` finds it): NumPy's warnings are off for the pass, set once here
     rather than once per node.
+
+    ``captured`` (``autograd.grad``): a dict ``{id(tensor): None}`` of the tensors whose
+    gradients are wanted; the pass fills it with their gradients instead of touching any
+    ``.grad``.
     """
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        _backpropagate(root, grad, retain_graph)
+        _backpropagate(root, grad, retain_graph, captured)
 
 
-def _backpropagate(root, grad, retain_graph):
+def _backpropagate(root, grad, retain_graph, captured):
     order = topological_order(root.grad_fn)  # 1. every node after the nodes that use its output
     pending = {root.grad_fn: grad}  # node -> dL/d(its output), summed over paths so far
     owned = set()  # nodes whose pending buffer we allocated, so adding in place is safe
@@ -158,11 +162,16 @@ def _backpropagate(root, grad, retain_graph):
                 f"backward through {node.name} a second time: its saved values were freed by the "
                 "first backward(). Pass retain_graph=True to the first call to backward twice."
             )
-        if node._retain_output_grad:
+        if captured is not None:
+            _capture(captured, node._output_ref(), g)
+        elif node._retain_output_grad:
             out = node._output_ref()
             if out is not None:
                 _accumulate_leaf(out, g.copy())
-        grads = node.backward(node, g)  # 2. the chain rule at this node
+        if node.takes_tensors:  # 2. the chain rule at this node
+            grads = node._backward_on_tensors(g)  # a user's Function: Tensors in and out
+        else:
+            grads = node.backward(node, g)
         if type(grads) is not tuple:
             grads = (grads,) if not isinstance(grads, list) else tuple(grads)
         inputs = node.inputs
@@ -178,8 +187,6 @@ def _backpropagate(root, grad, retain_graph):
             gi = grads[i]
             if gi is None:
                 continue
-            if type(gi) is not _ndarray and hasattr(gi, "grad_fn"):
-                gi = gi.array  # a Tensor returned by a user-defined Function
             fresh = False  # 3. the gradient in the input's shape and dtype
             tdata = t.array
             if gi.shape != tdata.shape:
@@ -202,6 +209,9 @@ def _backpropagate(root, grad, retain_graph):
             if fn is None:
                 # A leaf: take the array if nobody else holds it (refs: grads, gi, the call),
                 # copy it otherwise, so two leaves never share one .grad buffer.
+                if captured is not None:
+                    _capture(captured, t, gi)
+                    continue
                 if not fresh and not unshared(gi, 2):
                     gi = gi.copy()
                 _accumulate_leaf(t, gi)
@@ -233,6 +243,14 @@ def _check_grad_count(node, grads, inputs):
             f"{node.name}.backward returned {len(grads)} gradients for {len(inputs)} inputs "
             "(one per positional argument of forward; trailing non-tensors may be left out)"
         )
+
+
+def _capture(captured, t, g):
+    """Add ``g`` to the gradient ``autograd.grad`` collects for ``t``, if it wants ``t``'s."""
+    if t is None or id(t) not in captured:
+        return
+    prev = captured[id(t)]
+    captured[id(t)] = g.copy() if prev is None else prev + g
 
 
 def _accumulate_leaf(t, g):

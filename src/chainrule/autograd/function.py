@@ -1,285 +1,179 @@
-"""``Function``: one differentiable op, a node of the computational graph.
+"""``Function``: a user's own differentiable op, as ``torch.autograd.Function`` has it.
 
-A Function is a "gate" from the notes: ``forward`` computes the output from the inputs, and
-``backward`` gets the *upstream* gradient dL/d(output) and returns, for each input, the *local*
-gradient times the upstream one (the chain rule). The two sit side by side in one small class::
+::
 
-    class Square(Function):
+    class MyReLU(Function):
         @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return input.clamp(min=0)
 
         @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return 2 * x * grad          # local gradient 2x times upstream gradient
+        def backward(ctx, grad_output):
+            (input,) = ctx.saved_tensors
+            grad_input = grad_output.clone()
+            grad_input[input < 0] = 0
+            return grad_input
 
-    y = Square.apply(t)
+    y = MyReLU.apply(x)
 
-As in ``torch.autograd.Function`` the ctx is the node itself. Unlike torch, ``forward`` and
-``backward`` receive and return raw arrays (NumPy today): inside a gate you do plain array math, and
-no graph is recorded there.
+Two kinds of op live in chainrule, told apart by their base class:
 
-Every op follows one convention:
+- ``Function`` (this module, the public API): ``forward`` and ``backward`` receive and return
+  **Tensors**, as in torch. ``forward`` runs under ``no_grad`` (its inside is one node, not a
+  graph of its own), and so does ``backward``: gradients of gradients are not computed.
+- ``ArrayFunction`` (``array_function.py``): chainrule's own ops in ``ops/``, whose ``forward``
+  and ``backward`` work on the NumPy arrays inside the Tensors. That saves wrapping every
+  intermediate value in a Tensor on the hot path; it is an inside detail, not something a user
+  needs to write.
 
-- ``backward`` returns one entry per positional input of ``forward``, in order (a tuple, or the
-  bare gradient when there is one input); ``None`` for a setting (an axis, a slope, a number)
-  and for an input nobody needs.
-- Non-tensor arguments pass through to ``forward`` unchanged and get no gradient (the node keeps
-  them as ``constants``).
-- ``ctx.needs_grad(i)`` says whether input ``i`` wants a gradient: test it to skip the work.
-- The arrays ``backward`` needs go through ``ctx.save_for_backward(...)`` (freed after backward);
-  settings it needs may be ctx attributes (``ctx.axis = axis``).
-- Gradients of broadcast inputs may keep the broadcast shape: the engine sums them back to each
-  input's shape in one place.
-- The class line declares what tools need to know about the op (``elementwise``,
-  ``moves_elements``, ``number_operands``, ``infix``, explained below): trace and viz read them
-  there. A test checks that every op of the library declares all four.
+Both are nodes of the same graph (a Function *is* an ArrayFunction whose ``apply`` and whose
+call from the engine put Tensors around the arrays), so trace, viz and gradcheck see no
+difference. What torch's ctx offers works here: ``ctx.save_for_backward(*tensors)`` and
+``ctx.saved_tensors``, ``ctx.needs_input_grad`` (one flag per argument of ``forward``: test it
+to skip work), attributes set on ctx, non-tensor arguments (they get ``None`` as gradient),
+several outputs (``backward`` gets one gradient each, zeros for an output the loss did not use),
+``ctx.mark_non_differentiable(*outputs)`` (those outputs do not require grad; their gradient in
+``backward`` is zeros), and ``None`` returned for an input that takes no gradient.
 """
 
 import weakref
 
 import numpy as np
 
-from ..devices import device_of
-from ..dtypes import DefaultDtype
-from ..errors import ShapeError
 from ..tensor import Tensor
 from .anomaly import AnomalyMode, check_finite
+from .array_function import ArrayFunction
 from .capturing import recorders as _recorders
-from .grad_mode import GradMode
+from .grad_mode import GradMode, no_grad
 
-_ndarray = np.ndarray
-_float64 = np.dtype(np.float64)
-DECLARATIONS = ("elementwise", "moves_elements", "number_operands", "infix")
+_make = Tensor._make
 
 
-class Function:
-    """Base class of every op. Subclass it, write ``forward`` and ``backward``, call ``apply``."""
+class Function(ArrayFunction):
+    """Base class of a user's op: subclass it, write ``forward(ctx, ...)`` and
+    ``backward(ctx, *grad_outputs)`` on Tensors, call ``YourOp.apply(...)``."""
 
-    # _constants is a slot, not in __dict__, so it outlives release(): trace and viz show a
-    # graph's constants after backward. It is set only by ops called with a non-tensor.
-    __slots__ = ("inputs", "_saved", "_output_ref", "_constants", "__dict__", "__weakref__")
-    # Defaults read from the class until a node sets its own (release, retain_grad): one fewer
-    # store per op on the hot path.
-    _retain_output_grad = False
-    # Integers combined with Python floats give float32 (torch's default), not NumPy's float64;
-    # an op whose job is to choose the dtype (Cast) turns this off.
-    float32_by_default = True
+    # _pieces: how the visible outputs sit in the node's one output (see _link); _zero_shapes:
+    # each output's shape and dtype; _non_differentiable: the outputs forward marked.
+    __slots__ = ("_pieces", "_zero_shapes", "_non_differentiable")
+    takes_tensors = True
 
-    # -- what tools (trace, viz) know about an op, declared on its class line --------------------
-    # class Add(Function, elementwise=True, moves_elements=False, number_operands=True, infix="+")
-    #
-    # elementwise: every input element reaches exactly one output element, so backward on an
-    #   upstream of ones gives d(output)/d(input) element by element (Add, Tanh, Sum; not MatMul).
-    # moves_elements: an elementwise op that moves, selects or reduces elements (Sum, Reshape):
-    #   its upstream gradient is laid out like the output, its local gradient like the input.
-    # number_operands: its non-tensor arguments are operands (the 1 of x + 1), not settings.
-    # infix: its symbol between two operands in a written-out expression ("+"), or None.
-    elementwise = False
-    moves_elements = False
-    number_operands = False
-    infix = None
-    declared = frozenset()  # which of the four the class (or an op it extends) declared
-
-    def __init_subclass__(cls, **declarations):
-        unknown = set(declarations) - set(DECLARATIONS)
-        if unknown:
-            raise TypeError(f"{cls.__name__}: an op declares {', '.join(DECLARATIONS)}; "
-                            f"not {', '.join(sorted(unknown))}")
-        super().__init_subclass__()
-        for name, value in declarations.items():
-            setattr(cls, name, value)
-        cls.declared = cls.declared | frozenset(declarations)
-
-    # -- the two methods an op writes -------------------------------------------------------
-    @staticmethod
-    def forward(ctx, *args, **kwargs):
-        raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        raise NotImplementedError("a Function subclass must define backward(ctx, grad_output)")
-
-    # -- running an op ----------------------------------------------------------------------
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Run the op on tensors (or numbers/arrays) and record it in the graph if needed.
+        """Run ``forward`` on the Tensors as given, under ``no_grad``, then link its outputs to
+        one node of the graph when an input requires grad."""
+        ctx = object.__new__(cls)
+        ctx._saved = ()
+        ctx._non_differentiable = ()
+        ctx.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
+        if any(t is None for t in ctx.inputs):
+            ctx._constants = args
+        with no_grad():
+            returned = cls.forward(ctx, *args, **kwargs)
+        several = isinstance(returned, (tuple, list))
+        outputs = tuple(_as_output(cls, o) for o in (returned if several else (returned,)))
+        if AnomalyMode.enabled:
+            for o in outputs:
+                check_finite(o.array, cls.__name__, "forward")
+        records = GradMode.enabled and any(t is not None and t.requires_grad for t in ctx.inputs)
+        if records:
+            outputs = _link(ctx, outputs)
+        else:
+            outputs = tuple(_make(o.array) for o in outputs)
+        if _recorders:  # chainrule.compile is capturing: it sees (and refuses) a user's op
+            _recorders[-1](cls, args, kwargs, outputs[0])
+        return tuple(outputs) if several else outputs[0]
 
-        Three steps, as DeZero's ``Function.__call__``: take the arrays out of the inputs, run
-        ``forward`` on them, wrap the output in a Tensor and, when a gradient will be needed,
-        link it to this node (the node remembers its inputs, the output its node).
-        """
-        ctx = _new(cls)
-        # 1. the arrays inside the inputs (inlined: a call here costs ~0.1 µs of a ~1.5 µs op,
-        #    benchmarks/compare_trees.py, "add")
-        arrays = []
-        inputs = []
-        needs_grad = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.array)
-                inputs.append(a)
-                needs_grad = needs_grad or a.requires_grad
+    # -- torch's ctx API beyond ArrayFunction's --------------------------------------------
+    def mark_non_differentiable(self, *outputs):
+        """These outputs (Tensors that ``forward`` returns) get no gradient: an index, a mask."""
+        self._non_differentiable = tuple(outputs)
+
+    def _backward_on_tensors(self, grad):
+        """What the engine calls: the node's one gradient array cut into one Tensor per output,
+        the user's ``backward`` under ``no_grad``, and its Tensors back to arrays."""
+        grad_outputs = []
+        for piece in self._pieces:
+            if piece is None:  # an output that takes no gradient: zeros, as torch passes
+                grad_outputs.append(None)
             else:
-                # a NumPy scalar (np.sqrt(2.0)) counts as a Python number, as a 0-d tensor
-                # does in torch: it must not promote a float32 tensor to float64
-                arrays.append(a.item() if isinstance(a, np.generic) else a)
-                inputs.append(None)
-                ctx._constants = args  # the call as given: nothing for tensor-only ops
-        # 2. forward on raw arrays
-        out = _run_forward(ctx, arrays, kwargs)
-        # 3. the output as a Tensor, linked to this node when a gradient will be needed
-        if not (needs_grad and GradMode.enabled):
-            result = _make(out)
-        else:
-            result = _make(out, True, ctx)
-            ctx.inputs = tuple(inputs)
-            ctx._output_ref = weakref.ref(result)  # weak: the graph dies with its tensors
-        if _recorders:  # chainrule.compile is capturing a step (autograd/capturing.py)
-            _recorders[-1](cls, args, kwargs, result)
-        return result
-
-    # -- the ctx API used inside forward/backward -------------------------------------------
-    def save_for_backward(self, *arrays):
-        """Keep the arrays ``backward`` needs; they are freed after backward (unless retained)."""
-        self._saved = arrays
-
-    @property
-    def saved_tensors(self):
-        saved = self._saved
-        if saved is None:
-            raise RuntimeError(
-                f"{self.name}: its saved values were freed by an earlier backward(); "
-                "call backward(retain_graph=True) the first time to backward twice"
-            )
-        return saved
-
-    @property
-    def _freed(self):
-        """True once ``release`` ran: backward through this node again is an error."""
-        return self._saved is None
-
-    def needs_grad(self, i):
-        """Does input ``i`` want a gradient? Lets backward skip work nobody will read."""
-        t = self.inputs[i]
-        return t is not None and t.requires_grad
-
-    @property
-    def needs_input_grad(self):
-        """One flag per positional input: does that input want a gradient?"""
-        return tuple(t is not None and t.requires_grad for t in self.inputs)
-
-    # -- introspection (used by trace, viz and learners walking the graph) ------------------
-    @property
-    def name(self) -> str:
-        """The op's readable name, e.g. ``Add`` or ``MatMul``."""
-        return type(self).__name__
-
-    @property
-    def output(self):
-        """The tensor this node made, or None once that tensor is gone."""
-        return self._output_ref()
-
-    @property
-    def saved_values(self):
-        """What the node keeps for backward: saved arrays and any attributes it set on ctx."""
-        if self._freed:
-            return {}
-        values = {f"saved_{i}": a for i, a in enumerate(self._saved)}
-        values.update(self.__dict__)
-        return values
-
-    @property
-    def constants(self):
-        """``{position: value}`` of the non-tensor positional arguments, as they were passed:
-        ``{1: 1}`` for ``x + 1``. Kept after backward, so trace and viz need not guess them."""
-        try:
-            args = self._constants
-        except AttributeError:  # called with tensors only
-            return {}
-        return {i: a for i, a in enumerate(args) if not isinstance(a, Tensor)}
-
-    @property
-    def next_functions(self):
-        """The nodes that made this node's inputs (None for leaves and constants)."""
-        return tuple(None if t is None else t.grad_fn for t in self.inputs)
-
-    def release(self):
-        """Free what backward needed; the graph's shape stays so a second backward can say why."""
-        self._saved = None
-        self.__dict__.clear()
-
-    def __repr__(self):
-        return f"<{self.name} node>"
+                start, stop, shape, dtype = piece
+                g = grad if start is None else grad[start:stop].reshape(shape)
+                grad_outputs.append(_make(g.astype(dtype, copy=False)))
+        for i, (g, shape_dtype) in enumerate(zip(grad_outputs, self._zero_shapes, strict=True)):
+            if g is None:
+                grad_outputs[i] = _make(np.zeros(*shape_dtype))
+        with no_grad():
+            grads = type(self).backward(self, *grad_outputs)
+        if not isinstance(grads, (tuple, list)):
+            grads = (grads,)
+        return tuple(_grad_array(self, i, g) for i, g in enumerate(grads))
 
 
-# -- a step of apply ----------------------------------------------------------------------------
-def _run_forward(ctx, arrays, kwargs):
-    """``forward`` on the arrays; a NumPy shape error names the op, the output keeps torch's
-    float32 rule, and anomaly mode checks it."""
-    cls = type(ctx)
-    ctx._saved = ()
-    try:
-        out = cls.forward(ctx, *arrays, **kwargs)
-    except ValueError as e:
-        if isinstance(e, ShapeError):
-            raise
-        shapes = ", ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
-        raise ShapeError(f"{cls.__name__} cannot take inputs of shapes {shapes}: {e}") from None
-    except TypeError:
-        _check_one_device(cls.__name__, arrays)  # CuPy refuses NumPy arrays: say which is where
-        raise
-    if type(out) is not _ndarray:
-        out = np.asarray(out) if not hasattr(out, "__cuda_array_interface__") else out
-    if out.dtype is _float64 and cls.float32_by_default:
-        out = _as_torch_float(out, arrays)
-    if AnomalyMode.enabled:
-        check_finite(out, cls.__name__, "forward")
-    return out
+def _as_output(cls, o):
+    if isinstance(o, Tensor):
+        return o
+    if isinstance(o, (np.ndarray, np.generic, int, float)):
+        return _make(np.asarray(o))
+    raise TypeError(f"{cls.__name__}.forward returned a {type(o).__name__}: it must return "
+                    "Tensors (one, or a tuple of them)")
 
 
-def _check_one_device(op, arrays):
-    """torch's error for inputs on two devices, named, instead of CuPy's TypeError."""
-    places = []
-    for a in arrays:
-        if hasattr(a, "shape"):
-            place = device_of(a)
-            if place not in places:
-                places.append(place)
-    if len(places) > 1:
-        raise RuntimeError(f"{op}: expected all tensors to be on the same device, but found "
-                           f"{' and '.join(str(p) for p in places)}: move them with .to(device)")
+def _link(ctx, outputs):
+    """Make the node's outputs. The engine gives a node one gradient, for one output; so with
+    several differentiable outputs the node's output is their values laid end to end (a flat
+    array no user sees) and each visible output is a ``_Piece`` of it, whose backward puts its
+    gradient back in place. With one, that output is the node's output itself."""
+    marked = {id(o) for o in ctx._non_differentiable}
+    differentiable = [i for i, o in enumerate(outputs)
+                      if id(o) not in marked and o.array.dtype.kind in "fc"]
+    ctx._zero_shapes = [(o.shape, o.array.dtype) for o in outputs]
+    result = [_make(o.array) for o in outputs]  # not differentiable unless linked below
+    pieces = [None] * len(outputs)
+    if len(differentiable) == 1:
+        (i,) = differentiable
+        pieces[i] = (None, None, outputs[i].shape, outputs[i].array.dtype)
+        result[i] = _make(outputs[i].array, True, ctx)
+        ctx._output_ref = weakref.ref(result[i])
+    elif differentiable:
+        arrays = [outputs[i].array for i in differentiable]
+        joint = _make(np.concatenate([a.ravel() for a in arrays]), True, ctx)
+        ctx._output_ref = weakref.ref(joint)
+        start = 0
+        for i, a in zip(differentiable, arrays, strict=True):
+            pieces[i] = (start, start + a.size, a.shape, a.dtype)
+            result[i] = _Piece.apply(joint, start, a.shape, a.dtype)
+            start += a.size
+    ctx._pieces = pieces
+    return result
 
 
-def _as_torch_float(out, arrays):
-    """``out`` is float64: keep it only where torch would make float64.
-
-    NumPy makes float64 from integers and Python floats, where torch makes its default dtype
-    (float32 unless ``set_default_dtype`` made it float64).
-    And a float64 tensor without dims counts, in torch, like a number: it does not widen a float
-    tensor that has dims (float32 · 0-d float64 is float32). So float64 comes only from float64
-    data with dims, or from 0-d float64 data when no input with dims is floating.
-    """
-    dims_floats = []
-    zero_d_float64 = False
-    for a in arrays:
-        dtype = getattr(a, "dtype", None)
-        if dtype is None or dtype.kind != "f":
-            continue
-        if a.ndim == 0:
-            zero_d_float64 = zero_d_float64 or dtype is _float64
-        elif dtype is _float64:
-            return out
-        else:
-            dims_floats.append(dtype)
-    if dims_floats:
-        return out.astype(np.result_type(*dims_floats))
-    if zero_d_float64 or DefaultDtype.dtype == np.float64:  # Python floats are the default
-        return out
-    return out.astype(np.float32)
+def _grad_array(ctx, i, g):
+    if g is None:
+        return None
+    if isinstance(g, Tensor):
+        return g.array
+    if isinstance(g, (np.ndarray, np.generic, int, float)):
+        return np.asarray(g)
+    raise TypeError(f"{ctx.name}.backward returned a {type(g).__name__} as gradient {i}: "
+                    "it must return Tensors (or None for an input that takes no gradient)")
 
 
-_new = object.__new__
-_make = Tensor._make
+class _Piece(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+             infix=None):
+    """One output of a Function with several: the elements [start, start + size) of the node's
+    flat output, in the output's shape. Backward puts the gradient back there, zeros elsewhere."""
+
+    @staticmethod
+    def forward(ctx, joint, start, shape, dtype):
+        size = int(np.prod(shape))
+        ctx.where = (start, size, joint.shape, joint.dtype)
+        return joint[start:start + size].reshape(shape).astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        start, size, joint_shape, joint_dtype = ctx.where
+        full = np.zeros(joint_shape, joint_dtype)
+        full[start:start + size] = g.ravel()
+        return full, None, None, None

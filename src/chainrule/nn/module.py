@@ -16,6 +16,7 @@ from ..devices import as_device, device_of, move, same_place
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..torch_args import DtypeShortcuts, read_to
+from .backward_hooks import call_with_backward_hooks
 from .parameter import Parameter
 
 
@@ -48,6 +49,9 @@ class Module(DtypeShortcuts):
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_forward_pre_hooks", {})  # handle id -> hook(module, args)
         object.__setattr__(self, "_forward_hooks", {})  # handle id -> hook(module, args, output)
+        # handle id -> hook(module, grad_output), hook(module, grad_input, grad_output)
+        object.__setattr__(self, "_backward_pre_hooks", {})
+        object.__setattr__(self, "_backward_hooks", {})
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
 
@@ -155,7 +159,8 @@ class Module(DtypeShortcuts):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        if self._forward_hooks or self._forward_pre_hooks:  # the one check when none are on
+        if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks \
+                or self._backward_pre_hooks:  # the one check when none are on
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -166,7 +171,10 @@ class Module(DtypeShortcuts):
             new_args = hook(self, args)
             if new_args is not None:
                 args = new_args if isinstance(new_args, tuple) else (new_args,)
-        output = self.forward(*args, **kwargs)
+        if self._backward_hooks or self._backward_pre_hooks:
+            output = call_with_backward_hooks(self, self.forward, args, kwargs)
+        else:
+            output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             new_output = hook(self, args, output)
             if new_output is not None:
@@ -182,6 +190,18 @@ class Module(DtypeShortcuts):
         """Call ``hook(module, args, output)`` after each ``forward``; a non-None return
         replaces the output. Returns a handle with ``.remove()``."""
         return self._add_hook(self._forward_hooks, hook, "register_forward_hook")
+
+    def register_full_backward_hook(self, hook):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to
+        the module's inputs are computed (tuples of Tensors, None where an input takes no
+        gradient); a non-None return replaces grad_input. Returns a handle with ``.remove()``.
+        See ``backward_hooks.py`` for how."""
+        return self._add_hook(self._backward_hooks, hook, "register_full_backward_hook")
+
+    def register_full_backward_pre_hook(self, hook):
+        """Call ``hook(module, grad_output)`` when the gradient with respect to the module's
+        output arrives; a non-None return replaces grad_output. Returns a handle."""
+        return self._add_hook(self._backward_pre_hooks, hook, "register_full_backward_pre_hook")
 
     @staticmethod
     def _add_hook(hooks, hook, who):

@@ -18,11 +18,12 @@ log_softmax    xᵢ − log Σⱼ eˣʲ                        gᵢ − softmax�
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 
 
-class Step(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Step(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """The perceptron's step function. Its derivative is 0 everywhere it exists, so no gradient
     flows through it: this is why the notes replace it by sigmoid before backpropagation."""
 
@@ -52,7 +53,8 @@ def sigmoid_array(x):
     return xp.reciprocal(y, out=y)
 
 
-class Sigmoid(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Sigmoid(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+              infix=None):
     """y = 1 / (1 + e⁻ˣ);  dy/dx = y·(1 − y)."""
 
     @staticmethod
@@ -70,7 +72,8 @@ class Sigmoid(Function, elementwise=True, moves_elements=False, number_operands=
         return local
 
 
-class Tanh(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Tanh(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """y = tanh x;  dy/dx = 1 − y²."""
 
     @staticmethod
@@ -89,7 +92,8 @@ class Tanh(Function, elementwise=True, moves_elements=False, number_operands=Fal
         return local
 
 
-class ReLU(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class ReLU(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """y = max(0, x);  dy/dx = 1 for x > 0 and 0 for x ≤ 0 (at the kink we take 0, as torch)."""
 
     @staticmethod
@@ -104,7 +108,7 @@ class ReLU(Function, elementwise=True, moves_elements=False, number_operands=Fal
         return g * (y > 0)
 
 
-class LeakyReLU(Function, elementwise=True, moves_elements=False, number_operands=False,
+class LeakyReLU(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
                 infix=None):
     """y = x for x > 0 else slope·x;  dy/dx = 1 or slope (slope at x = 0, as torch)."""
 
@@ -120,7 +124,7 @@ class LeakyReLU(Function, elementwise=True, moves_elements=False, number_operand
         return get_array_module(g).where(x > 0, g, g * ctx.slope), None
 
 
-class ELU(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class ELU(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = x for x > 0 else α(eˣ − 1);  dy/dx = 1 or α·eˣ = y + α."""
 
     @staticmethod
@@ -162,7 +166,8 @@ def log_softmax_array(x, axis):
         return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-class Softmax(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class Softmax(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+              infix=None):
     """yᵢ = eˣⁱ / Σⱼ eˣʲ;  dL/dxᵢ = yᵢ·(gᵢ − Σⱼ gⱼ·yⱼ)."""
 
     @staticmethod
@@ -179,7 +184,7 @@ class Softmax(Function, elementwise=False, moves_elements=False, number_operands
         return gy - y * gy.sum(axis=ctx.dim, keepdims=True), None
 
 
-class LogSoftmax(Function, elementwise=False, moves_elements=False, number_operands=False,
+class LogSoftmax(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
                  infix=None):
     """yᵢ = xᵢ − log Σⱼ eˣʲ;  dL/dxᵢ = gᵢ − softmaxᵢ·Σⱼ gⱼ."""
 

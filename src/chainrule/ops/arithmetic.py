@@ -5,11 +5,11 @@ Gradients keep the broadcast shape; the engine sums them back to each input's sh
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 
 
-class Add(Function, elementwise=True, moves_elements=False, number_operands=True, infix="+"):
+class Add(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True, infix="+"):
     """z = a + b;  dz/da = 1, dz/db = 1: the upstream gradient passes through unchanged."""
 
     @staticmethod
@@ -21,7 +21,7 @@ class Add(Function, elementwise=True, moves_elements=False, number_operands=True
         return g, g
 
 
-class Sub(Function, elementwise=True, moves_elements=False, number_operands=True, infix="-"):
+class Sub(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True, infix="-"):
     """z = a − b;  dz/da = 1, dz/db = −1."""
 
     @staticmethod
@@ -33,7 +33,7 @@ class Sub(Function, elementwise=True, moves_elements=False, number_operands=True
         return g, (-g if ctx.needs_grad(1) else None)
 
 
-class Mul(Function, elementwise=True, moves_elements=False, number_operands=True, infix="·"):
+class Mul(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True, infix="·"):
     """z = a·b;  dz/da = b, dz/db = a (each input's gradient is the *other* input times g)."""
 
     @staticmethod
@@ -47,7 +47,7 @@ class Mul(Function, elementwise=True, moves_elements=False, number_operands=True
         return (g * b if ctx.needs_grad(0) else None), (g * a if ctx.needs_grad(1) else None)
 
 
-class Div(Function, elementwise=True, moves_elements=False, number_operands=True, infix="/"):
+class Div(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True, infix="/"):
     """z = a / b;  dz/da = 1/b, dz/db = −a/b². Dividing by 0 gives ±inf (0/0 NaN), as torch,
     without NumPy's warning."""
 
@@ -65,7 +65,7 @@ class Div(Function, elementwise=True, moves_elements=False, number_operands=True
         return ga if ctx.needs_grad(0) else None, gb
 
 
-class FloorDivide(Function, elementwise=True, moves_elements=False, number_operands=True,
+class FloorDivide(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True,
                   infix="//"):
     """z = ⌊a / b⌋, rounded toward −∞ as Python's ``//``. Piecewise constant: as in torch, the
     result is on the graph but asking for its gradient is an error, not a silent zero."""
@@ -86,7 +86,7 @@ class FloorDivide(Function, elementwise=True, moves_elements=False, number_opera
         return None, None
 
 
-class Neg(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Neg(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """z = −a;  dz/da = −1."""
 
     @staticmethod
@@ -98,7 +98,7 @@ class Neg(Function, elementwise=True, moves_elements=False, number_operands=Fals
         return -g
 
 
-class Pow(Function, elementwise=True, moves_elements=False, number_operands=True, infix="**"):
+class Pow(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True, infix="**"):
     """z = aᵇ;  dz/da = b·aᵇ⁻¹, dz/db = aᵇ·ln a (only asked for when b is a tensor).
 
     At a = 0 both formulas meet 0·∞; as torch, dz/da is taken as 0 where b = 0 and dz/db as 0
@@ -130,7 +130,8 @@ class Pow(Function, elementwise=True, moves_elements=False, number_operands=True
         return ga, gb
 
 
-class Cast(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Cast(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """z = a as another dtype;  the gradient is cast back to a's dtype by the engine."""
 
     float32_by_default = False
@@ -146,7 +147,8 @@ class Cast(Function, elementwise=True, moves_elements=False, number_operands=Fal
         return g, None
 
 
-class Identity(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Identity(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+               infix=None):
     """y = x;  dy/dx = 1. A copy that stays in the graph (``clone``, the identity activation)."""
 
     @staticmethod

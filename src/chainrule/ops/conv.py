@@ -28,7 +28,7 @@ With ``groups`` the channels split into independent blocks, each its own small c
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 from ..errors import ShapeError
 
@@ -103,7 +103,8 @@ def unpad_images(gxp, ph, pw):
     return gxp[:, :, ph:h - ph, pw:w - pw]
 
 
-class Conv2d(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class Conv2d(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+             infix=None):
     """y[n, o] = b[o] + Σ over channels c and kernel (i, j) of W[o, c, i, j]·x[n, c, ·+i, ·+j].
 
     x is (N, C, H, W), weight is (out_channels, C/groups, kh, kw); ``padding`` is a pair of

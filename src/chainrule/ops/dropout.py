@@ -5,7 +5,7 @@ The mask is drawn from chainrule's one seeded generator (NumPy's) on every devic
 the GPU when x is there (one byte per unit): a seed gives the same masks on the CPU and the GPU.
 """
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module, on_host
 
 
@@ -14,7 +14,8 @@ def _mask(rng, shape, p, like):
     return keep if on_host(like) else get_array_module(like).asarray(keep)
 
 
-class Dropout(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Dropout(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+              infix=None):
     """y = x·m/(1 − p) with m ~ Bernoulli(1 − p);  dy/dx = m/(1 − p)."""
 
     @staticmethod
@@ -30,7 +31,7 @@ class Dropout(Function, elementwise=True, moves_elements=False, number_operands=
         return g * scale, None, None
 
 
-class ChannelDropout(Function, elementwise=True, moves_elements=False, number_operands=False,
+class ChannelDropout(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
                      infix=None):
     """Dropout2d: one keep/drop draw per channel (mask of shape (N, C, 1, 1)), broadcast over the
     channel's pixels;  y = x·m/(1 − p),  dy/dx = m/(1 − p)."""

@@ -11,7 +11,7 @@ import string
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..errors import ShapeError
 
 
@@ -49,7 +49,7 @@ def explicit_equation(equation, shapes):
     return spelled, output
 
 
-class Einsum(Function, elementwise=False, moves_elements=False, number_operands=False,
+class Einsum(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
              infix=None):
     """out = Σ over the letters not in the output of the product of the operands' elements;
     d(operand k) = einsum of G with the other operands, back to operand k's subscripts."""

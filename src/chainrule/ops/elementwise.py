@@ -6,11 +6,11 @@ Each local gradient is the derivative of the function at the input, multiplied b
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 
 
-class Exp(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Exp(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = eˣ;  dy/dx = eˣ = y (the output is saved, not recomputed). Past the dtype's range
     eˣ is inf, the right limit (as torch), so NumPy's overflow warning is silenced."""
 
@@ -28,7 +28,7 @@ class Exp(Function, elementwise=True, moves_elements=False, number_operands=Fals
         return g * y
 
 
-class Log(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Log(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = ln x;  dy/dx = 1/x. At x = 0 these are −inf and inf, the right limits, and for x < 0
     ln x is NaN (as torch), so NumPy's divide-by-zero and invalid-value warnings are silenced."""
 
@@ -46,7 +46,8 @@ class Log(Function, elementwise=True, moves_elements=False, number_operands=Fals
             return g / x
 
 
-class Sqrt(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Sqrt(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """y = √x;  dy/dx = 1/(2√x), inf at x = 0 as in torch (no divide-by-zero warning); √x of
     x < 0 is NaN, as torch, without NumPy's invalid-value warning."""
 
@@ -64,7 +65,7 @@ class Sqrt(Function, elementwise=True, moves_elements=False, number_operands=Fal
             return g / (2 * y)
 
 
-class Abs(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Abs(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = |x|;  dy/dx = sign(x), taken as 0 at x = 0 (as torch does)."""
 
     @staticmethod
@@ -78,7 +79,7 @@ class Abs(Function, elementwise=True, moves_elements=False, number_operands=Fals
         return g * get_array_module(x).sign(x)
 
 
-class Sin(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Sin(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = sin x;  dy/dx = cos x. sin ±inf is NaN, as torch, without NumPy's warning."""
 
     @staticmethod
@@ -94,7 +95,7 @@ class Sin(Function, elementwise=True, moves_elements=False, number_operands=Fals
         return g * get_array_module(x).cos(x)
 
 
-class Cos(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Cos(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """y = cos x;  dy/dx = −sin x. cos ±inf is NaN, as torch, without NumPy's warning."""
 
     @staticmethod
@@ -110,7 +111,8 @@ class Cos(Function, elementwise=True, moves_elements=False, number_operands=Fals
         return -g * get_array_module(x).sin(x)
 
 
-class Log1p(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Log1p(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+            infix=None):
     """y = ln(1 + x), accurate for tiny x;  dy/dx = 1/(1 + x). At x = −1 these are −inf and inf,
     below it NaN, as torch, without NumPy's divide-by-zero and invalid-value warnings."""
 
@@ -128,7 +130,8 @@ class Log1p(Function, elementwise=True, moves_elements=False, number_operands=Fa
             return g / (1 + x)
 
 
-class Expm1(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Expm1(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+            infix=None):
     """y = eˣ − 1, accurate for tiny x;  dy/dx = eˣ = y + 1. Overflow gives inf, as torch,
     without NumPy's warning."""
 
@@ -146,7 +149,8 @@ class Expm1(Function, elementwise=True, moves_elements=False, number_operands=Fa
         return g * (y + 1)
 
 
-class Sign(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Sign(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """y = sign x (−1, 0 or 1);  dy/dx = 0 wherever it exists, so no gradient flows (as torch)."""
 
     @staticmethod
@@ -159,7 +163,8 @@ class Sign(Function, elementwise=True, moves_elements=False, number_operands=Fal
         return get_array_module(g).zeros(ctx.shape, dtype=g.dtype)
 
 
-class Round(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Round(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+            infix=None):
     """y = x rounded ("round": to the nearest, halves to even; "floor"; "ceil"), as torch's
     round, floor and ceil;  dy/dx = 0 wherever it exists, so no gradient flows (as torch)."""
 
@@ -174,7 +179,7 @@ class Round(Function, elementwise=True, moves_elements=False, number_operands=Fa
         return get_array_module(g).zeros(ctx.shape, dtype=g.dtype), None
 
 
-class Clip(Function, elementwise=True, moves_elements=False, number_operands=True, infix=None):
+class Clip(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True, infix=None):
     """y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else 0 (torch's clamp).
     Tensor bounds get the rest, as in torch: dy/dlo = 1 where x < lo ≤ hi, dy/dhi = 1 where
     max(x, lo) > hi (so a lower bound above the upper one passes it to the upper one)."""
@@ -200,7 +205,8 @@ class Clip(Function, elementwise=True, moves_elements=False, number_operands=Tru
         return g * inside, g_lo, g_hi
 
 
-class Maximum(Function, elementwise=True, moves_elements=False, number_operands=True, infix=None):
+class Maximum(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True,
+              infix=None):
     """y = max(a, b) elementwise;  the larger input gets g, a tie splits it half and half."""
 
     @staticmethod
@@ -218,7 +224,8 @@ class Maximum(Function, elementwise=True, moves_elements=False, number_operands=
         return ga, gb
 
 
-class Minimum(Function, elementwise=True, moves_elements=False, number_operands=True, infix=None):
+class Minimum(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True,
+              infix=None):
     """y = min(a, b) elementwise;  the smaller input gets g, a tie splits it half and half."""
 
     @staticmethod
@@ -236,7 +243,8 @@ class Minimum(Function, elementwise=True, moves_elements=False, number_operands=
         return ga, gb
 
 
-class Where(Function, elementwise=True, moves_elements=False, number_operands=True, infix=None):
+class Where(ArrayFunction, elementwise=True, moves_elements=False, number_operands=True,
+            infix=None):
     """y = a where cond else b;  g flows to a where cond holds and to b elsewhere."""
 
     @staticmethod

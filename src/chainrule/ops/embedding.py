@@ -6,11 +6,11 @@
 ``padding_idx`` gets no gradient, so a padding token's vector stays as it was.
 """
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 
 
-class Embedding(Function, elementwise=False, moves_elements=False, number_operands=False,
+class Embedding(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
                 infix=None):
     """y = W[idx] for an integer array ``idx`` of any shape; y has shape idx.shape + (dim,)."""
 

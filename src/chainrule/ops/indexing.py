@@ -5,7 +5,7 @@ picked several times collects the sum of its gradients (``add.at``, which does n
 The methods on ``Tensor`` check the index (dtype, shape, range) before these ops run.
 """
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 
 
@@ -18,7 +18,8 @@ def _gather_index(index, axis):
     return tuple(where)
 
 
-class Gather(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Gather(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+             infix=None):
     """y[i][j][k] = x[index[i][j][k]][j][k] (for axis 0, and likewise for the others);
     dx = g added at the places the index picked (repeats add up)."""
 

@@ -11,12 +11,13 @@ divides by the number of elements, as torch does (and warns about).
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 from .loss import _reduce, _spread, check_same_shape
 
 
-class KLDiv(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class KLDiv(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+            infix=None):
     @staticmethod
     def forward(ctx, x, t, reduction, log_target):
         check_same_shape("kl_div", x, t)

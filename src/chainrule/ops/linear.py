@@ -7,12 +7,13 @@ y = x Wᵀ + b. One fused node instead of matmul + transpose + add saves two nod
     dL/dx = G·W,   dL/dW = Gᵀ·x,   dL/db = Σ over the batch of G  (= 1ᵀ·G, one more product)
 """
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import sum_rows
 from ..errors import ShapeError
 
 
-class Linear(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class Linear(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+             infix=None):
     """y = x Wᵀ + b for x of shape (..., in_features)."""
 
     @staticmethod

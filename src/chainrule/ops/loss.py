@@ -14,7 +14,7 @@ log(0): they stay finite for logits of any size.
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module, on_host
 from ..errors import ShapeError
 from .activation import log_softmax_array
@@ -67,7 +67,8 @@ def _spread(g, ctx):
 
 
 
-class SSE(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class SSE(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+          infix=None):
     """The notes' sum of squares for error: L = ½·Σ(y − t)²;  dL/dy = y − t."""
 
     @staticmethod
@@ -84,7 +85,8 @@ class SSE(Function, elementwise=False, moves_elements=False, number_operands=Fal
         return gy, (-gy if ctx.needs_grad(1) else None)
 
 
-class MSE(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class MSE(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+          infix=None):
     """L = mean((y − t)²);  dL/dy = 2(y − t)/n."""
 
     @staticmethod
@@ -140,7 +142,7 @@ def check_class_indices(op, logits_shape, target):
         )
 
 
-class CrossEntropy(Function, elementwise=False, moves_elements=False, number_operands=False,
+class CrossEntropy(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
                    infix=None):
     """Softmax and cross-entropy as one node, on logits z.
 
@@ -191,7 +193,8 @@ class CrossEntropy(Function, elementwise=False, moves_elements=False, number_ope
         return g * gz, None, None
 
 
-class NLLLoss(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class NLLLoss(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+              infix=None):
     """Negative log-likelihood on log-probabilities: L = −logp[c];  dL/dlogp = −onehot(c)."""
 
     @staticmethod
@@ -223,7 +226,8 @@ class NLLLoss(Function, elementwise=False, moves_elements=False, number_operands
         return (_class_axis_back(flat, shape) if len(shape) > 1 else flat[0]), None, None
 
 
-class BCE(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class BCE(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+          infix=None):
     """Binary cross-entropy on probabilities p: L = −t·log p − (1 − t)·log(1 − p).
 
     As in torch each log is clamped at −100, so p = 0 or 1 gives a large finite loss, not inf.
@@ -250,7 +254,7 @@ class BCE(Function, elementwise=False, moves_elements=False, number_operands=Fal
         return gp, gt, None
 
 
-class BCEWithLogits(Function, elementwise=False, moves_elements=False, number_operands=False,
+class BCEWithLogits(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
                     infix=None):
     """Sigmoid and binary cross-entropy as one node, on logits z.
 

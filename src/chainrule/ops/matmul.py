@@ -5,10 +5,11 @@ A 1-D operand is treated as a matrix with a 1 inserted (row for ``a``, column fo
 axis is dropped again from its gradient.
 """
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 
 
-class MatMul(Function, elementwise=False, moves_elements=False, number_operands=False, infix="@"):
+class MatMul(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+             infix="@"):
     """C = A @ B;  dA = G @ Bᵀ, dB = Aᵀ @ G (batch axes that were broadcast are summed)."""
 
     @staticmethod

@@ -17,7 +17,7 @@ and dL/dx = γ·s·G.
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 
 
@@ -29,7 +29,7 @@ def normalized_backward(g_hat, x_hat, inv_std, axes):
     return (inv_std / m) * (m * g_hat - sum_g - x_hat * sum_gx)
 
 
-class BatchNorm(Function, elementwise=False, moves_elements=False, number_operands=False,
+class BatchNorm(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
                 infix=None):
     """Normalise each channel (axis 1) with ``mean`` and ``var`` given per channel.
 
@@ -75,7 +75,7 @@ class BatchNorm(Function, elementwise=False, moves_elements=False, number_operan
         return gx, gw, gb, None, None, None, None
 
 
-class LayerNorm(Function, elementwise=False, moves_elements=False, number_operands=False,
+class LayerNorm(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
                 infix=None):
     """Normalise each sample over its last ``n_dims`` dims; γ and β have those dims' shape."""
 

@@ -8,7 +8,7 @@ circular), and a copied cell's gradient goes back to the cell it copied.
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 from ..errors import ShapeError
 
@@ -42,7 +42,7 @@ def pad_widths(shape, pad, mode):
     return tuple(widths)
 
 
-class PadConstant(Function, elementwise=True, moves_elements=True, number_operands=False,
+class PadConstant(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
                   infix=None):
     """y = x surrounded by ``value``;  dL/dx = G cropped back to x's place."""
 
@@ -56,7 +56,7 @@ class PadConstant(Function, elementwise=True, moves_elements=True, number_operan
         return g[ctx.crop], None, None
 
 
-class PadByIndex(Function, elementwise=False, moves_elements=False, number_operands=False,
+class PadByIndex(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
                  infix=None):
     """Reflect / replicate / circular padding: along each padded axis, y = x[idx] with idx the
     padded positions (np.pad of 0..n−1 in the same mode); dL/dx adds G back at idx."""

@@ -12,7 +12,7 @@ At a tie the first maximum (in reading order) gets the gradient, as torch on the
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 from ..errors import ShapeError
 from .conv import add_windows_back, output_size, windows
@@ -51,7 +51,7 @@ def _crop(gxp, padding, extra):
     return gxp[:, :, ph:h - ph - eh, pw:w - pw - ew]
 
 
-class MaxPool2d(Function, elementwise=False, moves_elements=False, number_operands=False,
+class MaxPool2d(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
                 infix=None):
     """y = max of each window; the gradient goes to the pixel that won."""
 
@@ -81,7 +81,7 @@ class MaxPool2d(Function, elementwise=False, moves_elements=False, number_operan
         return _crop(gxp, padding, extra), None, None, None, None, None
 
 
-class AvgPool2d(Function, elementwise=False, moves_elements=False, number_operands=False,
+class AvgPool2d(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
                 infix=None):
     """y = the mean of each window. With ``count_include_pad`` the padded zeros count in the
     mean (torch's default); without it only real pixels do. Ceil mode's extra windows never

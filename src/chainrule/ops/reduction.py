@@ -8,7 +8,7 @@ every averaged element g/n, and the maximum (or minimum) element gets it all (ti
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 from ..torch_args import dim_index, normalize_axis  # noqa: F401 - ops import them from here
 from .elementwise import Sqrt
@@ -46,7 +46,7 @@ def _expand(g, shape, axes, keepdims):
     return g
 
 
-class Sum(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Sum(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = Σ x;  dy/dx = 1: every element that was summed receives the upstream gradient."""
 
     @staticmethod
@@ -62,7 +62,7 @@ class Sum(Function, elementwise=True, moves_elements=True, number_operands=False
         return get_array_module(g).broadcast_to(g, ctx.shape)
 
 
-class Mean(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Mean(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = (1/n) Σ x;  dy/dx = 1/n."""
 
     @staticmethod
@@ -81,7 +81,7 @@ class Mean(Function, elementwise=True, moves_elements=True, number_operands=Fals
         return get_array_module(g).broadcast_to(g, ctx.shape)
 
 
-class Max(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Max(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = max x;  dy/dx = 1 at the maximum (shared evenly by ties), 0 elsewhere."""
 
     pick = "max"
@@ -118,7 +118,8 @@ class Min(Max):
     pick = "min"
 
 
-class Norm(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class Norm(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+           infix=None):
     """y = √(Σ x²) over ``axes``;  dy/dx = x / y, taken as 0 where y = 0 (as torch does), so a
     zero vector's norm does not send NaN back."""
 
@@ -159,7 +160,8 @@ class Amin(Min):
     """torch's amin: y = min x over dims;  dy/dx = 1 at the minimum, ties share it evenly."""
 
 
-class LogSumExp(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class LogSumExp(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+                infix=None):
     """y = log Σ eˣ, computed as m + log Σ eˣ⁻ᵐ with m = max x so no eˣ overflows;
     dy/dx = eˣ⁻ʸ (the softmax of x). As in torch, where y is ±inf that gives NaN."""
 
@@ -195,7 +197,7 @@ def products_of_the_others(x, axis):
     return xp.moveaxis(before * after, -1, axis)
 
 
-class Prod(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Prod(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = Π x over one axis (or all elements);  dy/dxᵢ = Π_{j≠i} xⱼ, the product of the others,
     found from running products rather than y/xᵢ, so it stays right when x holds zeros."""
 

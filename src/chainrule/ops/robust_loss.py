@@ -13,14 +13,14 @@ Huber is smooth L1 scaled by δ (huber_δ = δ·smooth_l1_β=δ); both are the s
 zero, so the gradient shrinks as the fit gets close, unlike L1's constant ±1.
 """
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 from .loss import _reduce, _spread, check_same_shape
 
 _xp = get_array_module
 
 
-class L1(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class L1(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False, infix=None):
     """L = |y − t|;  dL/dy = sign(y − t)."""
 
     @staticmethod
@@ -37,7 +37,7 @@ class L1(Function, elementwise=False, moves_elements=False, number_operands=Fals
         return gy, (-gy if ctx.needs_grad(1) else None), None
 
 
-class SmoothL1(Function, elementwise=False, moves_elements=False, number_operands=False,
+class SmoothL1(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
                infix=None):
     """Squared near zero (|d| < β), absolute beyond; β = 0 is plain L1."""
 
@@ -62,7 +62,8 @@ class SmoothL1(Function, elementwise=False, moves_elements=False, number_operand
         return gy, (-gy if ctx.needs_grad(1) else None), None, None
 
 
-class Huber(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class Huber(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+            infix=None):
     """Squared near zero (|d| < δ), δ-sloped absolute beyond."""
 
     @staticmethod

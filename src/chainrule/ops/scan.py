@@ -6,11 +6,12 @@ i ≥ j: its gradient is the sum of g over those outputs, a running total taken 
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 
 
-class CumSum(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
+class CumSum(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
+             infix=None):
     """yᵢ = Σ_{j≤i} xⱼ along ``axis``;  dL/dxⱼ = Σ_{i≥j} gᵢ, the cumsum of g run backwards."""
 
     @staticmethod

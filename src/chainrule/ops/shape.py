@@ -5,11 +5,12 @@ from (and adds up the gradients of a number that was copied).
 
 import numbers
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 
 
-class Reshape(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Reshape(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+              infix=None):
     """y = x viewed with another shape;  the gradient is g viewed with x's shape."""
 
     @staticmethod
@@ -22,7 +23,8 @@ class Reshape(Function, elementwise=True, moves_elements=True, number_operands=F
         return g.reshape(ctx.shape), None
 
 
-class Permute(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Permute(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+              infix=None):
     """y = x with its axes reordered;  the gradient is g with the inverse order."""
 
     @staticmethod
@@ -38,7 +40,7 @@ class Permute(Function, elementwise=True, moves_elements=True, number_operands=F
         return g.transpose(inverse), None
 
 
-class BroadcastTo(Function, elementwise=True, moves_elements=False, number_operands=False,
+class BroadcastTo(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
                   infix=None):
     """y = x copied along broadcast axes;  the engine sums g back to x's shape."""
 
@@ -85,7 +87,8 @@ def integers_first(index):
     return tuple(first), tuple(then)
 
 
-class GetItem(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class GetItem(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+              infix=None):
     """y = x[index];  each picked element's gradient goes back to its place, and an element
     picked several times (repeated integer indices) collects the sum of its gradients."""
 
@@ -112,7 +115,7 @@ class GetItem(Function, elementwise=True, moves_elements=True, number_operands=F
         return grad, None
 
 
-class Concatenate(Function, elementwise=True, moves_elements=True, number_operands=False,
+class Concatenate(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
                   infix=None):
     """y = [x₁, x₂, …] joined along ``axis``;  each input gets its own slice of g."""
 
@@ -133,7 +136,8 @@ class Concatenate(Function, elementwise=True, moves_elements=True, number_operan
         return (None, *xp.split(g, cuts, axis=ctx.axis))
 
 
-class Stack(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Stack(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+            infix=None):
     """y = [x₁, x₂, …] stacked along a new ``axis``;  input i gets g taken at position i."""
 
     @staticmethod
@@ -147,7 +151,8 @@ class Stack(Function, elementwise=True, moves_elements=True, number_operands=Fal
         return (None, *(xp.take(g, i, axis=ctx.axis) for i in range(g.shape[ctx.axis])))
 
 
-class Repeat(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Repeat(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
+             infix=None):
     """y = x tiled ``reps`` times along each axis (torch's ``repeat``);  each element of x
     appears once per tile, so its gradient is the sum of g over its copies."""
 
@@ -169,7 +174,7 @@ class Repeat(Function, elementwise=True, moves_elements=True, number_operands=Fa
         return summed.reshape(ctx.shape), None
 
 
-class Flip(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Flip(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = x with the order of its elements reversed along ``axes``;  the gradient is g flipped
     back the same way."""
 
@@ -183,7 +188,7 @@ class Flip(Function, elementwise=True, moves_elements=True, number_operands=Fals
         return get_array_module(g).flip(g, ctx.axes), None
 
 
-class Roll(Function, elementwise=True, moves_elements=True, number_operands=False, infix=None):
+class Roll(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False, infix=None):
     """y = x shifted cyclically by ``shifts`` along ``axes`` (all elements, flattened, when axes
     is None);  the gradient is g rolled back by the opposite shifts."""
 

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 from .activation import sigmoid_array
 
@@ -37,7 +37,8 @@ def erf(x):
     return scipy_erf(x)
 
 
-class GELU(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class GELU(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """y = x·Φ(x): the input weighted by how likely a standard normal is below it."""
 
     @staticmethod
@@ -63,7 +64,8 @@ class GELU(Function, elementwise=True, moves_elements=False, number_operands=Fal
         return g * (ctx.cdf + x * density), None
 
 
-class SiLU(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class SiLU(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+           infix=None):
     """y = x·σ(x) (also called swish)."""
 
     @staticmethod
@@ -78,7 +80,8 @@ class SiLU(Function, elementwise=True, moves_elements=False, number_operands=Fal
         return g * s * (1 + x * (1 - s))
 
 
-class Softplus(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+class Softplus(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
+               infix=None):
     """y = log(1 + e^(βx))/β, a smooth ReLU; where βx > threshold, y = x (as torch)."""
 
     @staticmethod

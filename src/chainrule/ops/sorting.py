@@ -5,7 +5,7 @@ elements picked in that order, so each value's gradient goes back to the element
 from, and elements that were not picked (by topk) get 0.
 """
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module
 
 
@@ -21,7 +21,7 @@ def sort_order(x, axis, descending=False):
     return (x.shape[axis] - 1 - xp.flip(backwards, axis=axis)).astype(xp.int64)
 
 
-class TakeAlongAxis(Function, elementwise=True, moves_elements=True, number_operands=False,
+class TakeAlongAxis(ArrayFunction, elementwise=True, moves_elements=True, number_operands=False,
                     infix=None):
     """y = x picked at ``indices`` along ``axis`` (indices from a sort: no element twice);
     dL/dx = g put back where each value was picked from, 0 for elements never picked."""

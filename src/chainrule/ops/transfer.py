@@ -6,11 +6,11 @@ A value copied to the GPU and used there gets its gradient on the GPU; the chain
 is the identity, so the only work of backward is to copy G to where x lives.
 """
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..devices import device_of, move
 
 
-class ToDevice(Function, elementwise=True, moves_elements=False, number_operands=False,
+class ToDevice(ArrayFunction, elementwise=True, moves_elements=False, number_operands=False,
                infix=None):
     """y = x on ``target`` (a ``device``);  dL/dx = G on x's device."""
 

@@ -9,13 +9,13 @@ ignore (padding, unlabelled pixels).
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.array_function import ArrayFunction
 from ..backend import get_array_module, on_host
 from ..errors import ShapeError
 from .loss import _class_axis_back, _class_axis_last
 
 
-class WeightedNLL(Function, elementwise=False, moves_elements=False, number_operands=False,
+class WeightedNLL(ArrayFunction, elementwise=False, moves_elements=False, number_operands=False,
                   infix=None):
     """logp is (N, C, …) or (C,); target the class of each sample; weight (C,) or None."""
 

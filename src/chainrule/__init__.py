@@ -34,12 +34,12 @@ from .functional import (
     bmm, chunk, flip, gather, index_select, is_floating_point, narrow, outer, roll, split,
 )
 from .functional import amax, amin, argsort, cumsum, logsumexp, prod, sort, topk
-from .random import manual_seed, rand, randint, randn, randperm
+from .random import Generator, manual_seed, rand, randint, randn, randperm
 
 __version__ = "0.1.0"
 
 _SUBMODULES = ("nn", "optim", "data", "train", "trace", "viz", "rules", "diagnostics", "demos",
-               "datasets", "io", "plotting", "progress")
+               "datasets", "io", "plotting", "progress", "utils")
 
 
 def __getattr__(name):

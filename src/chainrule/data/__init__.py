@@ -10,6 +10,9 @@ from .dataset import (
                       TensorDataset,
 )
 from .loader import DataLoader
+from .logic import logic_gate
+from .mnist import DownloadError, load_mnist, read_idx
+from .mnist5k import load_mnist5k
 from .sampler import (
                       BatchSampler,
                       RandomSampler,
@@ -18,22 +21,19 @@ from .sampler import (
                       SubsetRandomSampler,
                       WeightedRandomSampler,
 )
-from .logic import logic_gate
-from .mnist import DownloadError, load_mnist, read_idx
-from .mnist5k import load_mnist5k
 from .sklearn_sets import load_sklearn
 from .split import random_split, train_test_split
 from .standardize import Standardizer, standardize
 from .synthetic import (
-                        checkerboard,
-                        circle,
-                        gauss,
-                        moons,
-                        multi_gauss,
-                        plane,
-                        spiral,
-                        three_spirals,
-                        xor,
+                      checkerboard,
+                      circle,
+                      gauss,
+                      moons,
+                      multi_gauss,
+                      plane,
+                      spiral,
+                      three_spirals,
+                      xor,
 )
 
 __all__ = [

@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 import chainrule as cr
 from chainrule.autograd import leaves, observe_backward, register_backward_observer, walk
 
+# On the CPU, then again on the CuPy double: see on_each_device in tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("on_each_device")
+
 
 def leaf(value, dtype=cr.float64):
     return cr.tensor(value, dtype=dtype, requires_grad=True)

@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 import chainrule as cr
 import chainrule.nn.functional as F
 
+# On the CPU, then again on the CuPy double: see on_each_device in tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("on_each_device")
+
 reductions = st.sampled_from(["mean", "sum", "none"])
 
 

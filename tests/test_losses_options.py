@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from device_double import active
 from helpers import check_op, compare_with_torch, normal, seeds, shapes
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -13,6 +14,9 @@ from hypothesis import strategies as st
 import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import nn
+
+# On the CPU, then again on the CuPy double: see on_each_device in tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("on_each_device")
 
 reductions = st.sampled_from(["mean", "sum", "none"])
 
@@ -64,7 +68,7 @@ def test_kl_div(shape, reduction, log_target, seed):
 
 def test_kl_div_counts_zero_probabilities_as_zero():
     logq = np.log(np.array([[0.5, 0.25, 0.25]]))
-    compare_with_torch(lambda x: F.kl_div(x, cr.tensor([[0.0, 0.5, 0.5]]), reduction="sum"),
+    compare_with_torch(lambda x: F.kl_div(x, active.put([[0.0, 0.5, 0.5]]), reduction="sum"),
                        [logq], torch_fn=lambda x: TF.kl_div(x, torch.tensor([[0.0, 0.5, 0.5]]),
                                                             reduction="sum"))
 

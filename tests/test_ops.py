@@ -21,6 +21,9 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 
+# On the CPU, then again on the CuPy double: see on_each_device in tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("on_each_device")
+
 
 # -- arithmetic with broadcasting ------------------------------------------------------------------
 @given(broadcast_shapes(), seeds)

@@ -9,6 +9,9 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 
+# On the CPU, then again on the CuPy double: see on_each_device in tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("on_each_device")
+
 
 @given(shapes(min_dims=1), st.data(), seeds)
 def test_cumsum_along_any_dim_matches_torch(shape, data, seed):

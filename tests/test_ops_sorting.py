@@ -11,6 +11,9 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 
+# On the CPU, then again on the CuPy double: see on_each_device in tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("on_each_device")
+
 TIES = np.array([[1.0, 3.0, 3.0, 2.0, 1.0, 3.0], [0.0, 0.0, 0.0, -1.0, 5.0, 0.0]])
 
 

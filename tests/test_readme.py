@@ -147,8 +147,8 @@ def test_the_deliberate_differences_from_pytorch_are_true():
     with pytest.raises(RuntimeError, match="in-place"):
         g = w * 2
         g += 1
-    with pytest.raises(ValueError, match="CPU"):
-        cr.tensor([1.0]).to("cuda")
+    with pytest.raises(ValueError, match="'cpu' and 'cuda'"):
+        cr.tensor([1.0]).to("mps")
     assert repr(cr.tensor([0.5, 1.0])) == "tensor([0.5, 1. ])"
     assert repr(torch.tensor([0.5, 1.0])) == "tensor([0.5000, 1.0000])"
     # the warnings still left: + on values past the range
@@ -185,3 +185,14 @@ def test_the_porting_example_runs_with_torchs_code_and_learns(capsys):
     assert last < 0.3  # five epochs of a separable problem; the first loss is about 0.7
     for line in code.group(1).splitlines()[:5]:  # each import names the torch line it replaces
         assert "# from torch" in line or "# import torch" in line
+
+
+def test_the_gpu_example_runs_on_the_device_there_is(capsys):
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"## On a GPU.*?```python\n(.*?)```", readme, re.S).group(1)
+    import chainrule as cr
+
+    exec(compile(code, "README.md", "exec"), {})
+    where, loss = capsys.readouterr().out.split()
+    assert where == ("cuda:0" if cr.cuda.is_available() else "cpu")
+    assert 1.5 < float(loss) < 3.5  # about ln 10 = 2.3 for an untrained 10-class network

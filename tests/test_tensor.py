@@ -225,8 +225,8 @@ def test_to_a_device_as_torch_code_writes_it():
     for y in (x.to("cpu", cr.float64), x.to(dtype=cr.float64), x.to(cr.float64)):
         expected = torch.tensor([1.0, 2.0]).to("cpu", torch.float64)
         assert y.dtype == expected.numpy().dtype and y.grad_fn is not None
-    with pytest.raises(ValueError, match="runs on the CPU .* 'cuda'"):
-        x.to("cuda")
+    with pytest.raises(ValueError, match="runs on 'cpu' and 'cuda' .* not 'mps'"):
+        x.to("mps")
 
 
 def test_detach_cpu_numpy_as_torch_code_writes_it():

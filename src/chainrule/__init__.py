@@ -21,6 +21,7 @@ from .autograd import (  # noqa: I001
     set_grad_enabled,
 )
 from .tensor import Tensor, tensor, float16, float32, float64, int32, int64, bool_
+from .devices import device
 from . import tensor_methods  # noqa: F401 - binds x + y, x.sum() … to Tensor
 from .errors import AnomalyError, GradcheckError, ShapeError
 from .functional import (
@@ -39,7 +40,7 @@ from .random import Generator, manual_seed, rand, randint, randn, randperm
 __version__ = "0.1.0"
 
 _SUBMODULES = ("nn", "optim", "data", "train", "trace", "viz", "rules", "diagnostics", "demos",
-               "datasets", "io", "plotting", "progress", "utils")
+               "datasets", "io", "plotting", "progress", "utils", "cuda")
 
 
 def __getattr__(name):

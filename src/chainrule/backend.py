@@ -14,9 +14,20 @@ def get_array_module(array):
     """Return the module (``numpy`` or ``cupy``) that owns ``array``."""
     if type(array) is np.ndarray or not hasattr(array, "__cuda_array_interface__"):
         return np
-    import cupy  # only reached with a GPU array in hand
+    import cupy  # only reached with a GPU array in hand (devices.move made it)
 
     return cupy
+
+
+def on_host(array) -> bool:
+    """True for an array in main memory (NumPy's), False for one on a GPU.
+
+    Checks that read values back (are the class indices in range? are these probabilities?)
+    run on the host only: on a GPU each would stop the GPU's queue of work to copy a number
+    back, at every step. torch checks those there inside its kernels, which a NumPy-style
+    library cannot; with CuPy an index out of range is not reported.
+    """
+    return type(array) is np.ndarray or get_array_module(array) is np
 
 
 def is_floating(dtype) -> bool:

@@ -10,6 +10,8 @@ import os
 import sys
 import warnings
 
+from .cuda import CudaUnavailableError
+
 
 def _hidden(text):
     text = text.strip()
@@ -154,6 +156,9 @@ def _parser():
     t.add_argument("--threads", type=_positive_int("--threads"), default=None,
                    help="threads for matrix products (default: NumPy's, one per core); "
                         "needs chainrule[fast]")
+    t.add_argument("--device", default="cpu",
+                   help="where to train: cpu, cuda or cuda:N (a GPU, through CuPy: "
+                        "chainrule[gpu]) (default: cpu)")
     t.add_argument("--checkpoint-every", type=_checkpoint_every, default="auto", metavar="N",
                    help="save the whole training state to OUT/checkpoint.safetensors every N "
                         "epochs and at the end (default auto: when 2 s have passed since the "
@@ -200,6 +205,20 @@ def _parser():
     return p
 
 
+def _device(text):
+    """--device as a ``device``, checked before any data is read: a GPU asked for and not
+    there is one line, not a traceback after a minute of loading."""
+    from .devices import as_device
+
+    device = as_device(text)
+    if device.type == "cuda":
+        from . import cuda
+
+        cuda.require(f"--device {text}")
+        cuda.check_index(device.index or 0)
+    return device
+
+
 def _port(text):
     try:
         n = int(text)
@@ -219,6 +238,7 @@ def _train(args):
         set_num_threads(args.threads)
 
     verbose = 0 if args.quiet else 1
+    device = _device(args.device)
     if args.resume is not None:
         result = resume_run(args.resume, verbose=verbose)
         args.dataset, args.out = result["info"]["dataset"], result["out"]
@@ -235,7 +255,7 @@ def _train(args):
                            loss=args.loss, task=args.task, samples=args.samples,
                            noise=args.noise, data_dir=args.data_dir, verbose=verbose,
                            diagnostics=args.diagnostics,
-                           checkpoint_every=args.checkpoint_every or None)
+                           checkpoint_every=args.checkpoint_every or None, device=device)
     status = result["info"]["status"]
     if status == "interrupted":
         print(f"chainrule train: interrupted; the checkpoint and run.json (status "
@@ -409,6 +429,9 @@ def main(argv=None):
             return 1
         except (ValueError, FileNotFoundError, OSError, ImportError, KeyError) as e:
             print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
+            return 1
+        except CudaUnavailableError as e:  # its message is one line that starts "chainrule:"
+            print(e, file=sys.stderr)
             return 1
         except KeyboardInterrupt:  # fit handles its own; elsewhere Ctrl-C needs no traceback
             print(f"chainrule {args.command}: interrupted", file=sys.stderr)

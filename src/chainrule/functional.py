@@ -7,6 +7,8 @@ import numbers
 
 import numpy as np
 
+from .backend import get_array_module
+from .devices import place
 from .errors import ShapeError
 from .ops.elementwise import Abs, Exp, Log, Maximum, Minimum, Sqrt, Where
 from .ops.matmul import MatMul
@@ -266,7 +268,7 @@ def _sequence(op, tensors):
 def concatenate(tensors, axis=0, *, dim=None):
     """Join tensors along an existing axis (``torch.cat``)."""
     tensors = _sequence("cat", tensors)
-    ndim = np.ndim(_as_array(tensors[0]))
+    ndim = _as_array(tensors[0]).ndim
     if ndim == 0:  # dim_index lets a 0-d tensor name dim 0, but there is nothing to join along
         raise ShapeError("cat: a 0-d tensor has no dim to join along; use stack to make a "
                          "1-d tensor of them")
@@ -280,7 +282,7 @@ cat = concatenate
 def stack(tensors, axis=0, *, dim=None):
     """Join tensors along a new axis."""
     tensors = _sequence("stack", tensors)
-    axis = dim_index(axis if dim is None else dim, np.ndim(_as_array(tensors[0])), "stack",
+    axis = dim_index(axis if dim is None else dim, _as_array(tensors[0]).ndim, "stack",
                       new_axis=True)
     return Stack.apply(axis, *tensors)
 
@@ -304,17 +306,17 @@ def _shape(shape, name):
     return tuple(int(n) for n in shape)
 
 
-def zeros(*shape, dtype=None, requires_grad=False):
+def zeros(*shape, dtype=None, device=None, requires_grad=False):
     data = np.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype))
-    return Tensor(data, requires_grad=requires_grad)
+    return Tensor(place(data, device), requires_grad=requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad=False):
+def ones(*shape, dtype=None, device=None, requires_grad=False):
     data = np.ones(_shape(shape, "ones"), dtype=_dtype(dtype))
-    return Tensor(data, requires_grad=requires_grad)
+    return Tensor(place(data, device), requires_grad=requires_grad)
 
 
-def full(shape, fill_value, dtype=None, requires_grad=False):
+def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
     """A tensor of ``shape`` filled with ``fill_value``, whose dtype it takes as torch does:
     a bool gives bool, an integer int64, a float float32."""
     if dtype is None:
@@ -322,43 +324,51 @@ def full(shape, fill_value, dtype=None, requires_grad=False):
             dtype = np.bool_
         elif isinstance(fill_value, numbers.Integral):
             dtype = np.int64
-    return Tensor(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    data = np.full(shape, fill_value, dtype=_dtype(dtype))
+    return Tensor(place(data, device), requires_grad=requires_grad)
 
 
-def empty(*shape, dtype=None, requires_grad=False):
+def empty(*shape, dtype=None, device=None, requires_grad=False):
     """A tensor of the given shape whose values are whatever the memory held (torch.empty)."""
     data = np.empty(_shape(shape, "empty"), dtype=_dtype(dtype))
-    return Tensor(data, requires_grad=requires_grad)
+    return Tensor(place(data, device), requires_grad=requires_grad)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False):
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     """The n×m identity matrix (torch.eye)."""
     shape = _shape((n, n if m is None else m), "eye")
-    return Tensor(np.eye(*shape, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    data = np.eye(*shape, dtype=_dtype(dtype))
+    return Tensor(place(data, device), requires_grad=requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end``, both included (torch.linspace)."""
     (steps,) = _shape((steps,), "linspace")
     data = np.linspace(start, end, steps, dtype=_dtype(dtype))
-    return Tensor(data, requires_grad=requires_grad)
+    return Tensor(place(data, device), requires_grad=requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
-    return Tensor(np.zeros_like(_as_array(t), dtype=dtype), requires_grad=requires_grad)
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    """Zeros shaped like ``t``, on ``t``'s device unless ``device`` says otherwise."""
+    arr = _as_array(t)
+    data = get_array_module(arr).zeros_like(arr, dtype=dtype)
+    return Tensor(place(data, device), requires_grad=requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
-    return Tensor(np.ones_like(_as_array(t), dtype=dtype), requires_grad=requires_grad)
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    """Ones shaped like ``t``, on ``t``'s device unless ``device`` says otherwise."""
+    arr = _as_array(t)
+    data = get_array_module(arr).ones_like(arr, dtype=dtype)
+    return Tensor(place(data, device), requires_grad=requires_grad)
 
 
-def arange(*args, dtype=None):
+def arange(*args, dtype=None, device=None, requires_grad=False):
     arr = np.arange(*args)
     if dtype is not None:
         arr = arr.astype(dtype)
     elif arr.dtype == np.float64:
         arr = arr.astype(np.float32)
-    return Tensor(arr)
+    return Tensor(place(arr, device), requires_grad=requires_grad)
 
 
 def from_numpy(array):

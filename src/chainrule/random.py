@@ -1,6 +1,8 @@
 """One seeded random generator for the whole library: ``manual_seed`` makes runs repeatable.
 
-Weight initialisation, dropout, data shuffling and ``randn``/``rand`` all draw from it.
+Weight initialisation, dropout, data shuffling and ``randn``/``rand`` all draw from it, on the
+host: a tensor made with ``device="cuda"`` is drawn here and copied to the GPU, so a seed gives
+the same numbers on every device.
 """
 
 import numpy as np
@@ -55,25 +57,28 @@ def as_numpy_generator(generator, who):
                     f"got {type(generator).__name__}")
 
 
-def randn(*shape, dtype=np.float32, requires_grad=False):
+def randn(*shape, dtype=np.float32, device=None, requires_grad=False):
+    from .devices import place
     from .functional import _shape
     from .tensor import Tensor
 
     data = _Default.generator.standard_normal(_shape(shape, "randn")).astype(dtype)
-    return Tensor(data, requires_grad=requires_grad)
+    return Tensor(place(data, device), requires_grad=requires_grad)
 
 
-def rand(*shape, dtype=np.float32, requires_grad=False):
+def rand(*shape, dtype=np.float32, device=None, requires_grad=False):
+    from .devices import place
     from .functional import _shape
     from .tensor import Tensor
 
     data = _Default.generator.random(_shape(shape, "rand")).astype(dtype)
-    return Tensor(data, requires_grad=requires_grad)
+    return Tensor(place(data, device), requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=np.int64):
+def randint(low, high=None, size=(), dtype=np.int64, device=None):
     """Random integers in [low, high) (or [0, low) given one bound), from the seeded generator
     (torch.randint)."""
+    from .devices import place
     from .functional import _shape
     from .tensor import Tensor
 
@@ -82,13 +87,14 @@ def randint(low, high=None, size=(), dtype=np.int64):
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     size = _shape(tuple(size) if not isinstance(size, int) else (size,), "randint")
-    return Tensor(_Default.generator.integers(low, high, size).astype(dtype))
+    return Tensor(place(_Default.generator.integers(low, high, size).astype(dtype), device))
 
 
-def randperm(n, dtype=np.int64):
+def randperm(n, dtype=np.int64, device=None):
     """A random permutation of 0 … n−1, from the seeded generator (torch.randperm)."""
+    from .devices import place
     from .functional import _shape
     from .tensor import Tensor
 
     (n,) = _shape((n,), "randperm")
-    return Tensor(_Default.generator.permutation(n).astype(dtype))
+    return Tensor(place(_Default.generator.permutation(n).astype(dtype), device))

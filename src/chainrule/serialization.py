@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 
+from .devices import as_device, move, to_host
 from .io.errors import CorruptFileError
 from .io.safetensors import load_tensors, save_tensors
 from .tensor import Tensor
@@ -115,13 +116,13 @@ def save(obj, path):
 
     metadata = {"format": FORMAT}
     if isinstance(obj, Module):
-        tensors = {name: t.array for name, t in obj.state_dict().items()}
+        tensors = {name: to_host(t.array) for name, t in obj.state_dict().items()}
         try:
             metadata["architecture"] = json.dumps(architecture(obj))
         except NotImplementedError:
             pass  # a custom Module: the weights are saved, the code must rebuild it
     elif _is_flat_tensor_dict(obj):
-        tensors = {k: (v.array if isinstance(v, Tensor) else v) for k, v in obj.items()}
+        tensors = {k: to_host(v.array if isinstance(v, Tensor) else v) for k, v in obj.items()}
     elif isinstance(obj, (dict, list, tuple)):
         tensors = {}
         structure = _encode(obj, tensors, "checkpoint", depth=0)
@@ -138,7 +139,12 @@ def save(obj, path):
 def _is_flat_tensor_dict(obj):
     return (isinstance(obj, dict) and bool(obj)
             and all(isinstance(k, str) and k for k in obj)
-            and all(isinstance(v, (Tensor, np.ndarray)) for v in obj.values()))
+            and all(isinstance(v, (Tensor, np.ndarray)) or _on_gpu(v) for v in obj.values()))
+
+
+def _on_gpu(value):
+    """A CuPy array (an optimizer's state on a GPU): saved as an array, copied to the host."""
+    return hasattr(value, "__cuda_array_interface__") and not isinstance(value, Tensor)
 
 
 def _encode(value, tensors, where, depth):
@@ -147,9 +153,11 @@ def _encode(value, tensors, where, depth):
         raise ValueError(f"save: {where} nests more than {MAX_DEPTH} levels deep")
     if value is None or isinstance(value, (bool, str)):
         return value
+    if _on_gpu(value):
+        value = to_host(value)
     if isinstance(value, (Tensor, np.ndarray, np.generic)):  # first: np.float64 is a float too
         if isinstance(value, Tensor):
-            kind, array = "tensor", value.array
+            kind, array = "tensor", to_host(value.array)
         else:  # an ndarray comes back an ndarray, a NumPy scalar a NumPy scalar (its dtype kept)
             kind = "array" if isinstance(value, np.ndarray) else "scalar"
             array = np.asarray(value)
@@ -182,12 +190,39 @@ def load(path, map_location=None, weights_only=True):
     """Load what ``save`` wrote: a Module when the file holds an architecture, the nested
     structure of a checkpoint, else a dict of tensors (pass it to ``model.load_state_dict``).
 
-    ``map_location`` and ``weights_only`` are torch's arguments, accepted so torch code runs:
-    everything lives on the CPU, and a file is always data only (nothing is unpickled).
+    ``map_location`` is the device the tensors (and arrays) go to, as in torch: ``"cpu"`` or
+    nothing (where the file's numbers are read), ``"cuda"``, ``"cuda:1"`` or a ``device``.
+    ``weights_only`` is accepted so torch code runs: a file is always data only (nothing is
+    unpickled).
     """
-    if map_location not in (None, "cpu") and str(map_location) != "cpu":
-        raise ValueError(f"load: map_location={map_location!r}: chainrule keeps tensors on the "
-                         "CPU; pass 'cpu' or nothing")
+    if map_location is not None and not isinstance(map_location, (str, int)) and not hasattr(
+            map_location, "type"):
+        raise TypeError(f"load: map_location must be a device such as 'cpu' or 'cuda:0', got "
+                        f"{type(map_location).__name__} (a dict or function of torch's is not "
+                        "supported)")
+    device = None if map_location is None else as_device(map_location)
+    loaded = _load(path)
+    return loaded if device is None or device.type == "cpu" else _to_device(loaded, device)
+
+
+def _to_device(obj, device):
+    """Every tensor and array inside ``obj`` (a Module, a dict, a checkpoint) on ``device``."""
+    from .nn import Module
+
+    if isinstance(obj, Module):
+        return obj.to(device)
+    if isinstance(obj, Tensor):
+        return Tensor(move(obj.array, device), requires_grad=obj.requires_grad)
+    if isinstance(obj, np.ndarray):
+        return move(obj, device)
+    if isinstance(obj, dict):
+        return type(obj)((k, _to_device(v, device)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_device(v, device) for v in obj)
+    return obj
+
+
+def _load(path):
     tensors, metadata = _read(path)
     if metadata.get("format") == CHECKPOINT_FORMAT:
         return _decode_checkpoint(path, tensors, metadata)

@@ -15,6 +15,8 @@ import numpy as np
 
 from .autograd.engine import run_backward
 from .autograd.grad_mode import GradMode
+from .backend import get_array_module
+from .devices import device_of, place, to_host
 from .errors import ShapeError
 from .torch_args import dim_index
 
@@ -48,9 +50,11 @@ def _as_array(data, dtype=None, copy=False):
     return arr
 
 
-def tensor(data, dtype=None, requires_grad=False):
-    """A new leaf tensor holding a copy of ``data`` (a number, nested list, array or tensor)."""
-    return Tensor(_as_array(data, dtype, copy=True), requires_grad=requires_grad)
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new leaf tensor holding a copy of ``data`` (a number, nested list, array or tensor),
+    on ``device`` ("cpu", "cuda", "cuda:0" …; by default where ``data`` is)."""
+    array = _as_array(data, dtype, copy=device is None)
+    return Tensor(place(array, device), requires_grad=requires_grad)
 
 
 class Tensor:
@@ -107,6 +111,15 @@ class Tensor:
     def dtype(self):
         return self.array.dtype
 
+    @property
+    def device(self):
+        """Where the numbers live: ``device(type='cpu')`` or ``device(type='cuda', index=0)``."""
+        return device_of(self.array)
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
     def size(self, dim=None):
         if dim is None:
             return self.array.shape
@@ -132,8 +145,11 @@ class Tensor:
         return len(self.array)
 
     def __repr__(self):
-        body = np.array2string(self.array, separator=", ", precision=4, prefix="tensor(")
+        host = to_host(self.array)  # printing is one of the places numbers leave a GPU
+        body = np.array2string(host, separator=", ", precision=4, prefix="tensor(")
         extras = []
+        if host is not self.array:
+            extras.append(f"device='{self.device}'")
         if self.array.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={self.array.dtype}")
         if self.grad_fn is not None:
@@ -147,7 +163,13 @@ class Tensor:
         """The underlying array (shared, not copied), as ``torch.Tensor.numpy``."""
         if self.requires_grad:
             raise RuntimeError("numpy() on a tensor that requires grad: call .detach().numpy()")
+        self._check_on_host("numpy()")
         return self.array
+
+    def _check_on_host(self, what):
+        if self.device.type != "cpu":
+            raise TypeError(f"{what}: can't convert a {self.device} tensor to a NumPy array: "
+                            "use .cpu() to copy it to host memory first")
 
     def item(self):
         if self.array.size != 1:
@@ -161,7 +183,7 @@ class Tensor:
     def __format__(self, spec):
         """A 0-d tensor formats as its number, so ``f"{loss:.4f}"`` works as in torch."""
         if self.array.ndim == 0:
-            return format(self.array.item(), spec)
+            return format(self.item(), spec)
         return object.__format__(self, spec)
 
     def __float__(self):
@@ -186,13 +208,9 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         """NumPy's view of the tensor: shared for ``np.asarray``, a copy for ``np.array``
         (NumPy 2 asks with ``copy=True`` and trusts the answer), as with torch."""
+        self._check_on_host("np.asarray")
         array = self.array if dtype is None else self.array.astype(dtype, copy=False)
         return array.copy() if copy and array is self.array else array
-
-    def cpu(self):
-        """The tensor itself: its numbers are already in main memory (``.detach().cpu().numpy()``
-        as in torch code)."""
-        return self
 
     def detach(self):
         """The same numbers, cut from the graph (shares memory, requires no grad)."""
@@ -237,9 +255,13 @@ class Tensor:
                     f"backward() needs a gradient argument for a tensor of shape "
                     f"{tuple(self.shape)}: only a scalar's gradient defaults to 1"
                 )
-            grad = np.array(1, dtype=self.array.dtype).reshape(self.array.shape)
+            grad = self.array.dtype.type(1)
+            grad = get_array_module(self.array).full(self.array.shape, grad, self.array.dtype)
         else:
             grad = _as_array(gradient, self.array.dtype)
+            if device_of(grad) != self.device:
+                raise RuntimeError(f"backward(): the gradient is on {device_of(grad)}, the "
+                                   f"tensor on {self.device}: put them on the same device")
             if grad.shape != self.array.shape:
                 from .errors import ShapeError
 
@@ -293,7 +315,8 @@ class Tensor:
             raise TypeError(f"{symbol}: the result cannot be stored in this {self.array.dtype} "
                             f"tensor ({e}); write {instead} for a new tensor") from None
         except ValueError:  # ... and its shape
-            shapes = " and ".join(str(tuple(np.shape(o))) for o in (self.array, *others))
+            shapes = " and ".join(str(tuple(getattr(o, "shape", ())))
+                                  for o in (self.array, *others))
             raise ShapeError(f"{symbol}: the result of shapes {shapes} does not fit in this "
                              f"tensor of shape {tuple(self.array.shape)}") from None
         return self

@@ -15,6 +15,9 @@ import numpy as np
 
 from . import functional
 from .autograd.grad_mode import GradMode
+from .backend import get_array_module, on_host
+from .devices import CPU, move, place, same_place, to_host
+from .devices import device as cuda_device
 from .errors import ShapeError
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .ops.arithmetic import Add, Cast, Div, Identity, Mul, Neg, Pow, Sub
@@ -57,6 +60,7 @@ from .ops.shape import (
     integers_first,
 )
 from .ops.sorting import TakeAlongAxis, sort_order
+from .ops.transfer import ToDevice
 from .tensor import Tensor, _as_array
 from .torch_args import (
     DtypeShortcuts,
@@ -64,10 +68,10 @@ from .torch_args import (
     check_ndim,
     dim_index,
     dims_tuple,
-    dtype_of_to,
     every_dim_if_empty,
     normalize_axis,
     random_generator,
+    read_to,
     scaled_operand,
     unwrap_index,
 )
@@ -81,15 +85,33 @@ class TensorMethods(DtypeShortcuts):
         return Identity.apply(self) if self.requires_grad else Tensor(self.array.copy())
 
     # -- dtype ---------------------------------------------------------------------------------
-    def to(self, *args, dtype=None, device=None):
-        """This tensor as another dtype: ``x.to(cr.float64)``; as in torch (and ``Module.to``)
-        a device may come first or alone, ``x.to("cpu")``, and the CPU is the only one."""
-        dtype = dtype_of_to("Tensor", args, dtype, device)
-        if dtype is None or dtype == self.dtype:
-            return self
-        if dtype.kind not in "fc":  # integers and booleans have no gradient: off the graph
-            return Tensor(self.array.astype(dtype))
-        return Cast.apply(self, dtype)
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """This tensor on another device or as another dtype, as torch reads it:
+        ``x.to("cuda")``, ``x.to(cr.float64)``, ``x.to(device, cr.float64)``, ``x.to(other)``
+        (other's device and dtype). The tensor itself when nothing changes; otherwise a copy
+        that the gradient flows back through (to the device it came from)."""
+        dtype, device = read_to("Tensor", args, dtype, device)
+        out = self
+        if device is not None and not same_place(self.array, device):
+            out = ToDevice.apply(self, device) if self.requires_grad else Tensor(
+                move(self.array, device))
+        if dtype is not None and dtype != out.dtype:
+            if dtype.kind not in "fc":  # integers and booleans have no gradient: off the graph
+                out = Tensor(out.array.astype(dtype))
+            else:
+                out = Cast.apply(out, dtype)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self):
+        """This tensor in main memory: itself when it is there already (``.detach().cpu()
+        .numpy()`` as in torch code), else a copy."""
+        return self.to(CPU)
+
+    def cuda(self, device=None, non_blocking=False):
+        """This tensor on a GPU (``device``: its number, by default the current one)."""
+        return self.to(cuda_device("cuda" if device is None else device))
 
     # -- arithmetic ------------------------------------------------------------------------------
     def __add__(self, other):
@@ -407,13 +429,13 @@ class TensorMethods(DtypeShortcuts):
         axis = axis_or_dim(axis, dim)
         if axis is not None:
             axis = dim_index(axis, self.array.ndim, "argmax") if self.array.ndim else None
-        return Tensor(np.argmax(self.array, axis=axis, keepdims=keepdim).astype(np.int64))
+        return Tensor(self.array.argmax(axis=axis, keepdims=keepdim).astype(np.int64))
 
     def argmin(self, axis=None, keepdim=False, *, dim=None):
         axis = axis_or_dim(axis, dim)
         if axis is not None:
             axis = dim_index(axis, self.array.ndim, "argmin") if self.array.ndim else None
-        return Tensor(np.argmin(self.array, axis=axis, keepdims=keepdim).astype(np.int64))
+        return Tensor(self.array.argmin(axis=axis, keepdims=keepdim).astype(np.int64))
 
     def all(self):
         return Tensor(self.array.all())
@@ -491,7 +513,7 @@ class TensorMethods(DtypeShortcuts):
                 values, indices = values.reshape(()), indices.reshape(())
             return MaxResult(values, indices)
         order = sort_order(self.array, axis, descending=largest)
-        order = np.take(order, np.arange(k), axis=axis)
+        order = order.take(get_array_module(order).arange(k), axis=axis)
         return MaxResult(TakeAlongAxis.apply(self, order, axis), Tensor(order))
 
     # -- shape -----------------------------------------------------------------------------------
@@ -594,13 +616,13 @@ class TensorMethods(DtypeShortcuts):
     broadcast_to = expand
 
     def __getitem__(self, index):
-        return GetItem.apply(self, unwrap_index(index))
+        return GetItem.apply(self, unwrap_index(index, self.array))
 
     def __setitem__(self, index, value):
         if self.requires_grad and GradMode.enabled:
             raise RuntimeError("item assignment on a tensor that requires grad: "
                                "wrap it in chainrule.no_grad() or build a new tensor with where()")
-        index = unwrap_index(index)
+        index = unwrap_index(index, self.array)
         value = value.array if isinstance(value, Tensor) else value
         split = integers_first(index)
         if split is None:
@@ -733,7 +755,8 @@ class TensorMethods(DtypeShortcuts):
     @staticmethod
     def _index_array(index, op):
         """An index tensor's array, checked to be of torch's integer dtypes."""
-        if not isinstance(index, (Tensor, np.ndarray)):
+        if not isinstance(index, (Tensor, np.ndarray)) and not hasattr(
+                index, "__cuda_array_interface__"):
             raise TypeError(f"{op}: index must be a tensor, not {type(index).__name__}")
         index = index.array if isinstance(index, Tensor) else index
         if index.dtype not in (np.int64, np.int32):
@@ -761,7 +784,7 @@ class TensorMethods(DtypeShortcuts):
                 raise ShapeError(f"gather: the index of shape {tuple(index.shape)} is larger "
                                  f"than the tensor of shape {tuple(self.array.shape)} at dim {d}")
         bad = (index < 0) | (index >= self.array.shape[dim])
-        if bad.any():
+        if on_host(index) and bad.any():  # on a GPU reading it back would wait (backend.on_host)
             raise IndexError(f"gather: index {index[bad][0]} is out of range for dim {dim} "
                              f"of size {self.array.shape[dim]}")
         return Gather.apply(self, index, dim)
@@ -781,7 +804,7 @@ class TensorMethods(DtypeShortcuts):
             return self.reshape(1).index_select(0, index.reshape(1)).reshape(())
         size = self.array.shape[dim]
         bad = (index < 0) | (index >= size)
-        if bad.any():
+        if on_host(index) and bad.any():  # on a GPU reading it back would wait (backend.on_host)
             raise IndexError(f"index_select: index {index[bad][0]} is out of range for dim "
                              f"{dim} of size {size}")
         return IndexSelect.apply(self, index.reshape(-1), dim)
@@ -825,12 +848,11 @@ class TensorMethods(DtypeShortcuts):
         return self.to(tensor.dtype)
 
     def _new(self, op, data, dtype, device, requires_grad):
-        """A new leaf holding ``data`` as ``dtype`` (this tensor's dtype by default)."""
-        if device is not None and str(device) != "cpu":
-            raise ValueError(f"{op}: chainrule runs on the CPU (NumPy); device {device!r} "
-                             "is not available")
+        """A new leaf holding ``data`` (host numbers) as ``dtype`` (this tensor's dtype by
+        default), on ``device`` (this tensor's by default), as torch's ``new_*``."""
         data = np.asarray(data, dtype=self.array.dtype if dtype is None else dtype)
-        return Tensor(data, requires_grad=requires_grad)
+        return Tensor(place(data, self.device if device is None else device),
+                      requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         """Zeros of ``size`` with this tensor's dtype (unless ``dtype`` says otherwise)."""
@@ -860,7 +882,7 @@ class TensorMethods(DtypeShortcuts):
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         """A new leaf holding a copy of ``data``, with this tensor's dtype unless ``dtype``
         says otherwise (so ``x.new_tensor([1, 2])`` of a float tensor is float)."""
-        data = _as_array(data, self.array.dtype if dtype is None else dtype, copy=True)
+        data = to_host(_as_array(data, self.array.dtype if dtype is None else dtype, copy=True))
         return self._new("new_tensor", data, dtype, device, requires_grad)
 
 

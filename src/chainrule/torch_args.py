@@ -12,19 +12,27 @@ from .errors import ShapeError
 from .random import default_generator
 
 
-def dtype_of_to(who, args, dtype=None, device=None):
-    """The dtype that ``who.to(...)`` asks for (None: keep it), as torch reads ``to``'s arguments:
-    a device may come first or alone (``to("cpu")``, ``to("cpu", float64)``); the CPU is the
-    only device chainrule has."""
+def read_to(who, args, dtype=None, device=None):
+    """``(dtype, device)`` that ``who.to(...)`` asks for (None: keep it), read as torch reads
+    ``to``'s arguments: ``to(float64)``, ``to("cuda")``, ``to(device, float64)``,
+    ``to(other_tensor)`` (its dtype and device), or by keyword."""
+    from .devices import as_device
+    from .devices import device as device_type
+
     for arg in args:
-        if isinstance(arg, str):
+        if _is_tensor(arg):
+            dtype, device = arg.dtype, arg.device
+        elif isinstance(arg, (str, device_type)) or (isinstance(arg, int)
+                                                     and not isinstance(arg, bool)):
             device = arg
-        else:
+        elif arg is not None:
             dtype = arg
-    if device is not None and str(device) != "cpu":
-        raise ValueError(f"{who}.to: chainrule runs on the CPU (NumPy); device {device!r} "
-                         "is not available")
-    return None if dtype is None else np.dtype(dtype)
+    try:
+        dtype = None if dtype is None else np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{who}.to: expected a dtype, a device or a tensor, got "
+                        f"{dtype!r}") from None
+    return dtype, None if device is None else as_device(device)
 
 
 class DtypeShortcuts:
@@ -41,14 +49,21 @@ class DtypeShortcuts:
         return self.to(np.float16)
 
 
-def unwrap_index(index):
-    """Tensors inside an index become their arrays; lists become integer or boolean arrays."""
+def unwrap_index(index, like=None):
+    """Tensors inside an index become their arrays; lists become integer or boolean arrays.
+    Host index arrays go to the device of ``like`` (the array indexed), as torch moves them."""
     if _is_tensor(index):
-        return index.array
-    if isinstance(index, list):
-        return np.asarray(index) if index else np.empty(0, np.int64)  # [] alone would be float
-    if isinstance(index, tuple):
-        return tuple(unwrap_index(i) for i in index)
+        index = index.array
+    elif isinstance(index, list):
+        index = np.asarray(index) if index else np.empty(0, np.int64)  # [] alone: float
+    elif isinstance(index, tuple):
+        return tuple(unwrap_index(i, like) for i in index)
+    if like is not None and type(index) is np.ndarray and type(like) is not np.ndarray:
+        from .backend import get_array_module
+
+        xp = get_array_module(like)
+        if xp is not np:
+            index = xp.asarray(index)
     return index
 
 
@@ -90,7 +105,7 @@ def scaled_operand(other, alpha):
 
 
 def check_ndim(op, ndim, *tensors):
-    shapes = [np.shape(t.array if _is_tensor(t) else t) for t in tensors]
+    shapes = [tuple(t.array.shape) if _is_tensor(t) else np.shape(t) for t in tensors]
     if any(len(shape) != ndim for shape in shapes):
         raise ShapeError(f"{op} expects {ndim}-d tensors, got shapes "
                          f"{', '.join(str(tuple(s)) for s in shapes)}")

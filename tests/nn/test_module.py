@@ -134,7 +134,7 @@ def test_to_double_and_float_convert_parameters_and_gradients_in_place():
 
 
 @pytest.mark.parametrize("args, error, message", [
-    (("cuda",), ValueError, "runs on the CPU"),
+    (("mps",), ValueError, "runs on 'cpu' and 'cuda'"),
     ((np.int64,), TypeError, "floating dtypes, got int64"),
 ])
 def test_to_refuses_what_it_cannot_do(args, error, message):

@@ -14,6 +14,9 @@ import chainrule.nn.functional as F
 from chainrule import nn
 from chainrule.ops import smooth_activation
 
+# On the CPU, then again on the CuPy double: see on_each_device in tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("on_each_device")
+
 
 @given(shapes(), st.sampled_from(["none", "tanh"]), seeds)
 def test_gelu_matches_torch(shape, approximate, seed):

@@ -7,8 +7,8 @@ handed to *both* sides as ``.grad``, so what is left of any difference is the up
 
 import numpy as np
 import torch
+from device_double import active
 
-import chainrule as cr
 from chainrule import nn
 
 SHAPES = [(3, 4), (4,), (2, 3)]
@@ -42,7 +42,7 @@ class Bowl:
 
 
 def make_params(bowl, dtype=np.float64):
-    ours = [nn.Parameter(v.astype(dtype)) for v in bowl.start]
+    ours = [nn.Parameter(active.put(v.astype(dtype))) for v in bowl.start]
     theirs = [torch.tensor(v.astype(dtype), requires_grad=True) for v in bowl.start]
     return ours, theirs
 
@@ -59,13 +59,14 @@ def feed(ours, theirs, grads, skip=()):
         if i in skip:
             p.grad, q.grad = None, None
         else:
-            p.grad = cr.Tensor(g.astype(p.array.dtype))
-            q.grad = torch.from_numpy(g.astype(p.array.dtype))
+            p.grad = active.put(g.astype(p.dtype))
+            q.grad = torch.from_numpy(g.astype(p.dtype))
 
 
 def compare_params(ours, theirs, what, rtol=RTOL):
     for i, (p, q) in enumerate(zip(ours, theirs)):
-        assert_rel_close(p.array, q.detach().numpy(), f"{what}, param {i}", rtol)
+        active.check_on_device(p, f"{what}, param {i}")
+        assert_rel_close(active.host(p), q.detach().numpy(), f"{what}, param {i}", rtol)
 
 
 def run_side_by_side(ours_cls, torch_cls, kwargs, *, torch_kwargs=None, groups=None,

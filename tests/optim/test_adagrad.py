@@ -9,6 +9,9 @@ from optim_helpers import run_side_by_side
 
 from chainrule import nn, optim
 
+# On the CPU, then again on the CuPy double: see on_each_device in tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("on_each_device")
+
 
 def _adagrad_options():
     for lr_decay, weight_decay, initial, eps, maximize in itertools.product(

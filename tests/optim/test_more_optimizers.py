@@ -11,6 +11,9 @@ from optim_helpers import continue_side_by_side, run_side_by_side
 import chainrule as cr
 from chainrule import nn, optim
 
+# On the CPU, then again on the CuPy double: see on_each_device in tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("on_each_device")
+
 
 def _grid(**choices):
     keys = list(choices)

@@ -4,8 +4,8 @@ Off by default: checking every array costs a pass over it. When on, the error na
 learner sees *where* a loss went to NaN instead of finding NaN weights ten epochs later.
 """
 
-import numpy as np
 
+from ..backend import get_array_module
 from ..errors import AnomalyError
 from .grad_mode import SetSwitch
 
@@ -27,10 +27,11 @@ def check_finite(array, op_name: str, where: str) -> None:
     """Raise if a float ``array`` holds NaN or inf; ``where`` says forward or backward."""
     if array is None or not hasattr(array, "dtype") or array.dtype.kind not in "fc":
         return
-    finite = np.isfinite(array)
+    xp = get_array_module(array)  # on a GPU this waits for it: anomaly mode is for debugging
+    finite = xp.isfinite(array)
     if not finite.all():
         bad = array[~finite]
-        kind = "NaN" if np.isnan(bad).any() else "inf"
+        kind = "NaN" if xp.isnan(bad).any() else "inf"
         raise AnomalyError(
             f"{op_name} produced {kind} in its {where} "
             f"({bad.size} of {array.size} elements, shape {tuple(array.shape)})"

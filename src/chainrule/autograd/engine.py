@@ -18,7 +18,7 @@ from ..errors import ShapeError
 from .anomaly import AnomalyMode, check_finite
 
 _ndarray = np.ndarray
-_asarray = np.asarray
+_generic = np.generic
 _observers = []
 
 
@@ -238,7 +238,8 @@ def _check_grad_count(node, grads, inputs):
 def _accumulate_leaf(t, g):
     """Add ``g`` into ``t.grad``, keeping the first gradient as it is (``g`` is ours to keep)."""
     if t.grad is None:
-        t.grad = t._make(g if type(g) is _ndarray else _asarray(g))
+        # a NumPy scalar (a 0-d result) becomes an array; a GPU array stays where it is
+        t.grad = t._make(np.asarray(g) if isinstance(g, _generic) else g)
     else:
         t.grad.array = t.grad.array + g  # out of place: the user may hold the old .grad
 

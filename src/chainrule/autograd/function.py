@@ -42,6 +42,7 @@ import weakref
 
 import numpy as np
 
+from ..devices import device_of
 from ..errors import ShapeError
 from ..tensor import Tensor
 from .anomaly import AnomalyMode, check_finite
@@ -222,6 +223,9 @@ def _run_forward(ctx, arrays, kwargs):
             raise
         shapes = ", ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
         raise ShapeError(f"{cls.__name__} cannot take inputs of shapes {shapes}: {e}") from None
+    except TypeError:
+        _check_one_device(cls.__name__, arrays)  # CuPy refuses NumPy arrays: say which is where
+        raise
     if type(out) is not _ndarray:
         out = np.asarray(out) if not hasattr(out, "__cuda_array_interface__") else out
     if out.dtype is _float64 and cls.float32_by_default:
@@ -229,6 +233,19 @@ def _run_forward(ctx, arrays, kwargs):
     if AnomalyMode.enabled:
         check_finite(out, cls.__name__, "forward")
     return out
+
+
+def _check_one_device(op, arrays):
+    """torch's error for inputs on two devices, named, instead of CuPy's TypeError."""
+    places = []
+    for a in arrays:
+        if hasattr(a, "shape"):
+            place = device_of(a)
+            if place not in places:
+                places.append(place)
+    if len(places) > 1:
+        raise RuntimeError(f"{op}: expected all tensors to be on the same device, but found "
+                           f"{' and '.join(str(p) for p in places)}: move them with .to(device)")
 
 
 def _as_torch_float(out, arrays):

@@ -9,13 +9,15 @@ import numbers
 
 import numpy as np
 
+from ..backend import get_array_module
 from ..tensor import Tensor
 
 
 def _stack(samples):
     first = samples[0]
     if isinstance(first, Tensor):
-        return Tensor(np.stack([s.array for s in samples]))
+        arrays = [s.array for s in samples]
+        return Tensor(get_array_module(arrays[0]).stack(arrays))  # on the samples' device
     if isinstance(first, np.ndarray):
         return Tensor(np.stack(samples))
     if isinstance(first, np.generic):

@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from .. import random as _random
+from ..backend import get_array_module, on_host
 from ..tensor import Tensor
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset, array_source
@@ -199,4 +200,5 @@ class _BatchIterator:
         ids = np.asarray(ids, dtype=np.int64)
         if rows is not None:
             ids = rows[ids]
-        return [Tensor(a[ids]) for a in arrays]
+        return [Tensor(a[ids if on_host(a) else get_array_module(a).asarray(ids)])
+                for a in arrays]

@@ -6,6 +6,8 @@ Targets may be tensors, NumPy arrays or lists; class-index targets are integers.
 
 import numpy as np
 
+from ..backend import get_array_module, on_host
+from ..devices import move
 from ..errors import ShapeError
 from ..functional import _t as _tensor
 from ..functional import sigmoid, tanh  # noqa: F401 - F.tanh is chainrule.tanh, as in torch
@@ -49,13 +51,16 @@ from ..tensor import Tensor, _as_array
 
 
 def _target(t, like=None):
-    """Targets stay as given if tensors; arrays and lists are wrapped, floats cast to ``like``."""
+    """Targets stay as given if tensors; arrays and lists are wrapped, floats cast to ``like``
+    (and put on its device)."""
     if isinstance(t, Tensor):
         return t
     arr = np.asarray(t)
-    if like is not None and arr.dtype.kind == "f" and arr.dtype != like.dtype:
+    if like is None:
+        return Tensor(arr)
+    if arr.dtype.kind == "f" and arr.dtype != like.dtype:
         arr = arr.astype(like.dtype)
-    return Tensor(arr)
+    return Tensor(move(arr, like.device))
 
 
 # -- activations ---------------------------------------------------------------------------------
@@ -155,12 +160,18 @@ def _legacy_reduction(size_average, reduce, reduction):
 def _class_weight(op, weight, input):
     if weight is None:
         return None
-    w = _as_array(weight, input.dtype)
+    w = move(_as_array(weight, input.dtype), input.device)
     n_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
     if w.shape != (n_classes,):
         raise ShapeError(f"{op}: weight of shape {tuple(w.shape)} must have one entry per class "
                          f"({n_classes}) of the input of shape {tuple(input.shape)}")
     return w
+
+
+def _may_ignore(target, ignore_index):
+    """Whether some target is ``ignore_index`` (then the fused node cannot be used). On a GPU
+    the answer would have to be read back at every step, so there the general path runs."""
+    return not on_host(target) or bool((target == ignore_index).any())
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
@@ -184,7 +195,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if target.array.dtype.kind == "f" and not probs:
         # class indices stored as floats (labels read from a CSV): say that, not "same shape"
         check_class_indices("cross_entropy", input.shape, target.array)
-    ignoring = not probs and bool((target.array == ignore_index).any())
+    ignoring = not probs and _may_ignore(target.array, ignore_index)
     if w is None and not ignoring and label_smoothing == 0:
         return CrossEntropy.apply(input, target, reduction)
     class_axis = 0 if input.ndim == 1 else 1
@@ -208,7 +219,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     per_class = logp if w_axis is None else logp * w_axis
     smooth = -per_class.sum(class_axis) * kept
     if reduction == "mean":
-        idx = np.where(kept > 0, target.array, 0)
+        idx = get_array_module(kept).where(kept > 0, target.array, 0)
         total = (w[idx] * kept).sum() if w is not None else kept.sum()
         smooth = smooth.sum() / total
     elif reduction == "sum":
@@ -222,11 +233,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
     ``weight`` per class and an ``ignore_index`` as torch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     input = _tensor(input)
-    target = _target(target)
+    target = _target(target, input)
     if input.ndim == 0:
         raise ShapeError("nll_loss: input must have a class axis, got a scalar")
     w = _class_weight("nll_loss", weight, input)
-    if w is None and not (target.array == ignore_index).any():
+    if w is None and not _may_ignore(target.array, ignore_index):
         return NLLLoss.apply(input, target, reduction)
     _check_nll_targets("nll_loss", input.shape, target.array, ignore_index)
     return WeightedNLL.apply(input, target.array, w, ignore_index, reduction)
@@ -245,7 +256,7 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean", pos_weight
     check_reduction(reduction)
     input = _tensor(input)
     if pos_weight is not None:
-        pos_weight = _as_array(pos_weight, input.dtype)
+        pos_weight = move(_as_array(pos_weight, input.dtype), input.device)
     return BCEWithLogits.apply(input, _target(target, input), reduction, pos_weight)
 
 
@@ -478,8 +489,9 @@ def one_hot(tensor, num_classes=-1):
     elif idx.size and idx.max() >= num_classes:
         raise ValueError(f"one_hot: class {int(idx.max())} is out of range for "
                          f"num_classes={num_classes}")
-    out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
-    np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
+    xp = get_array_module(idx)
+    out = xp.zeros(idx.shape + (num_classes,), dtype=np.int64)
+    xp.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
     return Tensor(out)
 
 

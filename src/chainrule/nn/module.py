@@ -12,9 +12,10 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..devices import as_device, device_of, move, same_place
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ..torch_args import DtypeShortcuts, dtype_of_to
+from ..torch_args import DtypeShortcuts, read_to
 from .parameter import Parameter
 
 
@@ -243,13 +244,15 @@ class Module(DtypeShortcuts):
             elif p.grad is not None:
                 p.grad.array[...] = 0
 
-    def to(self, *args, dtype=None, device=None):
-        """Convert every parameter (and its gradient) to a floating dtype, in place; returns
-        self. ``model.to(cr.float64)``, ``model.to("cpu")``, ``model.to("cpu", cr.float64)``.
-
-        chainrule computes on the CPU, so the only device is ``"cpu"``.
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """Move every parameter, gradient and buffer to a device and/or convert the floating
+        ones to a floating dtype, in place (the Parameter objects stay the same, so an optimizer
+        made before still holds them); returns self. ``model.to("cuda")``,
+        ``model.to(cr.float64)``, ``model.to(device, cr.float64)``.
         """
-        dtype = dtype_of_to(type(self).__name__, args, dtype, device)
+        dtype, device = read_to(type(self).__name__, args, dtype, device)
+        if device is not None:
+            self._move_to(device)
         if dtype is None:
             return self
         if dtype.kind != "f":
@@ -264,6 +267,27 @@ class Module(DtypeShortcuts):
             if b.array.dtype.kind == "f" and b.array.dtype != dtype:
                 b.array = b.array.astype(dtype)
         return self
+
+    def cuda(self, device=None):
+        """Move every parameter and buffer to a GPU (``device``: its number); returns self."""
+        return self.to(as_device("cuda" if device is None else device))
+
+    def cpu(self):
+        """Move every parameter and buffer to main memory; returns self."""
+        return self.to("cpu")
+
+    def _move_to(self, device):
+        """Every array this module holds on ``device``: all copied first, then swapped in, so a
+        failed copy (no GPU, no memory) leaves the module as it was."""
+        tensors = []
+        for p in self.parameters():
+            tensors.append(p)
+            if p.grad is not None:
+                tensors.append(p.grad)
+        tensors.extend(self.buffers())
+        moved = [(t, move(t.array, device)) for t in tensors if not same_place(t.array, device)]
+        for t, array in moved:
+            t.array = array
 
     def requires_grad_(self, requires_grad=True):
         """Freeze (False) or unfreeze every parameter; returns self."""
@@ -316,11 +340,12 @@ class Module(DtypeShortcuts):
                 value = value.array
             elif hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
                 value = value.detach().cpu().numpy()
-            value = np.asarray(value)
+            elif not hasattr(value, "__cuda_array_interface__"):
+                value = np.asarray(value)
             if value.shape != p.array.shape:
                 raise ShapeError(f"load_state_dict: {name} has shape {tuple(p.array.shape)} in "
                                  f"the model but {tuple(value.shape)} in the state dict")
-            p.array[...] = value
+            p.array[...] = move(value, device_of(p.array))  # copied across devices, as torch
         return missing, unexpected
 
     # -- describing itself ----------

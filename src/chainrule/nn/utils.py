@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from ..backend import get_array_module, on_host
 from ..tensor import Tensor
 
 
@@ -23,6 +24,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     grads = [p.grad.array for p in parameters if p.grad is not None]
     if not grads:
         return 0.0
+    if not on_host(grads[0]):
+        return _clip_on_device(grads, float(max_norm), norm_type, error_if_nonfinite)
     if norm_type == math.inf:
         total = max(float(np.abs(g).max()) for g in grads)
     else:
@@ -39,6 +42,25 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return total
 
 
+def _clip_on_device(grads, max_norm, norm_type, error_if_nonfinite):
+    """clip_grad_norm_ without reading the norm back (which would wait for the GPU): the scale
+    min(1, max_norm / norm) is computed there and every gradient multiplied by it, as torch
+    does on a GPU. Returns the norm as a 0-d tensor on the device, as torch."""
+    xp = get_array_module(grads[0])
+    if norm_type == math.inf:
+        total = xp.stack([xp.abs(g).max() for g in grads]).max()
+    else:
+        total = xp.stack([(xp.abs(g) ** norm_type).sum() for g in grads]).sum() ** (1 / norm_type)
+    if error_if_nonfinite and not math.isfinite(float(total)):  # asked for: worth the wait
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
+                           f"gradients is {float(total)}, so they cannot be clipped; set "
+                           "error_if_nonfinite=False to scale them anyway")
+    scale = xp.minimum(max_norm / (total + 1e-6), 1.0)
+    for g in grads:
+        g *= scale.astype(g.dtype)
+    return Tensor(total)
+
+
 def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element to [−clip_value, clip_value], in place (as torch)."""
     if isinstance(parameters, Tensor):
@@ -48,7 +70,8 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
     for p in parameters:
         if p.grad is not None:
-            np.clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)
+            g = p.grad.array
+            get_array_module(g).clip(g, -clip_value, clip_value, out=g)
 
 
 def parameters_to_vector(parameters):

@@ -16,6 +16,8 @@ log_softmax    xᵢ − log Σⱼ eˣʲ                        gᵢ − softmax�
 =============  =====================================  ==========================================
 """
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..backend import get_array_module
 
@@ -44,7 +46,7 @@ def sigmoid_array(x):
     if x.dtype.kind != "f":
         x = x.astype(xp.float32)
     y = xp.negative(x, out=xp.empty_like(x))  # out=: a 0-d input stays an array
-    with xp.errstate(over="ignore"):
+    with np.errstate(over="ignore"):
         xp.exp(y, out=y)
     y += 1
     return xp.reciprocal(y, out=y)
@@ -142,7 +144,7 @@ def softmax_array(x, axis):
     xp = get_array_module(x)
     if x.dtype.kind != "f":  # integer logits give torch's default float (and admit −inf)
         x = x.astype(xp.float32)
-    with xp.errstate(invalid="ignore"):  # an inf logit makes inf − inf: NaN, as torch
+    with np.errstate(invalid="ignore"):  # an inf logit makes inf − inf: NaN, as torch
         e = xp.exp(x - x.max(axis=axis, keepdims=True, initial=-xp.inf))
         return e / e.sum(axis=axis, keepdims=True)
 
@@ -155,7 +157,7 @@ def log_softmax_array(x, axis):
         x = x.astype(xp.float32)
     if x.size == 0:  # nothing to normalise (and log Σ over an empty axis would warn log(0))
         return xp.empty_like(x)
-    with xp.errstate(invalid="ignore"):  # an inf logit makes inf − inf: NaN, as torch
+    with np.errstate(invalid="ignore"):  # an inf logit makes inf − inf: NaN, as torch
         shifted = x - x.max(axis=axis, keepdims=True, initial=-xp.inf)
         return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 

@@ -3,6 +3,8 @@
 Gradients keep the broadcast shape; the engine sums them back to each input's shape.
 """
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..backend import get_array_module
 
@@ -52,7 +54,7 @@ class Div(Function, elementwise=True, moves_elements=False, number_operands=True
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        with get_array_module(b).errstate(divide="ignore", invalid="ignore", over="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return a / b
 
     @staticmethod
@@ -85,7 +87,7 @@ class Pow(Function, elementwise=True, moves_elements=False, number_operands=True
     @staticmethod
     def forward(ctx, a, b):
         # 0⁻¹ = inf, (−1)^0.5 = NaN, 2^10000 = inf: torch's values, without NumPy's warnings
-        with get_array_module(a).errstate(divide="ignore", invalid="ignore", over="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = a**b
         ctx.save_for_backward(a, b, out)
         return out
@@ -97,12 +99,12 @@ class Pow(Function, elementwise=True, moves_elements=False, number_operands=True
         ga = gb = None
         if ctx.needs_grad(0):
             if hasattr(b, "shape"):
-                with xp.errstate(divide="ignore", invalid="ignore"):  # 0⁻¹ where b = 0
+                with np.errstate(divide="ignore", invalid="ignore"):  # 0⁻¹ where b = 0
                     ga = xp.where(b == 0, 0, g * b * a ** (b - 1))
             else:
                 ga = g * b * a ** (b - 1) if b != 0 else xp.zeros_like(g * a)
         if ctx.needs_grad(1):
-            with xp.errstate(divide="ignore", invalid="ignore"):  # ln a is NaN/−inf for a ≤ 0
+            with np.errstate(divide="ignore", invalid="ignore"):  # ln a is NaN/−inf for a ≤ 0
                 gb = xp.where((a == 0) & (b >= 0), 0, g * out * xp.log(a))
         return ga, gb
 
@@ -115,7 +117,7 @@ class Cast(Function, elementwise=True, moves_elements=False, number_operands=Fal
     @staticmethod
     def forward(ctx, a, dtype):
         # a value past the new dtype's range becomes ±inf, as in torch: no overflow warning
-        with get_array_module(a).errstate(over="ignore"):
+        with np.errstate(over="ignore"):
             return a.astype(dtype, copy=False)
 
     @staticmethod

@@ -29,6 +29,7 @@ With ``groups`` the channels split into independent blocks, each its own small c
 import numpy as np
 
 from ..autograd.function import Function
+from ..backend import get_array_module
 from ..errors import ShapeError
 
 
@@ -58,18 +59,21 @@ def output_size(size, kernel, stride, padding, dilation, ceil_mode=False):
     return out
 
 
-def windows(xp, kernel, stride, dilation, out_hw):
+def windows(padded, kernel, stride, dilation, out_hw):
     """A strided view (N, C, Ho, Wo, kh, kw) of the padded input: window (i, j) of the output
-    pixel (r, c) is xp[..., r·sh + i·dh, c·sw + j·dw]. No copy."""
-    n, c = xp.shape[:2]
+    pixel (r, c) is padded[..., r·sh + i·dh, c·sw + j·dw]. No copy."""
+    n, c = padded.shape[:2]
     kh, kw = kernel
     sh, sw = stride
     dh, dw = dilation
     ho, wo = out_hw
-    s = xp.strides
-    return np.lib.stride_tricks.as_strided(
-        xp, shape=(n, c, ho, wo, kh, kw),
-        strides=(s[0], s[1], s[2] * sh, s[3] * sw, s[2] * dh, s[3] * dw), writeable=False)
+    s = padded.strides
+    shape = (n, c, ho, wo, kh, kw)
+    strides = (s[0], s[1], s[2] * sh, s[3] * sw, s[2] * dh, s[3] * dw)
+    xp = get_array_module(padded)
+    if xp is np:
+        return np.lib.stride_tricks.as_strided(padded, shape, strides, writeable=False)
+    return xp.lib.stride_tricks.as_strided(padded, shape, strides)  # CuPy: no writeable flag
 
 
 def add_windows_back(gxp, gwin, stride, dilation, out_hw):
@@ -90,7 +94,8 @@ def add_windows_back(gxp, gwin, stride, dilation, out_hw):
 def pad_images(x, ph, pw, value=0):
     if ph == 0 and pw == 0:
         return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+    xp = get_array_module(x)
+    return xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
 def unpad_images(gxp, ph, pw):
@@ -120,17 +125,17 @@ class Conv2d(Function, elementwise=False, moves_elements=False, number_operands=
             raise ShapeError(
                 f"conv2d: input of shape {tuple(x.shape)} (padded by {padding}) is smaller than "
                 f"the kernel {(kh, kw)} with dilation {dilation}")
-        xp = pad_images(x, ph, pw)
+        padded = pad_images(x, ph, pw)
         g = groups
         # cols[n, g] of shape (C/g·kh·kw, Ho·Wo): each column is one patch of group g's channels
-        win = windows(xp, (kh, kw), stride, dilation, (ho, wo))
+        win = windows(padded, (kh, kw), stride, dilation, (ho, wo))
         cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(n, g, c_per_group * kh * kw, ho * wo)
         w2 = weight.reshape(g, out_c // g, c_per_group * kh * kw)
         y = (w2 @ cols).reshape(n, out_c, ho, wo)                # W·cols, image by image
         if bias is not None:
             y += bias.reshape(1, -1, 1, 1)
         ctx.save_for_backward(cols, weight)
-        ctx.geometry = (xp.shape, stride, padding, dilation, groups, (ho, wo))
+        ctx.geometry = (padded.shape, stride, padding, dilation, groups, (ho, wo))
         return y
 
     @staticmethod
@@ -150,7 +155,7 @@ class Conv2d(Function, elementwise=False, moves_elements=False, number_operands=
             w2 = weight.reshape(g, out_c // g, c_per_group * kh * kw)
             gcols = w2.transpose(0, 2, 1) @ g2                              # Wᵀ·G per image
             gwin = gcols.reshape(n, g * c_per_group, kh, kw, ho, wo).transpose(0, 1, 4, 5, 2, 3)
-            gxp = np.zeros(xp_shape, dtype=gy.dtype)
+            gxp = get_array_module(gy).zeros(xp_shape, dtype=gy.dtype)
             add_windows_back(gxp, gwin, stride, dilation, (ho, wo))
             gx = unpad_images(gxp, *padding)
         return gx, gw, gb, None, None, None, None

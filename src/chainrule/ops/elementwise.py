@@ -4,6 +4,8 @@ minimum, where.
 Each local gradient is the derivative of the function at the input, multiplied by the upstream g.
 """
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..backend import get_array_module
 
@@ -15,7 +17,7 @@ class Exp(Function, elementwise=True, moves_elements=False, number_operands=Fals
     @staticmethod
     def forward(ctx, x):
         xp = get_array_module(x)
-        with xp.errstate(over="ignore"):
+        with np.errstate(over="ignore"):
             y = xp.exp(x)
         ctx.save_for_backward(y)
         return y
@@ -34,13 +36,13 @@ class Log(Function, elementwise=True, moves_elements=False, number_operands=Fals
     def forward(ctx, x):
         ctx.save_for_backward(x)
         xp = get_array_module(x)
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             return xp.log(x)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        with get_array_module(x).errstate(divide="ignore"):
+        with np.errstate(divide="ignore"):
             return g / x
 
 
@@ -50,7 +52,7 @@ class Sqrt(Function, elementwise=True, moves_elements=False, number_operands=Fal
 
     @staticmethod
     def forward(ctx, x):
-        with get_array_module(x).errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"):
             y = get_array_module(x).sqrt(x)
         ctx.save_for_backward(y)
         return y
@@ -58,7 +60,7 @@ class Sqrt(Function, elementwise=True, moves_elements=False, number_operands=Fal
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        with get_array_module(y).errstate(divide="ignore"):
+        with np.errstate(divide="ignore"):
             return g / (2 * y)
 
 
@@ -83,7 +85,7 @@ class Sin(Function, elementwise=True, moves_elements=False, number_operands=Fals
     def forward(ctx, x):
         ctx.save_for_backward(x)
         xp = get_array_module(x)
-        with xp.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"):
             return xp.sin(x)
 
     @staticmethod
@@ -99,7 +101,7 @@ class Cos(Function, elementwise=True, moves_elements=False, number_operands=Fals
     def forward(ctx, x):
         ctx.save_for_backward(x)
         xp = get_array_module(x)
-        with xp.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"):
             return xp.cos(x)
 
     @staticmethod
@@ -116,13 +118,13 @@ class Log1p(Function, elementwise=True, moves_elements=False, number_operands=Fa
     def forward(ctx, x):
         ctx.save_for_backward(x)
         xp = get_array_module(x)
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             return xp.log1p(x)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        with get_array_module(x).errstate(divide="ignore"):
+        with np.errstate(divide="ignore"):
             return g / (1 + x)
 
 
@@ -133,7 +135,7 @@ class Expm1(Function, elementwise=True, moves_elements=False, number_operands=Fa
     @staticmethod
     def forward(ctx, x):
         xp = get_array_module(x)
-        with xp.errstate(over="ignore"):
+        with np.errstate(over="ignore"):
             y = xp.expm1(x)
         ctx.save_for_backward(y)
         return y

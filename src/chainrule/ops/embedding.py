@@ -6,9 +6,8 @@
 ``padding_idx`` gets no gradient, so a padding token's vector stays as it was.
 """
 
-import numpy as np
-
 from ..autograd.function import Function
+from ..backend import get_array_module
 
 
 class Embedding(Function, elementwise=False, moves_elements=False, number_operands=False,
@@ -25,8 +24,9 @@ class Embedding(Function, elementwise=False, moves_elements=False, number_operan
     @staticmethod
     def backward(ctx, g):
         (idx,) = ctx.saved_tensors
-        gw = np.zeros(ctx.weight_shape, dtype=g.dtype)
-        np.add.at(gw, idx.reshape(-1), g.reshape(-1, ctx.weight_shape[1]))  # repeats add up
+        xp = get_array_module(g)
+        gw = xp.zeros(ctx.weight_shape, dtype=g.dtype)
+        xp.add.at(gw, idx.reshape(-1), g.reshape(-1, ctx.weight_shape[1]))  # repeats add up
         if ctx.padding_idx is not None:
             gw[ctx.padding_idx] = 0
         return gw, None, None

@@ -12,6 +12,7 @@ divides by the number of elements, as torch does (and warns about).
 import numpy as np
 
 from ..autograd.function import Function
+from ..backend import get_array_module
 from .loss import _reduce, _spread, check_same_shape
 
 
@@ -20,13 +21,14 @@ class KLDiv(Function, elementwise=False, moves_elements=False, number_operands=F
     def forward(ctx, x, t, reduction, log_target):
         check_same_shape("kl_div", x, t)
         ctx.log_target = log_target
+        xp = get_array_module(x)
         if log_target:
-            p = np.exp(t)
+            p = xp.exp(t)
             loss = p * (t - x)
         else:
             p = t
             with np.errstate(divide="ignore", invalid="ignore"):
-                loss = np.where(t == 0, 0.0, t * np.log(np.where(t == 0, 1.0, t))) - t * x
+                loss = xp.where(t == 0, 0.0, t * xp.log(xp.where(t == 0, 1.0, t))) - t * x
         ctx.save_for_backward(x, t, p)
         if reduction == "batchmean":
             ctx.batch = x.shape[0] if x.ndim else 1
@@ -45,5 +47,5 @@ class KLDiv(Function, elementwise=False, moves_elements=False, number_operands=F
                 gt = g * p * (t - x + 1)
             else:
                 with np.errstate(divide="ignore"):
-                    gt = g * (np.log(t) + 1 - x)
+                    gt = g * (get_array_module(t).log(t) + 1 - x)
         return gx, gt, None, None

@@ -12,8 +12,10 @@ log(0): they stay finite for logits of any size.
 ``reduction`` follows torch: 'mean' (average over elements / samples), 'sum' or 'none'.
 """
 
+import numpy as np
+
 from ..autograd.function import Function
-from ..backend import get_array_module
+from ..backend import get_array_module, on_host
 from ..errors import ShapeError
 from .activation import log_softmax_array
 from .reduction import divide_by_count, mean_array
@@ -29,6 +31,8 @@ def check_reduction(reduction):
 def check_probabilities(op, p):
     """BCE's input must be probabilities. Checked before the node runs: a ValueError raised
     inside ``forward`` would be reported as a shape problem."""
+    if not on_host(p):
+        return  # the check would wait for the GPU: torch, too, checks there only on the device
     if p.size and (p.min() < 0 or p.max() > 1):
         raise ValueError(
             f"{op}: input must hold probabilities in [0, 1] "
@@ -86,7 +90,7 @@ class MSE(Function, elementwise=False, moves_elements=False, number_operands=Fal
     @staticmethod
     def forward(ctx, y, t, reduction="mean"):
         check_same_shape("mse_loss", y, t)
-        with get_array_module(y).errstate(over="ignore", invalid="ignore"):  # inf, NaN as torch
+        with np.errstate(over="ignore", invalid="ignore"):  # inf, NaN as torch
             diff = y - t
             ctx.save_for_backward(diff)
             return _reduce(diff * diff, reduction, ctx)
@@ -126,6 +130,8 @@ def check_class_indices(op, logits_shape, target):
             f"{expected}, got target of shape {tuple(target.shape)}"
         )
     n_classes = logits_shape[1] if len(logits_shape) > 1 else logits_shape[0]
+    if not on_host(target):
+        return  # reading the classes back would wait for the GPU at every step (see on_host)
     if target.size and (target.min() < 0 or target.max() >= n_classes):
         bad = int(target.max()) if target.max() >= n_classes else int(target.min())
         raise IndexError(
@@ -228,7 +234,7 @@ class BCE(Function, elementwise=False, moves_elements=False, number_operands=Fal
     def forward(ctx, p, t, reduction="mean"):
         xp = get_array_module(p)
         check_same_shape("binary_cross_entropy", p, t)
-        with xp.errstate(divide="ignore"):
+        with np.errstate(divide="ignore"):
             log_p = xp.maximum(xp.log(p), -100)
             log_1mp = xp.maximum(xp.log1p(-p), -100)
         ctx.save_for_backward(p, t, log_p, log_1mp)

@@ -18,6 +18,7 @@ and dL/dx = γ·s·G.
 import numpy as np
 
 from ..autograd.function import Function
+from ..backend import get_array_module
 
 
 def normalized_backward(g_hat, x_hat, inv_std, axes):
@@ -39,7 +40,8 @@ class BatchNorm(Function, elementwise=False, moves_elements=False, number_operan
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, eps, batch_stats):
         shape = (1, -1) + (1,) * (x.ndim - 2)
-        inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(shape)
+        xp = get_array_module(x)
+        inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(shape)
         x_hat = (x - mean.astype(x.dtype, copy=False).reshape(shape)) * inv_std
         y = x_hat
         if weight is not None:
@@ -77,7 +79,7 @@ class LayerNorm(Function, elementwise=False, moves_elements=False, number_operan
         mean = x.mean(axis=axes, keepdims=True)
         centred = x - mean
         var = (centred * centred).mean(axis=axes, keepdims=True)
-        inv_std = 1.0 / np.sqrt(var + eps)
+        inv_std = 1.0 / get_array_module(x).sqrt(var + eps)
         x_hat = centred * inv_std
         y = x_hat
         if weight is not None:

@@ -9,6 +9,7 @@ circular), and a copied cell's gradient goes back to the cell it copied.
 import numpy as np
 
 from ..autograd.function import Function
+from ..backend import get_array_module
 from ..errors import ShapeError
 
 NUMPY_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -48,7 +49,7 @@ class PadConstant(Function, elementwise=True, moves_elements=True, number_operan
     @staticmethod
     def forward(ctx, x, widths, value):
         ctx.crop = tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))
-        return np.pad(x, widths, constant_values=value)
+        return get_array_module(x).pad(x, widths, constant_values=value)
 
     @staticmethod
     def backward(ctx, g):
@@ -62,12 +63,15 @@ class PadByIndex(Function, elementwise=False, moves_elements=False, number_opera
 
     @staticmethod
     def forward(ctx, x, widths, mode):
+        xp = get_array_module(x)
         indices = []
         y = x
         for axis, (before, after) in enumerate(widths):
             if before or after:
+                # the positions are a few integers worked out on the host, then sent along
                 idx = np.pad(np.arange(x.shape[axis]), (before, after), mode=NUMPY_MODES[mode])
-                y = np.take(y, idx, axis=axis)
+                idx = idx if xp is np else xp.asarray(idx)
+                y = xp.take(y, idx, axis=axis)
                 indices.append((axis, idx))
         ctx.indices = indices
         ctx.shape = x.shape
@@ -78,7 +82,8 @@ class PadByIndex(Function, elementwise=False, moves_elements=False, number_opera
         for axis, idx in reversed(ctx.indices):
             shape = list(g.shape)
             shape[axis] = ctx.shape[axis]
-            back = np.zeros(shape, dtype=g.dtype)
-            np.add.at(back, (slice(None),) * axis + (idx,), g)
+            xp = get_array_module(g)
+            back = xp.zeros(shape, dtype=g.dtype)
+            xp.add.at(back, (slice(None),) * axis + (idx,), g)
             g = back
         return g, None, None

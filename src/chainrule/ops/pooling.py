@@ -13,6 +13,7 @@ At a tie the first maximum (in reading order) gets the gradient, as torch on the
 import numpy as np
 
 from ..autograd.function import Function
+from ..backend import get_array_module
 from ..errors import ShapeError
 from .conv import add_windows_back, output_size, windows
 
@@ -39,7 +40,8 @@ def _pad_for(x, padding, out_hw, kernel, stride, dilation, value):
     need_w = (wo - 1) * stride[1] + dilation[1] * (kernel[1] - 1) + 1
     extra_h = max(0, need_h - (x.shape[2] + 2 * ph))
     extra_w = max(0, need_w - (x.shape[3] + 2 * pw))
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w)),
+    xp = get_array_module(x)
+    return xp.pad(x, ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w)),
                   constant_values=value), (extra_h, extra_w)
 
 
@@ -57,23 +59,24 @@ class MaxPool2d(Function, elementwise=False, moves_elements=False, number_operan
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
         out_hw = _geometry("max_pool2d", x, kernel, stride, padding, dilation, ceil_mode)
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        xp, extra = _pad_for(x, padding, out_hw, kernel, stride, dilation, low)
-        win = windows(xp, kernel, stride, dilation, out_hw)
+        padded, extra = _pad_for(x, padding, out_hw, kernel, stride, dilation, low)
+        win = windows(padded, kernel, stride, dilation, out_hw)
         n, c, ho, wo, kh, kw = win.shape
         flat = win.reshape(n, c, ho, wo, kh * kw)
         winner = flat.argmax(axis=-1)                 # first maximum on a tie, as torch
-        y = np.take_along_axis(flat, winner[..., None], axis=-1)[..., 0]
+        y = get_array_module(x).take_along_axis(flat, winner[..., None], axis=-1)[..., 0]
         ctx.save_for_backward(winner)
-        ctx.geometry = (xp.shape, kernel, stride, padding, dilation, out_hw, extra)
+        ctx.geometry = (padded.shape, kernel, stride, padding, dilation, out_hw, extra)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (winner,) = ctx.saved_tensors
         xp_shape, (kh, kw), stride, padding, dilation, out_hw, extra = ctx.geometry
-        gwin = np.zeros(g.shape + (kh * kw,), dtype=g.dtype)
-        np.put_along_axis(gwin, winner[..., None], g[..., None], axis=-1)
-        gxp = np.zeros(xp_shape, dtype=g.dtype)
+        xp = get_array_module(g)
+        gwin = xp.zeros(g.shape + (kh * kw,), dtype=g.dtype)
+        xp.put_along_axis(gwin, winner[..., None], g[..., None], axis=-1)
+        gxp = xp.zeros(xp_shape, dtype=g.dtype)
         add_windows_back(gxp, gwin.reshape(g.shape + (kh, kw)), stride, dilation, out_hw)
         return _crop(gxp, padding, extra), None, None, None, None, None
 
@@ -87,29 +90,31 @@ class AvgPool2d(Function, elementwise=False, moves_elements=False, number_operan
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, ceil_mode, count_include_pad, divisor):
         out_hw = _geometry("avg_pool2d", x, kernel, stride, padding, (1, 1), ceil_mode)
-        xp, extra = _pad_for(x, padding, out_hw, kernel, stride, (1, 1), 0)
-        win = windows(xp, kernel, stride, (1, 1), out_hw)
+        padded, extra = _pad_for(x, padding, out_hw, kernel, stride, (1, 1), 0)
+        win = windows(padded, kernel, stride, (1, 1), out_hw)
+        xp = get_array_module(x)
         if divisor is not None:
-            count = np.array(float(divisor))
+            count = float(divisor)
         else:
             # how many pixels of each window count: real ones, plus padding if asked, never the
             # ceil-mode overhang
-            ones = np.ones((1, 1) + x.shape[2:], dtype=x.dtype)
+            ones = xp.ones((1, 1) + x.shape[2:], dtype=x.dtype)
             ph, pw = padding
-            inside = np.pad(ones, ((0, 0), (0, 0), (ph, ph), (pw, pw)),
+            inside = xp.pad(ones, ((0, 0), (0, 0), (ph, ph), (pw, pw)),
                             constant_values=1 if count_include_pad else 0)
-            inside = np.pad(inside, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
+            inside = xp.pad(inside, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
             count = windows(inside, kernel, stride, (1, 1), out_hw).sum(axis=(-2, -1))
         y = win.sum(axis=(-2, -1)) / count
         ctx.count = count
-        ctx.geometry = (xp.shape, kernel, stride, padding, out_hw, extra)
+        ctx.geometry = (padded.shape, kernel, stride, padding, out_hw, extra)
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         xp_shape, (kh, kw), stride, padding, out_hw, extra = ctx.geometry
         share = (g / ctx.count).astype(g.dtype, copy=False)
-        gwin = np.broadcast_to(share[..., None, None], g.shape + (kh, kw))
-        gxp = np.zeros(xp_shape, dtype=g.dtype)
+        xp = get_array_module(g)
+        gwin = xp.broadcast_to(share[..., None, None], g.shape + (kh, kw))
+        gxp = xp.zeros(xp_shape, dtype=g.dtype)
         add_windows_back(gxp, gwin, stride, (1, 1), out_hw)
         return _crop(gxp, padding, extra), None, None, None, None, None, None

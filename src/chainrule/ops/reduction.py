@@ -6,6 +6,8 @@ every averaged element g/n, and the maximum (or minimum) element gets it all (ti
 """
 
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..torch_args import dim_index, normalize_axis  # noqa: F401 - ops import them from here
@@ -102,7 +104,9 @@ class Max(Function, elementwise=True, moves_elements=True, number_operands=False
         g = _expand(g, x.shape, ctx.axes, False) if g.ndim != x.ndim else g
         hit = x == y
         xp = get_array_module(x)
-        if xp.isnan(y).any():  # NaN is the maximum (as in torch) but never equals itself
+        # NaN is the maximum (as in torch) but never equals itself. Asking first whether there
+        # is one would wait for a GPU, so there the NaN test always runs.
+        if xp is not np or xp.isnan(y).any():
             hit |= xp.isnan(x) & xp.isnan(y)
         count = hit.sum(axis=ctx.axes, keepdims=True)
         return g * hit / count
@@ -121,7 +125,7 @@ class Norm(Function, elementwise=False, moves_elements=False, number_operands=Fa
     @staticmethod
     def forward(ctx, x, axes, keepdims):
         xp = get_array_module(x)
-        with xp.errstate(over="ignore"):  # past the dtype's range the norm is inf, as torch
+        with np.errstate(over="ignore"):  # past the dtype's range the norm is inf, as torch
             y = xp.sqrt(xp.add.reduce(x * x, axis=axes, keepdims=True))
         ctx.save_for_backward(x, y)
         return y if keepdims else xp.squeeze(y, axis=axes)
@@ -166,7 +170,7 @@ class LogSumExp(Function, elementwise=True, moves_elements=True, number_operands
             x = x.astype(xp.float32)
         m = xp.max(x, axis=axes, keepdims=True, initial=-xp.inf)  # -inf over an empty dim
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or an inf) would make x - m NaN
-        with xp.errstate(divide="ignore"):  # log 0 = -inf when every element is -inf
+        with np.errstate(divide="ignore"):  # log 0 = -inf when every element is -inf
             y = xp.log(xp.add.reduce(xp.exp(x - m), axis=axes, keepdims=True)) + m
         ctx.save_for_backward(x, y)
         return y if keepdims else xp.squeeze(y, axis=axes)
@@ -175,7 +179,7 @@ class LogSumExp(Function, elementwise=True, moves_elements=True, number_operands
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         xp = get_array_module(x)
-        with xp.errstate(invalid="ignore"):  # inf - inf where y is infinite: NaN, as torch
+        with np.errstate(invalid="ignore"):  # inf - inf where y is infinite: NaN, as torch
             return xp.reshape(g, y.shape) * xp.exp(x - y), None, None
 
 
@@ -203,7 +207,7 @@ class Prod(Function, elementwise=True, moves_elements=True, number_operands=Fals
         ctx.save_for_backward(x)
         ctx.axis = axis
         ctx.keepdims = keepdims
-        with xp.errstate(over="ignore"):  # past the dtype's range: ±inf, as torch
+        with np.errstate(over="ignore"):  # past the dtype's range: ±inf, as torch
             return xp.prod(x, axis=axis, keepdims=keepdims)
 
     @staticmethod

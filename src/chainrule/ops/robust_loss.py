@@ -13,10 +13,11 @@ Huber is smooth L1 scaled by δ (huber_δ = δ·smooth_l1_β=δ); both are the s
 zero, so the gradient shrinks as the fit gets close, unlike L1's constant ±1.
 """
 
-import numpy as np
-
 from ..autograd.function import Function
+from ..backend import get_array_module
 from .loss import _reduce, _spread, check_same_shape
+
+_xp = get_array_module
 
 
 class L1(Function, elementwise=False, moves_elements=False, number_operands=False, infix=None):
@@ -27,12 +28,12 @@ class L1(Function, elementwise=False, moves_elements=False, number_operands=Fals
         check_same_shape("l1_loss", y, t)
         d = y - t
         ctx.save_for_backward(d)
-        return _reduce(np.abs(d), reduction, ctx)
+        return _reduce(_xp(d).abs(d), reduction, ctx)
 
     @staticmethod
     def backward(ctx, g):
         (d,) = ctx.saved_tensors
-        gy = _spread(g, ctx) * np.sign(d)
+        gy = _spread(g, ctx) * _xp(d).sign(d)
         return gy, (-gy if ctx.needs_grad(1) else None), None
 
 
@@ -44,18 +45,19 @@ class SmoothL1(Function, elementwise=False, moves_elements=False, number_operand
     def forward(ctx, y, t, reduction, beta):
         check_same_shape("smooth_l1_loss", y, t)
         d = y - t
-        a = np.abs(d)
+        a = _xp(d).abs(d)
         near = a < beta
         ctx.save_for_backward(d, near)
         ctx.beta = beta
         if beta == 0:
             return _reduce(a, reduction, ctx)
-        return _reduce(np.where(near, 0.5 * d * d / beta, a - 0.5 * beta), reduction, ctx)
+        return _reduce(_xp(d).where(near, 0.5 * d * d / beta, a - 0.5 * beta), reduction, ctx)
 
     @staticmethod
     def backward(ctx, g):
         d, near = ctx.saved_tensors
-        local = np.sign(d) if ctx.beta == 0 else np.where(near, d / ctx.beta, np.sign(d))
+        xp = _xp(d)
+        local = xp.sign(d) if ctx.beta == 0 else xp.where(near, d / ctx.beta, xp.sign(d))
         gy = _spread(g, ctx) * local
         return gy, (-gy if ctx.needs_grad(1) else None), None, None
 
@@ -67,14 +69,14 @@ class Huber(Function, elementwise=False, moves_elements=False, number_operands=F
     def forward(ctx, y, t, reduction, delta):
         check_same_shape("huber_loss", y, t)
         d = y - t
-        a = np.abs(d)
+        a = _xp(d).abs(d)
         near = a < delta
         ctx.save_for_backward(d, near)
         ctx.delta = delta
-        return _reduce(np.where(near, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction, ctx)
+        return _reduce(_xp(d).where(near, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction, ctx)
 
     @staticmethod
     def backward(ctx, g):
         d, near = ctx.saved_tensors
-        gy = _spread(g, ctx) * np.where(near, d, ctx.delta * np.sign(d))
+        gy = _spread(g, ctx) * _xp(d).where(near, d, ctx.delta * _xp(d).sign(d))
         return gy, (-gy if ctx.needs_grad(1) else None), None, None

@@ -4,6 +4,8 @@ Element i of the output adds up elements 0 … i of the input, so input j reache
 i ≥ j: its gradient is the sum of g over those outputs, a running total taken from the end.
 """
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..backend import get_array_module
 
@@ -17,7 +19,7 @@ class CumSum(Function, elementwise=False, moves_elements=False, number_operands=
         if x.dtype.kind in "biu":  # as torch, integers and booleans add up in int64
             x = x.astype(xp.int64)
         ctx.axis = axis
-        with xp.errstate(over="ignore"):  # past the dtype's range: ±inf, as torch
+        with np.errstate(over="ignore"):  # past the dtype's range: ±inf, as torch
             return xp.cumsum(x, axis=axis)
 
     @staticmethod

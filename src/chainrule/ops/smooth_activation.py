@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
+from ..backend import get_array_module
 from .activation import sigmoid_array
 
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -25,6 +26,10 @@ GELU_CUBIC = 0.044715
 
 
 def erf(x):
+    if get_array_module(x) is not np:  # on a GPU: CuPy's own, in its SciPy-like namespace
+        from cupyx.scipy.special import erf as cupy_erf
+
+        return cupy_erf(x)
     try:
         from scipy.special import erf as scipy_erf
     except ImportError:  # the core needs only NumPy
@@ -40,7 +45,7 @@ class GELU(Function, elementwise=True, moves_elements=False, number_operands=Fal
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            t = np.tanh(SQRT_2_OVER_PI * (x + GELU_CUBIC * x ** 3))
+            t = get_array_module(x).tanh(SQRT_2_OVER_PI * (x + GELU_CUBIC * x ** 3))
             ctx.t = t
             return 0.5 * x * (1 + t)
         cdf = 0.5 * (1 + erf(x / math.sqrt(2.0)))
@@ -54,7 +59,7 @@ class GELU(Function, elementwise=True, moves_elements=False, number_operands=Fal
             t = ctx.t
             du = SQRT_2_OVER_PI * (1 + 3 * GELU_CUBIC * x * x)
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du), None
-        density = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        density = get_array_module(x).exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
         return g * (ctx.cdf + x * density), None
 
 
@@ -81,9 +86,10 @@ class Softplus(Function, elementwise=True, moves_elements=False, number_operands
         bx = x * beta
         linear = bx > threshold
         ctx.save_for_backward(bx, linear)
-        return np.where(linear, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+        xp = get_array_module(x)
+        return xp.where(linear, x, xp.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         bx, linear = ctx.saved_tensors
-        return np.where(linear, g, g * sigmoid_array(bx)), None, None
+        return get_array_module(g).where(linear, g, g * sigmoid_array(bx)), None, None

@@ -10,6 +10,7 @@ ignore (padding, unlabelled pixels).
 import numpy as np
 
 from ..autograd.function import Function
+from ..backend import get_array_module, on_host
 from ..errors import ShapeError
 from .loss import _class_axis_back, _class_axis_last
 
@@ -23,10 +24,11 @@ class WeightedNLL(Function, elementwise=False, moves_elements=False, number_oper
         flat = _class_axis_last(logp) if logp.ndim > 1 else logp[None, :]
         idx = target.reshape(-1)
         kept = idx != ignore_index
-        safe = np.where(kept, idx, 0)
-        w = (weight[safe] if weight is not None else np.ones(idx.size, logp.dtype)) * kept
+        xp = get_array_module(logp)
+        safe = xp.where(kept, idx, 0)
+        w = (weight[safe] if weight is not None else xp.ones(idx.size, logp.dtype)) * kept
         w = w.astype(logp.dtype, copy=False)
-        picked = flat[np.arange(idx.size), safe]
+        picked = flat[xp.arange(idx.size), safe]
         loss = -w * picked
         ctx.save_for_backward(target, w)
         ctx.shape = logp.shape
@@ -37,23 +39,24 @@ class WeightedNLL(Function, elementwise=False, moves_elements=False, number_oper
             return loss.sum()
         ctx.total = w.sum()
         with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0/0 = NaN, as torch
-            return np.asarray(loss.sum() / ctx.total)
+            return xp.asarray(loss.sum() / ctx.total)
 
     @staticmethod
     def backward(ctx, g):
         target, w = ctx.saved_tensors
+        xp = get_array_module(g)
         shape = ctx.shape
         n_classes = shape[1] if len(shape) > 1 else shape[0]
         if ctx.reduction == "none":
             share = g.reshape(-1)
         elif ctx.reduction == "sum":
-            share = np.broadcast_to(g, w.shape)
+            share = xp.broadcast_to(g, w.shape)
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.broadcast_to(g / ctx.total, w.shape)
-        idx = np.where(w != 0, target.reshape(-1), 0)
-        flat = np.zeros((w.size, n_classes), dtype=g.dtype)
-        flat[np.arange(w.size), idx] = -w * share
+                share = xp.broadcast_to(g / ctx.total, w.shape)
+        idx = xp.where(w != 0, target.reshape(-1), 0)
+        flat = xp.zeros((w.size, n_classes), dtype=g.dtype)
+        flat[xp.arange(w.size), idx] = -w * share
         return (_class_axis_back(flat, shape) if len(shape) > 1 else flat[0]), None, None, None, \
             None
 
@@ -67,6 +70,8 @@ def check_targets(op, logits_shape, target, ignore_index):
         raise ShapeError(f"{op}: input of shape {tuple(logits_shape)} needs class indices of "
                          f"shape {expected}, got target of shape {tuple(target.shape)}")
     n_classes = logits_shape[1] if len(logits_shape) > 1 else logits_shape[0]
+    if not on_host(target):
+        return  # reading the classes back would wait for the GPU at every step (see on_host)
     real = target[target != ignore_index]
     if real.size and (real.min() < 0 or real.max() >= n_classes):
         bad = int(real.max()) if real.max() >= n_classes else int(real.min())

@@ -4,8 +4,7 @@ Two running averages per weight, of the squared gradient and of the squared upda
 weight a step in the units of the weight itself, so the learning rate can stay at 1.
 """
 
-import numpy as np
-
+from ..backend import get_array_module
 from .optimizer import Optimizer
 
 
@@ -19,21 +18,22 @@ def adadelta_update(param, grad, state, *, lr, rho=0.9, eps=1e-6, weight_decay=0
         u ← ρ·u + (1 − ρ)·Δ²
         θ ← θ − η·Δ
     """
+    xp = get_array_module(param)  # NumPy, or CuPy on a GPU
     lr, rho, eps, weight_decay = float(lr), float(rho), float(eps), float(weight_decay)
     if not state:
         state["step"] = 0
-        state["square_avg"] = np.zeros_like(param)
-        state["acc_delta"] = np.zeros_like(param)
+        state["square_avg"] = xp.zeros_like(param)
+        state["acc_delta"] = xp.zeros_like(param)
     state["step"] += 1
 
-    g = np.negative(grad) if maximize else grad  # the caller's grad is never written
+    g = xp.negative(grad) if maximize else grad  # the caller's grad is never written
     if weight_decay:
         g = g + weight_decay * param
     square_avg, acc_delta = state["square_avg"], state["acc_delta"]
     square_avg *= rho
     square_avg += (1 - rho) * (g * g)
-    std = np.sqrt(square_avg + eps)
-    delta = np.sqrt(acc_delta + eps)
+    std = xp.sqrt(square_avg + eps)
+    delta = xp.sqrt(acc_delta + eps)
     delta /= std
     delta *= g
     acc_delta *= rho

@@ -4,8 +4,7 @@ Weights with large or frequent gradients slow down, rare ones keep learning; sin
 grows, the effective learning rate only falls (RMSprop's fix: forget old gradients).
 """
 
-import numpy as np
-
+from ..backend import get_array_module
 from .optimizer import Optimizer
 
 
@@ -18,23 +17,24 @@ def adagrad_update(param, grad, state, *, lr, lr_decay=0.0, weight_decay=0.0,
         G ← G + g²                     (G starts at initial_accumulator_value)
         θ ← θ − η_t · g / (√G + ε)
     """
+    xp = get_array_module(param)  # NumPy, or CuPy on a GPU
     lr, lr_decay, weight_decay, eps = float(lr), float(lr_decay), float(weight_decay), float(eps)
     if not state:
         state["step"] = 0
-        state["sum"] = np.full_like(param, initial_accumulator_value)
+        state["sum"] = xp.full_like(param, initial_accumulator_value)
     state["step"] += 1
 
-    g = np.negative(grad) if maximize else grad  # the caller's grad is never written
+    g = xp.negative(grad) if maximize else grad  # the caller's grad is never written
     if weight_decay:
         g = g + weight_decay * param
     clr = lr / (1 + (state["step"] - 1) * lr_decay)
 
     total = state["sum"]
-    scratch = np.multiply(g, g)
+    scratch = xp.multiply(g, g)
     total += scratch
-    std = np.sqrt(total, out=scratch)
+    std = xp.sqrt(total, out=scratch)
     std += eps
-    step = np.divide(g, std, out=scratch)
+    step = xp.divide(g, std, out=scratch)
     step *= clr
     param -= step
 

@@ -6,8 +6,7 @@ Adam keeps two running averages per weight, of the gradient (m, the direction) a
 λ·θ to the gradient, so the decay is not rescaled by √v.
 """
 
-import numpy as np
-
+from ..backend import get_array_module
 from .optimizer import Optimizer
 
 
@@ -22,6 +21,7 @@ def adam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, wei
 
     ε is added after the bias correction of √v, as torch does.
     """
+    xp = get_array_module(param)  # NumPy, or CuPy on a GPU
     lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
     weight_decay = float(weight_decay)
     t = count_step(state, param, "exp_avg", "exp_avg_sq", *(["max_exp_avg_sq"] if amsgrad else []))
@@ -30,22 +30,22 @@ def adam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, wei
                           decoupled=decoupled_weight_decay, maximize=maximize)
 
     m, v = state["exp_avg"], state["exp_avg_sq"]
-    scratch = np.subtract(g, m)  # m moves the fraction (1 − β₁) of the way to g
+    scratch = xp.subtract(g, m)  # m moves the fraction (1 − β₁) of the way to g
     scratch *= 1 - beta1
     m += scratch
     v *= beta2
-    np.multiply(g, g, out=scratch)
+    xp.multiply(g, g, out=scratch)
     scratch *= 1 - beta2
     v += scratch
     if amsgrad:
-        v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
 
     bias_correction1 = 1 - beta1**t
     bias_correction2 = 1 - beta2**t
-    denom = np.sqrt(v, out=scratch)
+    denom = xp.sqrt(v, out=scratch)
     denom /= bias_correction2**0.5
     denom += eps
-    step = np.divide(m, denom, out=scratch)
+    step = xp.divide(m, denom, out=scratch)
     step *= lr / bias_correction1
     param -= step
 
@@ -66,7 +66,7 @@ def count_step(state, param, *moments, **scalars):
         state["step"] = 0
         state.update(scalars)
         for name in moments:
-            state[name] = np.zeros_like(param)
+            state[name] = get_array_module(param).zeros_like(param)  # on param's device
     state["step"] += 1
     return state["step"]
 
@@ -75,7 +75,8 @@ def followed_gradient(param, grad, *, lr, weight_decay, decoupled=False, maximiz
     """The gradient an update of Adam's kin follows: −∇ when maximizing; weight decay λ added to
     it as λ·θ (L2), or, decoupled (AdamW's way), applied to θ itself: θ ← θ·(1 − ηλ). The
     caller's grad is never written."""
-    g = np.negative(grad) if maximize else grad
+    xp = get_array_module(param)  # NumPy, or CuPy on a GPU
+    g = xp.negative(grad) if maximize else grad
     if weight_decay:
         if decoupled:
             param *= 1 - lr * weight_decay

@@ -4,8 +4,7 @@ The infinity norm of the recent gradients needs no bias correction and cannot be
 by a run of small gradients as fast as an average can.
 """
 
-import numpy as np
-
+from ..backend import get_array_module
 from .adam import TakesBetas, count_step, followed_gradient
 from .optimizer import Optimizer
 
@@ -19,6 +18,7 @@ def adamax_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, w
         u ← max(β₂·u, |g| + ε)
         θ ← θ − η/(1 − β₁ᵗ) · m / u
     """
+    xp = get_array_module(param)  # NumPy, or CuPy on a GPU
     lr, beta1, beta2 = float(lr), float(beta1), float(beta2)
     eps, weight_decay = float(eps), float(weight_decay)
     t = count_step(state, param, "exp_avg", "exp_inf")
@@ -27,7 +27,7 @@ def adamax_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, w
     m, u = state["exp_avg"], state["exp_inf"]
     m += (1 - beta1) * (g - m)
     u *= beta2
-    np.maximum(u, np.abs(g) + eps, out=u)
+    xp.maximum(u, xp.abs(g) + eps, out=u)
     param -= (lr / (1 - beta1**t)) * (m / u)
 
 

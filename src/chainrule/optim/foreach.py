@@ -23,7 +23,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..backend import unshared
+from ..backend import get_array_module, on_host, unshared
 
 
 def foreach_step(optimizer, group, options, only_if_it_pays=False):
@@ -74,8 +74,9 @@ class FlatGroup:
         size = slices[-1][1] if slices else 0
         self.arrays = [p.array for p in params]  # in place: the views the parameters must keep
         self.in_place = span is not None
-        self.param = span if self.in_place else np.empty(size, dtype=dtype)
-        self.grad = np.empty(size, dtype=dtype)
+        xp = get_array_module(self.arrays[0])
+        self.param = span if self.in_place else xp.empty(size, dtype=dtype)
+        self.grad = xp.empty(size, dtype=dtype)
         self.state = shared_state  # flat arrays and the shared scalars ('step')
         self.views = []
         self.state_keys = state_keys
@@ -102,10 +103,10 @@ class FlatGroup:
         arrays, scalars = [], {}
         for key in keys:
             values = [st.get(key, None) for st in states]
-            if all(isinstance(v, np.ndarray) and v.shape == p.array.shape and v.dtype == dtype
+            if all(_is_array(v) and v.shape == p.array.shape and v.dtype == dtype
                    for v, p in zip(values, params)):
                 arrays.append(key)
-            elif all(not isinstance(v, np.ndarray) and v == values[0] for v in values):
+            elif all(not _is_array(v) and v == values[0] for v in values):
                 scalars[key] = values[0]
             else:
                 return None
@@ -118,7 +119,8 @@ class FlatGroup:
             start += p.array.size
         shared = dict(scalars)
         for key in arrays:
-            shared[key] = np.concatenate([state[p][key].reshape(-1) for p in params])
+            xp = get_array_module(state[params[0]][key])
+            shared[key] = xp.concatenate([state[p][key].reshape(-1) for p in params])
         flat = cls(list(params), dtype, slices, arrays, shared, span)
         for p, (a, b) in zip(params, slices):
             views = {key: shared[key][a:b].reshape(p.array.shape) for key in arrays}
@@ -148,9 +150,8 @@ class FlatGroup:
         """Copy the gradients (and parameters not laid end to end) into the flat arrays; returns
         the flat gradient."""
         if not self.in_place:
-            np.concatenate([p.array for p in self.params], axis=None, out=self.param)
-        np.concatenate([p.grad.array for p in self.params], axis=None, out=self.grad,
-                       casting="same_kind")
+            _concatenate_into([p.array for p in self.params], self.param)
+        _concatenate_into([p.grad.array for p in self.params], self.grad)
         return self.grad
 
     def scatter(self):
@@ -164,6 +165,19 @@ class FlatGroup:
             st.update(scalars)
 
 
+def _is_array(value):
+    return isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__")
+
+
+def _concatenate_into(arrays, out):
+    """``arrays`` flattened end to end into ``out`` (a gradient cast to its dtype)."""
+    if type(out) is np.ndarray:
+        np.concatenate(arrays, axis=None, out=out, casting="same_kind")
+    else:  # CuPy's concatenate: the same, given 1-D arrays
+        get_array_module(out).concatenate([a.ravel() for a in arrays], out=out,
+                                          casting="same_kind")
+
+
 def _unheld(p):
     """True when only ``p`` itself refers to its array, which owns its memory."""
     data = p.array
@@ -173,7 +187,8 @@ def _unheld(p):
 def _lay_end_to_end(params):
     """Move the parameters' values into one new flat array, which is returned; each ``p.array``
     becomes a view into it."""
-    flat = np.empty(sum(p.array.size for p in params), dtype=params[0].array.dtype)
+    xp = get_array_module(params[0].array)
+    flat = xp.empty(sum(p.array.size for p in params), dtype=params[0].array.dtype)
     start = 0
     for p in params:
         stop = start + p.array.size
@@ -189,6 +204,8 @@ def _shared_span(arrays):
 
     ``_lay_end_to_end`` makes this layout; the flat path then updates the parameters in place.
     """
+    if not on_host(arrays[0]):
+        return None  # GPU memory has no __array_interface__; the layout is rebuilt instead
     base = arrays[0].base
     if base is None or base.ndim != 1 or not base.flags.c_contiguous or not base.flags.writeable:
         return None

@@ -4,8 +4,7 @@ The step mixes the current gradient and the running mean with the momentum of th
 the next, μₜ and μₜ₊₁, which ramp up over the first few thousand steps (``momentum_decay``).
 """
 
-import numpy as np
-
+from ..backend import get_array_module
 from .adam import TakesBetas, count_step, followed_gradient
 from .optimizer import Optimizer
 
@@ -20,6 +19,7 @@ def nadam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, we
         d = √(v / (1 − β₂ᵗ)) + ε
         θ ← θ − η·(1 − μₜ)/(1 − Π) · g/d − η·μₜ₊₁/(1 − Π·μₜ₊₁) · m/d
     """
+    xp = get_array_module(param)  # NumPy, or CuPy on a GPU
     lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
     weight_decay, momentum_decay = float(weight_decay), float(momentum_decay)
     t = count_step(state, param, "exp_avg", "exp_avg_sq", mu_product=1.0)
@@ -34,7 +34,7 @@ def nadam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, we
     m += (1 - beta1) * (g - m)
     v *= beta2
     v += (1 - beta2) * (g * g)
-    denom = np.sqrt(v / (1 - beta2**t))
+    denom = xp.sqrt(v / (1 - beta2**t))
     denom += eps
     param -= (lr * (1 - mu) / (1 - mu_product)) * (g / denom)
     param -= (lr * mu_next / (1 - mu_product * mu_next)) * (m / denom)

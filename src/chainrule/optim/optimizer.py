@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 
 from ..autograd import enable_grad
+from ..devices import device_of, move
 from ..tensor import Tensor
 from .foreach import foreach_step
 
@@ -189,7 +190,8 @@ class Optimizer:
             packed["params"] = [index[p] for p in group["params"]]
             groups.append(packed)
         state = {
-            index[p]: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+            index[p]: {k: (v.copy() if hasattr(v, "shape") and not isinstance(v, np.generic)
+                           else v) for k, v in s.items()}
             for p, s in self.state.items()
             if p in index
         }
@@ -242,8 +244,9 @@ def _restore(key, value, p, name):
         value = value.detach().cpu().numpy()
     if key in _SCALAR_STATE:  # torch keeps these as 0-d tensors
         return _SCALAR_STATE[key](value.array if isinstance(value, Tensor) else value)
-    if isinstance(value, (np.ndarray, Tensor)):
-        arr = np.array(value.array if isinstance(value, Tensor) else value, dtype=p.array.dtype)
+    if isinstance(value, (np.ndarray, Tensor)) or hasattr(value, "__cuda_array_interface__"):
+        arr = value.array if isinstance(value, Tensor) else value
+        arr = move(arr.astype(p.array.dtype), device_of(p.array))  # a copy, where p lives
         if arr.shape != p.array.shape:
             raise ValueError(
                 f"{name}: saved state {key!r} has shape {arr.shape}, the parameter {p.array.shape}"

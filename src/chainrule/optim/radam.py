@@ -7,8 +7,7 @@ scales the Adam step by a rectification factor rₜ that rises towards 1.
 
 import math
 
-import numpy as np
-
+from ..backend import get_array_module
 from .adam import TakesBetas, count_step, followed_gradient
 from .optimizer import Optimizer
 
@@ -24,6 +23,7 @@ def radam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, we
                  θ ← θ − η·m̂·rₜ·√(1 − β₂ᵗ)/(√v + ε)
         else:    θ ← θ − η·m̂
     """
+    xp = get_array_module(param)  # NumPy, or CuPy on a GPU
     lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
     weight_decay = float(weight_decay)
     t = count_step(state, param, "exp_avg", "exp_avg_sq")
@@ -44,7 +44,7 @@ def radam_update(param, grad, state, *, lr, beta1=0.9, beta2=0.999, eps=1e-8, we
         rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
                          / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
         step *= lr
-        step *= bias_correction2**0.5 / (np.sqrt(v) + eps)
+        step *= bias_correction2**0.5 / (xp.sqrt(v) + eps)
         step *= rect
     else:
         step *= lr

@@ -4,8 +4,7 @@ Like Adagrad, but the squared gradients are averaged with exponential forgetting
 step size adapts to the recent scale of the gradient instead of shrinking forever.
 """
 
-import numpy as np
-
+from ..backend import get_array_module
 from .optimizer import Optimizer
 
 
@@ -19,44 +18,45 @@ def rmsprop_update(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay
         b ← μ·b + g/d,  θ ← θ − η·b      (momentum μ > 0)
         θ ← θ − η·g/d                     (otherwise)
     """
+    xp = get_array_module(param)  # NumPy, or CuPy on a GPU
     lr, alpha, eps = float(lr), float(alpha), float(eps)
     weight_decay, momentum = float(weight_decay), float(momentum)
     if not state:
         state["step"] = 0
-        state["square_avg"] = np.zeros_like(param)
+        state["square_avg"] = xp.zeros_like(param)
         if momentum > 0:
-            state["momentum_buffer"] = np.zeros_like(param)
+            state["momentum_buffer"] = xp.zeros_like(param)
         if centered:
-            state["grad_avg"] = np.zeros_like(param)
+            state["grad_avg"] = xp.zeros_like(param)
     state["step"] += 1
 
-    g = np.negative(grad) if maximize else grad  # the caller's grad is never written
+    g = xp.negative(grad) if maximize else grad  # the caller's grad is never written
     if weight_decay:
         g = g + weight_decay * param
 
     square_avg = state["square_avg"]
     square_avg *= alpha
-    scratch = np.multiply(g, g)
+    scratch = xp.multiply(g, g)
     scratch *= 1 - alpha
     square_avg += scratch
     if centered:
         grad_avg = state["grad_avg"]
-        np.subtract(g, grad_avg, out=scratch)  # ḡ moves the fraction (1 − α) of the way to g
+        xp.subtract(g, grad_avg, out=scratch)  # ḡ moves the fraction (1 − α) of the way to g
         scratch *= 1 - alpha
         grad_avg += scratch
-        np.multiply(grad_avg, grad_avg, out=scratch)
-        np.subtract(square_avg, scratch, out=scratch)  # the variance of g, not its raw 2nd moment
-        denom = np.sqrt(scratch, out=scratch)
+        xp.multiply(grad_avg, grad_avg, out=scratch)
+        xp.subtract(square_avg, scratch, out=scratch)  # the variance of g, not its raw 2nd moment
+        denom = xp.sqrt(scratch, out=scratch)
     else:
-        denom = np.sqrt(square_avg, out=scratch)
+        denom = xp.sqrt(square_avg, out=scratch)
     denom += eps
 
-    step = np.divide(g, denom, out=scratch)
+    step = xp.divide(g, denom, out=scratch)
     if momentum > 0:
         buf = state["momentum_buffer"]
         buf *= momentum
         buf += step
-        step = np.multiply(buf, lr, out=scratch)
+        step = xp.multiply(buf, lr, out=scratch)
     else:
         step *= lr
     param -= step

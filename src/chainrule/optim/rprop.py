@@ -2,8 +2,7 @@
 shrunk when it flips; only the gradient's sign is used, never its size.
 """
 
-import numpy as np
-
+from ..backend import get_array_module
 from .optimizer import Optimizer
 
 
@@ -17,21 +16,22 @@ def rprop_update(param, grad, state, *, lr, etaminus=0.5, etaplus=1.2, step_size
 
     Δ starts at the learning rate.
     """
+    xp = get_array_module(param)  # NumPy, or CuPy on a GPU
     etaminus, etaplus = float(etaminus), float(etaplus)
     if not state:
         state["step"] = 0
-        state["prev"] = np.zeros_like(param)
-        state["step_size"] = np.full_like(param, float(lr))
+        state["prev"] = xp.zeros_like(param)
+        state["step_size"] = xp.full_like(param, float(lr))
     state["step"] += 1
 
-    g = np.negative(grad) if maximize else grad
+    g = xp.negative(grad) if maximize else grad
     prev, step_size = state["prev"], state["step_size"]
-    factor = np.sign(g * prev)
-    factor = np.where(factor > 0, etaplus, np.where(factor < 0, etaminus, 1.0))
+    factor = xp.sign(g * prev)
+    factor = xp.where(factor > 0, etaplus, xp.where(factor < 0, etaminus, 1.0))
     step_size *= factor
-    np.clip(step_size, step_size_min, step_size_max, out=step_size)
-    g = np.where(factor == etaminus, 0.0, g).astype(param.dtype, copy=False)
-    param -= np.sign(g) * step_size
+    xp.clip(step_size, step_size_min, step_size_max, out=step_size)
+    g = xp.where(factor == etaminus, 0.0, g).astype(param.dtype, copy=False)
+    param -= xp.sign(g) * step_size
     prev[...] = g
 
 

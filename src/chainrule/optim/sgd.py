@@ -4,8 +4,7 @@ With momentum the step follows a running sum of past gradients instead, so direc
 agree from step to step speed up and ones that flip sign cancel out.
 """
 
-import numpy as np
-
+from ..backend import get_array_module
 from .optimizer import Optimizer
 
 
@@ -18,15 +17,16 @@ def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_de
         g ← g + μ·v  (nesterov)   or   g ← v
         θ ← θ − η·g
     """
+    xp = get_array_module(param)  # NumPy, or CuPy on a GPU
     lr, momentum, weight_decay = float(lr), float(momentum), float(weight_decay)
     if weight_decay:
-        g = np.multiply(param, weight_decay)
+        g = xp.multiply(param, weight_decay)
         if maximize:
-            np.subtract(g, grad, out=g)
+            xp.subtract(g, grad, out=g)
         else:
-            np.add(g, grad, out=g)
+            xp.add(g, grad, out=g)
     elif maximize:
-        g = np.negative(grad)
+        g = xp.negative(grad)
     else:
         g = grad  # the caller's array: read, never written
 
@@ -34,7 +34,7 @@ def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_de
         buf = state.get("momentum_buffer")
         if buf is None:
             # the first step starts the buffer at g itself, not at μ·0 + (1 − dampening)·g
-            buf = state["momentum_buffer"] = np.array(g, copy=True)
+            buf = state["momentum_buffer"] = xp.array(g, copy=True)
         else:
             buf *= momentum
             if dampening:

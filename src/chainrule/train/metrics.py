@@ -4,7 +4,6 @@ They read network outputs as arrays (no graph) and accumulate over batches, so t
 is exact, not an average of batch averages.
 """
 
-import numpy as np
 
 
 class Metric:
@@ -57,7 +56,7 @@ class MeanAbsoluteError(Metric):
         self.reset()
 
     def update(self, output, target):
-        self.total += float(np.abs(output - target.reshape(output.shape)).sum())
+        self.total += float(abs(output - target.reshape(output.shape)).sum())  # any device
         self.count += output.size
 
 

@@ -78,14 +78,15 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
               scheduler="none", epochs=20, batch_size=32, val_split=0.2, seed=0, out="runs/latest",
               loss="auto", task="auto", samples=1000, noise=0.0, data_dir=None, verbose=1,
               diagnostics=False, stream=None, callbacks=None, checkpoint_every="auto",
-              resume=False, data_seed=None, plot=True):
+              resume=False, data_seed=None, plot=True, device="cpu"):
     """Train an MLP on a named data set and write the run directory. Returns a result dict.
 
     ``callbacks`` are passed on to ``fit`` (after the gradient-flow monitor of ``diagnostics``).
     ``seed`` seeds the weights and the shuffling, ``data_seed`` (default: ``seed``) the data
     (synthetic sets) and the split: runs with different seeds on the same data, as ``chainrule
     tune``'s trials, pass one data_seed. ``plot=False`` leaves out curves.png (drawing it costs
-    more than training a small trial; tune draws it only for the run it keeps).
+    more than training a small trial; tune draws it only for the run it keeps). ``device``
+    ("cpu", "cuda", "cuda:1") is where the model trains; ``fit`` moves each batch there.
     Every ``checkpoint_every`` epochs ("auto": when 2 s have passed since the last; None: only
     when stopped early) and at the end, the whole training state goes to
     ``checkpoint.safetensors``; ``resume=True`` continues the run in ``out`` from it (see
@@ -102,7 +103,7 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
                 "batch_size": batch_size, "val_split": val_split, "seed": seed,
                 "data_seed": data_seed, "loss": loss, "task": task, "samples": samples,
                 "noise": noise, "data_dir": data_dir, "diagnostics": diagnostics,
-                "checkpoint_every": checkpoint_every}
+                "checkpoint_every": checkpoint_every, "device": str(device)}
     checkpoint_path = os.path.join(out, CHECKPOINT)
     _remove_stale_temp_files(out)
     manual_seed(seed)
@@ -117,7 +118,7 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     if n_out is None:
         n_out = y.shape[1]
     model = build_mlp(n_inputs, hidden, activation, n_out, out_layer,
-                      flatten=len(problem.input_shape) > 1)
+                      flatten=len(problem.input_shape) > 1).to(device)
     opt = make_optimizer(optimizer, model.parameters(), lr)
     sched = make_scheduler(scheduler, opt, epochs)
     metrics = metrics_for(problem.task)

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import crashpoints
 from ..autograd.grad_mode import no_grad
+from ..devices import to_host
 from ..tensor import Tensor
 from .callbacks import Callback
 from .history import History
@@ -51,6 +52,18 @@ def _model_dtype(model):
     return None if first is None else first.array.dtype
 
 
+def _model_device(model):
+    """Where the model's parameters are: each batch is moved there (None: no parameters)."""
+    first = next(iter(model.parameters()), None)
+    return None if first is None else first.device
+
+
+def _onto(batch_part, device):
+    """A batch's inputs or targets on ``device``, as a Tensor (arrays are wrapped first)."""
+    t = batch_part if isinstance(batch_part, Tensor) else Tensor(np.asarray(batch_part))
+    return t if device is None else t.to(device)
+
+
 def _split_off(train, fraction, seed):
     """Keras' validation_split: hold out the *last* fraction of (X, y) for validation."""
     if not (isinstance(train, (tuple, list)) and len(train) == 2):
@@ -77,9 +90,11 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None, e
         m.reset()
     # A diverging run overflows on the way to a NaN or inf loss; fit stops there and says so in
     # words, as torch would say nothing: NumPy's overflow warnings on the way are only noise.
+    device = _model_device(model)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for step, batch in enumerate(loader, 1):
             xb, yb = _inputs_and_targets(batch)
+            xb, yb = _onto(xb, device), _onto(yb, device)
             if optimizer is not None:
                 optimizer.zero_grad()
                 out = model(xb)
@@ -98,9 +113,8 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None, e
             n = len(xb)
             total_loss += value if sums else value * n
             seen += n
-            target = yb.array if isinstance(yb, Tensor) else np.asarray(yb)
             for m in metrics:
-                m.update(out.array, target)
+                m.update(out.array, yb.array)
             if progress is not None:
                 progress.update(step, loss=total_loss / seen,
                                 **{m.name: m.result() for m in metrics})
@@ -181,10 +195,11 @@ def predict(model, X, batch_size=256):
     was_training = model.training
     model.eval()
     outputs = []
+    device = _model_device(model)
     try:
         with no_grad():
             for xb in batches:
-                outputs.append(model(xb).array)
+                outputs.append(to_host(model(_onto(xb, device)).array))
     finally:
         model.train(was_training)
     return np.concatenate(outputs) if outputs else np.empty((0,))

@@ -13,7 +13,7 @@ Workloads, each one call of the library as a user makes it:
 
 Usage:  python benchmarks/compare_trees.py OTHER_TREE/src [--repeats 15] [--quick]
         [--foreach]   (also time this tree's optimizers with foreach=True, and with
-                       foreach=None as fit resolves it)
+                       foreach=False, the per-parameter loop)
 """
 
 import argparse
@@ -78,17 +78,21 @@ def module_call(cr, calls):
     return run
 
 
-def training_step(cr, work, batch, calls, as_in_fit=False, **opt_options):
-    """One Adam step of a training_throughput workload on ``cr``, as its chainrule_trainer;
-    ``as_in_fit``: with foreach=None resolved as ``fit`` resolves it (``batched_when_unset``)."""
+def numbers(tensor):
+    """A tensor's NumPy array in either tree: ``.array`` now, ``.data`` before issue 12."""
+    return tensor.array if hasattr(tensor, "array") else tensor.data
+
+
+def training_step(cr, work, batch, calls, **opt_options):
+    """One Adam step of a training_throughput workload on ``cr``, as its chainrule_trainer;"""
     nn = cr.nn
     act = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[work.activation]
     weights, batches = work.initial_weights(), work.data(batch)
     layers = []
     for i, (w, b) in enumerate(weights):
         linear = nn.Linear(w.shape[1], w.shape[0])
-        linear.weight.array[...] = w
-        linear.bias.array[...] = b
+        numbers(linear.weight)[...] = w
+        numbers(linear.bias)[...] = b
         layers += [linear] + ([act()] if i < len(weights) - 1 else [])
     model = nn.Sequential(*layers)
     criterion = {"cross_entropy": nn.CrossEntropyLoss, "bce_logits": nn.BCEWithLogitsLoss,
@@ -103,13 +107,7 @@ def training_step(cr, work, batch, calls, as_in_fit=False, **opt_options):
             opt.zero_grad()
             loss.backward()
             opt.step()
-    if not as_in_fit:
-        return run
-
-    def run_in_fit():
-        with cr.optim.foreach.batched_when_unset(opt):
-            run()
-    return run_in_fit
+    return run
 
 
 def cases(quick):
@@ -131,7 +129,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a smoke run")
     parser.add_argument("--foreach", action="store_true",
                         help="also time this tree's training steps with Adam(foreach=True) and "
-                             "as fit steps Adam(foreach=None)")
+                             "Adam(foreach=False)")
     args = parser.parse_args(argv)
     base = import_tree(args.other)
     repeats = 3 if args.quick else args.repeats
@@ -148,18 +146,18 @@ def main(argv=None):
                 batch = int(label.split(":")[1].split()[0])
                 w = {x.name: x for x in WORKLOADS}[work]
                 runs["after, foreach"] = training_step(chainrule, w, batch, calls, foreach=True)
-                runs["after, in fit"] = training_step(chainrule, w, batch, calls, as_in_fit=True)
+                runs["after, loop"] = training_step(chainrule, w, batch, calls, foreach=False)
             times = interleaved(runs, repeats)
             us = {k: median(v) / calls / per * 1e6 for k, v in times.items()}
             row = [label, f"{us['before']:.2f}", f"{us['after']:.2f}",
                    f"{us['after'] / us['before']:.3f}",
                    f"±{spread(times['before']):.0%} / ±{spread(times['after']):.0%}"]
             if args.foreach:
-                for column, key in ((3, "after, foreach"), (4, "after, in fit")):
+                for column, key in ((3, "after, foreach"), (4, "after, loop")):
                     row.insert(column, f"{us[key]:.2f}" if key in us else "")
             rows.append(row)
     headers = ["case", "before", "after"] + (
-        ["after, foreach=True", "after, in fit"] if args.foreach else []) + [
+        ["after, foreach=True", "after, foreach=False"] if args.foreach else []) + [
         "after/before", "spread (before / after)"]
     print(table(headers, rows))
     print(f"after the runs: {load_average()}")

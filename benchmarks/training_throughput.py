@@ -325,7 +325,7 @@ def numpy_trainer(work, weights, batches):
     return Phases(forward_loss, backward, mlp.adam)
 
 
-FOREACH = None  # chainrule's optimizer as a user builds it; --foreach: the batched path
+FOREACH = None  # chainrule's optimizer as a user builds it; --foreach: forced batched path
 TRAINERS = {"chainrule": chainrule_trainer, "torch": torch_trainer, "numpy": numpy_trainer}
 
 
@@ -412,7 +412,7 @@ def main(argv=None):
                         help="measure only these workloads, e.g. --only W1:32 W3")
     parser.add_argument("--foreach", action="store_true",
                         help="chainrule's Adam with foreach=True (default: as built by hand, "
-                             "foreach=None, the per-parameter loop outside fit)")
+                             "foreach=None: batched where it pays)")
     args = parser.parse_args(argv)
     global FOREACH
     FOREACH = True if args.foreach else None

@@ -72,13 +72,14 @@ def compare_params(ours, theirs, what, rtol=RTOL):
 def run_side_by_side(ours_cls, torch_cls, kwargs, *, torch_kwargs=None, groups=None,
                      steps=STEPS, skip_every=None, dtype=np.float64, rtol=RTOL, seed=0):
     """Step both optimizers ``steps`` times, asserting the parameters agree after every step:
-    once with our ``foreach=True`` (the batched path) and once as ``kwargs`` say.
+    once with our ``foreach=False`` (the textbook per-parameter loop) and once as ``kwargs`` say
+    (left at None, these small parameters take the batched path).
 
     ``skip_every=k`` leaves parameter 1 without a gradient on every k-th step.
     Returns (our params, torch params, our optimizer, torch optimizer, bowl) of the second run.
     """
     if "foreach" not in kwargs:
-        _run_side_by_side(ours_cls, torch_cls, {**kwargs, "foreach": True},
+        _run_side_by_side(ours_cls, torch_cls, {**kwargs, "foreach": False},
                           kwargs if torch_kwargs is None else torch_kwargs, groups, steps,
                           skip_every, dtype, rtol, seed)
     return _run_side_by_side(ours_cls, torch_cls, kwargs, torch_kwargs, groups, steps,

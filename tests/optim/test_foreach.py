@@ -1,5 +1,5 @@
-"""foreach=True, the batched path for groups of small parameters: same numbers, same arrays,
-same state as the plain loop and as torch.optim."""
+"""foreach=True (and None where it pays), the batched path for groups of small parameters: same
+numbers, same arrays, same state as the plain loop and as torch.optim."""
 
 import numpy as np
 import pytest
@@ -145,18 +145,30 @@ def test_large_parameters_go_flat_only_when_they_can_be_updated_in_place(held):
                                    rtol=1e-10, atol=1e-14)
 
 
-@pytest.mark.parametrize("foreach", [None, False])
-def test_without_foreach_every_parameter_is_updated_on_its_own(foreach):
-    """The default is the plain loop (torch's foreach=None on the CPU): arrays never move."""
+def test_with_foreach_false_every_parameter_is_updated_on_its_own():
+    """foreach=False is the textbook loop, always: arrays never move, numbers as torch's."""
     ours, theirs = _pair()
-    arrays = [p.array for p in ours]
-    del arrays  # nobody holds them: the batched path would move them, the plain loop must not
-    opt, ref = optim.Adam(ours, lr=0.01, foreach=foreach), torch.optim.Adam(theirs, lr=0.01)
+    assert optim.foreach.pays(ours)  # None would batch this group
+    opt, ref = optim.Adam(ours, lr=0.01, foreach=False), torch.optim.Adam(theirs, lr=0.01)
     rng = np.random.default_rng(6)
     for _ in range(4):
         _step_both(ours, theirs, opt, ref, rng)
     assert not opt._flat and all(p.array.base is None for p in ours)
-    assert opt.param_groups[0]["foreach"] == foreach
+    assert opt.param_groups[0]["foreach"] is False
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_left_at_none_a_group_of_small_parameters_is_batched_with_torchs_numbers():
+    """foreach=None: the implementation chooses, as in torch; many small parameters go batched,
+    in every plain step() (a hand-written loop), and the numbers stay torch.optim's."""
+    ours, theirs = _pair()
+    opt, ref = optim.Adam(ours, lr=0.01), torch.optim.Adam(theirs, lr=0.01)
+    rng = np.random.default_rng(6)
+    for _ in range(4):
+        _step_both(ours, theirs, opt, ref, rng)
+    assert opt._flat.get(id(opt.param_groups[0])) is not None
+    assert opt.param_groups[0]["foreach"] is None  # the choice is not written into the group
     for p, q in zip(ours, theirs):
         np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=1e-12)
 
@@ -180,9 +192,9 @@ def _small_net():
 
 
 @pytest.mark.parametrize("foreach", [None, True, False])
-def test_fit_batches_only_groups_left_at_none_and_keeps_the_users_choice(foreach):
-    """foreach=None lets fit choose (batched: many small parameters); True and False are kept;
-    the weights are the same either way; outside fit, None is the plain loop again."""
+def test_fit_keeps_the_users_choice_and_the_weights_do_not_depend_on_it(foreach):
+    """fit steps as a plain step() does: None batches (many small parameters), True and False are
+    kept and never rewritten; the weights are the same either way."""
     from chainrule.train import fit
 
     X, y = _fit_data()
@@ -198,40 +210,36 @@ def test_fit_batches_only_groups_left_at_none_and_keeps_the_users_choice(foreach
         batched = opt._flat.get(id(opt.param_groups[0])) is not None
         assert batched == (choice is not False)
         assert opt.param_groups[0]["foreach"] is choice  # the user's setting is never rewritten
-        assert opt.foreach_when_unset is False  # only while fit trains
         weights[choice] = [p.array.copy() for p in model.parameters()]
     for a, b in zip(weights[foreach], weights[False]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
-def test_plain_steps_after_fit_leave_the_batched_path_and_match_torch():
-    """A group that leaves the batched path (a plain step() after fit) drops its flat layout, so
-    its shared step count cannot go stale when fit batches it again; numbers as torch.optim's."""
+def test_steps_that_switch_between_paths_match_torch():
+    """A group that leaves the batched path (foreach set to False between steps) drops its flat
+    layout, so its shared step count cannot go stale when it is batched again; numbers as
+    torch.optim's."""
     ours, theirs = _pair()
     opt, ref = optim.Adam(ours, lr=0.01), torch.optim.Adam(theirs, lr=0.01)
     rng = np.random.default_rng(7)
-    for phase in ("fit", "plain", "fit", "plain"):
+    for phase in (None, False, None, False):
+        opt.param_groups[0]["foreach"] = phase
         for _ in range(3):
-            if phase == "fit":
-                with optim.foreach.batched_when_unset(opt):
-                    _step_both(ours, theirs, opt, ref, rng)
-            else:
-                _step_both(ours, theirs, opt, ref, rng)
-        assert (opt._flat.get(id(opt.param_groups[0])) is not None) == (phase == "fit")
+            _step_both(ours, theirs, opt, ref, rng)
+        assert (opt._flat.get(id(opt.param_groups[0])) is not None) == (phase is None)
     for p, q in zip(ours, theirs):
         np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=1e-12)
         assert opt.state[p]["step"] == ref.state[q]["step"].item() == 12
 
 
-def test_fit_leaves_groups_of_large_parameters_on_the_plain_loop():
+def test_groups_of_large_parameters_left_at_none_keep_the_plain_loop():
     """Batching pays for many small arrays only: left at None, large ones keep the plain loop."""
     big = [nn.Parameter(np.ones((80, 80))), nn.Parameter(np.ones((80, 80)))]
     assert not optim.foreach.pays(big)
     opt = optim.Adam(big, lr=0.01)
-    with optim.foreach.batched_when_unset(opt):
-        for _ in range(2):
-            for p in big:
-                p.grad = nn.Parameter(np.ones((80, 80)), requires_grad=False)
-            opt.step()
+    for _ in range(2):
+        for p in big:
+            p.grad = nn.Parameter(np.ones((80, 80)), requires_grad=False)
+        opt.step()
     assert not any(opt._flat.values()) and all(p.array.base is None for p in big)
     assert optim.foreach.pays(_pair()[0])

@@ -1,5 +1,5 @@
-"""The batched path of ``step``, on with ``foreach=True`` (torch's name for its multi-tensor path),
-and with ``foreach=None`` inside ``fit`` and ``chainrule train`` (``batched_when_unset``).
+"""The batched path of ``step``: on with ``foreach=True`` (torch's name for its multi-tensor path),
+and for ``foreach=None`` (the default) where it pays (``pays``: many small parameters).
 
 The plain step calls the update function once per parameter: a dozen NumPy calls each, which for
 a net of many small layers costs more than the arithmetic. With ``foreach=True`` a parameter
@@ -18,8 +18,6 @@ the gradients are copied each step. Measured on the 2-8-8-1 net of
 ``benchmarks/training_throughput.py`` (W2): 98.5 → 76.6 µs a step. Same numbers as the plain path
 (the update is elementwise), checked against torch.optim in ``tests/optim``.
 """
-
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -41,18 +39,6 @@ def foreach_step(optimizer, group, options, only_if_it_pays=False):
     optimizer.update(flat.param, grad, flat.state, **options)
     flat.scatter()
     return True
-
-
-@contextmanager
-def batched_when_unset(optimizer):
-    """Inside, groups left at ``foreach=None`` take the batched path where it pays; ``fit`` and
-    ``chainrule train`` train inside this. An explicit ``foreach=True``/``False`` is kept."""
-    before = optimizer.foreach_when_unset
-    optimizer.foreach_when_unset = True
-    try:
-        yield optimizer
-    finally:
-        optimizer.foreach_when_unset = before
 
 
 def pays(params):

@@ -13,9 +13,11 @@ arrays (``sgd_update``, ``adam_update`` …), and the ``hyperparameters`` of a g
 
 Like torch.optim, ``step`` updates ``p.array`` in place from ``p.grad.array``: no graph is built.
 A group's ``foreach`` option picks how, as in torch: ``True``, the group is updated in one batched
-call (``foreach.py``); ``False``, the loop above; ``None`` (the default), the implementation
-chooses: the loop above, except inside ``fit`` and ``chainrule train``, which turn the batched
-path on for groups of many small parameters, where it pays (``foreach.batched_when_unset``).
+call (``foreach.py``); ``False``, always the loop above; ``None`` (the default), the
+implementation chooses: the batched path for a group of many small parameters, where a dozen NumPy
+calls per parameter cost more than the arithmetic (``foreach.pays``), else the loop. The numbers
+are the same either way (the updates are elementwise); ``foreach=False`` keeps the textbook loop
+for a learner stepping through it.
 """
 
 import math
@@ -43,8 +45,6 @@ class Optimizer:
     hyperparameters = ()
     # The hyperparameters that must be numbers >= 0, checked in this order for every group.
     nonnegative = ("lr",)
-    # What foreach=None means: False, the plain loop; fit sets it while it trains.
-    foreach_when_unset = False
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
@@ -129,7 +129,7 @@ class Optimizer:
         for group in self.param_groups:
             options = self.update_options(group)
             foreach = group.get("foreach")
-            if foreach is None and self.foreach_when_unset:  # the implementation chooses
+            if foreach is None:  # the implementation chooses: batched where it pays
                 batched = foreach_step(self, group, options, only_if_it_pays=True)
             else:  # the user chose
                 batched = bool(foreach) and foreach_step(self, group, options)

@@ -228,12 +228,10 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
     last complete epoch's weights are put back (``history.stopped_on_nonfinite_loss`` and
     ``history.nonfinite`` say where and which weights were kept), as Keras' TerminateOnNaN would.
 
-    Parameter groups left at ``foreach=None`` (the default) are updated by the batched path while
-    ``fit`` trains, where it pays (many small parameters; same numbers, ``optim/foreach.py``); a
-    ``foreach=True`` or ``False`` given to the optimizer is kept.
+    Parameter groups left at ``foreach=None`` (the default) take the batched path where it pays
+    (many small parameters; same numbers, ``optim/foreach.py``), as every ``optimizer.step()``.
     """
     from ..optim import Optimizer
-    from ..optim.foreach import batched_when_unset
     from ..optim.lr_scheduler import ReduceLROnPlateau
     from . import checkpoint as ckpt
     from .interrupt import StopNow, catch_first_interrupt
@@ -303,7 +301,7 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
     logs = {}
     last_save = time.monotonic()
     try:
-        with catch_first_interrupt(stream), batched_when_unset(optimizer):
+        with catch_first_interrupt(stream):
             for epoch in range(first_epoch, epochs + 1):
                 bar = _progress_bar(len(train_loader), epoch, epochs, stream, verbose)
                 model.train()

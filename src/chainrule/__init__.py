@@ -20,7 +20,13 @@ from .autograd import (  # noqa: I001
     no_grad,
     set_grad_enabled,
 )
-from .tensor import Tensor, tensor, float16, float32, float64, int32, int64, bool_
+from .autograd.grad_mode import inference_mode
+from .tensor import Tensor, tensor
+from .dtypes import (
+    Size, bool_, double, float16, float32, float64, get_default_dtype, half, int8, int16, int32,
+    int64, long, set_default_dtype, short, uint8,
+)
+from .dtypes import ALIASES as _ALIASES, UNSUPPORTED as _UNSUPPORTED, refuse_dtype as _refuse
 from .devices import device
 from . import tensor_methods  # noqa: F401 - binds x + y, x.sum() … to Tensor
 from .errors import AnomalyError, GradcheckError, ShapeError
@@ -35,12 +41,23 @@ from .functional import (
     bmm, chunk, flip, gather, index_select, is_floating_point, narrow, outer, roll, split,
 )
 from .functional import amax, amin, argsort, cumsum, logsumexp, prod, sort, topk
-from .random import Generator, manual_seed, rand, randint, randn, randperm
+from .functional import (
+    as_tensor, einsum, empty_like, floor_divide, full_like, is_tensor, isfinite, isinf, isnan,
+    masked_fill, numel, unbind,
+)
+from .functional import (
+    add, all, any, bincount, ceil, clamp_max, clamp_min, count_nonzero, div, floor, hstack, log2,
+    log10, logical_and, logical_not, logical_or, logical_xor, masked_select, mul, neg, nonzero,
+    reciprocal, round, rsqrt, sub, tril, triu, true_divide, unique, vstack,
+)
+from .random import Generator, manual_seed, rand, rand_like, randint, randn, randn_like, randperm
+
+globals().update(_ALIASES)  # chainrule.float, .int, .bool: torch's names, builtins' too
 
 __version__ = "0.1.0"
 
 _SUBMODULES = ("nn", "optim", "data", "train", "trace", "viz", "rules", "diagnostics", "demos",
-               "datasets", "io", "plotting", "progress", "utils", "cuda")
+               "datasets", "io", "plotting", "progress", "compiled", "cuda", "utils")
 
 
 def __getattr__(name):
@@ -53,8 +70,14 @@ def __getattr__(name):
         from . import serialization
 
         return getattr(serialization, name)
+    if name == "compile":  # torch.compile's name, for a captured training step
+        from .compiled import compile
+
+        return compile
     if name in ("set_num_threads", "get_num_threads"):
         from . import threads
 
         return getattr(threads, name)
+    if name in _UNSUPPORTED:
+        raise _refuse(name)
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

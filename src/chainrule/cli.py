@@ -156,6 +156,9 @@ def _parser():
     t.add_argument("--threads", type=_positive_int("--threads"), default=None,
                    help="threads for matrix products (default: NumPy's, one per core); "
                         "needs chainrule[fast]")
+    t.add_argument("--compile", action="store_true",
+                   help="train with the compiled step (chainrule.compile): captured once per "
+                        "batch shape, replayed without a graph; the same weights, faster")
     t.add_argument("--device", default="cpu",
                    help="where to train: cpu, cuda or cuda:N (a GPU, through CuPy: "
                         "chainrule[gpu]) (default: cpu)")
@@ -255,7 +258,8 @@ def _train(args):
                            loss=args.loss, task=args.task, samples=args.samples,
                            noise=args.noise, data_dir=args.data_dir, verbose=verbose,
                            diagnostics=args.diagnostics,
-                           checkpoint_every=args.checkpoint_every or None, device=device)
+                           checkpoint_every=args.checkpoint_every or None,
+                           compile=args.compile, device=device)
     status = result["info"]["status"]
     if status == "interrupted":
         print(f"chainrule train: interrupted; the checkpoint and run.json (status "

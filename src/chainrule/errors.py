@@ -11,3 +11,9 @@ class GradcheckError(AssertionError):
 
 class AnomalyError(FloatingPointError):
     """Under ``detect_anomaly``: an op produced NaN or inf; the message names the op."""
+
+
+class UnsupportedError(NotImplementedError, AttributeError):
+    """A torch name chainrule deliberately does not have (``chainrule.bfloat16``): the message
+    says so in one line. Also an AttributeError, so ``hasattr`` and ``getattr(…, None)`` probes
+    answer "no" as for any missing name."""

@@ -9,7 +9,9 @@ import numpy as np
 
 from .backend import get_array_module
 from .devices import place
+from .dtypes import DefaultDtype, default_float
 from .errors import ShapeError
+from .ops.einsum import Einsum
 from .ops.elementwise import Abs, Exp, Log, Maximum, Minimum, Sqrt, Where
 from .ops.matmul import MatMul
 from .ops.reduction import StdFromVariance, dim_index, normalize_axis
@@ -171,8 +173,13 @@ def minimum(a, b):
     return Minimum.apply(a, b)
 
 
-def where(condition, a, b):
-    """Elements of ``a`` where ``condition`` holds, of ``b`` elsewhere (gradients follow)."""
+def where(condition, a=None, b=None):
+    """Elements of ``a`` where ``condition`` holds, of ``b`` elsewhere (gradients follow).
+    With the condition alone, the indices where it holds, one tensor per dim (as torch)."""
+    if a is None and b is None:
+        return _t(condition).nonzero(as_tuple=True)
+    if a is None or b is None:
+        raise TypeError("where: give both a and b, or the condition alone")
     cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:  # a float mask is most likely a forgotten comparison
         raise TypeError(f"where: the condition must be boolean (e.g. x > 0), got {cond.dtype}")
@@ -288,8 +295,7 @@ def stack(tensors, axis=0, *, dim=None):
 
 
 # -- constructors --------------------------------------------------------------------------------
-def _dtype(dtype):
-    return np.float32 if dtype is None else dtype
+_dtype = default_float  # the factories' dtype: the default float dtype unless one is given
 
 
 def _shape(shape, name):
@@ -318,7 +324,7 @@ def ones(*shape, dtype=None, device=None, requires_grad=False):
 
 def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
     """A tensor of ``shape`` filled with ``fill_value``, whose dtype it takes as torch does:
-    a bool gives bool, an integer int64, a float float32."""
+    a bool gives bool, an integer int64, a float the default dtype."""
     if dtype is None:
         if isinstance(fill_value, (bool, np.bool_)):
             dtype = np.bool_
@@ -348,6 +354,22 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     return Tensor(place(data, device), requires_grad=requires_grad)
 
 
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    """``fill_value`` in a tensor of ``t``'s shape and dtype (unless ``dtype`` is given), on
+    ``t``'s device unless ``device`` says otherwise."""
+    arr = _as_array(t)
+    data = get_array_module(arr).full(arr.shape, fill_value,
+                                      dtype=arr.dtype if dtype is None else dtype)
+    return Tensor(place(data, device), requires_grad=requires_grad)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor of ``t``'s shape and dtype (unless ``dtype`` is given)."""
+    arr = _as_array(t)
+    data = get_array_module(arr).empty_like(arr, dtype=dtype)
+    return Tensor(place(data, device), requires_grad=requires_grad)
+
+
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
     """Zeros shaped like ``t``, on ``t``'s device unless ``device`` says otherwise."""
     arr = _as_array(t)
@@ -363,11 +385,13 @@ def ones_like(t, dtype=None, device=None, requires_grad=False):
 
 
 def arange(*args, dtype=None, device=None, requires_grad=False):
+    """start, start + step, … below end (torch.arange): int64 from integers, the default
+    float dtype if any argument is a float."""
     arr = np.arange(*args)
     if dtype is not None:
         arr = arr.astype(dtype)
     elif arr.dtype == np.float64:
-        arr = arr.astype(np.float32)
+        arr = arr.astype(DefaultDtype.dtype)
     return Tensor(place(arr, device), requires_grad=requires_grad)
 
 
@@ -417,3 +441,212 @@ def bmm(input, mat2):  # noqa: A002
 
 def is_floating_point(input):  # noqa: A002
     return _t(input).is_floating_point()
+
+
+# -- torch's names with nowhere else to go -------------------------------------------------------
+def is_tensor(obj):
+    """Is ``obj`` a chainrule Tensor (torch.is_tensor)?"""
+    return isinstance(obj, Tensor)
+
+
+def numel(input):  # noqa: A002
+    """The number of elements of ``input`` (torch.numel)."""
+    return _t(input).numel()
+
+
+def as_tensor(data, dtype=None):
+    """``data`` as a tensor, sharing memory where it can (torch.as_tensor): a tensor or a NumPy
+    array of the same dtype is not copied; a list is."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        return Tensor(data if dtype is None else data.astype(dtype, copy=False))
+    return Tensor(_as_array(data, dtype))
+
+
+def einsum(equation, *operands):
+    """Einstein summation (torch.einsum): ``einsum("ij,jk->ik", a, b)`` is ``a @ b``;
+    ``...`` stands for the leading dims. Operands may also come as one list."""
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: the first argument must be the equation string, got "
+                        f"{type(equation).__name__}")
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError("einsum needs at least one operand")
+    operands = [_t(a) for a in operands]
+    shapes = ", ".join(str(tuple(a.array.shape)) for a in operands)
+    try:
+        return Einsum.apply(equation, *operands)
+    except ShapeError as e:
+        if str(e).startswith("einsum"):
+            raise
+        raise ShapeError(f"einsum {equation!r} cannot take operands of shapes {shapes}: "
+                         f"{str(e).split(': ', 1)[-1]}") from None
+
+
+def isnan(input):  # noqa: A002
+    return _t(input).isnan()
+
+
+def isinf(input):  # noqa: A002
+    return _t(input).isinf()
+
+
+def isfinite(input):  # noqa: A002
+    return _t(input).isfinite()
+
+
+def masked_fill(input, mask, value):  # noqa: A002
+    return _t(input).masked_fill(mask, value)
+
+
+def unbind(input, dim=0):  # noqa: A002
+    return _t(input).unbind(dim)
+
+
+def floor_divide(input, other):  # noqa: A002
+    return _t(input) // other
+
+
+# torch's function forms of the operators and methods (torch.add(x, 1) is x + 1)
+def add(input, other, *, alpha=1):  # noqa: A002
+    return _t(input).add(other, alpha=alpha)
+
+
+def sub(input, other, *, alpha=1):  # noqa: A002
+    return _t(input).sub(other, alpha=alpha)
+
+
+def mul(input, other):  # noqa: A002
+    return _t(input) * other
+
+
+def div(input, other):  # noqa: A002
+    return _t(input) / other
+
+
+true_divide = div
+
+
+def neg(input):  # noqa: A002
+    return -_t(input)
+
+
+def reciprocal(input):  # noqa: A002
+    return _t(input).reciprocal()
+
+
+def rsqrt(input):  # noqa: A002
+    return _t(input).rsqrt()
+
+
+def log2(input):  # noqa: A002
+    return _t(input).log2()
+
+
+def log10(input):  # noqa: A002
+    return _t(input).log10()
+
+
+def round(input):  # noqa: A001, A002
+    return _t(input).round()
+
+
+def floor(input):  # noqa: A002
+    return _t(input).floor()
+
+
+def ceil(input):  # noqa: A002
+    return _t(input).ceil()
+
+
+def clamp_min(input, min):  # noqa: A002
+    return _t(input).clamp_min(min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return _t(input).clamp_max(max)
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001, A002
+    return _t(input).all(dim, keepdim)
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001, A002
+    return _t(input).any(dim, keepdim)
+
+
+def logical_not(input):  # noqa: A002
+    return _t(input).logical_not()
+
+
+def logical_and(input, other):  # noqa: A002
+    return _t(input).logical_and(other)
+
+
+def logical_or(input, other):  # noqa: A002
+    return _t(input).logical_or(other)
+
+
+def logical_xor(input, other):  # noqa: A002
+    return _t(input).logical_xor(other)
+
+
+def count_nonzero(input, dim=None):  # noqa: A002
+    return _t(input).count_nonzero(dim)
+
+
+def nonzero(input, *, as_tuple=False):  # noqa: A002
+    return _t(input).nonzero(as_tuple=as_tuple)
+
+
+def masked_select(input, mask):  # noqa: A002
+    return _t(input).masked_select(mask)
+
+
+def tril(input, diagonal=0):  # noqa: A002
+    return _t(input).tril(diagonal)
+
+
+def triu(input, diagonal=0):  # noqa: A002
+    return _t(input).triu(diagonal)
+
+
+def hstack(tensors):
+    """Join along dim 1, or dim 0 for vectors (torch.hstack)."""
+    tensors = [_t(t) for t in _sequence("hstack", tensors)]
+    return concatenate(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Join along dim 0, vectors first made rows (torch.vstack)."""
+    tensors = [_t(t) for t in _sequence("vstack", tensors)]
+    return concatenate([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    """The distinct values, sorted (torch.unique); no gradient. Optionally where each element
+    went (``return_inverse``) and how often each value occurs (``return_counts``)."""
+    if dim is not None:
+        raise NotImplementedError("unique: chainrule has no dim= here; it flattens, as torch "
+                                  "does without dim")
+    arr = _as_array(input)
+    values, inverse, counts = np.unique(arr, return_inverse=True, return_counts=True)
+    out = [Tensor(values)]
+    if return_inverse:
+        out.append(Tensor(inverse.reshape(arr.shape).astype(np.int64)))
+    if return_counts:
+        out.append(Tensor(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(input, weights=None, minlength=0):  # noqa: A002
+    """How often each non-negative integer occurs (torch.bincount); no gradient."""
+    arr = _as_array(input)
+    if arr.ndim != 1 or arr.dtype.kind not in "iu" or (arr.size and arr.min() < 0):
+        raise ValueError(f"bincount: needs a 1-d tensor of non-negative integers, got "
+                         f"{arr.dtype} of shape {tuple(arr.shape)}")
+    w = None if weights is None else _as_array(weights)
+    counts = np.bincount(arr, w, minlength)
+    return Tensor(counts if w is not None else counts.astype(np.int64))

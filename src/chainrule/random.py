@@ -57,21 +57,23 @@ def as_numpy_generator(generator, who):
                     f"got {type(generator).__name__}")
 
 
-def randn(*shape, dtype=np.float32, device=None, requires_grad=False):
+def randn(*shape, dtype=None, device=None, requires_grad=False):
     from .devices import place
+    from .dtypes import default_float
     from .functional import _shape
     from .tensor import Tensor
 
-    data = _Default.generator.standard_normal(_shape(shape, "randn")).astype(dtype)
+    data = _Default.generator.standard_normal(_shape(shape, "randn")).astype(default_float(dtype))
     return Tensor(place(data, device), requires_grad=requires_grad)
 
 
-def rand(*shape, dtype=np.float32, device=None, requires_grad=False):
+def rand(*shape, dtype=None, device=None, requires_grad=False):
     from .devices import place
+    from .dtypes import default_float
     from .functional import _shape
     from .tensor import Tensor
 
-    data = _Default.generator.random(_shape(shape, "rand")).astype(dtype)
+    data = _Default.generator.random(_shape(shape, "rand")).astype(default_float(dtype))
     return Tensor(place(data, device), requires_grad=requires_grad)
 
 
@@ -98,3 +100,26 @@ def randperm(n, dtype=np.int64, device=None):
 
     (n,) = _shape((n,), "randperm")
     return Tensor(place(_Default.generator.permutation(n).astype(dtype), device))
+
+
+def _like(op, t, dtype):
+    """The shape and float dtype of a random tensor like ``t``."""
+    from .tensor import Tensor
+
+    arr = t.array if isinstance(t, Tensor) else np.asarray(t)
+    dtype = np.dtype(arr.dtype if dtype is None else dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: random draws need a floating point dtype, got {dtype}")
+    return arr.shape, dtype
+
+
+def rand_like(t, dtype=None, requires_grad=False):
+    """Uniform draws on [0, 1) of ``t``'s shape and dtype (torch.rand_like)."""
+    shape, dtype = _like("rand_like", t, dtype)
+    return rand(shape, dtype=dtype, requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, requires_grad=False):
+    """Standard normal draws of ``t``'s shape and dtype (torch.randn_like)."""
+    shape, dtype = _like("randn_like", t, dtype)
+    return randn(shape, dtype=dtype, requires_grad=requires_grad)

@@ -4,7 +4,8 @@ A tensor holds its numbers in ``.array`` (a NumPy array). If it requires a gradi
 records a node (``.grad_fn``) that links the result to its inputs: that chain of nodes is the
 computational graph, and ``backward()`` walks it from the loss to the leaves, filling ``.grad``.
 
-Dtypes follow torch: Python floats become float32, Python ints int64, NumPy arrays keep theirs.
+Dtypes follow torch: Python floats become the default dtype (float32 unless
+``set_default_dtype`` says float64), Python ints int64, NumPy arrays keep theirs.
 
 This module holds the Tensor itself: construction, properties, ``backward``, ``detach``,
 conversions, the in-place rule and ``repr``. The operations on it (``x + y``, ``x.sum()`` …) are
@@ -13,15 +14,14 @@ bound in one place, ``tensor_methods.py``.
 
 import numpy as np
 
+from .autograd.capturing import value_read
 from .autograd.engine import run_backward
 from .autograd.grad_mode import GradMode
 from .backend import get_array_module
 from .devices import device_of, place, to_host
+from .dtypes import DefaultDtype, Size
 from .errors import ShapeError
 from .torch_args import dim_index
-
-float16, float32, float64 = np.float16, np.float32, np.float64
-int32, int64, bool_ = np.int32, np.int64, np.bool_
 
 _new = object.__new__
 
@@ -42,8 +42,8 @@ def _as_array(data, dtype=None, copy=False):
     except ValueError as e:
         raise ValueError(f"cannot make a tensor from this {type(data).__name__}: nested lists "
                          f"must be rectangular and hold numbers ({e})") from None
-    if dtype is None and arr.dtype == np.float64:
-        arr = arr.astype(np.float32)  # Python floats are float32, torch's default dtype
+    if dtype is None and arr.dtype == np.float64 and DefaultDtype.dtype != np.float64:
+        arr = arr.astype(DefaultDtype.dtype)  # Python floats take torch's default dtype
     elif arr.dtype.kind in "OUSV":
         raise TypeError(f"cannot make a tensor from {type(data).__name__} {data!r:.60}: "
                         "tensors hold numbers or booleans")
@@ -101,7 +101,7 @@ class Tensor:
 
     @property
     def shape(self):
-        return self.array.shape
+        return Size(self.array.shape)
 
     @property
     def ndim(self):
@@ -122,7 +122,7 @@ class Tensor:
 
     def size(self, dim=None):
         if dim is None:
-            return self.array.shape
+            return Size(self.array.shape)
         if self.array.ndim == 0:
             raise IndexError(f"size: dim {dim} is out of range for a tensor with 0 dimension(s) "
                              "(it has no dims)")
@@ -150,7 +150,7 @@ class Tensor:
         extras = []
         if host is not self.array:
             extras.append(f"device='{self.device}'")
-        if self.array.dtype not in (np.float32, np.int64, np.bool_):
+        if self.array.dtype not in (DefaultDtype.dtype, np.int64, np.bool_):  # as torch
             extras.append(f"dtype={self.array.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}>")
@@ -161,6 +161,7 @@ class Tensor:
     # -- leaving the graph --------------------------------------------------------------------
     def numpy(self):
         """The underlying array (shared, not copied), as ``torch.Tensor.numpy``."""
+        value_read("Tensor.numpy()")
         if self.requires_grad:
             raise RuntimeError("numpy() on a tensor that requires grad: call .detach().numpy()")
         self._check_on_host("numpy()")
@@ -172,12 +173,14 @@ class Tensor:
                             "use .cpu() to copy it to host memory first")
 
     def item(self):
+        value_read("Tensor.item()")
         if self.array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape "
                              f"{tuple(self.array.shape)}")
         return self.array.item()
 
     def tolist(self):
+        value_read("Tensor.tolist()")
         return self.array.tolist()
 
     def __format__(self, spec):
@@ -187,19 +190,23 @@ class Tensor:
         return object.__format__(self, spec)
 
     def __float__(self):
+        value_read("float(tensor)")
         return float(self.item())
 
     def __int__(self):
+        value_read("int(tensor)")
         return int(self.item())
 
     def __index__(self):
         """An integer tensor of one element indexes a list or sizes a range, as in torch."""
+        value_read("Tensor.__index__")
         if self.array.dtype.kind not in "biu" or self.array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             f"index, this one is {self.array.dtype} of shape {self.array.shape}")
         return int(self.array.item())
 
     def __bool__(self):
+        value_read("Tensor.__bool__ (an if or while on a tensor)")
         if self.array.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {tuple(self.array.shape)} "
                              f"({self.array.size} elements) is ambiguous: use .any() or .all()")
@@ -208,6 +215,7 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         """NumPy's view of the tensor: shared for ``np.asarray``, a copy for ``np.array``
         (NumPy 2 asks with ``copy=True`` and trusts the answer), as with torch."""
+        value_read("np.asarray(tensor)")
         self._check_on_host("np.asarray")
         array = self.array if dtype is None else self.array.astype(dtype, copy=False)
         return array.copy() if copy and array is self.array else array

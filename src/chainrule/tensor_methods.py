@@ -18,9 +18,10 @@ from .autograd.grad_mode import GradMode
 from .backend import get_array_module, on_host
 from .devices import CPU, move, place, same_place, to_host
 from .devices import device as cuda_device
+from .dtypes import dtype_of_type_name, type_name
 from .errors import ShapeError
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .ops.arithmetic import Add, Cast, Div, Identity, Mul, Neg, Pow, Sub
+from .ops.arithmetic import Add, Cast, Div, FloorDivide, Identity, Mul, Neg, Pow, Sub
 from .ops.elementwise import (
     Abs,
     Clip,
@@ -31,9 +32,11 @@ from .ops.elementwise import (
     Log1p,
     Maximum,
     Minimum,
+    Round,
     Sign,
     Sin,
     Sqrt,
+    Where,
 )
 from .ops.indexing import Gather, IndexSelect
 from .ops.matmul import MatMul
@@ -113,6 +116,23 @@ class TensorMethods(DtypeShortcuts):
         """This tensor on a GPU (``device``: its number, by default the current one)."""
         return self.to(cuda_device("cuda" if device is None else device))
 
+    def type(self, dtype=None, non_blocking=False):
+        """Without an argument, the type's name as torch gives it (``'chainrule.FloatTensor'``
+        where torch says ``'torch.FloatTensor'``); with a dtype or such a name (``'torch.
+        DoubleTensor'`` too), this tensor converted to it."""
+        if dtype is None:
+            return type_name(self.array.dtype)
+        return self.to(dtype_of_type_name(dtype) if isinstance(dtype, str) else dtype)
+
+    def short(self):
+        return Tensor(self.array.astype(np.int16))
+
+    def byte(self):
+        return Tensor(self.array.astype(np.uint8))
+
+    def char(self):
+        return Tensor(self.array.astype(np.int8))
+
     # -- arithmetic ------------------------------------------------------------------------------
     def __add__(self, other):
         return Add.apply(self, other)
@@ -146,6 +166,14 @@ class TensorMethods(DtypeShortcuts):
 
     def __neg__(self):
         return Neg.apply(self)
+
+    def __floordiv__(self, other):
+        return FloorDivide.apply(self, other)
+
+    def __rfloordiv__(self, other):
+        return FloorDivide.apply(other, self)
+
+    floor_divide = __floordiv__
 
     # torch's method names for the operators (``alpha`` scales ``other`` first, as in torch)
     def add(self, other, *, alpha=1):
@@ -401,6 +429,55 @@ class TensorMethods(DtypeShortcuts):
     def log_softmax(self, dim=-1):
         return LogSoftmax.apply(self, dim)
 
+    # -- what is finite (no gradient: the output is a boolean) -----------------------------------
+    def isnan(self):
+        return Tensor(np.isnan(self.array))
+
+    def isinf(self):
+        return Tensor(np.isinf(self.array))
+
+    def isfinite(self):
+        return Tensor(np.isfinite(self.array))
+
+    # -- masks ------------------------------------------------------------------------------------
+    def _fill_mask(self, op, mask, value):
+        """The mask's array (boolean, broadcastable to this tensor) and the fill value (a number
+        in this tensor's dtype, or a 0-d tensor)."""
+        if not isinstance(mask, (Tensor, np.ndarray)) or mask.dtype != np.bool_:
+            raise TypeError(f"{op}: the mask must be a boolean tensor (e.g. x > 0), got "
+                            f"{getattr(mask, 'dtype', type(mask).__name__)}")
+        mask = mask.array if isinstance(mask, Tensor) else mask
+        try:
+            fits = np.broadcast_shapes(mask.shape, self.array.shape) == self.array.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ShapeError(f"{op}: a mask of shape {tuple(mask.shape)} cannot be broadcast to "
+                             f"the tensor's shape {tuple(self.array.shape)}")
+        if isinstance(value, Tensor):
+            if value.array.ndim:
+                raise ShapeError(f"{op}: the value must be a number or a 0-d tensor, got a "
+                                 f"tensor of shape {tuple(value.array.shape)}")
+        else:
+            value = np.asarray(value).astype(self.array.dtype)
+        return mask, value
+
+    def masked_fill(self, mask, value):
+        """This tensor with ``value`` where ``mask`` is True (torch.masked_fill); the gradient
+        flows to self where the mask is False, and to a tensor ``value`` where it is True."""
+        mask, value = self._fill_mask("masked_fill", mask, value)
+        if isinstance(value, Tensor) and value.array.dtype != self.array.dtype:
+            value = value.to(self.array.dtype)
+        return Where.apply(mask, value, self)
+
+    def masked_fill_(self, mask, value):
+        """``value`` written where ``mask`` is True, in place (under the rule of ``+=``)."""
+        self._check_inplace("masked_fill_", value)
+        mask, value = self._fill_mask("masked_fill_", mask, value)
+        value = value.array if isinstance(value, Tensor) else value
+        np.copyto(self.array, value, casting="unsafe", where=mask)
+        return self
+
     # -- reductions ------------------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return Sum.apply(self, axis_or_dim(axis, dim), keepdims or bool(keepdim))
@@ -437,11 +514,96 @@ class TensorMethods(DtypeShortcuts):
             axis = dim_index(axis, self.array.ndim, "argmin") if self.array.ndim else None
         return Tensor(self.array.argmin(axis=axis, keepdims=keepdim).astype(np.int64))
 
-    def all(self):
-        return Tensor(self.array.all())
+    def all(self, dim=None, keepdim=False):
+        """Is every element True (non-zero), over ``dim`` or all of them? A boolean tensor."""
+        return self._logical_reduction(np.all, "all", dim, keepdim)
 
-    def any(self):
-        return Tensor(self.array.any())
+    def any(self, dim=None, keepdim=False):
+        """Is any element True (non-zero), over ``dim`` or all of them? A boolean tensor."""
+        return self._logical_reduction(np.any, "any", dim, keepdim)
+
+    def _logical_reduction(self, reduce, op, dim, keepdim):
+        if dim is None:
+            return Tensor(np.asarray(reduce(self.array)))
+        axes = normalize_axis(dim, self.array.ndim, op)
+        return Tensor(np.asarray(reduce(self.array, axis=axes, keepdims=bool(keepdim))))
+
+    # -- no gradient: logic, counting, rounding -------------------------------------------------
+    def logical_not(self):
+        return Tensor(np.logical_not(self.array))
+
+    def logical_and(self, other):
+        return self._compare(np.logical_and, other)
+
+    def logical_or(self, other):
+        return self._compare(np.logical_or, other)
+
+    def logical_xor(self, other):
+        return self._compare(np.logical_xor, other)
+
+    def count_nonzero(self, dim=None):
+        axes = None if dim is None else normalize_axis(dim, self.array.ndim, "count_nonzero")
+        return Tensor(np.asarray(np.count_nonzero(self.array, axis=axes), dtype=np.int64))
+
+    def nonzero(self, *, as_tuple=False):
+        """The indices of the non-zero elements: one row per element (torch.nonzero), or one
+        index tensor per dim with ``as_tuple=True`` (torch.where with a condition alone)."""
+        found = np.nonzero(np.atleast_1d(self.array))
+        if as_tuple:
+            return tuple(Tensor(f.astype(np.int64)) for f in found)
+        return Tensor(np.stack(found, axis=1).astype(np.int64))
+
+    def round(self):
+        return Round.apply(self, "round")
+
+    def floor(self):
+        return Round.apply(self, "floor")
+
+    def ceil(self):
+        return Round.apply(self, "ceil")
+
+    # -- compositions with a gradient -------------------------------------------------------------
+    def reciprocal(self):
+        return Div.apply(1.0, self if self.array.dtype.kind == "f" else self.float())
+
+    def rsqrt(self):
+        return Pow.apply(self, -0.5)
+
+    def log2(self):
+        return Log.apply(self) / math.log(2.0)
+
+    def log10(self):
+        return Log.apply(self) / math.log(10.0)
+
+    def clamp_min(self, min):  # noqa: A002 - torch's argument name
+        return Clip.apply(self, min, None)
+
+    def clamp_max(self, max):  # noqa: A002 - torch's argument name
+        return Clip.apply(self, None, max)
+
+    def masked_select(self, mask):
+        """The elements where ``mask`` (boolean, broadcastable to self) is True, as a 1-d tensor;
+        each one's gradient goes back to its place."""
+        mask, _ = self._fill_mask("masked_select", mask, 0)
+        return self[np.broadcast_to(mask, self.array.shape)]
+
+    def tril(self, diagonal=0):
+        """The lower triangle (on and below ``diagonal``) of the last two dims, zeros above; the
+        gradient is masked the same way."""
+        return self._triangle("tril", diagonal, lower=True)
+
+    def triu(self, diagonal=0):
+        """The upper triangle (on and above ``diagonal``) of the last two dims, zeros below."""
+        return self._triangle("triu", diagonal, lower=False)
+
+    def _triangle(self, op, diagonal, lower):
+        if self.array.ndim < 2:
+            raise ShapeError(f"{op}: needs a matrix or a batch of matrices, got a "
+                             f"{self.array.ndim}-d tensor")
+        n, m = self.array.shape[-2:]
+        keep = np.tri(n, m, diagonal, dtype=bool)
+        keep = keep if lower else ~np.tri(n, m, diagonal - 1, dtype=bool)
+        return Where.apply(keep, self, np.zeros((), self.array.dtype))
 
     # torch's reductions, scans and sorting (amax, logsumexp, ...)
     def amax(self, dim=(), keepdim=False):
@@ -808,6 +970,15 @@ class TensorMethods(DtypeShortcuts):
             raise IndexError(f"index_select: index {index[bad][0]} is out of range for dim "
                              f"{dim} of size {size}")
         return IndexSelect.apply(self, index.reshape(-1), dim)
+
+    def unbind(self, dim=0):
+        """The slices along ``dim``, as a tuple of tensors with that dim removed
+        (torch.unbind); each slice's gradient goes back to its place."""
+        if self.array.ndim == 0:
+            raise ShapeError("unbind: a 0-d tensor has no dim to unbind")
+        dim = dim_index(dim, self.array.ndim, "unbind")
+        lead = (slice(None),) * dim
+        return tuple(self[lead + (i,)] for i in range(self.array.shape[dim]))
 
     def contiguous(self, memory_format=None):
         """The tensor itself, as torch returns an already contiguous tensor: chainrule has no

@@ -94,13 +94,15 @@ def test_loss_modules_match_torch(reduction):
     t = rng.random((6, 3))
     p = 1 / (1 + np.exp(-z))
     cases = [
-        (nn.MSELoss(reduction), torch.nn.MSELoss(reduction=reduction), z, t),
+        (nn.MSELoss(reduction=reduction), torch.nn.MSELoss(reduction=reduction), z, t),
         (nn.CrossEntropyLoss(reduction=reduction),
          torch.nn.CrossEntropyLoss(reduction=reduction), z, c),
         (nn.NLLLoss(reduction=reduction), torch.nn.NLLLoss(reduction=reduction),
          np.log(p / p.sum(1, keepdims=True)), c),
-        (nn.BCELoss(reduction), torch.nn.BCELoss(reduction=reduction), p, (t > 0.5) * 1.0),
-        (nn.BCEWithLogitsLoss(reduction), torch.nn.BCEWithLogitsLoss(reduction=reduction), z, t),
+        (nn.BCELoss(reduction=reduction), torch.nn.BCELoss(reduction=reduction), p,
+         (t > 0.5) * 1.0),
+        (nn.BCEWithLogitsLoss(reduction=reduction),
+         torch.nn.BCEWithLogitsLoss(reduction=reduction), z, t),
     ]
     for ours, theirs, inp, target in cases:
         got = ours(cr.tensor(inp), target).array
@@ -115,7 +117,14 @@ def test_sse_loss_is_half_the_sum_of_squares():
 
 def test_loss_rejects_unknown_reduction():
     with pytest.raises(ValueError, match="reduction"):
-        nn.MSELoss("average")
+        nn.MSELoss(reduction="average")
+
+
+def test_loss_takes_torchs_positional_order_and_refuses_a_reduction_in_size_averages_place():
+    # torch's MSELoss(size_average=None, reduce=None, reduction='mean'): the first positional
+    # argument is the deprecated size_average flag, not the reduction
+    with pytest.raises(TypeError, match="size_average.*reduction="):
+        nn.MSELoss("sum")
 
 
 @pytest.mark.parametrize("layer, torch_layer", [

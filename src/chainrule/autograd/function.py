@@ -43,9 +43,11 @@ import weakref
 import numpy as np
 
 from ..devices import device_of
+from ..dtypes import DefaultDtype
 from ..errors import ShapeError
 from ..tensor import Tensor
 from .anomaly import AnomalyMode, check_finite
+from .capturing import recorders as _recorders
 from .grad_mode import GradMode
 
 _ndarray = np.ndarray
@@ -130,10 +132,13 @@ class Function:
         out = _run_forward(ctx, arrays, kwargs)
         # 3. the output as a Tensor, linked to this node when a gradient will be needed
         if not (needs_grad and GradMode.enabled):
-            return _make(out)
-        result = _make(out, True, ctx)
-        ctx.inputs = tuple(inputs)
-        ctx._output_ref = weakref.ref(result)  # weak: the graph dies with its tensors
+            result = _make(out)
+        else:
+            result = _make(out, True, ctx)
+            ctx.inputs = tuple(inputs)
+            ctx._output_ref = weakref.ref(result)  # weak: the graph dies with its tensors
+        if _recorders:  # chainrule.compile is capturing a step (autograd/capturing.py)
+            _recorders[-1](cls, args, kwargs, result)
         return result
 
     # -- the ctx API used inside forward/backward -------------------------------------------
@@ -251,7 +256,8 @@ def _check_one_device(op, arrays):
 def _as_torch_float(out, arrays):
     """``out`` is float64: keep it only where torch would make float64.
 
-    NumPy makes float64 from integers and Python floats, where torch makes its default float32.
+    NumPy makes float64 from integers and Python floats, where torch makes its default dtype
+    (float32 unless ``set_default_dtype`` made it float64).
     And a float64 tensor without dims counts, in torch, like a number: it does not widen a float
     tensor that has dims (float32 · 0-d float64 is float32). So float64 comes only from float64
     data with dims, or from 0-d float64 data when no input with dims is floating.
@@ -270,7 +276,9 @@ def _as_torch_float(out, arrays):
             dims_floats.append(dtype)
     if dims_floats:
         return out.astype(np.result_type(*dims_floats))
-    return out if zero_d_float64 else out.astype(np.float32)
+    if zero_d_float64 or DefaultDtype.dtype == np.float64:  # Python floats are the default
+        return out
+    return out.astype(np.float32)
 
 
 _new = object.__new__

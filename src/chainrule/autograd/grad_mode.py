@@ -89,3 +89,35 @@ class set_grad_enabled(_SetGradMode):  # noqa: N801 - torch's name
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+class inference_mode(SetSwitch):  # noqa: N801 - torch's name
+    """torch's faster ``no_grad`` for evaluation: no graph inside this block or decorated
+    function (``inference_mode(False)`` changes nothing). chainrule's ``no_grad`` is already as
+    cheap, so the two differ only in name: tensors made inside are ordinary tensors."""
+
+    switch = GradMode
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # ``@inference_mode`` without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.inference = bool(mode)
+
+    def __enter__(self):
+        self._previous = GradMode.enabled
+        if self.inference:
+            GradMode.enabled = False
+        return self
+
+    def __call__(self, fn):
+        inference = self.inference
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(inference):
+                return fn(*args, **kwargs)
+
+        return wrapper

@@ -3,6 +3,7 @@
 
 import numpy as np
 
+from ..dtypes import default_float
 from ..ops.conv import pair
 from . import functional as F
 from . import init
@@ -19,8 +20,9 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", dtype=np.float32):
+                 groups=1, bias=True, padding_mode="zeros", dtype=None):
         super().__init__()
+        dtype = default_float(dtype)  # torch: the default dtype, float32 unless set
         for name, n in (("in_channels", in_channels), ("out_channels", out_channels),
                         ("groups", groups)):
             if isinstance(n, bool) or not isinstance(n, int) or n <= 0:

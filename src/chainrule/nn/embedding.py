@@ -3,6 +3,7 @@
 
 import numpy as np
 
+from ..dtypes import default_float
 from ..random import default_generator
 from . import functional as F
 from .module import Module
@@ -15,8 +16,9 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
                  norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
-                 _freeze=False, dtype=np.float32):
+                 _freeze=False, dtype=None):
         super().__init__()
+        dtype = default_float(dtype)  # torch: the default dtype, float32 unless set
         if max_norm is not None or scale_grad_by_freq or sparse:
             raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are "
                                       "not supported by chainrule")

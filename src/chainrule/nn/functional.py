@@ -141,14 +141,37 @@ def sse(input, target):  # noqa: A002 - torch's argument name
     return SSE.apply(input, _target(target, input))
 
 
-def mse_loss(input, target, reduction="mean"):  # noqa: A002
-    check_reduction(reduction)
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    """mean((y − t)²) (or as ``reduction`` says)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     input = _tensor(input)
     return MSE.apply(input, _target(target, input), reduction)
 
 
+def _weighted(op, losses, weight, reduction):
+    """Each element's loss times ``weight`` (broadcast to the losses' shape), then reduced:
+    torch's per-element rescaling for the losses that take a ``weight``."""
+    w = weight if isinstance(weight, Tensor) else Tensor(_as_array(weight, losses.dtype))
+    try:
+        fits = np.broadcast_shapes(w.shape, losses.shape) == tuple(losses.shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{op}: weight of shape {tuple(w.shape)} cannot be broadcast to the "
+                         f"input's shape {tuple(losses.shape)}")
+    weighted = losses * w
+    if reduction == "none":
+        return weighted
+    return weighted.sum() if reduction == "sum" else weighted.mean()
+
+
 def _legacy_reduction(size_average, reduce, reduction):
     """torch's deprecated size_average/reduce flags, turned into a reduction as torch does."""
+    for name, flag in (("size_average", size_average), ("reduce", reduce)):
+        if flag is not None and not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} (deprecated, torch's old flag) must be True, False or "
+                            f"None, got {flag!r}: to say how to reduce, pass "
+                            "reduction='mean', 'sum' or 'none' by name")
     if size_average is None and reduce is None:
         check_reduction(reduction)
         return reduction
@@ -243,20 +266,30 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
     return WeightedNLL.apply(input, target.array, w, ignore_index, reduction)
 
 
-def binary_cross_entropy(input, target, reduction="mean"):  # noqa: A002
-    """BCE on probabilities (after a sigmoid); logs are clamped at −100 as in torch."""
-    check_reduction(reduction)
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
+                         reduction="mean"):
+    """BCE on probabilities (after a sigmoid); logs are clamped at −100 as in torch.
+    ``weight`` scales each element's loss."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     input = _tensor(input)
     check_probabilities("binary_cross_entropy", input.array)
+    if weight is not None:
+        return _weighted("binary_cross_entropy",
+                         BCE.apply(input, _target(target, input), "none"), weight, reduction)
     return BCE.apply(input, _target(target, input), reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, reduction="mean", pos_weight=None):  # noqa: A002
-    """Sigmoid + BCE on logits as one stable node."""
-    check_reduction(reduction)
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,  # noqa: A002
+                                     reduce=None, reduction="mean", pos_weight=None):
+    """Sigmoid + BCE on logits as one stable node; ``weight`` scales each element's loss,
+    ``pos_weight`` the positive term of each class."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     input = _tensor(input)
     if pos_weight is not None:
         pos_weight = move(_as_array(pos_weight, input.dtype), input.device)
+    if weight is not None:
+        losses = BCEWithLogits.apply(input, _target(target, input), "none", pos_weight)
+        return _weighted("binary_cross_entropy_with_logits", losses, weight, reduction)
     return BCEWithLogits.apply(input, _target(target, input), reduction, pos_weight)
 
 

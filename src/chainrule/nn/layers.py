@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from .. import functional as _tf
+from ..dtypes import default_float
 from ..ops.linear import Linear as _LinearOp
 from ..tensor import Tensor
 from . import functional as F
@@ -21,8 +22,9 @@ class Linear(Module):
     weights and biases uniform in ±1/√in_features.
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=np.float32):
+    def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
+        dtype = default_float(dtype)  # torch: the default dtype, float32 unless set
         for name, n in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(n, bool) or not isinstance(n, numbers.Integral):
                 raise TypeError(f"Linear: {name} must be an integer, got {n!r}")

@@ -39,8 +39,11 @@ class SSELoss(Module):
 class MSELoss(_Loss):
     """mean((y − t)²)."""
 
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+
     def forward(self, input, target):  # noqa: A002
-        return F.mse_loss(input, target, self.reduction)
+        return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class _WeightedLoss(_Loss):
@@ -147,26 +150,42 @@ class KLDivLoss(Module):
         return {"reduction": self.reduction, "log_target": self.log_target}
 
 
-class BCELoss(_Loss):
+class _ElementWeightedLoss(_Loss):
+    """A binary loss with a weight per element (broadcast to the input), kept as a buffer
+    (in ``state_dict``, as torch)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        self.register_buffer("weight", None if weight is None else F._tensor(weight))
+
+    def config(self):
+        weight = None if self.weight is None else self.weight.array.tolist()
+        return {"weight": weight, "reduction": self.reduction}
+
+
+class BCELoss(_ElementWeightedLoss):
     """Binary cross-entropy on probabilities (after ``Sigmoid``)."""
 
     def forward(self, input, target):  # noqa: A002
-        return F.binary_cross_entropy(input, target, self.reduction)
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(_ElementWeightedLoss):
     """Sigmoid + binary cross-entropy on logits, as one stable node."""
 
-    def __init__(self, reduction="mean", pos_weight=None):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
+                 pos_weight=None):
+        super().__init__(weight, size_average, reduce, reduction)
         self.pos_weight = pos_weight
 
     def forward(self, input, target):  # noqa: A002
-        return F.binary_cross_entropy_with_logits(input, target, self.reduction, self.pos_weight)
+        return F.binary_cross_entropy_with_logits(input, target, self.weight,
+                                                  reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
 
     def config(self):
         # saved too, or a loaded model would weigh positives as 1 without a word
         weight = self.pos_weight
         if weight is not None:
             weight = np.asarray(weight.array if hasattr(weight, "array") else weight).tolist()
-        return {"reduction": self.reduction, "pos_weight": weight}
+        return {**super().config(), "pos_weight": weight}

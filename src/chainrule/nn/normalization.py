@@ -8,6 +8,7 @@ gives the same output for a sample whatever batch it comes in.
 
 import numpy as np
 
+from ..dtypes import default_float
 from ..errors import ShapeError
 from ..tensor import Tensor
 from . import functional as F
@@ -19,8 +20,9 @@ class _BatchNorm(Module):
     expected_dims = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, dtype=np.float32):
+                 track_running_stats=True, dtype=None):
         super().__init__()
+        dtype = default_float(dtype)  # torch: the default dtype, float32 unless set
         if isinstance(num_features, bool) or not isinstance(num_features, int) or \
                 num_features <= 0:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got "
@@ -104,8 +106,9 @@ class LayerNorm(Module):
     shift by β (one per element of those dims)."""
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
-                 dtype=np.float32):
+                 dtype=None):
         super().__init__()
+        dtype = default_float(dtype)  # torch: the default dtype, float32 unless set
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(
             normalized_shape)
         self.normalized_shape = shape

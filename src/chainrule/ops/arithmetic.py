@@ -65,6 +65,27 @@ class Div(Function, elementwise=True, moves_elements=False, number_operands=True
         return ga if ctx.needs_grad(0) else None, gb
 
 
+class FloorDivide(Function, elementwise=True, moves_elements=False, number_operands=True,
+                  infix="//"):
+    """z = ⌊a / b⌋, rounded toward −∞ as Python's ``//``. Piecewise constant: as in torch, the
+    result is on the graph but asking for its gradient is an error, not a silent zero."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = get_array_module(b)
+        if xp.result_type(a, b).kind in "iub" and not xp.all(b):
+            raise ZeroDivisionError("floor_divide: integer division by zero")
+        with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return xp.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.needs_grad(0) or ctx.needs_grad(1):
+            raise RuntimeError("floor_divide (//) has no derivative: it is a step function, "
+                               "its gradient is 0 almost everywhere; detach() its inputs first")
+        return None, None
+
+
 class Neg(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
     """z = −a;  dz/da = −1."""
 

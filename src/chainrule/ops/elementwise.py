@@ -159,6 +159,21 @@ class Sign(Function, elementwise=True, moves_elements=False, number_operands=Fal
         return get_array_module(g).zeros(ctx.shape, dtype=g.dtype)
 
 
+class Round(Function, elementwise=True, moves_elements=False, number_operands=False, infix=None):
+    """y = x rounded ("round": to the nearest, halves to even; "floor"; "ceil"), as torch's
+    round, floor and ceil;  dy/dx = 0 wherever it exists, so no gradient flows (as torch)."""
+
+    @staticmethod
+    def forward(ctx, x, how):
+        ctx.shape = x.shape
+        xp = get_array_module(x)
+        return {"round": xp.round, "floor": xp.floor, "ceil": xp.ceil}[how](x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return get_array_module(g).zeros(ctx.shape, dtype=g.dtype), None
+
+
 class Clip(Function, elementwise=True, moves_elements=False, number_operands=True, infix=None):
     """y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else 0 (torch's clamp).
     Tensor bounds get the rest, as in torch: dy/dlo = 1 where x < lo ≤ hi, dy/dhi = 1 where

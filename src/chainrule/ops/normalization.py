@@ -37,6 +37,12 @@ class BatchNorm(Function, elementwise=False, moves_elements=False, number_operan
     gradient flows through them; otherwise they are constants (eval, the running averages).
     """
 
+    capturable = False  # chainrule.compile refuses it, saying why:
+    not_capturable_because = (
+        "in training its batch statistics are computed outside the op "
+        "(nn.functional.batch_norm) and reach it as constants, so a replay would reuse the "
+        "first batch's")
+
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, eps, batch_stats):
         shape = (1, -1) + (1,) * (x.ndim - 2)

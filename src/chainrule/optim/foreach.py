@@ -24,10 +24,11 @@ import numpy as np
 from ..backend import get_array_module, on_host, unshared
 
 
-def foreach_step(optimizer, group, options, only_if_it_pays=False):
+def foreach_step(optimizer, group, options, only_if_it_pays=False, update=None):
     """One batched step of ``group``; False when the group cannot go flat (on the first step, with
     no state yet; a parameter without a gradient; mixed dtypes), or, ``only_if_it_pays``, when its
-    parameters are too large for it to pay: the plain loop then steps it."""
+    parameters are too large for it to pay: the plain loop then steps it. ``update`` stands in for
+    ``optimizer.update`` (the compiled step passes its fused one)."""
     flat = optimizer._flat.get(id(group))
     if flat is None or not flat.ready(group, optimizer.state):
         if only_if_it_pays and not pays(group["params"]):
@@ -36,7 +37,7 @@ def foreach_step(optimizer, group, options, only_if_it_pays=False):
     if flat is None:
         return False
     grad = flat.gather()
-    optimizer.update(flat.param, grad, flat.state, **options)
+    (update or optimizer.update)(flat.param, grad, flat.state, **options)
     flat.scatter()
     return True
 

@@ -78,7 +78,8 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
               scheduler="none", epochs=20, batch_size=32, val_split=0.2, seed=0, out="runs/latest",
               loss="auto", task="auto", samples=1000, noise=0.0, data_dir=None, verbose=1,
               diagnostics=False, stream=None, callbacks=None, checkpoint_every="auto",
-              resume=False, data_seed=None, plot=True, device="cpu"):
+              resume=False, data_seed=None, plot=True, compile=False,  # noqa: A002
+              device="cpu"):
     """Train an MLP on a named data set and write the run directory. Returns a result dict.
 
     ``callbacks`` are passed on to ``fit`` (after the gradient-flow monitor of ``diagnostics``).
@@ -91,7 +92,8 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     when stopped early) and at the end, the whole training state goes to
     ``checkpoint.safetensors``; ``resume=True`` continues the run in ``out`` from it (see
     ``resume_run``). ``run.json`` says ``"status"``: running, then finished, diverged (a NaN or
-    infinite loss stopped it) or interrupted (Ctrl-C; resumable).
+    infinite loss stopped it) or interrupted (Ctrl-C; resumable). ``compile=True`` trains with
+    the compiled step (``fit(..., compile=True)``; the same weights).
     """
     from ..datasets import load_problem
 
@@ -103,7 +105,8 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
                 "batch_size": batch_size, "val_split": val_split, "seed": seed,
                 "data_seed": data_seed, "loss": loss, "task": task, "samples": samples,
                 "noise": noise, "data_dir": data_dir, "diagnostics": diagnostics,
-                "checkpoint_every": checkpoint_every, "device": str(device)}
+                "checkpoint_every": checkpoint_every, "compile": bool(compile),
+                "device": str(device)}
     checkpoint_path = os.path.join(out, CHECKPOINT)
     _remove_stale_temp_files(out)
     manual_seed(seed)
@@ -136,7 +139,7 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     history = fit(model, loss_fn, opt, train, val, epochs=epochs, batch_size=batch_size,
                   scheduler=sched, metrics=metrics, callbacks=callbacks, seed=seed,
                   verbose=verbose, stream=stream, checkpoint=checkpoint_path,
-                  resume=resume_from, checkpoint_every=checkpoint_every)
+                  resume=resume_from, checkpoint_every=checkpoint_every, compile=compile)
     info = {"status": "finished", "settings": settings,
             "dataset": dataset, "task": problem.task, "n_classes": problem.n_classes,
             "loss": type(loss_fn).__name__, "output": _output_kind(problem.task, out_layer),

@@ -78,8 +78,10 @@ def _split_off(train, fraction, seed):
     return (X[:cut], y[:cut]), (X[cut:], y[cut:])
 
 
-def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None, epoch=0):
-    """One pass over ``loader``; trains when an optimizer is given. Returns the epoch's logs."""
+def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None, epoch=0,
+               compiled=None):
+    """One pass over ``loader``; trains when an optimizer is given (with the ``compiled`` step
+    when there is one). Returns the epoch's logs."""
     total_loss = 0.0
     seen = 0
     # A batch's loss is a mean over its samples, or already their sum (SSELoss,
@@ -95,7 +97,16 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None, e
         for step, batch in enumerate(loader, 1):
             xb, yb = _inputs_and_targets(batch)
             xb, yb = _onto(xb, device), _onto(yb, device)
-            if optimizer is not None:
+            if compiled is not None:
+                loss = compiled(xb, yb, skip_nonfinite=True)
+                value = _loss_value(loss)
+                if not math.isfinite(value):
+                    raise _NonFiniteLoss(step, value)  # the compiled step made no update
+                out = compiled.output
+                if out is None:  # the model's output is not an op's result (no layer at all)
+                    with no_grad():
+                        out = model(xb)
+            elif optimizer is not None:
                 optimizer.zero_grad()
                 out = model(xb)
                 loss = loss_fn(out, yb)
@@ -207,7 +218,7 @@ def predict(model, X, batch_size=256):
 
 def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32, scheduler=None,
         metrics=("accuracy",), callbacks=(), shuffle=True, seed=None, verbose=1, stream=None,
-        checkpoint=None, resume=None, checkpoint_every=1):
+        checkpoint=None, resume=None, checkpoint_every=1, compile=False):  # noqa: A002
     """Train ``model`` and return a ``History`` of per-epoch loss and metrics.
 
     ``train`` and ``val`` are DataLoaders, Datasets or (X, y) pairs; ``val`` may also be a
@@ -230,6 +241,10 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
 
     Parameter groups left at ``foreach=None`` (the default) take the batched path where it pays
     (many small parameters; same numbers, ``optim/foreach.py``), as every ``optimizer.step()``.
+
+    ``compile=True`` trains with ``chainrule.compile(model, loss_fn, optimizer)``: the step is
+    captured once per batch shape and replayed without a graph (the same weights, faster; what
+    it cannot capture is refused by name before any update, ``docs/architecture.md``).
     """
     from ..optim import Optimizer
     from ..optim.lr_scheduler import ReduceLROnPlateau
@@ -298,6 +313,11 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
             save(boundary, checkpoint)
             saved_epoch = boundary["epoch"]
 
+    compiled = None
+    if compile:
+        from ..compiled import compile as compile_step
+
+        compiled = compile_step(model, loss_fn, optimizer)
     logs = {}
     last_save = time.monotonic()
     try:
@@ -307,7 +327,7 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
                 model.train()
                 try:
                     logs = _run_epoch(model, loss_fn, train_loader, metric_objs, optimizer, bar,
-                                      epoch)
+                                      epoch, compiled)
                 except _NonFiniteLoss as bad:
                     if bar is not None:
                         print(file=stream)

@@ -50,14 +50,14 @@ from .functional import (
     log10, logical_and, logical_not, logical_or, logical_xor, masked_select, mul, neg, nonzero,
     reciprocal, round, rsqrt, sub, tril, triu, true_divide, unique, vstack,
 )
-from .random import manual_seed, rand, rand_like, randint, randn, randn_like, randperm
+from .random import Generator, manual_seed, rand, rand_like, randint, randn, randn_like, randperm
 
 globals().update(_ALIASES)  # chainrule.float, .int, .bool: torch's names, builtins' too
 
 __version__ = "0.1.0"
 
 _SUBMODULES = ("nn", "optim", "data", "train", "trace", "viz", "rules", "diagnostics", "demos",
-               "datasets", "io", "plotting", "progress", "compiled", "cuda")
+               "datasets", "io", "plotting", "progress", "compiled", "cuda", "utils")
 
 
 def __getattr__(name):

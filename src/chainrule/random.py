@@ -22,6 +22,41 @@ def default_generator() -> np.random.Generator:
     return _Default.generator
 
 
+class Generator:
+    """torch.Generator's seeding surface over a NumPy generator, for code that passes one to a
+    DataLoader, a sampler or ``random_split``: ``Generator().manual_seed(42)``. The numbers it
+    gives differ from torch's for the same seed (another algorithm)."""
+
+    def __init__(self, device="cpu"):
+        if str(device) != "cpu":
+            raise ValueError(f"Generator: only device='cpu' is supported, got {device!r}")
+        self.device = "cpu"
+        self.manual_seed(int(np.random.SeedSequence().entropy % 2**63))
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self.rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def seed(self):
+        return self.manual_seed(int(np.random.SeedSequence().entropy % 2**63))._seed
+
+
+def as_numpy_generator(generator, who):
+    """The NumPy generator behind ``generator`` (chainrule's default one for None)."""
+    if generator is None:
+        return _Default.generator
+    if isinstance(generator, Generator):
+        return generator.rng
+    if isinstance(generator, np.random.Generator):
+        return generator
+    raise TypeError(f"{who}: generator must be a chainrule.Generator or numpy.random.Generator, "
+                    f"got {type(generator).__name__}")
+
+
 def randn(*shape, dtype=None, device=None, requires_grad=False):
     from .devices import place
     from .dtypes import default_float

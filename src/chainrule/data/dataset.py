@@ -20,6 +20,9 @@ class Dataset:
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
 
 def _as_array(x, position):
     if isinstance(x, Tensor):
@@ -120,3 +123,62 @@ def array_source(dataset):
             isinstance(a, np.ndarray) for a in arrays):
         return tuple(arrays), None
     return None
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: define ``__iter__`` (a file read line by line, a generator). The
+    DataLoader batches it in the order it yields; samplers and shuffling do not apply."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it, it has "
+                        f"no samples by index")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several IterableDatasets one after the other."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+
+    def __iter__(self):
+        for d in self.datasets:
+            yield from d
+
+
+class ConcatDataset(Dataset):
+    """Several datasets one after the other: sample i of the whole is sample i − offset of the
+    dataset it falls in."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not take an IterableDataset (use "
+                                "ChainDataset)")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if not isinstance(index, numbers.Integral):
+            raise TypeError(f"ConcatDataset: index must be an integer, got "
+                            f"{type(index).__name__}")
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
+        index = int(index) + n if index < 0 else int(index)
+        which = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        offset = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - offset]
+
+    def __repr__(self):
+        return f"ConcatDataset({len(self.datasets)} datasets, {len(self)} samples)"

@@ -1,10 +1,14 @@
-"""``DataLoader``: a dataset cut into mini-batches, reshuffled every epoch.
+"""``DataLoader``: a dataset cut into mini-batches, as torch.utils.data's (reshuffled every epoch).
 
 Each ``iter(loader)`` is a new epoch with its own iterator object (and its own shuffle order), so
 two loops over the same loader never share state.
+
+Workers run in-process: ``num_workers``, ``pin_memory``, ``persistent_workers``, ``timeout``,
+``prefetch_factor`` and ``multiprocessing_context`` are accepted so that PyTorch code runs, and
+the batches are built in the main process. For NumPy data that is the faster choice: a batch of
+an array-backed dataset is one gather, far cheaper than sending it between processes.
 """
 
-import math
 import numbers
 
 import numpy as np
@@ -12,130 +16,189 @@ import numpy as np
 from .. import random as _random
 from ..backend import get_array_module, on_host
 from ..tensor import Tensor
-from .dataset import array_source
+from .collate import default_collate, default_convert
+from .dataset import IterableDataset, array_source
+from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
-def _to_tensor(values):
-    """Stack a list of same-shaped samples along a new first axis."""
-    first = values[0]
-    if isinstance(first, Tensor):
-        arrays = [v.array for v in values]
-        return Tensor(get_array_module(arrays[0]).stack(arrays))  # on the samples' device
-    if isinstance(first, np.ndarray):
-        return Tensor(np.stack(values))
-    if isinstance(first, bool):
-        return Tensor(np.asarray(values, dtype=np.bool_))
-    if isinstance(first, numbers.Integral):
-        return Tensor(np.asarray(values, dtype=np.int64))
-    if isinstance(first, numbers.Real):
-        return Tensor(np.asarray(values, dtype=np.float32))  # chainrule's float default
-    raise TypeError(f"DataLoader cannot batch samples of type {type(first).__name__}; return "
-                    f"tensors, arrays, numbers, or tuples/dicts of them from __getitem__")
-
-
-def collate(samples):
-    """Combine samples into a batch: tuples field by field, dicts key by key, the rest stacked."""
-    first = samples[0]
-    if isinstance(first, (tuple, list)):
-        if any(len(s) != len(first) for s in samples):
-            raise ValueError("DataLoader: samples in one batch have different numbers of fields")
-        return tuple(collate([s[i] for s in samples]) for i in range(len(first)))
-    if isinstance(first, dict):
-        return {k: collate([s[k] for s in samples]) for k in first}
-    try:
-        return _to_tensor(samples)
-    except ValueError as e:  # np.stack on ragged samples
-        raise ValueError(f"DataLoader: samples in one batch have different shapes ({e})") from None
+def _check_bool(value, name):
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"DataLoader: {name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 class DataLoader:
     """Iterate over ``dataset`` in batches of ``batch_size`` samples, as ``chainrule.Tensor``s.
 
-    ``len(loader)`` is the number of batches. With ``shuffle=True`` the order is drawn from
-    ``generator`` (a ``np.random.Generator``), else from a generator seeded once with ``seed``,
-    else from chainrule's default generator — so ``cr.manual_seed`` makes runs repeatable.
+    torch's arguments and rules: ``shuffle`` (a ``RandomSampler`` drawing from ``generator``, a
+    ``chainrule.Generator`` or ``numpy.random.Generator``; without one, from chainrule's default
+    generator, so ``cr.manual_seed`` makes runs repeatable; ``seed=`` makes the loader its own),
+    or a ``sampler``, or a ``batch_sampler`` (which excludes ``batch_size``, ``shuffle``,
+    ``sampler`` and ``drop_last``); ``collate_fn`` (``default_collate``); ``batch_size=None``
+    yields single samples. ``worker_init_fn(0)`` is called in this process at the start of each
+    epoch when ``num_workers > 0`` (once with ``persistent_workers``), as for one worker.
 
     Array-backed datasets (``TensorDataset``, or anything with an ``arrays`` attribute, and
-    Subsets of them) are batched by slicing the whole arrays at once: a view when unshuffled, one
-    gather when shuffled, dtypes unchanged. Other datasets are read sample by sample and collated.
+    Subsets of them) are batched by slicing the whole arrays at once, dtypes unchanged: a view when
+    read in order, one gather otherwise. Other datasets are read sample by sample and collated.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None,
-                 seed=None):
-        if (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
-                or batch_size <= 0):
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got "
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor=None, persistent_workers=False, pin_memory_device="",
+                 in_order=True, seed=None):
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
+                batch_size, numbers.Integral) or batch_size <= 0):
+            raise ValueError(f"DataLoader: batch_size must be a positive integer or None, got "
                              f"{batch_size!r}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) \
+                or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative integer, got "
+                             f"{num_workers!r}")
+        if timeout < 0:
+            raise ValueError(f"DataLoader: timeout must be non-negative, got {timeout!r}")
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"DataLoader: collate_fn must be callable, got "
+                            f"{type(collate_fn).__name__}")
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise TypeError(f"DataLoader: worker_init_fn must be callable, got "
+                            f"{type(worker_init_fn).__name__}")
+        shuffle = False if shuffle is None else _check_bool(shuffle, "shuffle")
+        drop_last = _check_bool(drop_last, "drop_last")
+        _check_bool(pin_memory, "pin_memory")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: give generator or seed, not both")
-        if generator is not None and not isinstance(generator, np.random.Generator):
-            raise TypeError(f"DataLoader: generator must be a numpy.random.Generator, got "
-                            f"{type(generator).__name__}")
-        try:
-            len(dataset)
-        except TypeError:
-            raise TypeError(f"DataLoader: the dataset must have a length, "
-                            f"{type(dataset).__name__} has none") from None
+        if generator is not None:
+            _random.as_numpy_generator(generator, "DataLoader")  # checks its type
+        if seed is not None:
+            generator = np.random.default_rng(seed)  # one generator for the loader's lifetime
+
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable:
+            if shuffle:
+                raise ValueError("DataLoader: an IterableDataset cannot be shuffled (shuffle "
+                                 "inside its __iter__)")
+            if sampler is not None or batch_sampler is not None:
+                raise ValueError("DataLoader: an IterableDataset takes no sampler or "
+                                 "batch_sampler")
+        else:
+            try:
+                len(dataset)
+            except TypeError:
+                raise TypeError(f"DataLoader: the dataset must have a length (or be an "
+                                f"IterableDataset), {type(dataset).__name__} has none") from None
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
+                                 "batch_size, shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("DataLoader: batch_size=None option disables auto-batching and is "
+                             "mutually exclusive with drop_last")
+        if not iterable and sampler is None:
+            sampler = (RandomSampler(dataset, generator=generator) if shuffle
+                       else SequentialSampler(dataset))
+        if not iterable and batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+
         self.dataset = dataset
-        self.batch_size = int(batch_size)
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
-        # A seed makes one generator for the loader's lifetime: each epoch draws a new order,
-        # and the sequence of orders is the same in every run.
-        self.generator = np.random.default_rng(seed) if seed is not None else generator
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.generator = generator
+        self.num_workers = int(num_workers)
+        self.collate_fn = collate_fn
+        self.pin_memory = pin_memory
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = persistent_workers
+        self._workers_started = False
+
+    @property
+    def shuffle(self):
+        return isinstance(self.sampler, RandomSampler)
 
     def __len__(self):
-        n = len(self.dataset)
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
-
-    def _order(self):
-        if not self.shuffle:
-            return None
-        rng = self.generator if self.generator is not None else _random.default_generator()
-        return rng.permutation(len(self.dataset))
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)  # TypeError, as in torch, when the stream has no length
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
     def __iter__(self):
-        return _BatchIterator(self, self._order())
+        if self.num_workers > 0 and self.worker_init_fn is not None and not (
+                self.persistent_workers and self._workers_started):
+            self.worker_init_fn(0)
+        self._workers_started = True
+        if isinstance(self.dataset, IterableDataset):
+            return self._stream()
+        if self.batch_sampler is None:
+            return (default_convert(self.dataset[int(i)]) if self.collate_fn is None
+                    else self.collate_fn(self.dataset[int(i)]) for i in self.sampler)
+        return _BatchIterator(self)
+
+    def _stream(self):
+        collate = self.collate_fn or default_collate
+        if self.batch_size is None:
+            for sample in self.dataset:
+                yield default_convert(sample) if self.collate_fn is None else collate(sample)
+            return
+        batch = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield collate(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield collate(batch)
 
     def __repr__(self):
-        return (f"DataLoader({len(self.dataset)} samples, batch_size={self.batch_size}, "
-                f"shuffle={self.shuffle}, drop_last={self.drop_last}, {len(self)} batches)")
+        size = "?" if isinstance(self.dataset, IterableDataset) else len(self.dataset)
+        return (f"DataLoader({size} samples, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, drop_last={self.drop_last})")
 
 
 class _BatchIterator:
-    """One epoch over a DataLoader: yields batches until the samples run out."""
+    """One epoch over a DataLoader: yields batches until the batch sampler runs out."""
 
-    def __init__(self, loader, order):
+    def __init__(self, loader):
         self.loader = loader
-        self.order = order  # None: dataset order
-        self.source = array_source(loader.dataset)
-        self.n_batches = len(loader)
-        self.batch = 0
+        self.batches = iter(loader.batch_sampler)
+        self.remaining = len(loader.batch_sampler) if hasattr(
+            loader.batch_sampler, "__len__") else None
+        source = array_source(loader.dataset) if loader.collate_fn is None else None
+        self.source = source
+        # Read in order from whole arrays: each batch is a slice, a view with no copy at all.
+        self.sequential = (source is not None and source[1] is None
+                           and isinstance(loader.batch_sampler, BatchSampler)
+                           and type(loader.sampler) is SequentialSampler)
 
     def __iter__(self):
         return self
 
     def __len__(self):
-        return self.n_batches - self.batch
+        return self.remaining
 
     def __next__(self):
-        if self.batch >= self.n_batches:
-            raise StopIteration
-        size = self.loader.batch_size
-        start = self.batch * size
-        stop = min(start + size, len(self.loader.dataset))
-        self.batch += 1
-        if self.source is not None:
-            return self._slice(start, stop)
-        ids = range(start, stop) if self.order is None else self.order[start:stop]
-        return collate([self.loader.dataset[int(i)] for i in ids])
-
-    def _slice(self, start, stop):
+        ids = next(self.batches)
+        if self.remaining is not None:
+            self.remaining -= 1
+        if self.source is None:
+            collate = self.loader.collate_fn or default_collate
+            return collate([self.loader.dataset[int(i)] for i in ids])
         arrays, rows = self.source
-        if self.order is None and rows is None:
-            return tuple(Tensor(a[start:stop]) for a in arrays)  # views: no copy at all
-        ids = np.arange(start, stop) if self.order is None else self.order[start:stop]
+        if self.sequential:
+            return [Tensor(a[ids[0]:ids[-1] + 1]) for a in arrays]
+        ids = np.asarray(ids, dtype=np.int64)
         if rows is not None:
             ids = rows[ids]
-        return tuple(Tensor(a[ids if on_host(a) else get_array_module(a).asarray(ids)])
-                     for a in arrays)
+        return [Tensor(a[ids if on_host(a) else get_array_module(a).asarray(ids)])
+                for a in arrays]

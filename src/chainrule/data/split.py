@@ -17,14 +17,9 @@ from .dataset import Subset
 def _rng(generator, seed, who):
     if generator is not None and seed is not None:
         raise ValueError(f"{who}: give generator or seed, not both")
-    if generator is not None:
-        if not isinstance(generator, np.random.Generator):
-            raise TypeError(f"{who}: generator must be a numpy.random.Generator, got "
-                            f"{type(generator).__name__}")
-        return generator
     if seed is not None:
         return np.random.default_rng(seed)
-    return _random.default_generator()
+    return _random.as_numpy_generator(generator, who)
 
 
 def _split_sizes(n, lengths):

@@ -80,4 +80,8 @@ def __getattr__(name):
         return getattr(threads, name)
     if name in _UNSUPPORTED:
         raise _refuse(name)
-    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    if name.startswith("_"):
+        raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    from .errors import missing_name
+
+    raise missing_name("chainrule", name)

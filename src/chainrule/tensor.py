@@ -85,6 +85,15 @@ class Tensor:
         t._retains_grad = False
         return t
 
+    def __getattr__(self, name):
+        """Only for a name the class does not have: a torch method chainrule does not cover
+        gets one line saying so (``x.diag()``), not a "Did you mean" guess."""
+        if name.startswith("_"):
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+        from .errors import missing_name
+
+        raise missing_name("Tensor", name)
+
     # -- what it is -------------------------------------------------------------------------
     @property
     def data(self):

@@ -1,5 +1,6 @@
 """``chainrule.nn``: layers, activations, losses and the Module they are built from."""
 
+from ..errors import module_getattr
 from . import functional, init, utils
 from .activation import (
     ELU,
@@ -34,3 +35,5 @@ from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
 from .pooling import AvgPool2d, MaxPool2d
+
+__getattr__ = module_getattr("chainrule.nn")  # a torch name not here: one line saying so

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..backend import get_array_module, on_host
 from ..devices import move
-from ..errors import ShapeError
+from ..errors import ShapeError, module_getattr
 from ..functional import _t as _tensor
 from ..functional import sigmoid, tanh  # noqa: F401 - F.tanh is chainrule.tanh, as in torch
 from ..ops.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Softmax, Step
@@ -588,3 +588,5 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     n1 = x1.norm(2, dim, keepdim=True).clip(min=eps)
     n2 = x2.norm(2, dim, keepdim=True).clip(min=eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim=dim)
+
+__getattr__ = module_getattr("chainrule.nn.functional")  # a torch name not here: one line saying so

@@ -13,6 +13,7 @@ and equations.
     array([ 0.8, -1.6])
 """
 
+from ..errors import module_getattr
 from . import lr_scheduler
 from .adadelta import Adadelta, adadelta_update
 from .adagrad import Adagrad, adagrad_update
@@ -32,3 +33,5 @@ __all__ = [
     "adamax_update", "lr_scheduler", "nadam_update", "radam_update", "rmsprop_update",
     "rprop_update", "sgd_update",
 ]
+
+__getattr__ = module_getattr("chainrule.optim")  # a torch name not here: one line saying so

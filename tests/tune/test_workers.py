@@ -170,6 +170,10 @@ def _loaded(storage, name):
     return study if "chainrule" in study.user_attrs else None
 
 
+# a digits trial of 30 epochs takes 0.3 s now, shorter than a signal's way on a busy machine
+EPOCHS_TO_INTERRUPT = "250"
+
+
 def _not_last(trial, n):
     return trial if trial is not None and trial.number < n - 1 else None
 
@@ -177,7 +181,7 @@ def _not_last(trial, n):
 def test_a_search_stopped_with_ctrl_c_resumes_where_it_stopped(tmp_path):
     out, n = tmp_path / "tune", 4
     storage = f"sqlite:///{out}/study.db"
-    worker = start_worker(out, n, "--epochs", "30")
+    worker = start_worker(out, n, "--epochs", EPOCHS_TO_INTERRUPT)
     try:
         study = wait_for(lambda: _loaded(storage, "chainrule-digits"), "the study")
         # not the last trial: on a loaded machine the signal may land a while after the check,
@@ -191,7 +195,7 @@ def test_a_search_stopped_with_ctrl_c_resumes_where_it_stopped(tmp_path):
             worker.kill()
             worker.wait()
     assert worker.returncode == 130  # "interrupted", as a shell reports Ctrl-C
-    again = finish(start_worker(out, n, "--epochs", "30"))
+    again = finish(start_worker(out, n, "--epochs", EPOCHS_TO_INTERRUPT))
     assert f"(rerun of trial {stopped.number})" in again
     trials = study_at(storage).get_trials()
     assert trials[stopped.number].state == TrialState.FAIL

@@ -85,7 +85,9 @@ def test_two_workers_share_one_postgres_study_and_run_exactly_the_trials_asked(
 
 def test_two_workers_on_one_machine_share_the_default_sqlite_study(tmp_path):
     out = tmp_path / "tune"  # the same --out: the default storage is OUT/study.db
-    workers = [start_worker(out, 8) for _ in range(2)]
+    # trials long enough (about 0.5 s each) that the second worker, a second or two later to
+    # start on a busy machine, finds work left: 2-epoch trials took 0.05 s and one worker ran all
+    workers = [start_worker(out, 8, "--epochs", "60") for _ in range(2)]
     outputs = [finish(w) for w in workers]
     study = study_at(f"sqlite:///{out}/study.db")
     assert_shared_exactly(outputs, study, 8)
@@ -189,12 +191,12 @@ def test_a_search_stopped_with_ctrl_c_resumes_where_it_stopped(tmp_path):
         stopped = wait_for(lambda: _not_last(running_trial_of(study, worker), n),
                            "an early trial to start")
         worker.send_signal(signal.SIGINT)
-        worker.communicate(timeout=120)
+        worker_output = worker.communicate(timeout=120)
     finally:
         if worker.poll() is None:
             worker.kill()
             worker.wait()
-    assert worker.returncode == 130  # "interrupted", as a shell reports Ctrl-C
+    assert worker.returncode == 130, worker_output  # "interrupted", as a shell reports Ctrl-C
     again = finish(start_worker(out, n, "--epochs", EPOCHS_TO_INTERRUPT))
     assert f"(rerun of trial {stopped.number})" in again
     trials = study_at(storage).get_trials()

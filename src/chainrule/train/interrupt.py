@@ -29,7 +29,12 @@ def stop_requested():
 def catch_first_interrupt(stream=None):
     """Within the block, the first Ctrl-C sets ``stop_requested()`` and the second raises
     ``StopNow``. Outside the main thread, or when the program has its own SIGINT handler,
-    nothing changes (signals can only be handled there, and theirs is theirs)."""
+    nothing changes (signals can only be handled there, and theirs is theirs). Blocks nest: inside
+    an outer one (``chainrule tune`` holds one for its whole search, ``fit`` one per run), the
+    outer handler stays and a Ctrl-C pressed between runs is still seen by the next ``fit``."""
+    if getattr(signal.getsignal(signal.SIGINT), "_ours", False):  # nested: the outer one acts
+        yield
+        return
     _Flag.requested = False
     if (threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
@@ -46,6 +51,7 @@ def catch_first_interrupt(stream=None):
         signal.signal(signal.SIGINT, signal.default_int_handler)
         raise StopNow
 
+    first._ours = second._ours = True
     signal.signal(signal.SIGINT, first)
     try:
         yield

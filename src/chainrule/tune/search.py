@@ -16,6 +16,7 @@ import sys
 import time
 import warnings
 
+from ..train.interrupt import catch_first_interrupt, stop_requested
 from .pruning import ReportToTrial, make_pruner
 from .space import default_space
 from .study import Heartbeat, open_storage, prepare_study, recover_dead_trials, take_trial
@@ -74,14 +75,20 @@ def tune(dataset="digits", space=None, trials=None, timeout=None, pruner="median
     study = prepare_study(opened, name, meta, trials, direction, sampler, pruner)
     worker = _Worker(study, opened, space, data, monitor, out, stream)
     started = time.monotonic()
-    while timeout is None or time.monotonic() - started < timeout:
-        for number in recover_dead_trials(study, opened):
-            print(f"trial {number}: its worker is gone; failed it and queued its settings again",
-                  file=stream, flush=True)
-        trial = take_trial(study, opened, unlimited=trials is None)
-        if trial is None:
-            break
-        worker.run(trial)
+    # one Ctrl-C handler for the whole search, not only while a trial's fit runs: a Ctrl-C
+    # between trials (choosing settings, loading) would otherwise be a bare KeyboardInterrupt that
+    # Python drops when it lands in a weakref callback, and the search would go on
+    with catch_first_interrupt(stream):
+        while timeout is None or time.monotonic() - started < timeout:
+            if stop_requested():  # pressed between trials
+                raise KeyboardInterrupt
+            for number in recover_dead_trials(study, opened):
+                print(f"trial {number}: its worker is gone; failed it and queued its settings "
+                      "again", file=stream, flush=True)
+            trial = take_trial(study, opened, unlimited=trials is None)
+            if trial is None:
+                break
+            worker.run(trial)
     return study
 
 

@@ -23,13 +23,15 @@ Run NumPy benchmarks with OpenBLAS at its native kernel (``../shared/RECIPES.md`
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/compiled_step.py
       [--threads 1 [2]] [--quick] [--only W1:128 W3] [--no-jax]
 
-JAX comes from the ``bench`` extra (``pip install -e ".[bench]"``); XLA is held to one thread
-(or the count given) by its flags, set before jax is imported.
+JAX comes from the ``bench`` extra (``pip install -e ".[bench]"``). No XLA flag holds its CPU
+runtime to one thread (on an idle machine it kept 1.84 CPUs busy per wall second with
+``--xla_cpu_multi_thread_eigen=false``), so "n threads" pins the whole process to n CPUs.
 """
 
 import argparse
 import os
 import sys
+import time
 
 import numpy as np
 from _harness import (
@@ -324,6 +326,11 @@ def blas_kernels():
                              for i in threadpool_info() if i.get("user_api") == "blas"}))
 
 
+def _cpu_seconds():
+    t = os.times()
+    return t.user + t.system
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
@@ -346,16 +353,10 @@ def main(argv=None):
         return 0
     if args.no_jax:
         del TRAINERS["jax jit"]
-    else:  # XLA reads its thread count once, at import
-        n = max(args.threads)
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                                   " --xla_cpu_multi_thread_eigen=false"
-                                   f" intra_op_parallelism_threads={n}")
+    else:  # XLA's CPU runtime runs on every CPU it may: _harness.threads pins the process
         import jax
 
         jax.config.update("jax_platforms", "cpu")
-        if max(args.threads) > 1:
-            print("note: XLA is held to one thread for every thread count of this run")
     if args.only:
         wanted = [spec.split(":") for spec in args.only]
         for work in WORKLOADS:
@@ -371,6 +372,7 @@ def main(argv=None):
 
     for n_threads in args.threads:
         rows = []
+        wall, cpu = time.perf_counter(), _cpu_seconds()
         with threads(n_threads):
             print(describe_environment(n_threads))
             print(f"BLAS kernels: {blas_kernels()}; OPENBLAS_CORETYPE="
@@ -392,7 +394,9 @@ def main(argv=None):
         print(f"median of {repeats} interleaved repetitions of ~{target} s each, after warm-up; "
               f"samples/s (higher is better), in brackets the ratio to {ref_name}\n")
         print(table(["workload", "batch"] + names + ["matmul-only ceiling", "spread"], rows))
-        print(f"after this table: {load_average()}\n")
+        busy = (_cpu_seconds() - cpu) / (time.perf_counter() - wall)
+        print(f"after this table: {load_average()}; this process kept {busy:.2f} CPUs busy per "
+              f"wall second (at most {n_threads})\n")
     return 0
 
 

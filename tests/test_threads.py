@@ -1,7 +1,6 @@
 """``chainrule.set_num_threads`` and ``get_num_threads``: torch's thread controls, for the BLAS."""
 
 import builtins
-import time
 
 import numpy as np
 import pytest
@@ -47,11 +46,23 @@ def test_without_threadpoolctl_the_error_names_the_extra(monkeypatch):
 from chainrule.threads import ThreadCountTrial, default_candidates  # noqa: E402
 
 
-def run_trial(trial, seconds_per_step):
-    """Drive ``trial`` as fit does, with steps lasting ``seconds_per_step[thread count]``."""
+class FakeClock:
+    """A clock that a step moves on by as many seconds as the test says it lasted: the trial's
+    choice is then decided by the test, not by the machine's load."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def run_trial(trial, clock, seconds_per_step):
+    """Drive ``trial`` as fit does, with steps lasting ``seconds_per_step[thread count]`` (the
+    count read back from NumPy's BLAS: the trial must really set it)."""
     while not trial.done:
         trial.begin()
-        time.sleep(seconds_per_step[cr.get_num_threads()])
+        clock.now += seconds_per_step[cr.get_num_threads()]
         trial.end()
 
 
@@ -59,8 +70,9 @@ def run_trial(trial, seconds_per_step):
 def test_the_trial_keeps_the_count_whose_steps_were_fastest(restore_threads, fast):
     cr.set_num_threads(2)
     slow = 3 - fast
-    trial = ThreadCountTrial((1, 2), rounds=3, per_turn=2)
-    run_trial(trial, {fast: 0.001, slow: 0.006})
+    clock = FakeClock()
+    trial = ThreadCountTrial((1, 2), rounds=3, per_turn=2, clock=clock)
+    run_trial(trial, clock, {fast: 0.001, slow: 0.006})
     assert trial.choice == fast
     assert cr.get_num_threads() == fast  # training goes on with the choice
     medians = trial.medians()
@@ -149,9 +161,15 @@ def test_fit_refuses_a_bad_thread_count_naming_it(bad):
         cr.train.fit(model, cr.nn.CrossEntropyLoss(), opt, data, epochs=1, threads=bad, verbose=0)
 
 
-def test_a_count_no_faster_than_fewer_threads_is_not_taken(restore_threads):
+def test_more_threads_must_beat_fewer_by_more_than_the_tie(restore_threads):
     cr.set_num_threads(2)
-    trial = ThreadCountTrial((1, 2), rounds=3, per_turn=2)
-    run_trial(trial, {1: 0.01, 2: 0.01})  # the same time: the second thread buys nothing
+    clock = FakeClock()
+    trial = ThreadCountTrial((1, 2), rounds=3, per_turn=2, clock=clock)
+    run_trial(trial, clock, {1: 0.0100, 2: 0.0097})  # 3 % faster: within TIE, not worth a core
     assert trial.choice == 1
+    trial.close()
+    clock = FakeClock()
+    trial = ThreadCountTrial((1, 2), rounds=3, per_turn=2, clock=clock)
+    run_trial(trial, clock, {1: 0.0100, 2: 0.0090})  # 10 % faster: taken
+    assert trial.choice == 2
     trial.close()

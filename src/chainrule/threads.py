@@ -80,13 +80,15 @@ class ThreadCountTrial:
     After ``warmup`` untimed steps (the first ones allocate, capture, compile), the steps take
     turns of ``per_turn`` steps under each candidate count, for ``rounds`` rounds, the order
     rotating each round so a change of load hits every count alike; then the fewest threads
-    whose median step is within ``TIE`` of the fastest are kept. Nothing runs twice: every timed step is a real training step.
+    whose median step is within ``TIE`` of the fastest are kept. Nothing runs twice: every
+    timed step is a real training step.
     ``fit`` calls ``begin()`` before a step and ``end()`` after it.
     """
 
     TIE = 0.05  # a count whose median step is within 5 % of the fastest counts as as fast
 
-    def __init__(self, candidates=None, *, warmup=2, rounds=5, per_turn=2):
+    def __init__(self, candidates=None, *, warmup=2, rounds=5, per_turn=2,
+                 clock=time.perf_counter):
         if candidates is None:
             candidates = default_candidates(available_cpus())
         candidates = tuple(int(c) for c in candidates)
@@ -96,6 +98,7 @@ class ThreadCountTrial:
         threadpoolctl = _threadpoolctl('fit(threads="auto")')
         self._controller = threadpoolctl.ThreadpoolController()
         self.candidates = candidates
+        self._clock = clock  # seconds; tests pass a fake one
         self.schedule = [None] * warmup  # the count for each step of the trial; None: untimed
         for r in range(rounds):
             turn = candidates[r % len(candidates):] + candidates[:r % len(candidates)]
@@ -119,13 +122,13 @@ class ThreadCountTrial:
         count = self.schedule[self._step]
         if count is not None and count != self._count:
             self._set(count)
-        self._started = time.perf_counter()
+        self._started = self._clock()
 
     def end(self):
         """After the step: keep its time; after the last, choose."""
         if self.done or self._started is None:
             return
-        elapsed = time.perf_counter() - self._started
+        elapsed = self._clock() - self._started
         self._started = None
         count = self.schedule[self._step]
         if count is not None:

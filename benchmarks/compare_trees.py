@@ -9,7 +9,7 @@ Workloads, each one call of the library as a user makes it:
   add             one add of two 4-element float32 tensors, requires_grad (overhead.py (a))
   chain fwd+bwd   the 100-op chain of overhead.py, forward and backward, per op
   module call     Sequential(Linear(2, 8), Tanh, Linear(8, 1)) on a batch of 10, no_grad
-  W1:128, W2:10, W3:64   one training step of training_throughput.py's workloads (Adam)
+  W1:32, W1:128, W2:10, W3:64   one training step of training_throughput.py's workloads (Adam)
 
 Usage:  python benchmarks/compare_trees.py OTHER_TREE/src [--repeats 15] [--quick]
         [--foreach]   (also time this tree's optimizers with foreach=True, and with
@@ -116,7 +116,8 @@ def cases(quick):
     yield "add (µs)", lambda cr, n: one_add(cr, n), int(20_000 * scale), 1
     yield "chain fwd+bwd (µs/op)", lambda cr, n: chain_fwd_bwd(cr, n), int(100 * scale), CHAIN_OPS
     yield "module call (µs)", lambda cr, n: module_call(cr, n), int(5_000 * scale), 1
-    for name, batch, calls in (("W1", 128, 40), ("W2", 10, 1_000), ("W3", 64, 100)):
+    for name, batch, calls in (("W1", 32, 100), ("W1", 128, 40), ("W2", 10, 1_000),
+                               ("W3", 64, 100)):
         yield (f"{name}:{batch} step (µs)",
                partial(lambda cr, n, w, b: training_step(cr, w, b, n), w=workloads[name], b=batch),
                max(2, int(calls * scale)), 1)

@@ -37,7 +37,11 @@ def foreach_step(optimizer, group, options, update=None):
     """One batched step of ``group``; False when the group cannot go flat (on the first step, with
     no state yet; a parameter without a gradient; mixed dtypes): the plain loop then steps it.
     ``update`` stands in for ``optimizer.update`` (the compiled step passes its fused one)."""
-    return _flat_step(optimizer, group, group["params"], options, update)
+    flat = _layout(optimizer, group, group["params"])
+    if flat is None:
+        return False
+    _step(optimizer, flat, options, update)
+    return True
 
 
 def small_ones(optimizer, group, options):
@@ -45,24 +49,30 @@ def small_ones(optimizer, group, options):
     update; returns those left to the per-parameter loop (the larger ones, or all of them when
     fewer than two are small or they cannot go flat)."""
     params = group["params"]
-    small = [p for p in params if p.array.size <= SMALL]
-    if len(small) < 2 or not _flat_step(optimizer, group, small, options):
-        return params
-    return [p for p in params if p.array.size > SMALL] if len(small) < len(params) else ()
+    flat = optimizer._flat.get(id(group))
+    if flat is None or not flat.ready(params, optimizer.state):  # not all of them, as before
+        small = [p for p in params if p.array.size <= SMALL]
+        flat = _layout(optimizer, group, small) if len(small) >= 2 else None
+        if flat is None:
+            return params
+    _step(optimizer, flat, options)
+    return [p for p in params if p.array.size > SMALL] if len(flat.params) < len(params) else ()
 
 
-def _flat_step(optimizer, group, params, options, update=None):
-    """Gather, update, scatter ``params`` (all or part of ``group``), whose flat layout is kept
-    per group; False when they cannot go flat."""
+def _layout(optimizer, group, params):
+    """The flat layout of ``params`` (all or part of ``group``; one kept per group), built again
+    when it no longer holds; None when they cannot go flat."""
     flat = optimizer._flat.get(id(group))
     if flat is None or not flat.ready(params, optimizer.state):
         flat = optimizer._flat[id(group)] = FlatGroup.build(params, optimizer.state)
-    if flat is None:
-        return False
+    return flat
+
+
+def _step(optimizer, flat, options, update=None):
+    """gather, update, scatter"""
     grad = flat.gather()
     (update or optimizer.update)(flat.param, grad, flat.state, **options)
     flat.scatter()
-    return True
 
 
 class FlatGroup:
@@ -81,7 +91,7 @@ class FlatGroup:
         self.param = span if self.in_place else xp.empty(size, dtype=dtype)
         self.grad = xp.empty(size, dtype=dtype)
         self.state = shared_state  # flat arrays and the shared scalars ('step')
-        self.views = []
+        self.views = []  # (a parameter's state, its (key, view of the flat state) pairs)
         self.state_keys = state_keys
 
     @classmethod
@@ -129,7 +139,7 @@ class FlatGroup:
         for p, (a, b) in zip(params, slices):
             views = {key: shared[key][a:b].reshape(p.array.shape) for key in arrays}
             state.setdefault(p, {}).update(views)
-            flat.views.append((state[p], views))
+            flat.views.append((state[p], tuple(views.items())))
         return flat
 
     def ready(self, params, state):
@@ -144,7 +154,7 @@ class FlatGroup:
             grad = p.grad
             if grad is None or grad.array.shape != array.shape:
                 return False
-            for key, view in views.items():
+            for key, view in views:
                 if st.get(key) is not view:
                     return False
         return True

@@ -139,8 +139,9 @@ class Optimizer:
             if looped is group["params"] and self._flat.get(id(group)) is not None:
                 self._flat[id(group)] = None  # leaving the batched path: forget its layout,
                 # whose shared 'step' would go stale
-            for param, grad, state in self._params_with_grad(group, looped):
-                self.update(param, grad, state, **options)
+            if looped:
+                for param, grad, state in self._params_with_grad(group, looped):
+                    self.update(param, grad, state, **options)
         return loss
 
     def update_options(self, group):

@@ -55,10 +55,12 @@ class _Ctx:
         self._saved = arrays
 
 
-def _timed(fns, rounds, calls):
-    """µs per call of each fn: median over interleaved rounds of ``calls`` calls (thread time)."""
+def _timed(fns, rounds, calls, reset):
+    """µs per call of each fn: median over interleaved rounds of ``calls`` calls (thread time);
+    ``reset()`` after each run, untimed."""
     for fn in fns.values():
         fn()
+        reset()
     times = {name: [] for name in fns}
     names = list(fns)
     for r in range(rounds):
@@ -69,6 +71,7 @@ def _timed(fns, rounds, calls):
             for _ in range(calls):
                 fn()
             times[name].append((time.thread_time() - t0) / calls * 1e6)
+            reset()
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -133,7 +136,16 @@ def profile(work, batch, rounds):
         fns["layout check"] = lambda: flat.ready(flat.params, opt.state)
         fns["gradient gather"] = flat.gather
         fns["state scatter"] = flat.scatter
-    us = _timed(fns, rounds, max(5, 2000 // batch))
+    weights = [p.array.copy() for p in params]
+
+    def reset():
+        """The weights back where they were: the update is timed again and again on the same
+        gradients, and the graph kept for the backward timings is the first step's, so left to
+        drift they would blow up (W3's sigmoids) instead of training."""
+        for p, w in zip(params, weights):
+            p.array[...] = w
+
+    us = _timed(fns, rounds, max(5, 2000 // batch), reset)
     n_ops, n_nodes = len(recorder.calls), len(upstream)
     n_leaves = sum(1 for node, _ in upstream for i in node.inputs
                    if i is not None and i.requires_grad and i.grad_fn is None)

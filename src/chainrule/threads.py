@@ -80,8 +80,8 @@ class ThreadCountTrial:
     After ``warmup`` untimed steps (the first ones allocate, capture, compile), the steps take
     turns of ``per_turn`` steps under each candidate count, for ``rounds`` rounds, the order
     rotating each round so a change of load hits every count alike; then the fewest threads
-    whose median step is within ``TIE`` of the fastest are kept. Nothing runs twice: every timed step is a real training step.
-    ``fit`` calls ``begin()`` before a step and ``end()`` after it.
+    whose median step is within ``TIE`` of the fastest are kept. Nothing runs twice: every timed
+    step is a real training step. ``fit`` calls ``begin()`` before a step and ``end()`` after it.
     """
 
     TIE = 0.05  # a count whose median step is within 5 % of the fastest counts as as fast

@@ -69,7 +69,7 @@ def _layout(optimizer, group, params):
 
 
 def _step(optimizer, flat, options, update=None):
-    """gather, update, scatter"""
+    """The three moves: gather the gradients, update the flat arrays once, scatter."""
     grad = flat.gather()
     (update or optimizer.update)(flat.param, grad, flat.state, **options)
     flat.scatter()

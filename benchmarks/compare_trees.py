@@ -9,11 +9,16 @@ Workloads, each one call of the library as a user makes it:
   add             one add of two 4-element float32 tensors, requires_grad (overhead.py (a))
   chain fwd+bwd   the 100-op chain of overhead.py, forward and backward, per op
   module call     Sequential(Linear(2, 8), Tanh, Linear(8, 1)) on a batch of 10, no_grad
-  W1:128, W2:10, W3:64   one training step of training_throughput.py's workloads (Adam)
+  W1:32, W1:128, W2:10, W3:64   one training step of training_throughput.py's workloads (Adam)
+  (with --fused, also W1:512 and W2:256)
 
 Usage:  python benchmarks/compare_trees.py OTHER_TREE/src [--repeats 15] [--quick]
         [--foreach]   (also time this tree's optimizers with foreach=True, and with
                        foreach=False, the per-parameter loop)
+        [--fused]     (only the training steps, all six, each next to the hand-fused NumPy loop
+                       of training_throughput.py: before and after as throughput ratios to it,
+                       issue 16's eager target)
+        [--cpu-time]  (count this thread's CPU time instead of wall time)
 """
 
 import argparse
@@ -21,13 +26,14 @@ import importlib.util
 import operator
 import os
 import sys
+import time
 from functools import partial
 
 import numpy as np
 from _harness import describe_environment, interleaved, load_average, median, spread, table
 from _harness import threads as pinned_threads
 from overhead import CHAIN_OPS, chain_tensor, make_inputs
-from training_throughput import WORKLOADS
+from training_throughput import WORKLOADS, numpy_trainer
 
 import chainrule
 
@@ -110,13 +116,26 @@ def training_step(cr, work, batch, calls, **opt_options):
     return run
 
 
-def cases(quick):
+def fused_step(work, batch, calls):
+    """training_throughput.py's hand-fused NumPy loop, ``calls`` steps."""
+    step = numpy_trainer(work, work.initial_weights(), work.data(batch))
+    return repeat(step, calls)
+
+
+STEPS = (("W1", 32, 100), ("W1", 128, 40), ("W2", 10, 1_000), ("W3", 64, 100))
+ALL_STEPS = (("W1", 32, 100), ("W1", 128, 40), ("W1", 512, 12), ("W2", 10, 1_000),
+             ("W2", 256, 800), ("W3", 64, 100))
+
+
+def cases(quick, steps=STEPS, overhead=True):
     scale = 0.1 if quick else 1
     workloads = {w.name: w for w in WORKLOADS}
-    yield "add (µs)", lambda cr, n: one_add(cr, n), int(20_000 * scale), 1
-    yield "chain fwd+bwd (µs/op)", lambda cr, n: chain_fwd_bwd(cr, n), int(100 * scale), CHAIN_OPS
-    yield "module call (µs)", lambda cr, n: module_call(cr, n), int(5_000 * scale), 1
-    for name, batch, calls in (("W1", 128, 40), ("W2", 10, 1_000), ("W3", 64, 100)):
+    if overhead:
+        yield "add (µs)", lambda cr, n: one_add(cr, n), int(20_000 * scale), 1
+        yield ("chain fwd+bwd (µs/op)", lambda cr, n: chain_fwd_bwd(cr, n), int(100 * scale),
+               CHAIN_OPS)
+        yield "module call (µs)", lambda cr, n: module_call(cr, n), int(5_000 * scale), 1
+    for name, batch, calls in steps:
         yield (f"{name}:{batch} step (µs)",
                partial(lambda cr, n, w, b: training_step(cr, w, b, n), w=workloads[name], b=batch),
                max(2, int(calls * scale)), 1)
@@ -130,14 +149,23 @@ def main(argv=None):
     parser.add_argument("--foreach", action="store_true",
                         help="also time this tree's training steps with Adam(foreach=True) and "
                              "Adam(foreach=False)")
+    parser.add_argument("--fused", action="store_true",
+                        help="the six training steps only, each next to the hand-fused NumPy "
+                             "loop (ratios to it)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time this thread's CPU time (time.thread_time), not wall time")
     args = parser.parse_args(argv)
     base = import_tree(args.other)
     repeats = 3 if args.quick else args.repeats
+    clock = time.thread_time if args.cpu_time else time.perf_counter
+    if args.fused:
+        return compare_with_fused(base, args.other, repeats, args.quick, clock)
     rows = []
     with pinned_threads(1):
         print(describe_environment(1))
         print(f"before: {args.other}; after: {os.path.dirname(chainrule.__file__)}")
         print(f"median of {repeats} interleaved repetitions after 1 warm-up; "
+              f"{'CPU' if args.cpu_time else 'wall'} time; "
               "spread = half-range of the repetitions\n")
         for label, make, calls, per in cases(args.quick):
             runs = {"before": make(base, calls), "after": make(chainrule, calls)}
@@ -147,7 +175,7 @@ def main(argv=None):
                 w = {x.name: x for x in WORKLOADS}[work]
                 runs["after, foreach"] = training_step(chainrule, w, batch, calls, foreach=True)
                 runs["after, loop"] = training_step(chainrule, w, batch, calls, foreach=False)
-            times = interleaved(runs, repeats)
+            times = interleaved(runs, repeats, clock=clock)
             us = {k: median(v) / calls / per * 1e6 for k, v in times.items()}
             row = [label, f"{us['before']:.2f}", f"{us['after']:.2f}",
                    f"{us['after'] / us['before']:.3f}",
@@ -160,6 +188,32 @@ def main(argv=None):
         ["after, foreach=True", "after, foreach=False"] if args.foreach else []) + [
         "after/before", "spread (before / after)"]
     print(table(headers, rows))
+    print(f"after the runs: {load_average()}")
+    return 0
+
+
+def compare_with_fused(base, other, repeats, quick, clock):
+    """Before, after and the hand-fused loop on every training step, in one interleaving."""
+    workloads = {w.name: w for w in WORKLOADS}
+    rows = []
+    with pinned_threads(1):
+        print(describe_environment(1))
+        print(f"before: {other}; after: {os.path.dirname(chainrule.__file__)}")
+        print(f"median of {repeats} interleaved repetitions after 1 warm-up; "
+              f"{'CPU' if clock is time.thread_time else 'wall'} time; ratios are throughput "
+              "ratios to the fused loop (issue 16 asks >= 0.9x)\n")
+        for label, make, calls, _ in cases(quick, ALL_STEPS, overhead=False):
+            name, batch = label.split()[0].split(":")
+            runs = {"before": make(base, calls), "after": make(chainrule, calls),
+                    "fused": fused_step(workloads[name], int(batch), calls)}
+            times = interleaved(runs, repeats, clock=clock)
+            us = {k: median(v) / calls * 1e6 for k, v in times.items()}
+            rows.append([label, f"{us['before']:.1f}", f"{us['after']:.1f}",
+                         f"{us['fused']:.1f}", f"{us['after'] / us['before']:.3f}",
+                         f"{us['fused'] / us['before']:.2f}x", f"{us['fused'] / us['after']:.2f}x",
+                         " / ".join(f"±{spread(times[k]):.0%}" for k in runs)])
+    print(table(["case", "before", "after", "fused NumPy", "after/before", "before vs fused",
+                 "after vs fused", "spread (before / after / fused)"], rows))
     print(f"after the runs: {load_average()}")
     return 0
 

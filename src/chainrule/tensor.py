@@ -276,8 +276,8 @@ class Tensor:
                     f"backward() needs a gradient argument for a tensor of shape "
                     f"{tuple(self.shape)}: only a scalar's gradient defaults to 1"
                 )
-            grad = self.array.dtype.type(1)
-            grad = get_array_module(self.array).full(self.array.shape, grad, self.array.dtype)
+            # dL/dL = 1 (ones: NumPy's full is a Python-level wrapper, ~1 µs more per step)
+            grad = get_array_module(self.array).ones(self.array.shape, self.array.dtype)
         else:
             grad = _as_array(gradient, self.array.dtype)
             if device_of(grad) != self.device:

@@ -147,8 +147,7 @@ def test_large_parameters_go_flat_only_when_they_can_be_updated_in_place(held):
 
 def test_with_foreach_false_every_parameter_is_updated_on_its_own():
     """foreach=False is the textbook loop, always: arrays never move, numbers as torch's."""
-    ours, theirs = _pair()
-    assert optim.foreach.pays(ours)  # None would batch this group
+    ours, theirs = _pair()  # small parameters: None would batch them
     opt, ref = optim.Adam(ours, lr=0.01, foreach=False), torch.optim.Adam(theirs, lr=0.01)
     rng = np.random.default_rng(6)
     for _ in range(4):
@@ -233,13 +232,56 @@ def test_steps_that_switch_between_paths_match_torch():
 
 
 def test_groups_of_large_parameters_left_at_none_keep_the_plain_loop():
-    """Batching pays for many small arrays only: left at None, large ones keep the plain loop."""
-    big = [nn.Parameter(np.ones((80, 80))), nn.Parameter(np.ones((80, 80)))]
-    assert not optim.foreach.pays(big)
+    """Batching pays for small arrays only: left at None, large ones keep the plain loop."""
+    n = int(np.sqrt(optim.foreach.SMALL)) + 1
+    big = [nn.Parameter(np.ones((n, n))), nn.Parameter(np.ones((n, n)))]
     opt = optim.Adam(big, lr=0.01)
     for _ in range(2):
         for p in big:
-            p.grad = nn.Parameter(np.ones((80, 80)), requires_grad=False)
+            p.grad = nn.Parameter(np.ones((n, n)), requires_grad=False)
         opt.step()
     assert not any(opt._flat.values()) and all(p.array.base is None for p in big)
-    assert optim.foreach.pays(_pair()[0])
+
+
+def _mixed_pair(seed=8):
+    """A layer whose weight is above ``foreach.SMALL`` elements, and small ones around it."""
+    rng = np.random.default_rng(seed)
+    n = int(np.sqrt(optim.foreach.SMALL)) + 1
+    values = [rng.normal(size=(n, n)), rng.normal(size=(n,)), rng.normal(size=(4, n)),
+              rng.normal(size=(4,))]
+    return ([nn.Parameter(v.copy()) for v in values],
+            [torch.tensor(v.copy(), requires_grad=True) for v in values])
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps, torch_: (optim.Adam if not torch_ else torch.optim.Adam)(ps, lr=0.01),
+    lambda ps, torch_: (optim.SGD if not torch_ else torch.optim.SGD)(
+        ps, lr=0.05, momentum=0.9, nesterov=True),
+])
+def test_left_at_none_the_small_parameters_are_batched_and_a_large_one_steps_alone(make):
+    """foreach=None batches the parameters of at most SMALL elements (W1's biases and small
+    layers) and leaves a larger one to its own call: its array never moves; numbers as torch's,
+    also when a step without the small ones' gradients sends them back to the loop."""
+    ours, theirs = _mixed_pair()
+    big = ours[0].array
+    opt, ref = make(ours, False), make(theirs, True)
+    rng = np.random.default_rng(9)
+    for step in range(8):
+        if step == 5:  # the small ones cannot go flat this step: all of them take the loop
+            ours[3].grad = theirs[3].grad = None
+            for p, q in zip(ours[:3], theirs[:3]):
+                g = rng.normal(size=p.shape)
+                p.grad = nn.Parameter(g.copy(), requires_grad=False)
+                q.grad = torch.tensor(g)
+            opt.step()
+            ref.step()
+        else:
+            _step_both(ours, theirs, opt, ref, rng)
+        if step == 4:
+            flat = opt._flat[id(opt.param_groups[0])]
+            assert [id(p) for p in flat.params] == [id(p) for p in ours[1:]] and flat.in_place
+            assert all(np.shares_memory(p.array, flat.param) for p in ours[1:])
+            assert ours[0].array is big  # the large weight keeps its own array and call
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert ours[0].array is big

@@ -14,8 +14,9 @@ arrays (``sgd_update``, ``adam_update`` …), and the ``hyperparameters`` of a g
 Like torch.optim, ``step`` updates ``p.array`` in place from ``p.grad.array``: no graph is built.
 A group's ``foreach`` option picks how, as in torch: ``True``, the group is updated in one batched
 call (``foreach.py``); ``False``, always the loop above; ``None`` (the default), the
-implementation chooses: the batched path for a group of many small parameters, where a dozen NumPy
-calls per parameter cost more than the arithmetic (``foreach.pays``), else the loop. The numbers
+implementation chooses: the group's small parameters on the batched path, where a dozen NumPy
+calls per parameter cost more than the arithmetic, each large one in the loop
+(``foreach.small_ones``). The numbers
 are the same either way (the updates are elementwise); ``foreach=False`` keeps the textbook loop
 for a learner stepping through it.
 """
@@ -28,7 +29,7 @@ import numpy as np
 from ..autograd import enable_grad
 from ..devices import device_of, move
 from ..tensor import Tensor
-from .foreach import foreach_step
+from .foreach import foreach_step, small_ones
 
 
 class Optimizer:
@@ -129,25 +130,28 @@ class Optimizer:
         for group in self.param_groups:
             options = self.update_options(group)
             foreach = group.get("foreach")
-            if foreach is None:  # the implementation chooses: batched where it pays
-                batched = foreach_step(self, group, options, only_if_it_pays=True)
-            else:  # the user chose
-                batched = bool(foreach) and foreach_step(self, group, options)
-            if batched:
-                continue  # the whole group in one batched update
-            if self._flat.get(id(group)) is not None:  # leaving the batched path: forget its
-                self._flat[id(group)] = None  # layout, whose shared 'step' would go stale
-            for param, grad, state in self._params_with_grad(group):
-                self.update(param, grad, state, **options)
+            if foreach is None:  # the implementation chooses: the small parameters batched
+                looped = small_ones(self, group, options)
+            elif foreach and foreach_step(self, group, options):  # the user chose
+                looped = ()  # the whole group in one batched update
+            else:
+                looped = group["params"]
+            if looped is group["params"] and self._flat.get(id(group)) is not None:
+                self._flat[id(group)] = None  # leaving the batched path: forget its layout,
+                # whose shared 'step' would go stale
+            if looped:
+                for param, grad, state in self._params_with_grad(group, looped):
+                    self.update(param, grad, state, **options)
         return loss
 
     def update_options(self, group):
         """The keyword arguments ``update`` gets for ``group``: its declared hyperparameters."""
         return {name: group[name] for name in self.hyperparameters}
 
-    def _params_with_grad(self, group):
-        """(param array, grad array, state) for each parameter of ``group`` with a gradient."""
-        for p in group["params"]:
+    def _params_with_grad(self, group, params=None):
+        """(param array, grad array, state) for each parameter of ``group`` (or of ``params``,
+        some of them) with a gradient."""
+        for p in group["params"] if params is None else params:
             if p.grad is None:
                 continue
             grad = p.grad.array

@@ -247,8 +247,8 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
     last complete epoch's weights are put back (``history.stopped_on_nonfinite_loss`` and
     ``history.nonfinite`` say where and which weights were kept), as Keras' TerminateOnNaN would.
 
-    Parameter groups left at ``foreach=None`` (the default) take the batched path where it pays
-    (many small parameters; same numbers, ``optim/foreach.py``), as every ``optimizer.step()``.
+    Parameter groups left at ``foreach=None`` (the default) take the batched path for their
+    small parameters (same numbers, ``optim/foreach.py``), as every ``optimizer.step()``.
 
     ``compile=True`` trains with ``chainrule.compile(model, loss_fn, optimizer)``: the step is
     captured once per batch shape and replayed without a graph (the same weights, faster; what

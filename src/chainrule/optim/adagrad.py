@@ -48,7 +48,8 @@ class Adagrad(Optimizer):
     ``lr_decay`` divides η by 1 + (t − 1)·lr_decay at step t; ``weight_decay`` λ adds λ·θ to g.
     A parameter group's own ``initial_accumulator_value`` is honoured (torch uses the
     constructor's value for every group). ``foreach=True`` updates each group in one batched
-    call (``optim/foreach.py``); ``None``, the default, lets ``fit`` choose.
+    call (``optim/foreach.py``); ``None``, the default, lets ``step()`` batch the small
+    parameters.
     """
 
     update = staticmethod(adagrad_update)

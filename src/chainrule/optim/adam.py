@@ -109,7 +109,7 @@ class Adam(TakesBetas, Optimizer):
 
     ``weight_decay`` λ adds λ·θ to g (L2); ``amsgrad`` divides by the largest v̂ so far.
     ``foreach=True`` updates each group in one batched call (``optim/foreach.py``); ``None``,
-    the default, lets ``fit`` choose.
+    the default, lets ``step()`` batch the small parameters (``optim/foreach.py``).
     """
 
     update = staticmethod(adam_update)

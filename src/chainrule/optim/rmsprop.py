@@ -71,7 +71,7 @@ class RMSprop(Optimizer):
     ``centered`` divides by the running standard deviation √(s − ḡ²) instead; ``momentum`` μ
     accumulates the scaled steps in a buffer; ``weight_decay`` λ adds λ·θ to g.
     ``foreach=True`` updates each group in one batched call (``optim/foreach.py``); ``None``,
-    the default, lets ``fit`` choose.
+    the default, lets ``step()`` batch the small parameters (``optim/foreach.py``).
     """
 
     update = staticmethod(rmsprop_update)

@@ -55,7 +55,7 @@ class SGD(Optimizer):
     ``nesterov=True`` it steps θ ← θ − η·(g + μ·v), looking ahead along the velocity.
     ``weight_decay`` λ adds λ·θ to the gradient (L2 regularisation); ``maximize`` climbs.
     ``foreach=True`` updates each group in one batched call (``optim/foreach.py``); ``None``,
-    the default, lets ``fit`` choose.
+    the default, lets ``step()`` batch the small parameters (``optim/foreach.py``).
     """
 
     update = staticmethod(sgd_update)

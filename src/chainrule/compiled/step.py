@@ -65,6 +65,7 @@ class CompiledStep:
         self._layout_failed = False  # built once in vain: the optimizer stays on its own path
         self.captures = 0  # how many times a step was captured (tests and curious users)
         self.wholes = {}  # shape key -> whole_step.WholeStep, or None: the replay runs that shape
+        self.kernel_steps = 0  # steps run as one generated numba function (whole_step.py)
         for group in optimizer.param_groups:
             _lay_flat(group["params"])
 
@@ -93,6 +94,7 @@ class CompiledStep:
             whole = self._whole_step(key, replay, layout, xa, ya)
             loss = None if whole is None else whole.run(xa, ya, skip_nonfinite)
             if loss is not None:
+                self.kernel_steps += 1
                 self.output = None if whole.output is None else Tensor._make(whole.output)
                 return Tensor._make(loss)
             self.wholes[key] = None  # the options changed: the replay from now on

@@ -18,6 +18,7 @@ source, which says everything they depend on but dtypes, so a second ``chainrule
 model of the same shape, or a recapture, does not compile again.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -65,8 +66,19 @@ def update_flags(optimizer, options):
     return None
 
 
+@functools.cache
+def _has_scipy():
+    try:
+        import scipy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def plan(program, params, optimizer, x_shape, y_dtype):
     """The ``Plan`` for ``program`` stepping ``params`` with ``optimizer``; raises Unsupported."""
+    if not _has_scipy():
+        raise Unsupported("numba's np.dot needs scipy (pip install \"chainrule[fast]\")")
     groups = optimizer.param_groups
     if len(groups) != 1:
         raise Unsupported(f"the optimizer has {len(groups)} parameter groups (one kernel "

@@ -280,6 +280,8 @@ def profile(work, batch, backend, repeats=5):
     x, t = (cr.tensor(a) for a in work.data(batch)[0])
     for _ in range(5):
         step(x, t)
+    if step.kernel_steps:
+        return profile_one_kernel(work, batch, step, x, t, repeats)
     replay = next(iter(step.programs.values()))
     n = max(20, int(2e5 / (batch * sum(a * b for a, b in zip(work.sizes, work.sizes[1:])) /
                            1e4 + 50)))
@@ -315,6 +317,37 @@ def profile(work, batch, backend, repeats=5):
     rows = [[name, f"{us:.1f}", f"{us / whole:.0%}"] for name, us in parts.items()]
     rows.append(["whole step", f"{whole:.1f}", "100%"])
     print(f"\n{work.name} batch {batch}, compiled ({backend}): µs per step, best of {repeats}")
+    print(table(["part", "µs", "share"], rows))
+
+
+def profile_one_kernel(work, batch, step, x, t, repeats):
+    """The step as one generated numba function (compiled/whole_step.py): the kernel alone
+    against the whole call, whose difference is the Python around it (the step's checks, the
+    scalars, p.grad and the step count)."""
+    import time
+
+    whole = next(w for w in step.wholes.values() if w is not None)
+    xa, ta = x.array, t.array
+    args = (*whole.arrays, whole.arena, whole.scalars, False)
+    n = 200
+
+    def best(fn):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            times.append((time.perf_counter() - t0) / n * 1e6)
+        return min(times)
+
+    kernel = best(lambda: whole.kernel(xa, ta, *args))
+    total = best(lambda: step(x, t))
+    rows = [["the kernel (forward, loss, backward, update)", f"{kernel:.1f}",
+             f"{kernel / total:.0%}"],
+            ["the Python around it", f"{total - kernel:.1f}", f"{(total - kernel) / total:.0%}"],
+            ["whole step", f"{total:.1f}", "100%"]]
+    print(f"\n{work.name} batch {batch}, compiled (numba), one kernel: µs per step, best of "
+          f"{repeats}; its numba compile took {whole.compile_seconds:.2f} s (0: compiled before)")
     print(table(["part", "µs", "share"], rows))
 
 

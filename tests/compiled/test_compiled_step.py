@@ -9,7 +9,7 @@ import torch
 
 import chainrule as cr
 from chainrule import nn, optim
-from chainrule.compiled import fused, whole_step
+from chainrule.compiled import fused
 
 needs_numba = pytest.mark.skipif(not fused.available(), reason="numba is not installed")
 BACKENDS = ["numpy", pytest.param("numba", marks=needs_numba)]

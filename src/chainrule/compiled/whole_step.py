@@ -20,6 +20,7 @@ model of the same shape, or a recapture, does not compile again.
 
 import functools
 import math
+import time
 
 import numpy as np
 
@@ -343,7 +344,7 @@ class WholeStep:
         n = plan.rows
         self.output = None if out is None else self.arena[out[0][0] * n:out[0][1] * n].reshape(
             out[1])
-        self.compile_seconds = None
+        self.compile_seconds = None  # seconds the first call spent compiling (0: cached)
 
     @classmethod
     def build(cls, plan_, layout, optimizer, params):
@@ -380,7 +381,13 @@ class WholeStep:
             x = np.ascontiguousarray(x)
         if not y.flags.c_contiguous:
             y = np.ascontiguousarray(y)
-        value = self.kernel(x, y, *self.arrays, self.arena, s, skip)
+        if self.compile_seconds is None:  # numba compiles on the first call: say how long
+            fresh = not self.kernel.signatures
+            start = time.perf_counter()
+            value = self.kernel(x, y, *self.arrays, self.arena, s, skip)
+            self.compile_seconds = time.perf_counter() - start if fresh else 0.0
+        else:
+            value = self.kernel(x, y, *self.arrays, self.arena, s, skip)
         if value == -np.inf and self.plan.class_logits is not None:  # kernel_ops.BAD_TARGET
             loss.check_class_indices("cross_entropy", self.plan.class_logits, y)  # raises
         if skip and not math.isfinite(value):

@@ -5,10 +5,10 @@ docstring, and writes into buffers it is given (slices of the step's arena or of
 optimizer's flat gradient), so the generated kernel calls them one line per op with no Python in
 between. ``tests/compiled/test_kernel_ops.py`` compares each with its eager op:
 
-- bitwise where the arithmetic and its order are the eager op's: ReLU, the gradients of the
-  losses given the same inputs, Tanh's and Sigmoid's backward, the matrix products (``np.dot``
-  inside numba calls the same BLAS routine as NumPy's matmul: scipy's OpenBLAS build, which
-  gave the same bits as NumPy's here);
+- bitwise where the arithmetic and its order are the eager op's: ReLU, MSE's gradient,
+  Tanh's and Sigmoid's backward, Linear but for its bias gradient (``np.dot`` inside numba
+  calls the same BLAS routine as NumPy's matmul: scipy's OpenBLAS build, which gave the same
+  bits as NumPy's here);
 - to float32 rounding elsewhere: a bias gradient summed row after row (NumPy sums by a BLAS
   product), a loss summed in float64 (NumPy sums pairwise in float32), and the float32
   transcendentals. NumPy's vectorized ``exp`` and ``tanh`` are out of numba's reach, and
@@ -71,19 +71,26 @@ def tanh64(x):
 
 # -- Linear --------------------------------------------------------------------------------------
 @jit
-def linear_forward(x, weight, bias, out):
-    """``ops.linear.Linear`` forward: out = x·Wᵀ + b (BLAS's product, then the bias row by row,
-    as ``y += bias``)."""
-    np.dot(x, weight.T, out)
+def linear_forward(x, weight, bias, out, out_t):
+    """``ops.linear.Linear`` forward: out = x·Wᵀ + b, in the op's form: for a batch smaller than
+    the layer (W·xᵀ)ᵀ into ``out_t`` (1.3x faster at 32×784→256 here), copied back; then the
+    bias row by row, as ``y += bias``."""
+    linear_nobias_forward(x, weight, out, out_t)
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
             out[i, j] += bias[j]
 
 
 @jit
-def linear_nobias_forward(x, weight, out):
-    """``ops.linear.Linear`` forward without a bias: out = x·Wᵀ."""
-    np.dot(x, weight.T, out)
+def linear_nobias_forward(x, weight, out, out_t):
+    """``ops.linear.Linear`` forward without a bias: out = x·Wᵀ, in the op's form."""
+    if x.shape[0] < weight.shape[0]:
+        np.dot(weight, x.T, out_t)
+        for i in range(out.shape[0]):
+            for j in range(out.shape[1]):
+                out[i, j] = out_t[j, i]
+    else:
+        np.dot(x, weight.T, out)
 
 
 @jit

@@ -109,6 +109,7 @@ class _Writer:
         self.arena = 0
         self.counts = {}
         self.class_logits = None
+        self.transposed = 0  # the features of the widest Linear (its region ends the arena)
 
     def write(self, update, flags, options):
         program = self.program
@@ -178,6 +179,13 @@ class _Writer:
         self.views.append(f"{name} = {_view('arena', f'{start} * n', ('n',) + shape[1:])}")
         return start, self.arena
 
+    def _transposed(self, name, features):
+        """A (features, n) view for Linear's (W·xᵀ) form; every Linear shares one region."""
+        self.transposed = max(self.transposed, features)
+        view = name + "_t"
+        self.views.append(f"{view} = matrix(arena, TRANSPOSED * n, {features}, n)")
+        return view
+
     def _param_views(self):
         self.offsets = {}
         self.param_names = {}
@@ -212,7 +220,8 @@ class _Writer:
         w = self._param(w_slot, out + "_weight")
         b = self._param(b_slot, out + "_bias") if has_bias else None
         kind = "linear" if has_bias else "linear_nobias"
-        self.forward.append(f"{kind}_forward({x}, {w}, {b + ', ' if b else ''}{out})")
+        out_t = self._transposed(out, node.shape[1])
+        self.forward.append(f"{kind}_forward({x}, {w}, {b + ', ' if b else ''}{out}, {out_t})")
         g = self.grads[node.out]
         grad_x = self.grads.get(x_slot)
         args = [g, x] + ([w, grad_x] if grad_x else []) + [f"grad_{w}"] + (
@@ -291,6 +300,8 @@ class _Writer:
                  "    " + update_line,
                  "    return loss",
                  ""]
+        lines = [line.replace("TRANSPOSED", str(self.arena)) for line in lines]
+        self.arena += self.transposed
         output = self.offsets.get(self.program.output)
         output = None if output is None else (output, self.shapes[self.program.output])
         return Plan("\n".join(lines), self.arena, output, state_keys, update, flags, self.dtype,

@@ -90,6 +90,10 @@ def plan(program, params, optimizer, x_shape, y_dtype):
         raise Unsupported(f"{type(optimizer).__name__} has no fused update loop (fused.py has "
                           "Adam's and SGD's)")
     update, flags = found
+    needed = {"adam": ("lr", "beta1", "beta2", "eps", "weight_decay"),
+              "sgd": ("lr", "momentum", "dampening", "weight_decay")}[update]
+    if any(k not in options for k in needed):
+        raise Unsupported(f"{type(optimizer).__name__}'s options lack one of {needed}")
     dtype = params[0].array.dtype
     if dtype not in (np.float32, np.float64) or any(p.array.dtype != dtype for p in params):
         raise Unsupported("the parameters are not all float32 or all float64")
@@ -356,6 +360,8 @@ class WholeStep:
         self.output = None if out is None else self.arena[out[0][0] * n:out[0][1] * n].reshape(
             out[1])
         self.compile_seconds = None  # seconds the first call spent compiling (0: cached)
+        self.options = None  # the options last checked against the plan's
+        self.states = [st for st, _ in flat.views]  # optimizer.state[p] of each parameter
 
     @classmethod
     def build(cls, plan_, layout, optimizer, params):
@@ -373,21 +379,21 @@ class WholeStep:
         """One step; returns the loss as an array, or None when the optimizer's options changed
         what the kernel was compiled for (the caller then plans again)."""
         options = self.optimizer.update_options(self.group)
-        found = update_flags(self.optimizer, options)
-        if found is None or found != (self.plan.update, self.plan.flags):
-            return None
-        state = self.flat.state
-        f = self.plan.dtype.type
-        s = self.scalars
+        if options != self.options:  # a scheduler's new lr, or new options: still this loop?
+            found = update_flags(self.optimizer, options)
+            if found is None or found != (self.plan.update, self.plan.flags):
+                return None
+            self.options = options
+        s = self.scalars  # Python floats rounded to the dtype on assignment, as fused.py's f()
         if self.plan.update == "adam":
-            t = state["step"] + 1
-            lr, wd = float(options["lr"]), float(options.get("weight_decay", 0.0))
-            beta1, beta2 = options.get("beta1", 0.9), options.get("beta2", 0.999)
-            s[:] = (f(wd), f(1 - lr * wd), f(1 - beta1), f(beta2), f(1 - beta2),
-                    f((1 - beta2**t) ** 0.5), f(options.get("eps", 1e-8)), f(lr / (1 - beta1**t)),)
+            t = self.flat.state["step"] + 1
+            lr, wd = float(options["lr"]), float(options["weight_decay"])
+            beta1, beta2 = options["beta1"], options["beta2"]
+            s[:] = (wd, 1 - lr * wd, 1 - beta1, beta2, 1 - beta2, (1 - beta2**t) ** 0.5,
+                    options["eps"], lr / (1 - beta1**t))
         else:
-            s[:4] = (f(options["lr"]), f(options.get("weight_decay", 0.0)),
-                     f(options.get("momentum", 0.0)), f(1 - options.get("dampening", 0.0)))
+            s[:4] = (options["lr"], options["weight_decay"], options["momentum"],
+                     1 - options["dampening"])
         if not x.flags.c_contiguous:
             x = np.ascontiguousarray(x)
         if not y.flags.c_contiguous:
@@ -403,9 +409,10 @@ class WholeStep:
             loss.check_class_indices("cross_entropy", self.plan.class_logits, y)  # raises
         if skip and not math.isfinite(value):
             return np.array(value, self.plan.dtype)
-        if self.plan.update == "adam":
-            state["step"] = t
-            self.flat.scatter()
+        if self.plan.update == "adam":  # the step count, shared and in each parameter's state
+            self.flat.state["step"] = t
+            for st in self.states:
+                st["step"] = t
         for p, g in zip(self.layout.params, self.layout.grads):
             p.grad = g
         return np.array(value, self.plan.dtype)

@@ -120,9 +120,10 @@ def describe_environment(n_threads):
     try:
         from threadpoolctl import threadpool_info
 
-        blas = sorted({f"{i['internal_api']} {i.get('version')}" for i in threadpool_info()
-                       if i.get("user_api") == "blas"})
-        parts.append("BLAS: " + ", ".join(blas))
+        blas = sorted({f"{i['internal_api']} {i.get('version')} ({i.get('architecture')} kernel)"
+                       for i in threadpool_info() if i.get("user_api") == "blas"})
+        parts.append("BLAS: " + ", ".join(blas)
+                     + f"; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     except ImportError:
         pass
     parts.append(f"threads: {n_threads} (on CPUs {sorted(os.sched_getaffinity(0))})")

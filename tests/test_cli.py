@@ -194,16 +194,20 @@ def test_bad_hidden_sizes_are_rejected(capsys):
     assert "--hidden" in capsys.readouterr().err
 
 
-def test_threads_sets_the_blas_thread_count(tmp_path, capsys):
+@pytest.mark.parametrize("threads, expected", [("1", 1), ("auto", "auto")])
+def test_threads_reaches_fit_and_the_count_is_given_back(tmp_path, capsys, monkeypatch, threads,
+                                                         expected):
     import chainrule as cr
+    from chainrule.train import trainer
 
+    asked = []
+    real = trainer._thread_setting
+    monkeypatch.setattr(trainer, "_thread_setting", lambda n: asked.append(n) or real(n))
     before = cr.get_num_threads()
-    try:
-        assert main(["train", "--epochs", "1", "--threads", "1", "--out", str(tmp_path),
-                     "--quiet"]) == 0
-        assert cr.get_num_threads() == 1
-    finally:
-        cr.set_num_threads(before)
+    assert main(["train", "--epochs", "1", "--threads", threads, "--out", str(tmp_path),
+                 "--quiet"]) == 0
+    assert asked == [expected]
+    assert cr.get_num_threads() == before
 
 
 @pytest.mark.parametrize("bad", ["-1", "x"])
@@ -213,7 +217,7 @@ def test_a_bad_seed_is_rejected_naming_the_option(capsys, bad):
     assert exit_info.value.code == 2 and "--seed" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("bad", ["0", "two"])
+@pytest.mark.parametrize("bad", ["0", "two", "Auto"])
 def test_a_bad_thread_count_is_rejected(capsys, bad):
     with pytest.raises(SystemExit):
         main(["train", "--threads", bad])

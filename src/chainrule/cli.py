@@ -67,6 +67,12 @@ def _positive_int(option):
     return parse
 
 
+def _threads(text):
+    if text == "auto":
+        return text
+    return _positive_int("--threads")(text)
+
+
 def _lr(text):
     try:
         lr = float(text)
@@ -153,8 +159,9 @@ def _parser():
     t.add_argument("--diagnostics", action="store_true",
                    help="record per-layer gradient flow and warn about vanishing gradients")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    t.add_argument("--threads", type=_positive_int("--threads"), default=None,
-                   help="threads for matrix products (default: NumPy's, one per core); "
+    t.add_argument("--threads", type=_threads, default=None,
+                   help="threads for matrix products (default: NumPy's, one per core); 'auto' "
+                        "times the first steps under 1, 2, ... threads and keeps the fastest; "
                         "needs chainrule[fast]")
     t.add_argument("--compile", action="store_true",
                    help="train with the compiled step (chainrule.compile): captured once per "
@@ -235,15 +242,10 @@ def _port(text):
 def _train(args):
     from .train.run import STATUSES, resume_run, train_run
 
-    if args.threads is not None:
-        from .threads import set_num_threads
-
-        set_num_threads(args.threads)
-
     verbose = 0 if args.quiet else 1
     device = _device(args.device)
     if args.resume is not None:
-        result = resume_run(args.resume, verbose=verbose)
+        result = resume_run(args.resume, verbose=verbose, threads=args.threads)
         args.dataset, args.out = result["info"]["dataset"], result["out"]
     else:
         if args.hidden == ():
@@ -259,7 +261,7 @@ def _train(args):
                            noise=args.noise, data_dir=args.data_dir, verbose=verbose,
                            diagnostics=args.diagnostics,
                            checkpoint_every=args.checkpoint_every or None,
-                           compile=args.compile, device=device)
+                           compile=args.compile, device=device, threads=args.threads)
     status = result["info"]["status"]
     if status == "interrupted":
         print(f"chainrule train: interrupted; the checkpoint and run.json (status "

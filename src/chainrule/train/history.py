@@ -13,6 +13,8 @@ class History:
         self.interrupted = False
         self.stopped_on_nonfinite_loss = False  # fit stopped at a NaN or infinite loss
         self.nonfinite = None  # then: {"epoch", "batch", "loss", "weights": which were kept}
+        self.threads = None  # fit(threads="auto"): the thread count its trial kept
+        self.thread_seconds = None  # and the median seconds per step under each count
 
     def append(self, epoch, logs):
         self.epoch.append(epoch)

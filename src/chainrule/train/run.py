@@ -79,7 +79,7 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
               loss="auto", task="auto", samples=1000, noise=0.0, data_dir=None, verbose=1,
               diagnostics=False, stream=None, callbacks=None, checkpoint_every="auto",
               resume=False, data_seed=None, plot=True, compile=False,  # noqa: A002
-              device="cpu"):
+              device="cpu", threads=None):
     """Train an MLP on a named data set and write the run directory. Returns a result dict.
 
     ``callbacks`` are passed on to ``fit`` (after the gradient-flow monitor of ``diagnostics``).
@@ -93,7 +93,9 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     ``checkpoint.safetensors``; ``resume=True`` continues the run in ``out`` from it (see
     ``resume_run``). ``run.json`` says ``"status"``: running, then finished, diverged (a NaN or
     infinite loss stopped it) or interrupted (Ctrl-C; resumable). ``compile=True`` trains with
-    the compiled step (``fit(..., compile=True)``; the same weights).
+    the compiled step (``fit(..., compile=True)``; the same weights). ``threads`` is fit's:
+    a thread count, "auto" (measured on the first steps) or None; it is not a setting of the
+    run (a resumed run may run on another machine).
     """
     from ..datasets import load_problem
 
@@ -139,7 +141,8 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     history = fit(model, loss_fn, opt, train, val, epochs=epochs, batch_size=batch_size,
                   scheduler=sched, metrics=metrics, callbacks=callbacks, seed=seed,
                   verbose=verbose, stream=stream, checkpoint=checkpoint_path,
-                  resume=resume_from, checkpoint_every=checkpoint_every, compile=compile)
+                  resume=resume_from, checkpoint_every=checkpoint_every, compile=compile,
+                  threads=threads)
     info = {"status": "finished", "settings": settings,
             "dataset": dataset, "task": problem.task, "n_classes": problem.n_classes,
             "loss": type(loss_fn).__name__, "output": _output_kind(problem.task, out_layer),
@@ -193,7 +196,7 @@ def train_run(dataset="digits", hidden=(64, 32), activation="relu", optimizer="a
     return result
 
 
-def resume_run(run_dir, verbose=1, stream=None):
+def resume_run(run_dir, verbose=1, stream=None, threads=None):
     """Continue the run in ``run_dir`` from its last checkpoint, with the settings it was
     started with (from ``run.json``); the result is the same, bit for bit, as if it had never
     stopped. A finished run is not trained again (ValueError)."""
@@ -208,7 +211,8 @@ def resume_run(run_dir, verbose=1, stream=None):
                                kind="run.json")
     try:
         settings = dict(settings, hidden=tuple(settings["hidden"]))
-        return train_run(**settings, out=run_dir, verbose=verbose, stream=stream, resume=True)
+        return train_run(**settings, out=run_dir, verbose=verbose, stream=stream, resume=True,
+                         threads=threads)
     except TypeError as e:  # a settings key that train_run does not take
         raise CorruptFileError(os.path.join(run_dir, "run.json"), f"its settings do not fit "
                                f"({e})", kind="run.json") from None

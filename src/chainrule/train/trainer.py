@@ -80,9 +80,10 @@ def _split_off(train, fraction, seed):
 
 
 def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None, epoch=0,
-               compiled=None):
+               compiled=None, thread_trial=None):
     """One pass over ``loader``; trains when an optimizer is given (with the ``compiled`` step
-    when there is one). Returns the epoch's logs."""
+    when there is one; ``thread_trial`` times its steps while it is measuring). Returns the
+    epoch's logs."""
     total_loss = 0.0
     seen = 0
     # A batch's loss is a mean over its samples, or already their sum (SSELoss,
@@ -98,6 +99,9 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None, e
         for step, batch in enumerate(loader, 1):
             xb, yb = _inputs_and_targets(batch)
             xb, yb = _onto(xb, device), _onto(yb, device)
+            timing = thread_trial is not None and not thread_trial.done
+            if timing:
+                thread_trial.begin()
             if compiled is not None:
                 loss = compiled(xb, yb, skip_nonfinite=True)
                 value = _loss_value(loss)
@@ -122,6 +126,8 @@ def _run_epoch(model, loss_fn, loader, metrics, optimizer=None, progress=None, e
                 out = model(xb)
                 loss = loss_fn(out, yb)
                 value = _loss_value(loss)
+            if timing:
+                thread_trial.end()
             n = len(xb)
             total_loss += value if sums else value * n
             seen += n
@@ -219,7 +225,8 @@ def predict(model, X, batch_size=256):
 
 def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32, scheduler=None,
         metrics=("accuracy",), callbacks=(), shuffle=True, seed=None, verbose=1, stream=None,
-        checkpoint=None, resume=None, checkpoint_every=1, compile=False):  # noqa: A002
+        checkpoint=None, resume=None, checkpoint_every=1, compile=False,  # noqa: A002
+        threads=None):
     """Train ``model`` and return a ``History`` of per-epoch loss and metrics.
 
     ``train`` and ``val`` are DataLoaders, Datasets or (X, y) pairs; ``val`` may also be a
@@ -246,6 +253,12 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
     ``compile=True`` trains with ``chainrule.compile(model, loss_fn, optimizer)``: the step is
     captured once per batch shape and replayed without a graph (the same weights, faster; what
     it cannot capture is refused by name before any update, ``docs/architecture.md``).
+
+    ``threads``: how many threads NumPy's matrix products use during fit (None: as they are).
+    ``"auto"`` makes it a measured choice: the first training steps take turns under 1, 2, …
+    threads and fit trains on with the fastest (``threads.ThreadCountTrial``;
+    ``history.threads`` holds the choice, ``history.thread_seconds`` the median step times,
+    and the choice is printed when ``verbose``). Either way the count from before is back after.
     """
     from ..optim import Optimizer
     from ..optim.lr_scheduler import ReduceLROnPlateau
@@ -272,6 +285,10 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
                                                    or checkpoint_every < 1):
         raise ValueError(f"fit: checkpoint_every must be a positive number of epochs, 'auto' "
                          f"or None, got {checkpoint_every!r}")
+    if threads not in (None, "auto") and (isinstance(threads, bool) or not isinstance(
+            threads, (int, np.integer)) or threads < 1):
+        raise ValueError(f"fit: threads must be a positive number of threads, 'auto' or None, "
+                         f"got {threads!r}")
     if resume is True:
         if checkpoint is None:
             raise ValueError("fit: resume=True continues from the checkpoint file; give "
@@ -321,6 +338,7 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
         compiled = compile_step(model, loss_fn, optimizer)
     logs = {}
     last_save = time.monotonic()
+    thread_trial, restore_threads = _thread_setting(threads)
     try:
         with catch_first_interrupt(stream):
             for epoch in range(first_epoch, epochs + 1):
@@ -328,7 +346,7 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
                 model.train()
                 try:
                     logs = _run_epoch(model, loss_fn, train_loader, metric_objs, optimizer, bar,
-                                      epoch, compiled)
+                                      epoch, compiled, thread_trial)
                 except _NonFiniteLoss as bad:
                     if bar is not None:
                         print(file=stream)
@@ -346,6 +364,11 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
                 logs["lr"] = optimizer.param_groups[0]["lr"]
                 if bar is not None:
                     bar.close(**{k: v for k, v in logs.items() if k != "lr"})
+                if thread_trial is not None and thread_trial.done and history.threads is None:
+                    history.threads = thread_trial.choice
+                    history.thread_seconds = thread_trial.medians()
+                    if verbose:
+                        print(thread_trial.summary(), file=stream)
                 history.append(epoch, logs)
                 if scheduler is not None:
                     if isinstance(scheduler, ReduceLROnPlateau):
@@ -376,9 +399,22 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs=10, batch_size=32,
                      if checkpoint is not None else "")
             print(f"\nTraining interrupted after {len(history)} complete epoch(s){saved}.",
                   file=stream)
+    finally:
+        restore_threads()
     for cb in callbacks:
         cb.on_train_end(logs)
     return history
+
+
+def _thread_setting(threads):
+    """fit's ``threads``: (the trial measuring the count, or None; what gives the count from
+    before back)."""
+    from ..threads import ThreadCountTrial, hold_num_threads
+
+    if threads == "auto":
+        trial = ThreadCountTrial()
+        return trial, trial.close
+    return None, hold_num_threads(threads)
 
 
 # checkpoint_every="auto": a checkpoint costs a few milliseconds (two fsyncs), a lot next to the

@@ -10,7 +10,10 @@ torch's. Rows:
   jax jit            the whole step (forward, loss, grad, Adam) in one ``jax.jit`` (XLA)
   numpy (fused)      the hand-written loop of training_throughput.py: flat Adam, no allocation
   chainrule eager    model, loss.backward(), optimizer.step() (foreach=None, as ``fit``)
-  compiled (numba)   ``chainrule.compile(..., backend="numba")``
+  compiled (numba)   ``chainrule.compile(..., backend="numba")``: the whole step as one
+                     generated numba function (compiled/whole_step.py)
+  compiled (numba, op by op)  the same, kept to the op-by-op replay (the compiled step before
+                     whole_step.py; the fallback for what one kernel cannot run)
   compiled (numpy)   ``chainrule.compile(..., backend="numpy")``: the replay without numba
   torch eager        torch.nn + torch.optim.Adam
 
@@ -94,10 +97,12 @@ def eager_trainer(work, weights, batches):
     return step
 
 
-def compiled_trainer(backend):
+def compiled_trainer(backend, one_kernel=True):
     def make(work, weights, batches):
         model, criterion, opt = _chainrule_model(work, weights)
         step = cr.compile(model, criterion, opt, backend=backend)
+        if not one_kernel:  # the step as it was before whole_step.py: the replay, op by op
+            step._whole_step = lambda *args: None
         data = [(cr.tensor(x), cr.tensor(t)) for x, t in batches]
         counter = [0]
 
@@ -181,6 +186,7 @@ TRAINERS = {
     "numpy (fused)": _whole_step(numpy_trainer),
     "chainrule eager": eager_trainer,
     "compiled (numba)": compiled_trainer("numba"),
+    "compiled (numba, op by op)": compiled_trainer("numba", one_kernel=False),
     "compiled (numpy)": compiled_trainer("numpy"),
     "torch eager": _whole_step(torch_trainer),
 }

@@ -24,9 +24,12 @@ def compile(model, loss_fn, optimizer, *, backend="auto"):  # noqa: A001 - torch
     ``step = chainrule.compile(model, loss_fn, optimizer)`` then ``loss = step(x, y)`` does what
     ``optimizer.zero_grad(); loss = loss_fn(model(x), y); loss.backward(); optimizer.step()``
     does, to float32 rounding, without building a graph (``docs/architecture.md``, "The
-    compiled step"). ``backend``: ``"numba"`` fuses elementwise ops and the optimizer update
-    (Adam, AdamW and SGD; the other optimizers step with their own update on flat buffers);
-    ``"numpy"`` replays the eager ops only; ``"auto"`` takes numba when it is installed.
+    compiled step"). ``backend``: ``"numba"`` runs the whole step as one generated numba
+    function where every op and the optimizer have one (``whole_step.py``; ``step.source(x,
+    y)`` prints it; the first such step compiles it, 2-10 s), else replays the ops with
+    elementwise ops and the optimizer update fused (Adam, AdamW and SGD; the other optimizers
+    step with their own update on flat buffers); ``"numpy"`` replays the eager ops only;
+    ``"auto"`` takes numba when it is installed.
 
     What it refuses, by name (``CaptureError``): a step that reads a tensor's value into Python
     (data-dependent control flow), an op whose class says it cannot be replayed (batch norm) or

@@ -12,10 +12,13 @@ parameter, gradient and state arrays (``update.FlatLayout``), one arena holding 
 and its gradient, and the step's scalars (Adam's bias corrections...). Anything else is not
 refused: the step keeps to the op-by-op replay, which stays as it was.
 
-numba compiles a generated function on its first call (0.5-3 s here, by model size; the first
-step pays it, as jax.jit's first call does). Compiled functions are kept in this process by their
-source, which says everything they depend on but dtypes, so a second ``chainrule.compile`` of a
-model of the same shape, or a recapture, does not compile again.
+numba compiles a generated function on its first call, which the first kernel step pays (as
+jax.jit's first call does): 1.9-2.5 s for W1 and W2 (3 layers), 9-10 s for W3 (21 layers) on
+this shared machine under load (``WholeStep.compile_seconds``; ``kernel_ops``' own functions
+are cached on disk). Compiled functions are kept in this process by their source, which names
+the batch's size n rather than its value and says everything else they depend on but dtypes:
+a second ``chainrule.compile`` of a model of the same shape, a recapture, or the last smaller
+batch does not compile again.
 """
 
 import functools

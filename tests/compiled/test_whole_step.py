@@ -188,3 +188,20 @@ def test_the_kernel_compiles_once_per_source():
     trained(w2(3, activation=nn.Sigmoid))
     new = [s for s in whole_step._compiled if s not in before]
     assert len(new) <= 1
+
+
+def test_a_batch_of_another_dtype_than_the_parameters_is_replayed():
+    model, eager = w2().double(), w2().double()
+    x, y = data()
+    step = cr.compile(model, nn.BCEWithLogitsLoss(), optim.Adam(model.parameters(), lr=1e-2),
+                      backend="numba")
+    opt = optim.Adam(eager.parameters(), lr=1e-2)
+    for _ in range(3):
+        step(x, y)
+        opt.zero_grad()
+        nn.BCEWithLogitsLoss()(eager(cr.tensor(x)), cr.tensor(y)).backward()
+        opt.step()
+    assert step.kernel_steps == 0
+    assert "the batch's x is float32, the parameters float64" in step.source(x, y)
+    for p, q in zip(eager.parameters(), model.parameters()):
+        np.testing.assert_array_equal(q.array, p.array)

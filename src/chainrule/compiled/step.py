@@ -120,7 +120,7 @@ class CompiledStep:
 
         whole = None
         try:
-            plan = whole_step.plan(replay.program, self.params, self.optimizer, xa.shape,
+            plan = whole_step.plan(replay.program, self.params, self.optimizer, xa,
                                    ya.dtype)
         except whole_step.Unsupported:
             plan = None
@@ -142,7 +142,7 @@ class CompiledStep:
         from . import whole_step
 
         try:
-            return whole_step.plan(replay.program, self.params, self.optimizer, xa.shape,
+            return whole_step.plan(replay.program, self.params, self.optimizer, xa,
                                    ya.dtype).source
         except whole_step.Unsupported as why:
             return f"# this step is replayed op by op (replay.py): {why}"

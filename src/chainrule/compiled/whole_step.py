@@ -79,8 +79,9 @@ def _has_scipy():
     return True
 
 
-def plan(program, params, optimizer, x_shape, y_dtype):
-    """The ``Plan`` for ``program`` stepping ``params`` with ``optimizer``; raises Unsupported."""
+def plan(program, params, optimizer, x, y_dtype):
+    """The ``Plan`` for ``program`` on batches like ``x`` stepping ``params`` with ``optimizer``;
+    raises Unsupported."""
     if not _has_scipy():
         raise Unsupported("numba's np.dot needs scipy (pip install \"chainrule[fast]\")")
     groups = optimizer.param_groups
@@ -100,7 +101,9 @@ def plan(program, params, optimizer, x_shape, y_dtype):
     dtype = params[0].array.dtype
     if dtype not in (np.float32, np.float64) or any(p.array.dtype != dtype for p in params):
         raise Unsupported("the parameters are not all float32 or all float64")
-    return _Writer(program, params, dtype, x_shape, y_dtype).write(update, flags, options)
+    if x.dtype != dtype:
+        raise Unsupported(f"the batch's x is {x.dtype}, the parameters {dtype}")
+    return _Writer(program, params, dtype, x.shape, y_dtype).write(update, flags, options)
 
 
 class _Writer:

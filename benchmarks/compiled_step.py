@@ -10,7 +10,10 @@ torch's. Rows:
   jax jit            the whole step (forward, loss, grad, Adam) in one ``jax.jit`` (XLA)
   numpy (fused)      the hand-written loop of training_throughput.py: flat Adam, no allocation
   chainrule eager    model, loss.backward(), optimizer.step() (foreach=None, as ``fit``)
-  compiled (numba)   ``chainrule.compile(..., backend="numba")``
+  compiled (numba)   ``chainrule.compile(..., backend="numba")``: the whole step as one
+                     generated numba function (compiled/whole_step.py)
+  compiled (numba, op by op)  the same, kept to the op-by-op replay (the compiled step before
+                     whole_step.py; the fallback for what one kernel cannot run)
   compiled (numpy)   ``chainrule.compile(..., backend="numpy")``: the replay without numba
   torch eager        torch.nn + torch.optim.Adam
 
@@ -94,10 +97,12 @@ def eager_trainer(work, weights, batches):
     return step
 
 
-def compiled_trainer(backend):
+def compiled_trainer(backend, one_kernel=True):
     def make(work, weights, batches):
         model, criterion, opt = _chainrule_model(work, weights)
         step = cr.compile(model, criterion, opt, backend=backend)
+        if not one_kernel:  # the step as it was before whole_step.py: the replay, op by op
+            step._whole_step = lambda *args: None
         data = [(cr.tensor(x), cr.tensor(t)) for x, t in batches]
         counter = [0]
 
@@ -181,6 +186,7 @@ TRAINERS = {
     "numpy (fused)": _whole_step(numpy_trainer),
     "chainrule eager": eager_trainer,
     "compiled (numba)": compiled_trainer("numba"),
+    "compiled (numba, op by op)": compiled_trainer("numba", one_kernel=False),
     "compiled (numpy)": compiled_trainer("numpy"),
     "torch eager": _whole_step(torch_trainer),
 }
@@ -280,6 +286,8 @@ def profile(work, batch, backend, repeats=5):
     x, t = (cr.tensor(a) for a in work.data(batch)[0])
     for _ in range(5):
         step(x, t)
+    if step.kernel_steps:
+        return profile_one_kernel(work, batch, step, x, t, repeats)
     replay = next(iter(step.programs.values()))
     n = max(20, int(2e5 / (batch * sum(a * b for a, b in zip(work.sizes, work.sizes[1:])) /
                            1e4 + 50)))
@@ -315,6 +323,37 @@ def profile(work, batch, backend, repeats=5):
     rows = [[name, f"{us:.1f}", f"{us / whole:.0%}"] for name, us in parts.items()]
     rows.append(["whole step", f"{whole:.1f}", "100%"])
     print(f"\n{work.name} batch {batch}, compiled ({backend}): µs per step, best of {repeats}")
+    print(table(["part", "µs", "share"], rows))
+
+
+def profile_one_kernel(work, batch, step, x, t, repeats):
+    """The step as one generated numba function (compiled/whole_step.py): the kernel alone
+    against the whole call, whose difference is the Python around it (the step's checks, the
+    scalars, p.grad and the step count)."""
+    import time
+
+    whole = next(w for w in step.wholes.values() if w is not None)
+    xa, ta = x.array, t.array
+    args = (*whole.arrays, whole.arena, whole.scalars, False)
+    n = 200
+
+    def best(fn):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            times.append((time.perf_counter() - t0) / n * 1e6)
+        return min(times)
+
+    kernel = best(lambda: whole.kernel(xa, ta, *args))
+    total = best(lambda: step(x, t))
+    rows = [["the kernel (forward, loss, backward, update)", f"{kernel:.1f}",
+             f"{kernel / total:.0%}"],
+            ["the Python around it", f"{total - kernel:.1f}", f"{(total - kernel) / total:.0%}"],
+            ["whole step", f"{total:.1f}", "100%"]]
+    print(f"\n{work.name} batch {batch}, compiled (numba), one kernel: µs per step, best of "
+          f"{repeats}; its numba compile took {whole.compile_seconds:.2f} s (0: compiled before)")
     print(table(["part", "µs", "share"], rows))
 
 

@@ -10,7 +10,30 @@ import pytest
 import chainrule as cr
 from chainrule import nn, optim
 from chainrule.cli import main
+from chainrule.compiled import fused
 from chainrule.train import fit
+
+# With numba, fit's compiled step runs as one generated kernel (compiled/whole_step.py), which
+# rounds as float32 does but not in eager's order: weights and history agree to float32
+# rounding carried through the run (as tests/compiled/test_compiled_step.py states), else bitwise.
+ONE_KERNEL = fused.available()
+
+
+def assert_same_weights(eager_model, model):
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        if ONE_KERNEL:
+            np.testing.assert_allclose(q.array, p.array, rtol=1e-4, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(q.array, p.array)
+
+
+def assert_same_history(ours, theirs):
+    if not ONE_KERNEL:
+        assert ours == theirs
+        return
+    assert ours.keys() == theirs.keys()
+    for key, values in theirs.items():
+        assert ours[key] == pytest.approx(values, rel=1e-5, abs=1e-6), key
 
 
 def _blobs(n=150, seed=0):
@@ -34,9 +57,8 @@ def test_fit_with_compile_ends_with_the_eager_weights_and_history():
     X, y = _blobs()  # 120 training rows in batches of 16: a last batch of 8 each epoch
     eager_model, eager_history = _fit(False, X, y)
     model, history = _fit(True, X, y)
-    for p, q in zip(eager_model.parameters(), model.parameters()):
-        np.testing.assert_array_equal(q.array, p.array)
-    assert history.history == eager_history.history
+    assert_same_weights(eager_model, model)
+    assert_same_history(history.history, eager_history.history)
     assert history["accuracy"][-1] > 0.9
 
 
@@ -55,8 +77,7 @@ def test_fit_with_compile_stops_on_a_nan_loss_before_the_update():
     ours, theirs = dict(history.nonfinite), dict(eager_history.nonfinite)
     assert np.isnan(ours.pop("loss")) and np.isnan(theirs.pop("loss"))
     assert ours == theirs
-    for p, q in zip(eager_model.parameters(), model.parameters()):
-        np.testing.assert_array_equal(q.array, p.array)
+    assert_same_weights(eager_model, model)
 
 
 def test_train_with_compile_writes_the_same_run(tmp_path, capsys):

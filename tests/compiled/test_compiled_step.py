@@ -82,15 +82,36 @@ def train_both(workload, opt_name, backend, steps=STEPS):
         eager_opt.step()
         compiled_loss = step(x, y)
         assert not compiled_loss.requires_grad
-        assert compiled_loss.item() == eager_loss.item(), f"loss at step {i}"
+        if one_kernel(step):
+            assert compiled_loss.item() == pytest.approx(eager_loss.item(), rel=LOSS_RTOL,
+                                                        abs=LOSS_ATOL), i
+        else:
+            assert compiled_loss.item() == eager_loss.item(), f"loss at step {i}"
     return eager_model, compiled_model, eager_opt, compiled_opt, step
 
 
-def assert_same_weights(eager_model, compiled_model):
-    """Bit for bit: the replay runs the eager ops' NumPy calls, and the numba loops do the same
-    float operations in the same order (tests/compiled/test_compiled_kernels.py)."""
+def one_kernel(step):
+    """Whether the step ran as one generated numba function (whole_step.py) at least once."""
+    return step.kernel_steps > 0
+
+
+# The one-kernel step rounds differently from eager (kernel_ops.py: float32 exp and tanh rounded
+# once from float64, bias gradients and losses summed in another order): a unit or two in the
+# last place per op, carried through 100 steps of training.
+LOSS_RTOL, LOSS_ATOL = 1e-5, 1e-6  # a loss near 0 (log p, p near 1) keeps float32's absolute error
+WEIGHT_RTOL, WEIGHT_ATOL = 1e-4, 1e-6
+
+
+def assert_same_weights(eager_model, compiled_model, exact=True):
+    """Bit for bit (``exact``): the replay runs the eager ops' NumPy calls, and the numba loops
+    do the same float operations in the same order (tests/compiled/test_compiled_kernels.py);
+    else to float32 rounding compounded over the steps (the one-kernel step)."""
     for (name, p), q in zip(eager_model.named_parameters(), compiled_model.parameters()):
-        np.testing.assert_array_equal(q.array, p.array, err_msg=name)
+        if exact:
+            np.testing.assert_array_equal(q.array, p.array, err_msg=name)
+        else:
+            np.testing.assert_allclose(q.array, p.array, rtol=WEIGHT_RTOL, atol=WEIGHT_ATOL,
+                                       err_msg=name)
 
 
 # W1's 235k parameters make each of its runs take seconds: the default run takes the optimizers
@@ -104,22 +125,36 @@ CASES = [pytest.param(w, o, marks=[pytest.mark.long] if w == "W1" and o not in W
 @pytest.mark.parametrize(("workload", "opt_name"), CASES)
 def test_weights_after_100_steps_equal_eager(workload, opt_name, backend):
     eager, compiled, _, _, step = train_both(workload, opt_name, backend)
-    assert_same_weights(eager, compiled)
+    fused_loop = OPTIMIZERS[opt_name][0].update in fused.UPDATES
+    assert one_kernel(step) == (backend == "numba" and fused_loop)  # else the replay
+    assert_same_weights(eager, compiled, exact=not one_kernel(step))
     assert step.captures == 2  # the full batch and the last, smaller one: once each
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_optimizer_state_and_grads_equal_eager(backend):
-    eager, compiled, eager_opt, compiled_opt, _ = train_both("W2", "Adam amsgrad wd", backend,
-                                                             steps=12)
+    eager, compiled, eager_opt, compiled_opt, step = train_both("W2", "Adam amsgrad wd",
+                                                                backend, steps=12)
+    exact = not one_kernel(step)
+    assert exact == (backend == "numpy")
     ours, theirs = compiled_opt.state_dict(), eager_opt.state_dict()
     assert ours["param_groups"] == theirs["param_groups"]
     for i, st in theirs["state"].items():
         assert ours["state"][i]["step"] == st["step"] == 12
         for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
-            np.testing.assert_array_equal(ours["state"][i][key], st[key])
+            assert_same_array(ours["state"][i][key], st[key], exact)
     for p, q in zip(eager.parameters(), compiled.parameters()):
-        np.testing.assert_array_equal(q.grad.array, p.grad.array)
+        assert q.grad.array is not p.grad.array
+        assert_same_array(q.grad.array, p.grad.array, exact)
+
+
+def assert_same_array(got, expected, exact):
+    """Bit for bit, or to float32 rounding relative to the array's largest value."""
+    if exact:
+        np.testing.assert_array_equal(got, expected)
+    else:
+        np.testing.assert_allclose(got, expected, rtol=WEIGHT_RTOL,
+                                   atol=WEIGHT_RTOL * np.abs(expected).max())
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -139,7 +174,8 @@ def test_a_scheduler_changes_the_compiled_steps_learning_rate(backend):
             for s in scheds:
                 s.step()
     assert opts[1].param_groups[0]["lr"] == pytest.approx(1e-3)  # 4 scheduler steps, one decay
-    assert_same_weights(models[0], models[1])
+    assert one_kernel(step) == (backend == "numba")
+    assert_same_weights(models[0], models[1], exact=not one_kernel(step))
 
 
 def test_a_new_shape_is_captured_once_and_kept():
@@ -225,7 +261,7 @@ def test_the_step_takes_numpy_arrays_and_returns_the_loss():
 
 def twin_runs(make_model, make_opt, steps, between=None, backend="numpy"):
     """An eager and a compiled run of the same model; ``between(i, model, opt)`` may change
-    either after step i. Returns both models."""
+    either after step i. Returns both models and whether the compiled step ran as one kernel."""
     runs = []
     for compiled in (False, True):
         model = make_model()
@@ -244,15 +280,16 @@ def twin_runs(make_model, make_opt, steps, between=None, backend="numpy"):
             if between is not None:
                 between(i, model, opt)
         runs.append(model)
-    return runs
+    return runs[0], runs[1], one_kernel(step)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_group_of_one_parameter_steps_on_its_own_path(backend):
-    eager, compiled = twin_runs(lambda: build((3, 1), nn.Tanh),
-                                lambda m: optim.Adam([{"params": [m[0].weight]},
-                                                      {"params": [m[0].bias], "lr": 0.1}]),
-                                steps=8, backend=backend)
+    eager, compiled, kernel = twin_runs(
+        lambda: build((3, 1), nn.Tanh),
+        lambda m: optim.Adam([{"params": [m[0].weight]}, {"params": [m[0].bias], "lr": 0.1}]),
+        steps=8, backend=backend)
+    assert not kernel  # two groups: the replay (whole_step.py takes one)
     assert_same_weights(eager, compiled)
 
 
@@ -268,7 +305,8 @@ def test_parameters_given_new_arrays_and_a_loaded_optimizer_state_are_followed(b
         if i == 6:  # back to the state of step 4, as a resume would
             opt.load_state_dict(saved["state"])
 
-    eager, compiled = twin_runs(lambda: build((3, 4, 1), nn.Sigmoid),
-                                lambda m: optim.Adam(m.parameters(), lr=0.01), steps=10,
-                                between=between, backend=backend)
-    assert_same_weights(eager, compiled)
+    eager, compiled, kernel = twin_runs(lambda: build((3, 4, 1), nn.Sigmoid),
+                                        lambda m: optim.Adam(m.parameters(), lr=0.01), steps=10,
+                                        between=between, backend=backend)
+    assert kernel == (backend == "numba")
+    assert_same_weights(eager, compiled, exact=not kernel)

@@ -24,9 +24,12 @@ def compile(model, loss_fn, optimizer, *, backend="auto"):  # noqa: A001 - torch
     ``step = chainrule.compile(model, loss_fn, optimizer)`` then ``loss = step(x, y)`` does what
     ``optimizer.zero_grad(); loss = loss_fn(model(x), y); loss.backward(); optimizer.step()``
     does, to float32 rounding, without building a graph (``docs/architecture.md``, "The
-    compiled step"). ``backend``: ``"numba"`` fuses elementwise ops and the optimizer update
-    (Adam, AdamW and SGD; the other optimizers step with their own update on flat buffers);
-    ``"numpy"`` replays the eager ops only; ``"auto"`` takes numba when it is installed.
+    compiled step"). ``backend``: ``"numba"`` runs the whole step as one generated numba
+    function where every op and the optimizer have one (``whole_step.py``; ``step.source(x,
+    y)`` prints it; the first such step compiles it, 2-10 s), else replays the ops with
+    elementwise ops and the optimizer update fused (Adam, AdamW and SGD; the other optimizers
+    step with their own update on flat buffers); ``"numpy"`` replays the eager ops only;
+    ``"auto"`` takes numba when it is installed.
 
     What it refuses, by name (``CaptureError``): a step that reads a tensor's value into Python
     (data-dependent control flow), an op whose class says it cannot be replayed (batch norm) or
@@ -64,6 +67,8 @@ class CompiledStep:
         self.layout = None  # update.FlatLayout once the optimizer's state exists
         self._layout_failed = False  # built once in vain: the optimizer stays on its own path
         self.captures = 0  # how many times a step was captured (tests and curious users)
+        self.wholes = {}  # shape key -> whole_step.WholeStep, or None: the replay runs that shape
+        self.kernel_steps = 0  # steps run as one generated numba function (whole_step.py)
         for group in optimizer.param_groups:
             _lay_flat(group["params"])
 
@@ -84,9 +89,18 @@ class CompiledStep:
         layout = self.layout
         if layout is not None and not layout.valid():
             layout = self.layout = None
+            self.wholes = {}
             self._layout_failed = False  # try once more after this step
             for replay_ in self.programs.values():
                 replay_.write_grads_into([None] * len(params))
+        if layout is not None and self.backend == "numba":
+            whole = self._whole_step(key, replay, layout, xa, ya)
+            loss = None if whole is None else whole.run(xa, ya, skip_nonfinite)
+            if loss is not None:
+                self.kernel_steps += 1
+                self.output = None if whole.output is None else Tensor._make(whole.output)
+                return Tensor._make(loss)
+            self.wholes[key] = None  # the options changed: the replay from now on
         loss, grads = replay.run(xa, ya, [p.array for p in params])
         out = replay.output
         self.output = None if out is None else Tensor._make(replay.values[out])
@@ -98,6 +112,41 @@ class CompiledStep:
             self._generic_update(grads)
         return Tensor._make(loss)
 
+    def _whole_step(self, key, replay, layout, xa, ya):
+        """The one-kernel step for this shape (``whole_step.py``), or None: the replay."""
+        if key in self.wholes:
+            return self.wholes[key]
+        from . import whole_step
+
+        whole = None
+        try:
+            plan = whole_step.plan(replay.program, self.params, self.optimizer, xa,
+                                   ya.dtype)
+        except whole_step.Unsupported:
+            plan = None
+        if plan is not None:
+            whole = whole_step.WholeStep.build(plan, layout, self.optimizer, self.params)
+        self.wholes[key] = whole
+        return whole
+
+    def source(self, x, y):
+        """The source of the one numba function that runs a step on batches shaped as
+        ``(x, y)`` (``whole_step.py``), or a line saying why such a step runs op by op.
+        Captures the step for that shape if it was not yet (the model runs once, no update)."""
+        x, y = _as_tensor(x, "x"), _as_tensor(y, "y")
+        xa, ya = x.array, y.array
+        key = (xa.shape, xa.dtype, ya.shape, ya.dtype, getattr(self.model, "training", None))
+        replay = self.programs.get(key) or self._capture(x, y, key)
+        if self.backend != "numba":
+            return "# backend='numpy': this step is replayed op by op (replay.py)"
+        from . import whole_step
+
+        try:
+            return whole_step.plan(replay.program, self.params, self.optimizer, xa,
+                                   ya.dtype).source
+        except whole_step.Unsupported as why:
+            return f"# this step is replayed op by op (replay.py): {why}"
+
     def _generic_update(self, grads):
         """The optimizer's step through ``p.grad``, and the flat layout built if it can be."""
         make = Tensor._make
@@ -107,6 +156,7 @@ class CompiledStep:
         if not self._layout_failed and all(g is not None for g in grads):
             self.layout = FlatLayout.build(self.optimizer)
             self._layout_failed = self.layout is None
+            self.wholes = {}
             if self.layout is not None:
                 for replay in self.programs.values():
                     replay.write_grads_into(self.layout.views)
@@ -114,7 +164,9 @@ class CompiledStep:
     def _capture(self, x, y, key):
         program = capture(self.model, self.loss_fn, self.params, x, y, key)
         if len(self.programs) >= self.MAX_PROGRAMS:
-            self.programs.pop(next(iter(self.programs)))
+            oldest = next(iter(self.programs))
+            del self.programs[oldest]
+            self.wholes.pop(oldest, None)
         replay = self.programs[key] = Replay(program, self._kernels)
         if self.layout is not None:
             replay.write_grads_into(self.layout.views)

@@ -310,3 +310,29 @@ def test_parameters_given_new_arrays_and_a_loaded_optimizer_state_are_followed(b
                                         between=between, backend=backend)
     assert kernel == (backend == "numba")
     assert_same_weights(eager, compiled, exact=not kernel)
+
+
+@pytest.mark.parametrize("backend, activation", [("numpy", "Tanh"), ("numba", "LeakyReLU")])
+def test_a_skipped_nonfinite_step_on_the_replay_leaves_weights_and_grads(backend, activation):
+    """The replay (NumPy, or numba for a model the one kernel does not run) stops before the
+    backward: its kernels write gradients into the flat buffers that ``p.grad`` shares."""
+    if backend == "numba" and not fused.available():
+        pytest.skip("numba is not installed")
+    cr.manual_seed(0)
+    act = getattr(nn, activation)
+    model = nn.Sequential(nn.Linear(2, 8), act(), nn.Linear(8, 8), act(), nn.Linear(8, 1))
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    step = cr.compile(model, nn.BCEWithLogitsLoss(), opt, backend=backend)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((10, 2)).astype(np.float32)
+    y = rng.integers(0, 2, (10, 1)).astype(np.float32)
+    for _ in range(3):  # past the first step, so the flat layout (shared p.grad) exists
+        step(x, y)
+    assert step.kernel_steps == 0  # the replay ran, not the one kernel
+    weights = [p.array.copy() for p in model.parameters()]
+    grads = [p.grad.array.copy() for p in model.parameters()]
+    x[3, 0] = np.nan
+    assert np.isnan(step(x, y, skip_nonfinite=True).item())
+    for p, w, g in zip(model.parameters(), weights, grads):
+        np.testing.assert_array_equal(p.array, w)
+        np.testing.assert_array_equal(p.grad.array, g)

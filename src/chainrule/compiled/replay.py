@@ -87,9 +87,11 @@ class Replay:
                     views[s - first] if first <= s < stop and uses[s] == 1 else None
                     for s in step.args)
 
-    def run(self, x, y, params):
+    def run(self, x, y, params, skip_nonfinite=False):
         """Forward, loss and backward on arrays; returns (loss array, one gradient per param).
-        The model's output stays in ``values[self.output]`` until the next run."""
+        The model's output stays in ``values[self.output]`` until the next run.
+        ``skip_nonfinite``: a NaN or infinite loss returns (loss, None) before the backward,
+        which would write gradients into buffers that ``p.grad`` may share."""
         values = self.values
         values[0], values[1] = x, y
         values[2:2 + len(params)] = params
@@ -103,6 +105,8 @@ class Replay:
                     out = out.astype(step.dtype)
                 values[step.out] = out
             loss = values[self.loss]
+            if skip_nonfinite and not np.isfinite(loss).all():
+                return loss, None
             grads = self._backward(loss)
         return loss, grads[2:2 + len(params)]
 

@@ -101,10 +101,10 @@ class CompiledStep:
                 self.output = None if whole.output is None else Tensor._make(whole.output)
                 return Tensor._make(loss)
             self.wholes[key] = None  # the options changed: the replay from now on
-        loss, grads = replay.run(xa, ya, [p.array for p in params])
+        loss, grads = replay.run(xa, ya, [p.array for p in params], skip_nonfinite)
         out = replay.output
         self.output = None if out is None else Tensor._make(replay.values[out])
-        if skip_nonfinite and not np.isfinite(loss).all():
+        if grads is None:  # skip_nonfinite and a NaN or infinite loss: no backward, no update
             return Tensor._make(loss)
         if layout is not None and all(g is not None for g in grads):
             layout.step(grads, self._updates)

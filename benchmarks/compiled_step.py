@@ -279,7 +279,6 @@ def profile(work, batch, backend, repeats=5):
     """µs per step of each part of a compiled step: every op's forward and backward in the
     replay (grouped by op), the optimizer update, and what is left (the replay's own loop, the
     step's checks): where the time goes when a target is missed."""
-    import time
 
     model, criterion, opt = _chainrule_model(work, work.initial_weights())
     step = cr.compile(model, criterion, opt, backend=backend)
@@ -293,13 +292,7 @@ def profile(work, batch, backend, repeats=5):
                            1e4 + 50)))
 
     def best(fn):
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            for _ in range(n):
-                fn()
-            times.append((time.perf_counter() - t0) / n * 1e6)
-        return min(times)
+        return best_of(fn, n, repeats)
 
     parts = {}
     values = replay.values
@@ -326,11 +319,21 @@ def profile(work, batch, backend, repeats=5):
     print(table(["part", "µs", "share"], rows))
 
 
+def best_of(fn, n, repeats):
+    """µs per call of ``fn``: the best of ``repeats`` runs of ``n`` calls."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        times.append((time.perf_counter() - t0) / n * 1e6)
+    return min(times)
+
+
 def profile_one_kernel(work, batch, step, x, t, repeats):
     """The step as one generated numba function (compiled/whole_step.py): the kernel alone
     against the whole call, whose difference is the Python around it (the step's checks, the
     scalars, p.grad and the step count)."""
-    import time
 
     whole = next(w for w in step.wholes.values() if w is not None)
     xa, ta = x.array, t.array
@@ -338,13 +341,7 @@ def profile_one_kernel(work, batch, step, x, t, repeats):
     n = 200
 
     def best(fn):
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            for _ in range(n):
-                fn()
-            times.append((time.perf_counter() - t0) / n * 1e6)
-        return min(times)
+        return best_of(fn, n, repeats)
 
     kernel = best(lambda: whole.kernel(xa, ta, *args))
     total = best(lambda: step(x, t))

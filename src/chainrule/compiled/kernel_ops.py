@@ -257,6 +257,19 @@ def bce_with_logits_backward(z, t, mean, out):
 
 
 @jit
+def _row_max_and_log_sum_exp(z, i):
+    """Row i's largest logit m and log Σⱼ e^(z[i, j] − m): log softmax(z)[i, j] is
+    (z[i, j] − m) minus the second (shifted by m so no e^z overflows)."""
+    m = z[i, 0]
+    for j in range(1, z.shape[1]):
+        m = max(m, z[i, j])
+    s = z.dtype.type(0)
+    for j in range(z.shape[1]):
+        s += np.exp(z[i, j] - m)
+    return m, np.log(s)
+
+
+@jit
 def cross_entropy_forward(z, target, mean):
     """``ops.loss.CrossEntropy`` forward on (N, C) logits and class indices: Σ −log softmax(z)[c]
     (each row shifted by its max, as log_softmax_array). A class out of range returns
@@ -267,13 +280,8 @@ def cross_entropy_forward(z, target, mean):
         k = target[i]
         if k < 0 or k >= c:
             return BAD_TARGET
-        m = z[i, 0]
-        for j in range(1, c):
-            m = max(m, z[i, j])
-        s = z.dtype.type(0)
-        for j in range(c):
-            s += np.exp(z[i, j] - m)
-        acc -= (z[i, k] - m) - np.log(s)
+        m, log_s = _row_max_and_log_sum_exp(z, i)
+        acc -= (z[i, k] - m) - log_s
     loss = z.dtype.type(acc)
     return loss / z.dtype.type(n) if mean else loss
 
@@ -286,13 +294,7 @@ def cross_entropy_backward(z, target, mean, out):
     one = z.dtype.type(1)
     scale = one / z.dtype.type(n) if mean else one
     for i in range(n):
-        m = z[i, 0]
-        for j in range(1, c):
-            m = max(m, z[i, j])
-        s = z.dtype.type(0)
-        for j in range(c):
-            s += np.exp(z[i, j] - m)
-        log_s = np.log(s)
+        m, log_s = _row_max_and_log_sum_exp(z, i)
         for j in range(c):
             out[i, j] = np.exp((z[i, j] - m) - log_s)
         out[i, target[i]] -= one

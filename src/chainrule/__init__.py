@@ -50,7 +50,9 @@ from .functional import (
     log10, logical_and, logical_not, logical_or, logical_xor, masked_select, mul, neg, nonzero,
     reciprocal, round, rsqrt, sub, tril, triu, true_divide, unique, vstack,
 )
+from .functional import column_stack, isclose, lerp, logaddexp, meshgrid
 from .random import Generator, manual_seed, rand, rand_like, randint, randn, randn_like, randperm
+from .random import bernoulli, multinomial, normal
 
 globals().update(_ALIASES)  # chainrule.float, .int, .bool: torch's names, builtins' too
 

@@ -650,3 +650,62 @@ def bincount(input, weights=None, minlength=0):  # noqa: A002
     w = None if weights is None else _as_array(weights)
     counts = np.bincount(arr, w, minlength)
     return Tensor(counts if w is not None else counts.astype(np.int64))
+
+
+def column_stack(tensors):
+    """Join along dim 1, 0-d and 1-d tensors first made columns (torch.column_stack)."""
+    tensors = [_t(t) for t in _sequence("column_stack", tensors)]
+    tensors = [t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors]
+    return concatenate(tensors, 1)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-d tensors (torch.meshgrid): output i holds tensor i's values
+    along its own dim, repeated along the others; gradients add back along the repeats.
+    ``indexing="ij"`` (torch's default) gives shape (len₀, len₁, …); ``"xy"`` swaps the first
+    two, as NumPy's and matplotlib's grids for plotting a decision boundary."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    tensors = [_t(t) for t in tensors]
+    if not tensors:
+        raise ValueError("meshgrid: give at least one tensor")
+    for i, t in enumerate(tensors):
+        if t.ndim > 1:
+            raise ShapeError(f"meshgrid: every tensor must be 0-d or 1-d, tensor {i} has shape "
+                             f"{tuple(t.shape)}")
+    tensors = [t.reshape(-1) for t in tensors]
+    order = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        order[0], order[1] = 1, 0  # the grid's dims: y's length first, then x's
+    shape = tuple(len(tensors[k]) for k in order)
+    grids = []
+    for i, t in enumerate(tensors):
+        view = [1] * len(shape)
+        view[order.index(i)] = -1
+        grids.append(t.reshape(*view).expand(*shape))
+    return tuple(grids)
+
+
+def lerp(input, end, weight):  # noqa: A002 - torch's argument names
+    """input + weight·(end − input), elementwise (torch.lerp); ``weight`` a number or a
+    tensor, gradients to all three."""
+    input = _t(input)  # noqa: A001
+    return input + weight * (_t(end) - input)
+
+
+def logaddexp(a, b):
+    """log(eᵃ + eᵇ) without overflow (torch.logaddexp): the larger of the two plus
+    log(1 + e^−|a − b|); its gradient is σ(a − b) to a and σ(b − a) to b."""
+    a, b = _t(a), _t(b)
+    with np.errstate(invalid="ignore"):  # a = b = ±inf: a − b is NaN, replaced just below
+        gap = abs(a - b)
+    gap = where(isnan(gap), 0.0, gap)  # then the answer is ±inf, not ∞ − ∞
+    return maximum(a, b) + log1p(exp(-gap))
+
+
+def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """Elementwise |a − b| ≤ atol + rtol·|b| (torch.isclose): a bool tensor, no gradient."""
+    a, b = _as_array(a), _as_array(b)
+    return Tensor(get_array_module(a).isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))

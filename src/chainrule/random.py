@@ -123,3 +123,78 @@ def randn_like(t, dtype=None, requires_grad=False):
     """Standard normal draws of ``t``'s shape and dtype (torch.randn_like)."""
     shape, dtype = _like("randn_like", t, dtype)
     return randn(shape, dtype=dtype, requires_grad=requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None):
+    """Samples of N(mean, std²) (torch.normal): ``mean`` and ``std`` numbers with a ``size``,
+    or tensors, broadcast together, one sample per element. No gradient flows to them."""
+    from .devices import place
+    from .dtypes import default_float
+    from .functional import _shape
+    from .tensor import Tensor
+
+    rng = as_numpy_generator(generator, "normal")
+    mean_t, std_t = isinstance(mean, Tensor), isinstance(std, Tensor)
+    m = mean.array if mean_t else np.asarray(mean)
+    s = std.array if std_t else np.asarray(std)
+    if (s < 0).any():
+        raise ValueError(f"normal: std must be at least 0, got {std!r}")
+    if size is None:
+        if not (mean_t or std_t):
+            raise TypeError("normal: with a number for mean and for std, give size too "
+                            "(torch.normal(0.0, 1.0, size=(3,)))")
+        shape = np.broadcast_shapes(m.shape, s.shape)
+        kind = (mean if mean_t else std).array.dtype
+        dtype = dtype or (kind if kind.kind == "f" else None)
+    else:
+        shape = _shape(tuple(size) if not isinstance(size, int) else (size,), "normal")
+    dtype = default_float(dtype)
+    data = rng.normal(np.asarray(m, np.float64), np.asarray(s, np.float64), shape)
+    return Tensor(place(data.astype(dtype), device))
+
+
+def bernoulli(input, *, generator=None):  # noqa: A002 - torch's argument name
+    """1 with probability p, 0 otherwise, for each p in ``input`` (torch.bernoulli); the
+    samples have ``input``'s dtype."""
+    from .tensor import Tensor
+
+    p = input.array if isinstance(input, Tensor) else np.asarray(input, np.float64)
+    if p.dtype.kind != "f":
+        raise TypeError(f"bernoulli: the probabilities must be floats, got {p.dtype}")
+    if p.size and not ((p >= 0) & (p <= 1)).all():
+        raise ValueError("bernoulli: every probability must be in [0, 1] (got values "
+                         f"from {p.min()} to {p.max()})")
+    rng = as_numpy_generator(generator, "bernoulli")
+    return Tensor((rng.random(p.shape) < p).astype(p.dtype))
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):  # noqa: A002
+    """Indices drawn with probability proportional to each row of ``input`` (torch.multinomial):
+    1-d weights give ``num_samples`` indices, 2-d ones that many per row. Without
+    ``replacement`` an index is drawn at most once, so a row needs that many positive
+    weights. The weights need not sum to 1 (sampling the next character of a char-RNN)."""
+    from .tensor import Tensor
+
+    w = input.array if isinstance(input, Tensor) else np.asarray(input, np.float64)
+    if w.ndim not in (1, 2) or w.shape[-1] == 0:
+        raise ValueError(f"multinomial: the weights must be a non-empty 1-d or 2-d tensor, got "
+                         f"shape {tuple(w.shape)}")
+    if isinstance(num_samples, bool) or int(num_samples) != num_samples or num_samples < 1:
+        raise ValueError(f"multinomial: num_samples must be a positive integer, got "
+                         f"{num_samples!r}")
+    num_samples = int(num_samples)
+    rows = w.reshape(-1, w.shape[-1]).astype(np.float64)
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise ValueError("multinomial: the weights must be finite and not negative")
+    rng = as_numpy_generator(generator, "multinomial")
+    out = np.empty((len(rows), num_samples), np.int64)
+    for i, row in enumerate(rows):
+        positive = int((row > 0).sum())
+        if positive == 0:
+            raise ValueError(f"multinomial: row {i} of the weights sums to 0: nothing to draw")
+        if not replacement and num_samples > positive:
+            raise ValueError(f"multinomial: cannot draw {num_samples} samples without "
+                             f"replacement from row {i}, which has {positive} positive weights")
+        out[i] = rng.choice(len(row), num_samples, replace=replacement, p=row / row.sum())
+    return Tensor(out.reshape(w.shape[:-1] + (num_samples,)))
+

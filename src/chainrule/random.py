@@ -128,15 +128,17 @@ def randn_like(t, dtype=None, requires_grad=False):
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None):
     """Samples of N(mean, std²) (torch.normal): ``mean`` and ``std`` numbers with a ``size``,
     or tensors, broadcast together, one sample per element. No gradient flows to them."""
-    from .devices import place
+    from .devices import device_of, place, to_host
     from .dtypes import default_float
     from .functional import _shape
     from .tensor import Tensor
 
     rng = as_numpy_generator(generator, "normal")
     mean_t, std_t = isinstance(mean, Tensor), isinstance(std, Tensor)
-    m = mean.array if mean_t else np.asarray(mean)
-    s = std.array if std_t else np.asarray(std)
+    m = to_host(mean.array) if mean_t else np.asarray(mean)
+    s = to_host(std.array) if std_t else np.asarray(std)
+    if device is None and (mean_t or std_t):
+        device = device_of((mean if mean_t else std).array)  # where the tensors are, as torch
     if (s < 0).any():
         raise ValueError(f"normal: std must be at least 0, got {std!r}")
     if size is None:
@@ -156,16 +158,19 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 def bernoulli(input, *, generator=None):  # noqa: A002 - torch's argument name
     """1 with probability p, 0 otherwise, for each p in ``input`` (torch.bernoulli); the
     samples have ``input``'s dtype."""
+    from .devices import device_of, move, to_host
     from .tensor import Tensor
 
     p = input.array if isinstance(input, Tensor) else np.asarray(input, np.float64)
+    where = device_of(p)
+    p = to_host(p)  # drawn on the host from the one generator, as randn is
     if p.dtype.kind != "f":
         raise TypeError(f"bernoulli: the probabilities must be floats, got {p.dtype}")
     if p.size and not ((p >= 0) & (p <= 1)).all():
         raise ValueError("bernoulli: every probability must be in [0, 1] (got values "
                          f"from {p.min()} to {p.max()})")
     rng = as_numpy_generator(generator, "bernoulli")
-    return Tensor((rng.random(p.shape) < p).astype(p.dtype))
+    return Tensor(move((rng.random(p.shape) < p).astype(p.dtype), where))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):  # noqa: A002
@@ -173,9 +178,12 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):  # no
     1-d weights give ``num_samples`` indices, 2-d ones that many per row. Without
     ``replacement`` an index is drawn at most once, so a row needs that many positive
     weights. The weights need not sum to 1 (sampling the next character of a char-RNN)."""
+    from .devices import device_of, move, to_host
     from .tensor import Tensor
 
     w = input.array if isinstance(input, Tensor) else np.asarray(input, np.float64)
+    where = device_of(w)
+    w = to_host(w)
     if w.ndim not in (1, 2) or w.shape[-1] == 0:
         raise ValueError(f"multinomial: the weights must be a non-empty 1-d or 2-d tensor, got "
                          f"shape {tuple(w.shape)}")
@@ -196,5 +204,5 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):  # no
             raise ValueError(f"multinomial: cannot draw {num_samples} samples without "
                              f"replacement from row {i}, which has {positive} positive weights")
         out[i] = rng.choice(len(row), num_samples, replace=replacement, p=row / row.sum())
-    return Tensor(out.reshape(w.shape[:-1] + (num_samples,)))
+    return Tensor(move(out.reshape(w.shape[:-1] + (num_samples,)), where))
 

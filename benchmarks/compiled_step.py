@@ -54,29 +54,20 @@ from training_throughput import (
     N_BATCHES,
     WORKLOADS,
     Phases,
+    chainrule_model,
     numpy_trainer,
     torch_trainer,
 )
 
 import chainrule as cr
-import chainrule.nn as crnn
 import chainrule.optim as cr_optim
 
 
 # -- chainrule: eager as fit runs it, and compiled ------------------------------------------------
 def _chainrule_model(work, weights):
-    activation = {"relu": crnn.ReLU, "tanh": crnn.Tanh, "sigmoid": crnn.Sigmoid}[work.activation]
-    layers = []
-    for i, (w, b) in enumerate(weights):
-        linear = crnn.Linear(w.shape[1], w.shape[0])
-        linear.weight.array[...] = w
-        linear.bias.array[...] = b
-        layers.append(linear)
-        if i < len(weights) - 1:
-            layers.append(activation())
-    criterion = {"cross_entropy": crnn.CrossEntropyLoss, "bce_logits": crnn.BCEWithLogitsLoss,
-                 "mse": crnn.MSELoss}[work.loss]()
-    model = crnn.Sequential(*layers)
+    """The workload's network and loss (as training_throughput builds them) and Adam, foreach
+    left to its default as ``fit`` leaves it."""
+    model, criterion = chainrule_model(work, weights)
     return model, criterion, cr_optim.Adam(model.parameters(), lr=LR)
 
 

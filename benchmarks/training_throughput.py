@@ -95,7 +95,8 @@ class Phases:
 
 
 # -- chainrule ---------------------------------------------------------------------------------
-def chainrule_trainer(work, weights, batches):
+def chainrule_model(work, weights):
+    """The workload's network in chainrule, from ``weights``, and its loss."""
     activation = {"relu": crnn.ReLU, "tanh": crnn.Tanh, "sigmoid": crnn.Sigmoid}[work.activation]
     layers = []
     for i, (w, b) in enumerate(weights):
@@ -105,9 +106,13 @@ def chainrule_trainer(work, weights, batches):
         layers.append(linear)
         if i < len(weights) - 1:
             layers.append(activation())
-    model = crnn.Sequential(*layers)
     criterion = {"cross_entropy": crnn.CrossEntropyLoss, "bce_logits": crnn.BCEWithLogitsLoss,
                  "mse": crnn.MSELoss}[work.loss]()
+    return crnn.Sequential(*layers), criterion
+
+
+def chainrule_trainer(work, weights, batches):
+    model, criterion = chainrule_model(work, weights)
     opt = cr_optim.Adam(model.parameters(), lr=LR, foreach=FOREACH)
     data = [(cr.tensor(x), cr.tensor(t)) for x, t in batches]
     counter = [0]
